@@ -1,0 +1,54 @@
+"""User administration: admins create staff accounts, change roles, disable and reset."""
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ticketing.auth.forms import UserEditForm, UserForm
+from ticketing.auth.models import User
+from ticketing.auth.permissions import ADMINS, roles_required
+from ticketing.auth.services import AccountError, change_password, create_user, set_active
+from ticketing.extensions import db
+
+bp = Blueprint("users", __name__, url_prefix="/admin/users")
+
+
+@bp.route("/", methods=["GET", "POST"])
+@roles_required(*ADMINS)
+def index():
+    form = UserForm()
+    if form.validate_on_submit():
+        try:
+            create_user(email=form.email.data, password=form.password.data, role=form.role.data,
+                        name=form.name.data, locale=form.locale.data)
+        except AccountError as error:
+            form.email.errors.append(str(error.reason))
+        else:
+            db.session.commit()
+            flash(_("The account is created."), "success")
+            return redirect(url_for("users.index"))
+    users = db.session.scalars(select(User).order_by(User.name))
+    return render_template("auth/users.html", users=list(users), form=form), 422 if form.errors else 200
+
+
+@bp.route("/<int:user_id>", methods=["GET", "POST"])
+@roles_required(*ADMINS)
+def edit(user_id):
+    user = db.session.get(User, user_id) or abort(404)
+    form = UserEditForm(obj=user)
+    if form.validate_on_submit():
+        try:
+            if user.id == current_user.id and form.role.data != user.role:
+                raise AccountError(_("You cannot change your own role."))
+            set_active(user, form.active.data, current_user)
+            user.role = form.role.data
+            if form.new_password.data:
+                change_password(user, form.new_password.data)
+        except AccountError as error:
+            db.session.rollback()
+            flash(str(error.reason), "error")
+        else:
+            db.session.commit()
+            flash(_("The account is updated."), "success")
+            return redirect(url_for("users.index"))
+    return render_template("auth/user_edit.html", user=user, form=form), 422 if form.errors else 200

@@ -1,0 +1,48 @@
+"""Login, account and user-administration forms."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from ticketing.cases.vocabulary import Role
+from ticketing.forms_common import options
+
+LANGUAGE_CHOICES = [("en", "English"), ("zh_CN", "简体中文")]
+TIMEZONE_CHOICES = [(tz, tz) for tz in (
+    "Asia/Shanghai", "Asia/Hong_Kong", "Asia/Singapore", "Asia/Tokyo", "Europe/London",
+    "Europe/Berlin", "America/New_York", "America/Los_Angeles", "UTC")]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+class LanguageForm(FlaskForm):
+    locale = SelectField(_l("Language"), choices=options(pairs=LANGUAGE_CHOICES))
+
+
+class AccountForm(FlaskForm):
+    locale = SelectField(_l("Language"), choices=options(pairs=LANGUAGE_CHOICES))
+    timezone = SelectField(_l("Timezone"), choices=options(pairs=TIMEZONE_CHOICES))
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=10, max=200)])
+    confirm = PasswordField(_l("Repeat the new password"),
+                            validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords do not match."))])
+
+
+class UserForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    role = SelectField(_l("Role"), choices=options(Role))
+    password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(min=10, max=200)])
+    locale = SelectField(_l("Language"), choices=options(pairs=LANGUAGE_CHOICES))
+
+
+class UserEditForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=options(Role))
+    active = BooleanField(_l("Active"))
+    new_password = PasswordField(_l("Set a new password (optional)"), validators=[Length(max=200)])

@@ -1,0 +1,1 @@
+"""The domain: cases, their six handling steps and the record log. No HTTP here."""

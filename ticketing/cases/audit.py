@@ -1,0 +1,65 @@
+"""The record log: who did what to a case, when, and what changed from what to what.
+
+Written by the services in the same transaction as the change it records.
+"""
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ticketing.auth.models import User
+from ticketing.extensions import db
+from ticketing.scheduling.clock import utcnow
+from ticketing.types import UTCDateTime
+
+
+class Event(db.Model):
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_ticket_id_id", "ticket_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A snapshot, so the log still reads right after a user is renamed; "customer" for the portal.
+    actor_name: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+    actor: Mapped[User | None] = relationship()
+
+
+def plain(value: Any) -> Any:
+    """A JSON-safe form of a value for the log."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value.value if isinstance(value, Enum) else value
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if hasattr(value, "reference"):
+        return value.reference
+    if hasattr(value, "email"):
+        return value.email
+    return str(value)
+
+
+def record_event(ticket, actor, action: str, changes: dict[str, tuple[Any, Any]], at: datetime) -> Event:
+    """Append one event; `changes` maps a field to (before, after)."""
+    event = Event(
+        ticket_id=ticket.id,
+        actor_id=actor.id if actor is not None else None,
+        actor_name=actor.name if actor is not None else "customer",
+        action=action,
+        changes={field: [plain(old), plain(new)] for field, (old, new) in changes.items()},
+        created_at=at,
+    )
+    db.session.add(event)
+    return event

@@ -1,0 +1,134 @@
+"""Customers, tickets and what is said on them. Step records live in records.py."""
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ticketing.auth.models import User
+from ticketing.cases.vocabulary import (
+    Category, Channel, Priority, ReplyKind, ResolutionState, Status, Step, ValueTier,
+)
+from ticketing.extensions import db
+from ticketing.scheduling.clock import utcnow
+from ticketing.types import UTCDateTime, enum_type
+
+
+class Customer(db.Model):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    # Digits only, so "138-0013 8000" and "13800138000" find the same customer.
+    phone_digits: Mapped[str | None] = mapped_column(String(40), index=True)
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    value_tier: Mapped[ValueTier] = mapped_column(enum_type(ValueTier), default=ValueTier.STANDARD)
+    locale: Mapped[str] = mapped_column(String(10), default="en")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    tickets: Mapped[list["Ticket"]] = relationship(back_populates="customer", foreign_keys="Ticket.customer_id")
+
+
+class ReferenceCounter(db.Model):
+    """The last reference number handed out per year (C-2026-000123)."""
+
+    __tablename__ = "reference_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Ticket(db.Model):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_created_at_id", "created_at", "id"),
+        Index("ix_tickets_resolution_due_at_id", "resolution_due_at", "id"),
+        Index("ix_tickets_priority_rank_id", "priority_rank", "id"),
+        Index("ix_tickets_updated_at_id", "updated_at", "id"),
+        Index("ix_tickets_status_step", "status", "step"),
+        Index("ix_tickets_assignee_id_status", "assignee_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    channel: Mapped[Channel] = mapped_column(enum_type(Channel))
+    category: Mapped[Category | None] = mapped_column(enum_type(Category), index=True)
+    product: Mapped[str | None] = mapped_column(String(120))
+    priority: Mapped[Priority] = mapped_column(enum_type(Priority), default=Priority.NORMAL)
+    priority_rank: Mapped[int] = mapped_column(Integer, default=2)
+    step: Mapped[Step] = mapped_column(enum_type(Step), default=Step.LISTEN)
+    status: Mapped[Status] = mapped_column(enum_type(Status), default=Status.OPEN)
+    resolution_state: Mapped[ResolutionState] = mapped_column(
+        enum_type(ResolutionState), default=ResolutionState.NONE)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    response_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolution_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    analysed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    promised_date: Mapped[date | None] = mapped_column(Date)
+    review_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    customer: Mapped[Customer] = relationship(back_populates="tickets", foreign_keys=[customer_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    merged_into: Mapped["Ticket | None"] = relationship(remote_side=[id])
+
+
+class Note(db.Model):
+    """An internal note: staff only, never shown to the customer."""
+
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    author: Mapped[User] = relationship()
+
+
+class Message(db.Model):
+    """A customer-visible message, from staff or from the customer (author None)."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    author: Mapped[User | None] = relationship()
+
+    @property
+    def from_customer(self) -> bool:
+        return self.author_id is None
+
+
+class ReplyTemplate(db.Model):
+    """Wording staff can insert into a step form; maintained by supervisors, per language."""
+
+    __tablename__ = "reply_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[ReplyKind] = mapped_column(enum_type(ReplyKind))
+    locale: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,59 @@
+"""Actions around the steps: assign, notes, messages, cancel, merge, reopen."""
+from ticketing.cases.models import Message, Note
+from ticketing.cases.services.base import Change
+from ticketing.cases.vocabulary import ResolutionState, Status
+
+
+def assign_case(ticket, actor, *, version, assignee):
+    """Supervisors (re)assign any case; an agent may take an unassigned case for themselves."""
+    change = Change(ticket, actor, "assign", {"assignee": assignee}, version=version)
+    before = ticket.assignee
+    if (before.id if before else None) != assignee.id:
+        change.changes["assignee"] = (before.email if before else None, assignee.email)
+        ticket.assignee_id = assignee.id
+    return change.done()
+
+
+def add_note(ticket, actor, *, body, version=None):
+    """An internal note: for staff eyes only."""
+    change = Change(ticket, actor, "note", version=version)
+    change.record(Note(ticket_id=ticket.id, author_id=actor.id, body=body, created_at=change.now), body=body)
+    return change.done()
+
+
+def send_message(ticket, actor, *, body, version=None):
+    """A customer-visible message; the first one from staff counts as the first response."""
+    change = Change(ticket, actor, "message", version=version)
+    change.record(Message(ticket_id=ticket.id, author_id=actor.id if actor else None, body=body,
+                          created_at=change.now), body=body)
+    if actor is not None and ticket.responded_at is None:
+        change.set(ticket, responded_at=change.now)
+    return change.done()
+
+
+def cancel_case(ticket, actor, *, version, reason):
+    """Withdraw a case that needs no handling (with the reason on record)."""
+    change = Change(ticket, actor, "cancel", {"reason": reason}, version=version)
+    change.changes["reason"] = (None, reason)
+    change.set(ticket, status=Status.CANCELLED, closed_at=change.now)
+    return change.done()
+
+
+def merge_case(ticket, actor, *, version, target, reason):
+    """A duplicate is cancelled into the case it repeats; the customer's words stay on both."""
+    change = Change(ticket, actor, "merge", {"target": target, "reason": reason}, version=version)
+    change.changes["reason"] = (None, reason)
+    change.changes["merged_into"] = (None, target.reference)
+    change.set(ticket, status=Status.CANCELLED, closed_at=change.now)
+    ticket.merged_into_id = target.id
+    return change.done()
+
+
+def reopen_case(ticket, actor, *, version, reason):
+    """A closed or cancelled case comes back to analysis: something was not really solved."""
+    change = Change(ticket, actor, "reopen", {"reason": reason}, version=version)
+    change.changes["reason"] = (None, reason)
+    change.set(ticket, status=Status.OPEN, closed_at=None, review_recorded_at=None,
+               resolution_state=ResolutionState.NONE, analysed_at=None)
+    ticket.merged_into_id = None
+    return change.done()

@@ -1,0 +1,99 @@
+"""Taking a complaint in: find or create the customer, open the case, record step 1."""
+import re
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ticketing.cases.audit import record_event
+from ticketing.cases.models import Customer, ReferenceCounter, Ticket
+from ticketing.cases.vocabulary import PRIORITY_RANK, Priority, Step
+from ticketing.cases.services.steps import record_listening
+from ticketing.extensions import db
+from ticketing.scheduling.clock import utcnow
+from ticketing.scheduling.deadlines import deadlines
+
+
+def phone_digits(phone: str | None) -> str | None:
+    digits = re.sub(r"\D", "", phone or "")
+    return digits or None
+
+
+def find_customers(query: str, limit: int = 8) -> list[Customer]:
+    """Customers whose email or phone matches what the agent typed (exact, case-insensitive)."""
+    query = (query or "").strip()
+    if not query:
+        return []
+    conditions = [db.func.lower(Customer.email) == query.lower()]
+    digits = phone_digits(query)
+    if digits and len(digits) >= 5:
+        conditions.append(Customer.phone_digits == digits)
+    return list(db.session.scalars(select(Customer).where(or_(*conditions)).limit(limit)))
+
+
+def find_or_create_customer(name: str, email: str | None, phone: str | None, **extra) -> Customer:
+    """The same person calling again must land on the same customer record."""
+    email = (email or "").strip().lower() or None
+    digits = phone_digits(phone)
+    customer = None
+    if email:
+        customer = db.session.scalars(select(Customer).where(Customer.email == email)).first()
+    if customer is None and digits:
+        customer = db.session.scalars(select(Customer).where(Customer.phone_digits == digits)).first()
+    if customer is None:
+        customer = Customer(name=name.strip(), email=email, phone=(phone or "").strip() or None,
+                            phone_digits=digits, **{k: v for k, v in extra.items() if v})
+        db.session.add(customer)
+        db.session.flush()
+        return customer
+    # Fill what we did not know; never overwrite what the customer told us before.
+    if email and not customer.email:
+        customer.email = email
+    if digits and not customer.phone_digits:
+        customer.phone, customer.phone_digits = phone.strip(), digits
+    return customer
+
+
+def next_reference(year: int) -> str:
+    """C-2026-000123: numbered per year, safe under concurrent intake on PostgreSQL."""
+    bump = (update(ReferenceCounter).where(ReferenceCounter.year == year)
+            .values(last=ReferenceCounter.last + 1).returning(ReferenceCounter.last))
+    number = db.session.execute(bump).scalar()
+    if number is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(ReferenceCounter(year=year, last=1))
+            number = 1
+        except IntegrityError:  # another intake created this year's counter first
+            number = db.session.execute(bump).scalar()
+    return f"C-{year}-{number:06d}"
+
+
+def take_complaint(actor, *, customer: Customer, subject: str, description: str, channel: str,
+                   category: str | None = None, product: str | None = None,
+                   priority: str = Priority.NORMAL, listen: dict | None = None) -> Ticket:
+    """Open a case for `customer`; with `listen` data, step 1 is recorded at once.
+
+    Whoever takes the call owns the case until reassigned; `actor` None means the customer
+    (the portal) and the case lands unassigned in the team queue.
+    """
+    now = utcnow()
+    response_due, resolution_due = deadlines(priority, now)
+    ticket = Ticket(
+        reference=next_reference(now.year), customer=customer, subject=subject.strip(),
+        description=description.strip(), channel=channel, category=category or None,
+        product=(product or "").strip() or None, priority=priority,
+        priority_rank=PRIORITY_RANK[Priority(priority)], step=Step.LISTEN,
+        assignee_id=actor.id if actor is not None else None,
+        created_by_id=actor.id if actor else None, updated_by_id=actor.id if actor else None,
+        created_at=now, updated_at=now, response_due_at=response_due, resolution_due_at=resolution_due,
+    )
+    db.session.add(ticket)
+    db.session.flush()
+    record_event(ticket, actor, "create", {
+        "reference": (None, ticket.reference), "customer": (None, customer.name),
+        "subject": (None, ticket.subject), "channel": (None, channel), "priority": (None, priority),
+        "category": (None, category), "product": (None, ticket.product),
+        "assignee": (None, ticket.assignee_id and actor.email),
+    }, now)
+    if listen:
+        record_listening(ticket, actor, version=None, **listen)
+    return ticket

@@ -1,0 +1,113 @@
+"""Recording the six handling steps (the resolution step has its own module)."""
+from sqlalchemy import select
+
+from ticketing.cases.records import (
+    AnalysisRecord, ApologyRecord, FollowUpRecord, ListenRecord, ReviewRecord,
+)
+from ticketing.cases.services.base import Change
+from ticketing.cases.vocabulary import Outcome, ResolutionState, Retention, Status, Step
+from ticketing.extensions import db
+
+
+def record_listening(ticket, actor, *, version, customer_words, restatement, expectation, emotion,
+                     dissatisfaction, restatement_confirmed=False, occurred_at=None, place=None):
+    """Step 1: the complaint in the customer's words and the agent's confirmed restatement."""
+    change = Change(ticket, actor, "listen", version=version)
+    change.record(ListenRecord(
+        ticket_id=ticket.id, occurred_at=occurred_at, place=place or None,
+        customer_words=customer_words, restatement=restatement,
+        restatement_confirmed=bool(restatement_confirmed), expectation=expectation, emotion=emotion,
+        dissatisfaction=dissatisfaction, recorded_by_id=actor.id if actor else None, created_at=change.now,
+    ), emotion=emotion, dissatisfaction=dissatisfaction, restatement_confirmed=bool(restatement_confirmed),
+        expectation=expectation)
+    return change.done()
+
+
+def record_apology(ticket, actor, *, version, method, wording):
+    """Step 2: feelings first, facts second — the apology is made whatever the merits."""
+    change = Change(ticket, actor, "apologise", version=version)
+    change.record(ApologyRecord(ticket_id=ticket.id, method=method, wording=wording,
+                                apologised_by_id=actor.id, created_at=change.now),
+                  method=method, wording=wording)
+    if ticket.responded_at is None:
+        change.set(ticket, responded_at=change.now)
+    return change.done()
+
+
+def record_analysis(ticket, actor, *, version, root_cause, detail, legitimacy, responsibility, motive,
+                    product=None):
+    """Step 3: the cause, judged fairly (a complaint is not automatically the company's fault)."""
+    change = Change(ticket, actor, "analyse", version=version)
+    change.record(AnalysisRecord(
+        ticket_id=ticket.id, root_cause=root_cause, detail=detail, product=product or None,
+        legitimacy=legitimacy, responsibility=responsibility, motive=motive,
+        analysed_by_id=actor.id, created_at=change.now,
+    ), root_cause=root_cause, legitimacy=legitimacy, responsibility=responsibility, motive=motive)
+    change.set(ticket, analysed_at=change.now)
+    if product and not ticket.product:
+        change.set(ticket, product=product)
+    return change.done()
+
+
+def record_follow_up(ticket, actor, *, version, method, outcome, satisfaction, retention,
+                     notes="", churn_type=None, return_to=None):
+    """Step 5: check the problem is really solved; an unsatisfied customer sends the case back."""
+    data = {"outcome": outcome, "return_to": return_to}
+    change = Change(ticket, actor, "follow_up", data, version=version)
+    if outcome == Outcome.SATISFIED:
+        return_to = None
+    change.record(FollowUpRecord(
+        ticket_id=ticket.id, method=method, outcome=outcome, satisfaction=int(satisfaction),
+        retention=retention, churn_type=churn_type if retention == Retention.LOST else None,
+        notes=notes or "", return_to=return_to, recorded_by_id=actor.id, created_at=change.now,
+    ), outcome=outcome, satisfaction=int(satisfaction), retention=retention)
+    if return_to is not None:
+        _rewind(change, Step(return_to))
+    return change.done()
+
+
+def record_review(ticket, actor, *, version, summary, lesson, preventive_action=""):
+    """Step 6: what happened, how it was handled, the result, and the lesson (举一反三)."""
+    change = Change(ticket, actor, "record_review", version=version)
+    change.record(ReviewRecord(ticket_id=ticket.id, summary=summary, lesson=lesson,
+                               preventive_action=preventive_action or "", recorded_by_id=actor.id,
+                               created_at=change.now),
+                  summary=summary, lesson=lesson, preventive_action=preventive_action)
+    change.set(ticket, review_recorded_at=change.now)
+    return change.done()
+
+
+def approve_review(ticket, actor, *, version, comments=""):
+    """A supervisor's audit passes: the case closes."""
+    change = Change(ticket, actor, "approve_review", version=version)
+    _decide_latest_review(ticket, actor, change, "approved", comments, None)
+    change.set(ticket, status=Status.CLOSED, closed_at=change.now)
+    return change.done()
+
+
+def return_review(ticket, actor, *, version, return_to, reason):
+    """A supervisor's audit finds a gap: the case goes back to a named step, with comments."""
+    change = Change(ticket, actor, "return_review", {"return_to": return_to, "reason": reason}, version=version)
+    _decide_latest_review(ticket, actor, change, "returned", reason, return_to)
+    change.changes["reason"] = (None, reason)
+    _rewind(change, Step(return_to))
+    return change.done()
+
+
+def _decide_latest_review(ticket, actor, change, decision, comments, return_to):
+    review = db.session.scalars(select(ReviewRecord).where(ReviewRecord.ticket_id == ticket.id)
+                                .order_by(ReviewRecord.id.desc())).first()
+    if review is not None and review.decision is None:
+        review.decision, review.decided_by_id, review.decided_at = decision, actor.id, change.now
+        review.comments, review.return_to = comments or None, return_to
+    change.changes["decision"] = (None, decision)
+
+
+def _rewind(change, step: Step) -> None:
+    """Going back a step undoes what later steps established, so they must be done again."""
+    ticket = change.ticket
+    change.set(ticket, review_recorded_at=None)
+    if step in (Step.LISTEN, Step.APOLOGISE, Step.ANALYSE, Step.RESOLVE):
+        change.set(ticket, resolution_state=ResolutionState.NONE)
+    if step in (Step.LISTEN, Step.APOLOGISE, Step.ANALYSE):
+        change.set(ticket, analysed_at=None)

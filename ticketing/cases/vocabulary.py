@@ -1,0 +1,283 @@
+"""The workflow vocabulary and every closed list of choices, each with translatable labels.
+
+Values are the stable names used in code, URLs, the record log and the API;
+labels are what people read.
+"""
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+
+
+class Labelled(StrEnum):
+    """A closed list of values with a translatable label per value."""
+
+    @property
+    def label(self):
+        return LABELS[type(self)][self.value]
+
+    @classmethod
+    def choices(cls):
+        return [(m.value, m.label) for m in cls]
+
+
+class Role(Labelled):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class Step(Labelled):
+    LISTEN = "listen"
+    APOLOGISE = "apologise"
+    ANALYSE = "analyse"
+    RESOLVE = "resolve"
+    FOLLOW_UP = "follow_up"
+    REVIEW = "review"
+
+
+STEP_ORDER = list(Step)
+
+
+class Status(Labelled):
+    OPEN = "open"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class Channel(Labelled):
+    PHONE = "phone"
+    EMAIL = "email"
+    WEB = "web"
+    IN_PERSON = "in_person"
+    SOCIAL = "social"
+    WECHAT = "wechat"
+
+
+class Priority(Labelled):
+    URGENT = "urgent"
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}
+
+
+class Category(Labelled):
+    PRODUCT = "product"
+    DELIVERY = "delivery"
+    BILLING = "billing"
+    SERVICE = "service"
+    INSTALLATION = "installation"
+    AFTER_SALES = "after_sales"
+    OTHER = "other"
+
+
+class ValueTier(Labelled):
+    STANDARD = "standard"
+    SILVER = "silver"
+    GOLD = "gold"
+    VIP = "vip"
+
+
+class Emotion(Labelled):
+    CALM = "calm"
+    UPSET = "upset"
+    ANGRY = "angry"
+
+
+class Dissatisfaction(Labelled):
+    EXPLICIT = "explicit"
+    IMPLICIT = "implicit"
+
+
+class ContactMethod(Labelled):
+    PHONE = "phone"
+    IN_PERSON = "in_person"
+    EMAIL = "email"
+    LETTER = "letter"
+    WECHAT = "wechat"
+    SMS = "sms"
+    VISIT = "visit"
+
+
+class RootCause(Labelled):
+    PRODUCT = "product"
+    SERVICE = "service"
+    FALSE_INFORMATION = "false_information"
+    CUSTOMER_MISUSE = "customer_misuse"
+    EXPECTATION_TOO_HIGH = "expectation_too_high"
+
+
+class Legitimacy(Labelled):
+    JUSTIFIED = "justified"
+    PARTLY_JUSTIFIED = "partly_justified"
+    NOT_JUSTIFIED = "not_justified"
+
+
+class Responsibility(Labelled):
+    COMPANY = "company"
+    CUSTOMER = "customer"
+    THIRD_PARTY = "third_party"
+    SHARED = "shared"
+
+
+class Motive(Labelled):
+    RESPECT = "respect"
+    COMPENSATION = "compensation"
+    VENTING = "venting"
+    FIX = "fix"
+
+
+class CompensationKind(Labelled):
+    ECONOMIC = "economic"
+    EMOTIONAL = "emotional"
+
+
+class CompensationType(Labelled):
+    REFUND = "refund"
+    REPLACEMENT = "replacement"
+    REPAIR = "repair"
+    VOUCHER = "voucher"
+    DISCOUNT = "discount"
+    APOLOGY_LETTER = "apology_letter"
+    GIFT = "gift"
+    PERSONAL_VISIT = "personal_visit"
+    MANAGER_CALL = "manager_call"
+
+
+COMPENSATION_KIND_OF = {
+    CompensationType.REFUND: CompensationKind.ECONOMIC,
+    CompensationType.REPLACEMENT: CompensationKind.ECONOMIC,
+    CompensationType.REPAIR: CompensationKind.ECONOMIC,
+    CompensationType.VOUCHER: CompensationKind.ECONOMIC,
+    CompensationType.DISCOUNT: CompensationKind.ECONOMIC,
+    CompensationType.APOLOGY_LETTER: CompensationKind.EMOTIONAL,
+    CompensationType.GIFT: CompensationKind.EMOTIONAL,
+    CompensationType.PERSONAL_VISIT: CompensationKind.EMOTIONAL,
+    CompensationType.MANAGER_CALL: CompensationKind.EMOTIONAL,
+}
+
+
+class ResolutionState(Labelled):
+    NONE = "none"
+    AWAITING_APPROVAL = "awaiting_approval"
+    REFUSED = "refused"
+    AWAITING_CUSTOMER = "awaiting_customer"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    CARRIED_OUT = "carried_out"
+
+
+class Outcome(Labelled):
+    SATISFIED = "satisfied"
+    UNSATISFIED = "unsatisfied"
+
+
+class Retention(Labelled):
+    RETAINED = "retained"
+    AT_RISK = "at_risk"
+    LOST = "lost"
+
+
+class ChurnType(Labelled):
+    NATURAL = "natural"
+    COMPETITIVE = "competitive"
+    NEGLIGENT = "negligent"
+    MALICIOUS = "malicious"
+
+
+class ReplyKind(Labelled):
+    APOLOGY = "apology"
+    RESTATEMENT = "restatement"
+    PROPOSAL = "proposal"
+    FOLLOW_UP = "follow_up"
+
+
+LABELS = {
+    Role: {"agent": _l("Agent"), "supervisor": _l("Supervisor"), "admin": _l("Administrator")},
+    Step: {
+        "listen": _l("Accept and listen"),
+        "apologise": _l("Empathise and apologise"),
+        "analyse": _l("Analyse the cause"),
+        "resolve": _l("Propose a resolution"),
+        "follow_up": _l("Follow up"),
+        "review": _l("Record and review"),
+    },
+    Status: {"open": _l("Open"), "closed": _l("Closed"), "cancelled": _l("Cancelled")},
+    Channel: {
+        "phone": _l("Phone"), "email": _l("Email"), "web": _l("Web form"),
+        "in_person": _l("In person"), "social": _l("Social media"), "wechat": _l("WeChat"),
+    },
+    Priority: {"urgent": _l("Urgent"), "high": _l("High"), "normal": _l("Normal"), "low": _l("Low")},
+    Category: {
+        "product": _l("Product quality"), "delivery": _l("Delivery"), "billing": _l("Billing"),
+        "service": _l("Service attitude"), "installation": _l("Installation"),
+        "after_sales": _l("After-sales"), "other": _l("Other"),
+    },
+    ValueTier: {"standard": _l("Standard"), "silver": _l("Silver"), "gold": _l("Gold"), "vip": _l("VIP")},
+    Emotion: {"calm": _l("Calm"), "upset": _l("Upset"), "angry": _l("Angry")},
+    Dissatisfaction: {
+        "explicit": _l("Explicit (stated by the customer)"),
+        "implicit": _l("Implicit (picked up by the agent)"),
+    },
+    ContactMethod: {
+        "phone": _l("Phone"), "in_person": _l("In person"), "email": _l("Email"),
+        "letter": _l("Letter"), "wechat": _l("WeChat"), "sms": _l("Text message"),
+        "visit": _l("Visit"),
+    },
+    RootCause: {
+        "product": _l("Product not satisfactory"),
+        "service": _l("Service attitude or manner"),
+        "false_information": _l("False information or unkept promise"),
+        "customer_misuse": _l("Customer's own misuse or misunderstanding"),
+        "expectation_too_high": _l("Expectations too high"),
+    },
+    Legitimacy: {
+        "justified": _l("Justified"), "partly_justified": _l("Partly justified"),
+        "not_justified": _l("Not justified"),
+    },
+    Responsibility: {
+        "company": _l("Company"), "customer": _l("Customer"),
+        "third_party": _l("Third party"), "shared": _l("Shared"),
+    },
+    Motive: {
+        "respect": _l("Respect"), "compensation": _l("Compensation"),
+        "venting": _l("To vent"), "fix": _l("A fix"),
+    },
+    CompensationKind: {"economic": _l("Economic"), "emotional": _l("Emotional")},
+    CompensationType: {
+        "refund": _l("Refund"), "replacement": _l("Replacement"), "repair": _l("Repair"),
+        "voucher": _l("Voucher"), "discount": _l("Discount"),
+        "apology_letter": _l("Apology letter"), "gift": _l("Small gift"),
+        "personal_visit": _l("Personal visit"), "manager_call": _l("Call from a manager"),
+    },
+    ResolutionState: {
+        "none": _l("No proposal yet"),
+        "awaiting_approval": _l("Compensation awaiting supervisor approval"),
+        "refused": _l("Compensation refused by supervisor"),
+        "awaiting_customer": _l("Waiting for the customer's answer"),
+        "accepted": _l("Accepted by the customer"),
+        "rejected": _l("Rejected by the customer"),
+        "carried_out": _l("Carried out"),
+    },
+    Outcome: {"satisfied": _l("Problem solved, customer satisfied"), "unsatisfied": _l("Customer still unsatisfied")},
+    Retention: {"retained": _l("Retained"), "at_risk": _l("At risk"), "lost": _l("Lost")},
+    ChurnType: {
+        "natural": _l("Natural (moved away, no longer needs us)"),
+        "competitive": _l("Competitive (won by a competitor)"),
+        "negligent": _l("Negligent (our own failure)"),
+        "malicious": _l("Malicious"),
+    },
+    ReplyKind: {
+        "apology": _l("Apology"), "restatement": _l("Restatement"),
+        "proposal": _l("Proposal wording"), "follow_up": _l("Follow-up call"),
+    },
+}
+
+
+def label_for(enum_cls: type[Labelled], value: str | None):
+    """The label of a stored value, tolerating empty values."""
+    if not value:
+        return ""
+    return LABELS[enum_cls].get(value, value)

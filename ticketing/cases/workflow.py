@@ -1,0 +1,257 @@
+"""The six handling steps as a state machine: which action is allowed when, and where it leads.
+
+Pure rules, no database and no HTTP. Each action is one row of RULES: the steps it
+may start from, the statuses it needs, named guards that each give a readable
+reason when they refuse, and the step it leads to. `check()` is the only reader.
+"""
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Callable, Mapping
+
+from flask_babel import lazy_gettext as _l
+
+from ticketing.cases.vocabulary import ResolutionState as RS
+from ticketing.cases.vocabulary import Outcome, Role, Status, Step, STEP_ORDER
+
+
+class WorkflowError(Exception):
+    """An action the rules forbid; `reason` is a translatable sentence for the user."""
+
+    def __init__(self, reason):
+        super().__init__(str(reason))
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a guard may look at: the case, who acts (None: the customer), the action's data."""
+
+    ticket: Any
+    actor: Any | None
+    data: Mapping[str, Any] = field(default_factory=dict)
+    limits: Mapping[str, Decimal | int] = field(default_factory=dict)
+
+
+Guard = Callable[[Context], Any]  # returns None when satisfied, else a reason
+
+
+def _is_supervisor(actor) -> bool:
+    return actor is not None and actor.role in (Role.SUPERVISOR, Role.ADMIN)
+
+
+# --- guards -----------------------------------------------------------------
+
+def staff(ctx):
+    if ctx.actor is None:
+        return _l("Only staff can do this.")
+
+
+def supervisor(ctx):
+    if not _is_supervisor(ctx.actor):
+        return _l("Only a supervisor can do this.")
+
+
+def works_the_case(ctx):
+    """Agents work their own (or unassigned) cases; supervisors any case."""
+    if ctx.actor is None:
+        return _l("Only staff can do this.")
+    if _is_supervisor(ctx.actor) or ctx.ticket.assignee_id in (None, ctx.actor.id):
+        return None
+    return _l("This case is assigned to someone else; ask a supervisor to reassign it.")
+
+
+def staff_or_customer(ctx):
+    if ctx.actor is None:
+        return None
+    return works_the_case(ctx)
+
+
+def cause_analysed(ctx):
+    if ctx.ticket.analysed_at is None:
+        return _l("A resolution needs an analysed cause first.")
+
+
+def open_for_proposal(ctx):
+    if ctx.ticket.resolution_state not in (RS.NONE, RS.REJECTED, RS.REFUSED):
+        return _l("A proposal is already under way: %(state)s.",
+                  state=RS(ctx.ticket.resolution_state).label)
+
+
+def _state_is(state: RS, reason):
+    def guard(ctx):
+        if ctx.ticket.resolution_state != state:
+            return reason
+    guard.__name__ = f"resolution_{state.value}"
+    return guard
+
+
+awaiting_approval = _state_is(RS.AWAITING_APPROVAL, _l("No compensation is waiting for approval."))
+awaiting_customer = _state_is(RS.AWAITING_CUSTOMER, _l("No proposal is waiting for the customer's answer."))
+accepted = _state_is(RS.ACCEPTED, _l("The customer has not accepted the proposed resolution yet."))
+carried_out = _state_is(RS.CARRIED_OUT, _l("Follow-up needs the resolution carried out first."))
+
+
+def within_approver_limit(ctx):
+    amount = Decimal(ctx.data.get("amount") or 0)
+    limit = ctx.limits.get(ctx.actor.role) if ctx.actor is not None else None
+    if limit is not None and amount > Decimal(limit):
+        return _l("This compensation is above your own approval limit (%(limit)s).", limit=limit)
+
+
+def reason_given(ctx):
+    if not str(ctx.data.get("reason") or "").strip():
+        return _l("Please give a reason.")
+
+
+def follow_up_target(ctx):
+    if ctx.data.get("outcome") == Outcome.UNSATISFIED and \
+            ctx.data.get("return_to") not in (Step.ANALYSE, Step.RESOLVE):
+        return _l("An unsatisfied customer sends the case back to analysis or resolution: choose one.")
+
+
+def review_target(ctx):
+    if ctx.data.get("return_to") not in STEP_ORDER[:-1]:
+        return _l("Choose the step the case goes back to.")
+
+
+def review_recorded(ctx):
+    if ctx.ticket.review_recorded_at is None:
+        return _l("The summary and lessons must be recorded before the review can be approved.")
+
+
+def merge_target(ctx):
+    target = ctx.data.get("target")
+    if target is None:
+        return _l("Name the case this one duplicates.")
+    if target.id == ctx.ticket.id:
+        return _l("A case cannot be merged into itself.")
+    if target.status != Status.OPEN:
+        return _l("A case can only be merged into an open case.")
+
+
+def may_assign(ctx):
+    """Supervisors assign anyone; an agent may only take an unassigned case."""
+    if _is_supervisor(ctx.actor) or (ctx.actor is not None and ctx.ticket.assignee_id is None):
+        return None
+    return _l("Only a supervisor can reassign a case.")
+
+
+def agent_takes_for_self(ctx):
+    if _is_supervisor(ctx.actor):
+        return None
+    assignee = ctx.data.get("assignee")
+    if assignee is None or assignee.id != ctx.actor.id:
+        return _l("An agent can only take an unassigned case for themselves.")
+
+
+# --- where an action leads ---------------------------------------------------
+
+def _after_follow_up(data) -> Step:
+    if data.get("outcome") == Outcome.SATISFIED:
+        return Step.REVIEW
+    return Step(data["return_to"])
+
+
+def _returned_step(data) -> Step:
+    return Step(data["return_to"])
+
+
+@dataclass(frozen=True)
+class Rule:
+    steps: frozenset | None          # None: any step
+    guards: tuple = ()
+    to: Step | Callable | None = None  # None: the step does not change
+    statuses: frozenset = frozenset({Status.OPEN})
+
+
+_OPEN_ANY = None
+_ENDED = frozenset({Status.CLOSED, Status.CANCELLED})
+_EVERY_STATUS = frozenset(Status)
+
+RULES: dict[str, Rule] = {
+    # the six steps
+    "listen": Rule(frozenset({Step.LISTEN}), (works_the_case,), Step.APOLOGISE),
+    "apologise": Rule(frozenset({Step.APOLOGISE}), (works_the_case,), Step.ANALYSE),
+    "analyse": Rule(frozenset({Step.ANALYSE}), (works_the_case,), Step.RESOLVE),
+    "propose": Rule(frozenset({Step.RESOLVE}), (works_the_case, cause_analysed, open_for_proposal)),
+    "approve_compensation": Rule(frozenset({Step.RESOLVE}), (supervisor, awaiting_approval, within_approver_limit)),
+    "refuse_compensation": Rule(frozenset({Step.RESOLVE}), (supervisor, awaiting_approval, reason_given)),
+    "customer_accepts": Rule(frozenset({Step.RESOLVE}), (staff_or_customer, awaiting_customer)),
+    "customer_rejects": Rule(frozenset({Step.RESOLVE}), (staff_or_customer, awaiting_customer, reason_given)),
+    "carry_out": Rule(frozenset({Step.RESOLVE}), (works_the_case, accepted), Step.FOLLOW_UP),
+    "follow_up": Rule(frozenset({Step.FOLLOW_UP}), (works_the_case, carried_out, follow_up_target), _after_follow_up),
+    "record_review": Rule(frozenset({Step.REVIEW}), (works_the_case,)),
+    "approve_review": Rule(frozenset({Step.REVIEW}), (supervisor, review_recorded)),
+    "return_review": Rule(frozenset({Step.REVIEW}), (supervisor, review_target, reason_given), _returned_step),
+    # around the steps
+    "assign": Rule(_OPEN_ANY, (staff, may_assign, agent_takes_for_self)),
+    "note": Rule(_OPEN_ANY, (staff,), statuses=_EVERY_STATUS),
+    "message": Rule(_OPEN_ANY, (staff_or_customer,)),
+    "cancel": Rule(_OPEN_ANY, (works_the_case, reason_given)),
+    "merge": Rule(_OPEN_ANY, (works_the_case, reason_given, merge_target)),
+    "reopen": Rule(_OPEN_ANY, (supervisor, reason_given), Step.ANALYSE, statuses=_ENDED),
+}
+
+ACTIONS = tuple(RULES)
+STEP_ACTIONS = {
+    Step.LISTEN: ("listen",),
+    Step.APOLOGISE: ("apologise",),
+    Step.ANALYSE: ("analyse",),
+    Step.RESOLVE: ("propose", "approve_compensation", "refuse_compensation",
+                   "customer_accepts", "customer_rejects", "carry_out"),
+    Step.FOLLOW_UP: ("follow_up",),
+    Step.REVIEW: ("record_review", "approve_review", "return_review"),
+}
+
+
+# Guards that judge the action's own data, not the case: skipped when asking
+# which actions to offer before the user has filled anything in.
+DATA_GUARDS = {reason_given, follow_up_target, review_target, merge_target,
+               within_approver_limit, agent_takes_for_self}
+
+
+def refusal(action: str, ctx: Context, ignore_data: bool = False):
+    """The reason `action` is not allowed now, or None when it is."""
+    rule = RULES.get(action)
+    if rule is None:
+        return _l("Unknown action.")
+    ticket = ctx.ticket
+    if ticket.status not in rule.statuses:
+        if ticket.status == Status.OPEN:
+            return _l("Only a closed or cancelled case can be reopened.")
+        return _l("This case is %(status)s; nothing more can be done to it.",
+                  status=Status(ticket.status).label)
+    if rule.steps is not None and ticket.step not in rule.steps:
+        return _l("This case is at step “%(step)s”; that action belongs to another step.",
+                  step=Step(ticket.step).label)
+    for guard in rule.guards:
+        if ignore_data and guard in DATA_GUARDS:
+            continue
+        reason = guard(ctx)
+        if reason is not None:
+            return reason
+    return None
+
+
+def check(action: str, ctx: Context) -> None:
+    """Raise WorkflowError with the reason when `action` is not allowed now."""
+    reason = refusal(action, ctx)
+    if reason is not None:
+        raise WorkflowError(reason)
+
+
+def next_step(action: str, ticket, data: Mapping[str, Any]) -> Step:
+    """The step the case is at after `action` succeeds."""
+    target = RULES[action].to
+    if target is None:
+        return Step(ticket.step)
+    return target(data) if callable(target) else target
+
+
+def offered_actions(ctx: Context) -> set[str]:
+    """The actions the actor could take now, before filling in their data (for the case page)."""
+    return {action for action in RULES if refusal(action, ctx, ignore_data=True) is None}
+
+
+def step_index(step: str) -> int:
+    return STEP_ORDER.index(Step(step))

@@ -1,0 +1,45 @@
+"""flask commands: create-user, demo-data."""
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from ticketing.auth.services import AccountError, create_user
+from ticketing.cases.vocabulary import Role
+from ticketing.extensions import db
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(demo_data_command)
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--password", required=True, help="At least 10 characters.")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--name", default=None, help="Display name (defaults to the part of the email before @).")
+@click.option("--locale", default="en", type=click.Choice(["en", "zh_CN"]))
+def create_user_command(email, password, role, name, locale):
+    """Create a staff account (the first admin, or any user from a script)."""
+    try:
+        user = create_user(email=email, password=password, role=role, name=name, locale=locale)
+    except AccountError as error:
+        raise click.ClickException(str(error.reason))
+    db.session.commit()
+    click.echo(f"Created {user.role.value} {user.email}")
+
+
+@click.command("demo-data")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+def demo_data_command(if_empty):
+    """Load demo staff, customers and complaints in English and Chinese, in every step and state."""
+    from ticketing.auth.models import User
+    from ticketing.demo import DEMO_LOGINS, load_demo_data
+    if if_empty and db.session.scalars(select(User).limit(1)).first() is not None:
+        click.echo("The database already has data; demo data not loaded.")
+        return
+    count = load_demo_data()
+    db.session.commit()
+    click.echo(f"Loaded {count} demo cases. Demo logins:")
+    for email, password, role in DEMO_LOGINS:
+        click.echo(f"  {role:<10} {email}  /  {password}")

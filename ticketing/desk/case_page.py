@@ -1,0 +1,69 @@
+"""Everything the case page shows, gathered in one place so the view stays thin."""
+from flask import current_app
+from flask_login import current_user
+from sqlalchemy import select
+
+from ticketing.cases import workflow
+from ticketing.cases.models import Message, Note, ReplyTemplate
+from ticketing.cases.records import (
+    AnalysisRecord, ApologyRecord, FollowUpRecord, ListenRecord, Resolution, ReviewRecord,
+)
+from ticketing.cases.vocabulary import STEP_ORDER, Status
+from ticketing.desk.actions import SPECS, WORKFLOW_ACTIONS, build_form
+from ticketing.desk.queries import case_events
+from ticketing.extensions import db
+from ticketing.scheduling.clock import utcnow
+from ticketing.scheduling.deadlines import is_overdue
+
+RECORDS = {
+    "listen": ListenRecord, "apologise": ApologyRecord, "analyse": AnalysisRecord,
+    "resolve": Resolution, "follow_up": FollowUpRecord, "review": ReviewRecord,
+}
+
+
+def _rows(model, ticket):
+    return list(db.session.scalars(select(model).where(model.ticket_id == ticket.id).order_by(model.id)))
+
+
+def offered(ticket) -> set[str]:
+    """Desk actions the current user can take on this case now."""
+    ctx = workflow.Context(ticket, current_user, {}, current_app.config["COMPENSATION_LIMITS"])
+    allowed = workflow.offered_actions(ctx)
+    actions = {action for action in SPECS if action in allowed}
+    for desk_action, names in WORKFLOW_ACTIONS.items():
+        if any(name in allowed for name in names):
+            actions.add(desk_action)
+    return actions
+
+
+def context(ticket, submitted: dict | None = None) -> dict:
+    submitted = submitted or {}
+    actions = offered(ticket)
+    forms = {action: submitted.get(action) or build_form(action, ticket) for action in actions}
+    records = {step: _rows(model, ticket) for step, model in RECORDS.items()}
+    return {
+        "ticket": ticket,
+        "steps": STEP_ORDER,
+        "current_index": STEP_ORDER.index(ticket.step),
+        "is_open": ticket.status == Status.OPEN,
+        "overdue": is_overdue(ticket, utcnow()),
+        "actions": actions,
+        "forms": forms,
+        "records": records,
+        "resolution": records["resolve"][-1] if records["resolve"] else None,
+        "notes": _rows(Note, ticket),
+        "messages": _rows(Message, ticket),
+        "events": case_events(ticket),
+        "replies": _reply_templates(),
+        "limit": current_app.config["COMPENSATION_LIMITS"].get(current_user.role),
+    }
+
+
+def _reply_templates() -> dict:
+    """Active reply templates in the user's language, by kind."""
+    rows = db.session.scalars(select(ReplyTemplate).where(
+        ReplyTemplate.active.is_(True), ReplyTemplate.locale == current_user.locale).order_by(ReplyTemplate.title))
+    grouped: dict[str, list] = {}
+    for row in rows:
+        grouped.setdefault(row.kind.value, []).append(row)
+    return grouped

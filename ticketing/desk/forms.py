@@ -1,0 +1,219 @@
+"""Forms of the staff desk, one per action. Each carries the case version it was loaded at."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField, DateField, DateTimeLocalField, DecimalField, EmailField, FieldList, Form,
+    FormField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError,
+)
+
+from ticketing.forms_common import options
+from ticketing.cases.vocabulary import (
+    Category, Channel, ChurnType, CompensationType, ContactMethod, Dissatisfaction, Emotion,
+    Legitimacy, Motive, Outcome, Priority, Responsibility, Retention, RootCause, Step, STEP_ORDER,
+)
+
+TEXT = 4000
+
+
+class CaseForm(FlaskForm):
+    """Every action form: the version the user saw, for optimistic locking."""
+    version = HiddenField(validators=[DataRequired()])
+
+
+class ListenFields:
+    customer_words = TextAreaField(_l("The complaint, in the customer's words"),
+                                   validators=[DataRequired(), Length(max=TEXT)])
+    restatement = TextAreaField(_l("Your restatement, confirmed with the customer"),
+                                validators=[DataRequired(), Length(max=TEXT)])
+    restatement_confirmed = BooleanField(_l("The customer confirmed the restatement"))
+    expectation = TextAreaField(_l("What the customer expects"), validators=[DataRequired(), Length(max=TEXT)])
+    emotion = RadioField(_l("Emotional state"), choices=options(Emotion), validators=[InputRequired()])
+    dissatisfaction = RadioField(_l("Dissatisfaction"), choices=options(Dissatisfaction),
+                                 default=Dissatisfaction.EXPLICIT.value, validators=[InputRequired()])
+    occurred_at = DateTimeLocalField(_l("When it happened"), validators=[Optional()])
+    place = StringField(_l("Where it happened"), validators=[Optional(), Length(max=200)])
+
+
+class ListenForm(CaseForm, ListenFields):
+    pass
+
+
+class IntakeForm(FlaskForm):
+    """One page, one submission: the customer, the case, and step 1 when the agent has it."""
+    customer_id = HiddenField()
+    customer_name = StringField(_l("Customer name"), validators=[DataRequired(), Length(max=120)])
+    customer_phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    customer_email = EmailField(_l("Email"), validators=[Optional(), Email(), Length(max=254)])
+    subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
+    channel = SelectField(_l("Channel"), choices=options(Channel), default=Channel.PHONE.value)
+    priority = SelectField(_l("Priority"), choices=options(Priority), default=Priority.NORMAL.value)
+    category = SelectField(_l("Category"), choices=options(Category, blank=_l("— not yet known —")))
+    product = StringField(_l("Product or service"), validators=[Optional(), Length(max=120)])
+    customer_words = TextAreaField(_l("The complaint, in the customer's words"),
+                                   validators=[DataRequired(), Length(max=TEXT)])
+    restatement = TextAreaField(_l("Your restatement, confirmed with the customer"),
+                                validators=[Optional(), Length(max=TEXT)])
+    restatement_confirmed = BooleanField(_l("The customer confirmed the restatement"))
+    expectation = TextAreaField(_l("What the customer expects"), validators=[Optional(), Length(max=TEXT)])
+    emotion = RadioField(_l("Emotional state"), choices=options(Emotion), validators=[Optional()])
+    dissatisfaction = RadioField(_l("Dissatisfaction"), choices=options(Dissatisfaction),
+                                 default=Dissatisfaction.EXPLICIT.value, validators=[Optional()])
+    occurred_at = DateTimeLocalField(_l("When it happened"), validators=[Optional()])
+    place = StringField(_l("Where it happened"), validators=[Optional(), Length(max=200)])
+
+    def validate_customer_phone(self, field):
+        if not field.data and not self.customer_email.data:
+            raise ValidationError(_l("Give a phone number or an email, so we can reach the customer."))
+
+    def validate_restatement(self, field):
+        """Step 1 is recorded at intake when the agent restated the complaint; then it must be whole."""
+        if field.data and field.data.strip():
+            for name in ("expectation", "emotion"):
+                other = getattr(self, name)
+                if not other.data:
+                    other.errors = list(other.errors) + [_l("Needed to record step 1 with the restatement.")]
+                    raise ValidationError(_l("Complete step 1, or leave the restatement empty to do it later."))
+
+    def records_step_one(self) -> bool:
+        return bool(self.restatement.data and self.restatement.data.strip())
+
+
+class ApologyForm(CaseForm):
+    method = SelectField(_l("How the apology was made"), choices=options(ContactMethod))
+    wording = TextAreaField(_l("What was said"), validators=[DataRequired(), Length(max=TEXT)])
+
+
+class AnalysisForm(CaseForm):
+    root_cause = SelectField(_l("Root cause"), choices=options(RootCause))
+    detail = TextAreaField(_l("What happened (the facts found)"), validators=[DataRequired(), Length(max=TEXT)])
+    product = StringField(_l("Product or service involved"), validators=[Optional(), Length(max=120)])
+    legitimacy = RadioField(_l("Is the complaint justified?"), choices=options(Legitimacy), validators=[InputRequired()])
+    responsibility = SelectField(_l("Responsibility"), choices=options(Responsibility))
+    motive = RadioField(_l("What the customer is really after"), choices=options(Motive), validators=[InputRequired()])
+
+
+class CompensationLineForm(Form):
+    type = SelectField(_l("Compensation"), choices=options(CompensationType, blank=_l("— none —")),
+                       validators=[Optional()])
+    description = StringField(_l("Details"), validators=[Optional(), Length(max=200)])
+    amount = DecimalField(_l("Amount"), places=2, validators=[Optional(), NumberRange(min=0, max=10_000_000)])
+
+    def validate_amount(self, field):
+        if self.type.data in ECONOMIC_TYPES and field.data is None:
+            raise ValidationError(_l("Economic compensation needs an amount."))
+
+
+ECONOMIC_TYPES = {"refund", "voucher", "discount", "replacement", "repair"}
+
+
+class ProposalForm(CaseForm):
+    method = TextAreaField(_l("How we will resolve it"), validators=[DataRequired(), Length(max=TEXT)])
+    promised_date = DateField(_l("Promised completion date"), validators=[DataRequired()])
+    estimated_loss = DecimalField(_l("Customer's estimated loss"), places=2,
+                                  validators=[Optional(), NumberRange(min=0, max=10_000_000)])
+    currency = StringField(_l("Currency"), validators=[DataRequired(), Length(min=3, max=3)])
+    lines = FieldList(FormField(CompensationLineForm), min_entries=4, max_entries=10)
+
+    def validate_promised_date(self, field):
+        from ticketing.scheduling.clock import utcnow
+        if field.data and field.data < utcnow().date():
+            raise ValidationError(_l("The promised date cannot be in the past."))
+
+    def compensation_lines(self) -> list[dict]:
+        return [{"type": line.type.data, "description": line.description.data, "amount": line.amount.data}
+                for line in self.lines if line.type.data]
+
+
+class CommentForm(CaseForm):
+    comments = TextAreaField(_l("Comments"), validators=[Optional(), Length(max=TEXT)])
+
+
+class ReasonForm(CaseForm):
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=TEXT)])
+
+
+class CustomerAnswerForm(CaseForm):
+    answer = RadioField(_l("The customer's answer"), validators=[InputRequired()],
+                        choices=options(pairs=lambda: [("accept", _l("Accepts the proposal")),
+                                                       ("reject", _l("Rejects it"))]))
+    reason = TextAreaField(_l("What the customer said"), validators=[Optional(), Length(max=TEXT)])
+
+    def validate_reason(self, field):
+        if self.answer.data == "reject" and not (field.data or "").strip():
+            raise ValidationError(_l("Record why the customer rejected the proposal."))
+
+
+class CarryOutForm(CaseForm):
+    note = TextAreaField(_l("What was done"), validators=[Optional(), Length(max=TEXT)])
+
+
+class FollowUpForm(CaseForm):
+    method = SelectField(_l("How you contacted the customer"), choices=options(ContactMethod))
+    outcome = RadioField(_l("Outcome"), choices=options(Outcome), validators=[InputRequired()])
+    satisfaction = RadioField(_l("Satisfaction (1 = very unhappy, 5 = delighted)"), validators=[InputRequired()],
+                              choices=options(pairs=[(str(n), str(n)) for n in range(1, 6)]))
+    retention = RadioField(_l("Will the customer stay with us?"), choices=options(Retention),
+                           validators=[InputRequired()])
+    churn_type = SelectField(_l("If lost, why"), choices=options(ChurnType, blank=_l("— not lost —")),
+                             validators=[Optional()])
+    return_to = SelectField(_l("If unsatisfied, send the case back to"), validators=[Optional()],
+                            choices=options(blank=_l("— satisfied —"), pairs=lambda: [
+                                (Step.ANALYSE.value, Step.ANALYSE.label), (Step.RESOLVE.value, Step.RESOLVE.label)]))
+    notes = TextAreaField(_l("Notes from the call"), validators=[Optional(), Length(max=TEXT)])
+
+    def validate_return_to(self, field):
+        if self.outcome.data == Outcome.UNSATISFIED and not field.data:
+            raise ValidationError(_l("Choose where the case goes back to."))
+
+    def validate_churn_type(self, field):
+        if self.retention.data == Retention.LOST and not field.data:
+            raise ValidationError(_l("Say what kind of loss this is."))
+
+
+class ReviewForm(CaseForm):
+    summary = TextAreaField(_l("Summary: when, where, the situation, how it was handled, the result"),
+                            validators=[DataRequired(), Length(max=TEXT)])
+    lesson = TextAreaField(_l("Lesson learned"), validators=[DataRequired(), Length(max=TEXT)])
+    preventive_action = TextAreaField(_l("Preventive action"), validators=[Optional(), Length(max=TEXT)])
+
+
+class ReturnReviewForm(CaseForm):
+    return_to = SelectField(_l("Send back to"), choices=options(pairs=lambda: [(s.value, s.label) for s in STEP_ORDER[:-1]]))
+    reason = TextAreaField(_l("What needs doing"), validators=[DataRequired(), Length(max=TEXT)])
+
+
+class AssignForm(CaseForm):
+    assignee = SelectField(_l("Assignee"), coerce=int, validate_choice=True)
+
+
+class BodyForm(CaseForm):
+    version = HiddenField()
+    body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=TEXT)])
+
+
+class MergeForm(CaseForm):
+    target = StringField(_l("Reference of the case this duplicates"), validators=[DataRequired(), Length(max=20)])
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=TEXT)])
+
+
+class QueueFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    view = HiddenField(default="mine")
+    step = SelectField(_l("Step"), choices=options(Step, blank=_l("Any step")), validators=[Optional()])
+    status = SelectField(_l("Status"), validators=[Optional()], default="open",
+                         choices=options(pairs=lambda: [("open", _l("Open")), ("closed", _l("Closed")),
+                                                        ("cancelled", _l("Cancelled")), ("all", _l("Any status"))]))
+    priority = SelectField(_l("Priority"), choices=options(Priority, blank=_l("Any priority")), validators=[Optional()])
+    category = SelectField(_l("Category"), choices=options(Category, blank=_l("Any category")), validators=[Optional()])
+    assignee = SelectField(_l("Assignee"), validators=[Optional()])
+    overdue = BooleanField(_l("Overdue only"))
+    sort = SelectField(_l("Sort by"), validators=[Optional()], default="due",
+                       choices=options(pairs=lambda: [
+                           ("due", _l("Resolution due (soonest first)")), ("newest", _l("Newest first")),
+                           ("oldest", _l("Oldest first")), ("priority", _l("Priority")),
+                           ("updated", _l("Recently updated"))]))

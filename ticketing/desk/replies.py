@@ -1,0 +1,52 @@
+"""Reply templates (apology, restatement, proposal wording) that supervisors maintain, per language."""
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from ticketing.auth.forms import LANGUAGE_CHOICES
+from ticketing.auth.permissions import SUPERVISORS, roles_required
+from ticketing.cases.models import ReplyTemplate
+from ticketing.cases.vocabulary import ReplyKind
+from ticketing.extensions import db
+from ticketing.forms_common import options
+from ticketing.scheduling.clock import utcnow
+
+bp = Blueprint("replies", __name__, url_prefix="/replies")
+
+
+class ReplyTemplateForm(FlaskForm):
+    kind = SelectField(_l("Used for"), choices=options(ReplyKind))
+    locale = SelectField(_l("Language"), choices=options(pairs=LANGUAGE_CHOICES))
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
+    body = TextAreaField(_l("Wording"), validators=[DataRequired(), Length(max=4000)])
+    active = BooleanField(_l("Offered to staff"), default=True)
+
+
+@bp.route("/")
+@roles_required(*SUPERVISORS)
+def index():
+    rows = db.session.scalars(select(ReplyTemplate).order_by(ReplyTemplate.locale, ReplyTemplate.kind,
+                                                             ReplyTemplate.title))
+    return render_template("desk/replies.html", templates=list(rows))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@bp.route("/<int:template_id>", methods=["GET", "POST"])
+@roles_required(*SUPERVISORS)
+def edit(template_id=None):
+    template = db.session.get(ReplyTemplate, template_id) if template_id else ReplyTemplate(active=True)
+    if template is None:
+        abort(404)
+    form = ReplyTemplateForm(obj=template)
+    if form.validate_on_submit():
+        form.populate_obj(template)
+        template.updated_by_id, template.updated_at = current_user.id, utcnow()
+        db.session.add(template)
+        db.session.commit()
+        flash(_("The reply template is saved."), "success")
+        return redirect(url_for("replies.index"))
+    return render_template("desk/reply_edit.html", form=form, template=template), 422 if form.errors else 200

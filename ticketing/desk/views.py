@@ -1,0 +1,113 @@
+"""Staff desk pages: the queues, intake, the case page and its actions."""
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import format_datetime, gettext as _
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from ticketing.auth.permissions import STAFF, roles_required
+from ticketing.cases import services
+from ticketing.cases.workflow import WorkflowError
+from ticketing.desk import case_page
+from ticketing.desk.actions import SPECS, build_form, listen_data
+from ticketing.desk.forms import IntakeForm, QueueFilterForm
+from ticketing.desk.queries import active_staff, find_ticket, queue_page
+from ticketing.extensions import db
+from ticketing.forms_common import options
+from ticketing.scheduling.clock import utcnow
+
+bp = Blueprint("desk", __name__)
+
+
+@bp.route("/")
+@roles_required(*STAFF)
+def home():
+    return redirect(url_for("desk.queue"))
+
+
+@bp.route("/queue")
+@roles_required(*STAFF)
+def queue():
+    """'My cases' or the team queue, filtered, sorted and paged by keyset."""
+    form = QueueFilterForm(request.args)
+    form.assignee.choices = options(blank=_("Anyone"), pairs=[("none", _("Unassigned"))] + [
+        (str(user.id), user.name) for user in active_staff()])()
+    form.validate()
+    filters = {name: field.data for name, field in form._fields.items() if not field.errors}
+    if form.view.data != "team":
+        filters["assignee"] = str(current_user.id)
+    page = queue_page(filters, utcnow(), current_app.config["QUEUE_PAGE_SIZE"], request.args.get("after"))
+    return render_template("desk/queue.html", form=form, page=page, view=form.view.data or "mine")
+
+
+@bp.route("/intake", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def intake():
+    """One page, one submission: customer, case and step 1."""
+    form = IntakeForm()
+    if form.validate_on_submit():
+        customer = services.find_or_create_customer(
+            form.customer_name.data, form.customer_email.data, form.customer_phone.data)
+        ticket = services.take_complaint(
+            current_user, customer=customer, subject=form.subject.data, description=form.customer_words.data,
+            channel=form.channel.data, category=form.category.data, product=form.product.data,
+            priority=form.priority.data, listen=listen_data(form) if form.records_step_one() else None)
+        db.session.commit()
+        flash(_("Case %(reference)s is open.", reference=ticket.reference), "success")
+        return redirect(url_for("desk.case", reference=ticket.reference))
+    status = 422 if form.is_submitted() else 200
+    return render_template("desk/intake.html", form=form), status
+
+
+@bp.route("/customers/lookup")
+@roles_required(*STAFF)
+def customer_lookup():
+    """Existing customers by exact phone or email, for the intake form."""
+    return jsonify([{
+        "id": customer.id, "name": customer.name, "email": customer.email, "phone": customer.phone,
+        "tier": customer.value_tier.label, "cases": len(customer.tickets),
+    } for customer in services.find_customers(request.args.get("q", ""))])
+
+
+@bp.route("/tickets/<reference>")
+@roles_required(*STAFF)
+def case(reference):
+    ticket = find_ticket(reference) or abort(404)
+    return render_template("desk/case.html", **case_page.context(ticket))
+
+
+@bp.route("/tickets/<reference>/actions/<action>", methods=["POST"])
+@roles_required(*STAFF)
+def act(reference, action):
+    """Perform one workflow action; a refused or stale action changes nothing."""
+    ticket = find_ticket(reference) or abort(404)
+    if action not in SPECS:
+        abort(404)
+    form = build_form(action, ticket, formdata=request.form)
+    if form.validate_on_submit():
+        try:
+            SPECS[action].perform(form, ticket)
+            db.session.commit()
+        except services.StaleCase as error:
+            db.session.rollback()
+            flash(_("This case was changed by %(who)s at %(when)s. Nothing was saved. The page now shows "
+                    "the case as it is; your text is kept below — submit again only if it still applies.",
+                    who=error.changed_by, when=format_datetime(error.changed_at)), "error")
+            return _case_with(ticket, action, form, 409, refresh_version=True)
+        except StaleDataError:
+            db.session.rollback()
+            flash(_("Someone changed this case at the same moment — reload it. Nothing was saved."), "error")
+            return _case_with(ticket, action, form, 409)
+        except WorkflowError as error:
+            db.session.rollback()
+            flash(str(error.reason), "error")
+            return _case_with(ticket, action, form, 409)
+        flash(str(SPECS[action].done), "success")
+        return redirect(url_for("desk.case", reference=ticket.reference))
+    return _case_with(ticket, action, form, 422)
+
+
+def _case_with(ticket, action, form, status, refresh_version=False):
+    db.session.refresh(ticket)
+    if refresh_version:
+        form.version.data = ticket.version
+    return render_template("desk/case.html", **case_page.context(ticket, {action: form})), status

@@ -1,0 +1,42 @@
+"""Language and timezone per user, and the formatting helpers templates use."""
+from flask import current_app, has_request_context, request, session
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+
+from ticketing.cases import vocabulary
+from ticketing.scheduling.clock import utcnow
+
+
+def select_locale() -> str:
+    """The staff member's choice, else this browser's choice, else Accept-Language."""
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    if session.get("locale") in languages:
+        return session["locale"]
+    best = request.accept_languages.best_match(["en", "zh_CN", "zh"], default="en")
+    return "zh_CN" if best.startswith("zh") else "en"
+
+
+def select_timezone() -> str:
+    if has_request_context() and current_user.is_authenticated:
+        return current_user.timezone
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def when(value, fmt: str = "medium") -> str:
+    """A stored UTC time shown in the reader's timezone."""
+    return format_datetime(value, fmt) if value else ""
+
+
+def template_helpers() -> dict:
+    return {
+        "V": vocabulary,
+        "label": vocabulary.label_for,
+        "when": when,
+        "day": lambda value: format_date(value, "medium") if value else "",
+        "now": utcnow(),
+        "current_locale": str(get_locale()),
+    }

@@ -1,0 +1,14 @@
+"""Every model, imported in one place so the metadata (and Alembic) sees all tables."""
+from ticketing.auth.models import User
+from ticketing.cases.audit import Event
+from ticketing.cases.models import Customer, Message, Note, ReferenceCounter, ReplyTemplate, Ticket
+from ticketing.cases.records import (
+    AnalysisRecord, ApologyRecord, CompensationLine, FollowUpRecord, ListenRecord, Resolution,
+    ReviewRecord,
+)
+
+__all__ = [
+    "User", "Event", "Customer", "Message", "Note", "ReferenceCounter", "ReplyTemplate", "Ticket",
+    "AnalysisRecord", "ApologyRecord", "CompensationLine", "FollowUpRecord", "ListenRecord",
+    "Resolution", "ReviewRecord",
+]

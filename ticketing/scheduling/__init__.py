@@ -1,0 +1,1 @@
+"""Time: the one injectable clock, deadline policy, reminders and the dispatcher."""

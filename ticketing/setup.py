@@ -1,0 +1,100 @@
+"""The named steps create_app() runs, one per concern."""
+from pathlib import Path
+from flask import Flask, render_template
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from ticketing.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def configure_database(app: Flask) -> None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 15}}
+        if uri.startswith("sqlite:///") and uri != "sqlite://":
+            Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"), render_as_batch=True)
+    # Import the models so metadata knows every table.
+    from ticketing import models  # noqa: F401
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    """SQLite: foreign keys on, WAL for concurrent readers, wait instead of failing when busy."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.close()
+
+
+def configure_auth(app: Flask) -> None:
+    from ticketing.auth.sessions import load_user
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(load_user)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+
+def configure_i18n(app: Flask) -> None:
+    from ticketing.i18n import select_locale, select_timezone
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
+                   default_translation_directories=str(PACKAGE_DIR / "translations"))
+
+
+def configure_blueprints(app: Flask) -> None:
+    from ticketing.auth.admin import bp as users_bp
+    from ticketing.auth.views import bp as auth_bp
+    from ticketing.desk.replies import bp as replies_bp
+    from ticketing.desk.views import bp as desk_bp
+    for blueprint in (auth_bp, users_bp, desk_bp, replies_bp):
+        app.register_blueprint(blueprint)
+
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def configure_security_headers(app: Flask) -> None:
+    @app.after_request
+    def add_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if current_user.is_authenticated:
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def configure_errors(app: Flask) -> None:
+    from flask_wtf.csrf import CSRFError
+
+    def page(status, template="errors/error.html", **context):
+        return render_template(template, status=status, **context), status
+
+    app.register_error_handler(400, lambda e: page(400))
+    app.register_error_handler(CSRFError, lambda e: page(400, csrf=True))
+    app.register_error_handler(403, lambda e: page(403))
+    app.register_error_handler(404, lambda e: page(404))
+    app.register_error_handler(405, lambda e: page(405))
+    app.register_error_handler(429, lambda e: page(429))
+    app.register_error_handler(500, lambda e: page(500))
+
+
+def configure_cli(app: Flask) -> None:
+    from ticketing.cli import register
+    register(app)
+
+
+def configure_templates(app: Flask) -> None:
+    from ticketing.i18n import template_helpers
+    app.context_processor(template_helpers)
