@@ -1,4 +1,4 @@
-"""flask commands: create-user, demo-data."""
+"""flask commands: create-user, demo-data, serve."""
 import click
 from flask import Flask
 from sqlalchemy import select
@@ -11,6 +11,7 @@ from ticketing.extensions import db
 def register(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(demo_data_command)
+    app.cli.add_command(serve_command)
 
 
 @click.command("create-user")
@@ -34,12 +35,30 @@ def create_user_command(email, password, role, name, locale):
 def demo_data_command(if_empty):
     """Load demo staff, customers and complaints in English and Chinese, in every step and state."""
     from ticketing.auth.models import User
-    from ticketing.demo import DEMO_LOGINS, load_demo_data
+    from ticketing.demo import load_demo_data
     if if_empty and db.session.scalars(select(User).limit(1)).first() is not None:
-        click.echo("The database already has data; demo data not loaded.")
+        click.echo("The database already has data; demo data not loaded again.")
         return
     count = load_demo_data()
     db.session.commit()
-    click.echo(f"Loaded {count} demo cases. Demo logins:")
+    click.echo(f"Loaded {count} demo cases.")
+    _print_demo_logins()
+
+
+def _print_demo_logins():
+    from ticketing.demo import DEMO_LOGINS
+    click.echo("Demo logins (email / password):")
     for email, password, role in DEMO_LOGINS:
         click.echo(f"  {role:<10} {email}  /  {password}")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.pass_context
+def serve_command(ctx, host, port):
+    """Run the app on one machine (single process, no reloader), for `make run`."""
+    from flask import current_app
+    _print_demo_logins()
+    click.echo(f"\nOpen http://{host}:{port}/ — press Ctrl+C to stop.")
+    current_app.run(host=host, port=port, use_reloader=False, threaded=True)

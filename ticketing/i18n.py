@@ -31,12 +31,13 @@ def when(value, fmt: str = "medium") -> str:
     return format_datetime(value, fmt) if value else ""
 
 
-def template_helpers() -> dict:
-    return {
-        "V": vocabulary,
-        "label": vocabulary.label_for,
-        "when": when,
-        "day": lambda value: format_date(value, "medium") if value else "",
-        "now": utcnow(),
-        "current_locale": str(get_locale()),
-    }
+def day(value) -> str:
+    return format_date(value, "medium") if value else ""
+
+
+TEMPLATE_GLOBALS = {"V": vocabulary, "label": vocabulary.label_for, "when": when, "day": day}
+
+
+def template_context() -> dict:
+    """Per-request values every template may use."""
+    return {"now": utcnow(), "current_locale": str(get_locale())}

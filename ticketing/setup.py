@@ -96,5 +96,6 @@ def configure_cli(app: Flask) -> None:
 
 
 def configure_templates(app: Flask) -> None:
-    from ticketing.i18n import template_helpers
-    app.context_processor(template_helpers)
+    from ticketing.i18n import TEMPLATE_GLOBALS, template_context
+    app.jinja_env.globals.update(TEMPLATE_GLOBALS)
+    app.context_processor(template_context)

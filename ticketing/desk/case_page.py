@@ -11,6 +11,7 @@ from ticketing.cases.records import (
 from ticketing.cases.vocabulary import STEP_ORDER, Status
 from ticketing.desk.actions import SPECS, WORKFLOW_ACTIONS, build_form
 from ticketing.desk.queries import case_events
+from ticketing.desk.timeline import describe
 from ticketing.extensions import db
 from ticketing.scheduling.clock import utcnow
 from ticketing.scheduling.deadlines import is_overdue
@@ -53,7 +54,7 @@ def context(ticket, submitted: dict | None = None) -> dict:
         "resolution": records["resolve"][-1] if records["resolve"] else None,
         "notes": _rows(Note, ticket),
         "messages": _rows(Message, ticket),
-        "events": case_events(ticket),
+        "timeline": [describe(event) for event in case_events(ticket)],
         "replies": _reply_templates(),
         "limit": current_app.config["COMPENSATION_LIMITS"].get(current_user.role),
     }

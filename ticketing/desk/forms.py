@@ -50,7 +50,7 @@ class IntakeForm(FlaskForm):
     subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
     channel = SelectField(_l("Channel"), choices=options(Channel), default=Channel.PHONE.value)
     priority = SelectField(_l("Priority"), choices=options(Priority), default=Priority.NORMAL.value)
-    category = SelectField(_l("Category"), choices=options(Category, blank=_l("— not yet known —")))
+    category = SelectField(_l("Category"), choices=options(Category, blank=_l("— not yet known —")), default="")
     product = StringField(_l("Product or service"), validators=[Optional(), Length(max=120)])
     customer_words = TextAreaField(_l("The complaint, in the customer's words"),
                                    validators=[DataRequired(), Length(max=TEXT)])
@@ -97,7 +97,7 @@ class AnalysisForm(CaseForm):
 
 class CompensationLineForm(Form):
     type = SelectField(_l("Compensation"), choices=options(CompensationType, blank=_l("— none —")),
-                       validators=[Optional()])
+                       validators=[Optional()], default="")
     description = StringField(_l("Details"), validators=[Optional(), Length(max=200)])
     amount = DecimalField(_l("Amount"), places=2, validators=[Optional(), NumberRange(min=0, max=10_000_000)])
 
@@ -158,8 +158,8 @@ class FollowUpForm(CaseForm):
     retention = RadioField(_l("Will the customer stay with us?"), choices=options(Retention),
                            validators=[InputRequired()])
     churn_type = SelectField(_l("If lost, why"), choices=options(ChurnType, blank=_l("— not lost —")),
-                             validators=[Optional()])
-    return_to = SelectField(_l("If unsatisfied, send the case back to"), validators=[Optional()],
+                             validators=[Optional()], default="")
+    return_to = SelectField(_l("If unsatisfied, send the case back to"), validators=[Optional()], default="",
                             choices=options(blank=_l("— satisfied —"), pairs=lambda: [
                                 (Step.ANALYSE.value, Step.ANALYSE.label), (Step.RESOLVE.value, Step.RESOLVE.label)]))
     notes = TextAreaField(_l("Notes from the call"), validators=[Optional(), Length(max=TEXT)])

@@ -14,6 +14,7 @@ from ticketing.desk.queries import active_staff, find_ticket, queue_page
 from ticketing.extensions import db
 from ticketing.forms_common import options
 from ticketing.scheduling.clock import utcnow
+from ticketing.scheduling.deadlines import is_overdue
 
 bp = Blueprint("desk", __name__)
 
@@ -36,7 +37,20 @@ def queue():
     if form.view.data != "team":
         filters["assignee"] = str(current_user.id)
     page = queue_page(filters, utcnow(), current_app.config["QUEUE_PAGE_SIZE"], request.args.get("after"))
-    return render_template("desk/queue.html", form=form, page=page, view=form.view.data or "mine")
+    base_args = {key: value for key, value in request.args.items() if key != "after"}
+    return render_template("desk/queue.html", form=form, page=page, view=form.view.data or "mine",
+                           base_args=base_args, is_overdue=is_overdue)
+
+
+@bp.route("/tickets")
+@roles_required(*STAFF)
+def jump():
+    """Open a case by typing its reference."""
+    reference = request.args.get("reference", "")
+    if find_ticket(reference) is None:
+        flash(_("There is no case with that reference."), "error")
+        return redirect(url_for("desk.queue"))
+    return redirect(url_for("desk.case", reference=reference.strip().upper()))
 
 
 @bp.route("/intake", methods=["GET", "POST"])
@@ -46,7 +60,8 @@ def intake():
     form = IntakeForm()
     if form.validate_on_submit():
         customer = services.find_or_create_customer(
-            form.customer_name.data, form.customer_email.data, form.customer_phone.data)
+            form.customer_name.data, form.customer_email.data, form.customer_phone.data,
+            customer_id=int(form.customer_id.data) if (form.customer_id.data or "").isdigit() else None)
         ticket = services.take_complaint(
             current_user, customer=customer, subject=form.subject.data, description=form.customer_words.data,
             channel=form.channel.data, category=form.category.data, product=form.product.data,

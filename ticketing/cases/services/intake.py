@@ -29,12 +29,16 @@ def find_customers(query: str, limit: int = 8) -> list[Customer]:
     return list(db.session.scalars(select(Customer).where(or_(*conditions)).limit(limit)))
 
 
-def find_or_create_customer(name: str, email: str | None, phone: str | None, **extra) -> Customer:
-    """The same person calling again must land on the same customer record."""
+def find_or_create_customer(name: str, email: str | None, phone: str | None,
+                            customer_id: int | None = None, **extra) -> Customer:
+    """The same person calling again must land on the same customer record.
+
+    `customer_id` is the record the agent picked from the look-up; it wins when it exists.
+    """
     email = (email or "").strip().lower() or None
     digits = phone_digits(phone)
-    customer = None
-    if email:
+    customer = db.session.get(Customer, customer_id) if customer_id else None
+    if customer is None and email:
         customer = db.session.scalars(select(Customer).where(Customer.email == email)).first()
     if customer is None and digits:
         customer = db.session.scalars(select(Customer).where(Customer.phone_digits == digits)).first()

@@ -1,0 +1,94 @@
+// Progressive enhancement only: every page works without this file.
+(function () {
+  "use strict";
+
+  // Reply templates: choosing one inserts its wording into the target field.
+  document.querySelectorAll("select[data-insert-into]").forEach(function (select) {
+    select.addEventListener("change", function () {
+      var target = document.getElementById(select.dataset.insertInto);
+      if (!target || !select.value) return;
+      target.value = target.value ? target.value + "\n" + select.value : select.value;
+      select.value = "";
+      target.focus();
+    });
+  });
+
+  // Ctrl+Enter (or Cmd+Enter) submits the form being typed in.
+  document.querySelectorAll("form[data-submit-shortcut]").forEach(function (form) {
+    form.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
+  });
+
+  // Intake: find an existing customer by phone or email as the agent types.
+  var matches = document.getElementById("customer-matches");
+  if (matches) {
+    var timer = null;
+    var fill = function (customer) {
+      document.getElementById("customer_name").value = customer.name || "";
+      if (customer.phone) document.getElementById("customer_phone").value = customer.phone;
+      if (customer.email) document.getElementById("customer_email").value = customer.email;
+      document.getElementById("customer_id").value = customer.id;
+      matches.textContent = "";
+      document.getElementById("subject").focus();
+    };
+    var lookup = function (query) {
+      if (query.trim().length < 5) { matches.textContent = ""; return; }
+      fetch(matches.dataset.lookupUrl + "?q=" + encodeURIComponent(query), { credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.json() : []; })
+        .then(function (customers) {
+          matches.textContent = "";
+          if (!customers.length) return;
+          var label = document.createElement("p");
+          label.className = "hint";
+          label.textContent = matches.dataset.labelFound;
+          matches.appendChild(label);
+          customers.forEach(function (customer) {
+            var button = document.createElement("button");
+            button.type = "button";
+            button.textContent = customer.name + " · " + (customer.phone || "") + " " + (customer.email || "") +
+              " · " + customer.tier + " · " + customer.cases + " " + matches.dataset.labelCases;
+            button.addEventListener("click", function () { fill(customer); });
+            matches.appendChild(button);
+          });
+        })
+        .catch(function () { matches.textContent = ""; });
+    };
+    document.querySelectorAll(".lookup input").forEach(function (input) {
+      input.addEventListener("input", function () {
+        clearTimeout(timer);
+        timer = setTimeout(function () { lookup(input.value); }, 250);
+      });
+      input.addEventListener("keydown", function (event) {
+        var first = matches.querySelector("button");
+        if (event.key === "Enter" && first && !(event.ctrlKey || event.metaKey)) {
+          event.preventDefault();
+          first.click();
+        }
+      });
+    });
+  }
+
+  // Queue: j/k move through the cases, Enter or o opens the selected one.
+  var rows = Array.prototype.slice.call(document.querySelectorAll("[data-keyboard-list] tbody tr"));
+  if (rows.length) {
+    var index = -1;
+    var select = function (next) {
+      if (index >= 0) rows[index].classList.remove("selected");
+      index = Math.max(0, Math.min(rows.length - 1, next));
+      rows[index].classList.add("selected");
+      rows[index].querySelector("a").focus();
+    };
+    document.addEventListener("keydown", function (event) {
+      var tag = (event.target.tagName || "").toLowerCase();
+      if (tag === "input" || tag === "select" || tag === "textarea" || event.ctrlKey || event.metaKey || event.altKey) return;
+      if (event.key === "j") select(index + 1);
+      else if (event.key === "k") select(index - 1);
+      else if (event.key === "o" && index >= 0) rows[index].querySelector("a").click();
+      else if (event.key === "/") { event.preventDefault(); var jump = document.getElementById("jump-ref"); if (jump) jump.focus(); }
+    });
+  }
+})();

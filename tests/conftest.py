@@ -1,0 +1,107 @@
+"""Fixtures: an app with a fresh database per test, on SQLite (default) or PostgreSQL.
+
+Set TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test to run on
+PostgreSQL: the run creates a database of its own next to that one and drops it at the end,
+so runs never see each other's leftovers.
+"""
+import os
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from config import TestConfig
+from ticketing import create_app
+from ticketing.auth.services import create_user
+from ticketing.extensions import db
+from ticketing.scheduling import clock
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    base = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    if not base.startswith("postgresql"):
+        yield base
+        return
+    url = make_url(base)
+    name = f"ticketing_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def app(database_url):
+    config = type("RunConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": database_url})
+    app = create_app(config)
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+    clock.set_clock(None)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    def make(role="agent", email=None, name=None, locale="en"):
+        email = email or f"{role}-{uuid.uuid4().hex[:6]}@example.com"
+        user = create_user(email=email, password=PASSWORD, role=role, name=name or role.title(), locale=locale)
+        db.session.commit()
+        return user
+    return make
+
+
+@pytest.fixture
+def agent(make_user):
+    return make_user("agent", "agent@example.com", "Ann Agent")
+
+
+@pytest.fixture
+def supervisor(make_user):
+    return make_user("supervisor", "supervisor@example.com", "Sam Supervisor")
+
+
+@pytest.fixture
+def admin(make_user):
+    return make_user("admin", "admin@example.com", "Ada Admin")
+
+
+def login(client, email, password=PASSWORD):
+    return client.post("/login", data={"email": email, "password": password})
+
+
+@pytest.fixture
+def frozen_clock():
+    """Freeze time at a known instant; call .move(**timedelta_kwargs) to advance it."""
+    from datetime import timedelta
+
+    class Frozen:
+        now = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
+
+        def move(self, **delta):
+            self.now += timedelta(**delta)
+
+    frozen = Frozen()
+    clock.set_clock(lambda: frozen.now)
+    yield frozen
+    clock.set_clock(None)

@@ -1,0 +1,66 @@
+"""The record log in words: action names, field names and values as people read them."""
+from flask_babel import lazy_gettext as _l
+
+from ticketing.cases import vocabulary as V
+
+ACTION_LABELS = {
+    "create": _l("Case opened"), "listen": _l("Complaint heard (step 1)"),
+    "apologise": _l("Apology made (step 2)"), "analyse": _l("Cause analysed (step 3)"),
+    "propose": _l("Resolution proposed (step 4)"), "approve_compensation": _l("Compensation approved"),
+    "refuse_compensation": _l("Compensation refused"), "customer_accepts": _l("Customer accepted"),
+    "customer_rejects": _l("Customer rejected"), "carry_out": _l("Resolution carried out"),
+    "follow_up": _l("Followed up (step 5)"), "record_review": _l("Summary recorded (step 6)"),
+    "approve_review": _l("Review approved, case closed"), "return_review": _l("Review returned"),
+    "assign": _l("Assigned"), "note": _l("Internal note"), "message": _l("Message to the customer"),
+    "cancel": _l("Cancelled"), "merge": _l("Merged as a duplicate"), "reopen": _l("Reopened"),
+}
+
+FIELD_LABELS = {
+    "step": _l("Step"), "status": _l("Status"), "resolution_state": _l("Resolution"),
+    "assignee": _l("Assignee"), "reference": _l("Reference"), "customer": _l("Customer"),
+    "subject": _l("Subject"), "channel": _l("Channel"), "priority": _l("Priority"),
+    "category": _l("Category"), "product": _l("Product or service"), "emotion": _l("Emotional state"),
+    "dissatisfaction": _l("Dissatisfaction"), "restatement_confirmed": _l("Restatement confirmed"),
+    "expectation": _l("Customer expects"), "method": _l("Method"), "wording": _l("What was said"),
+    "responded_at": _l("First response"), "root_cause": _l("Root cause"), "legitimacy": _l("Justified?"),
+    "responsibility": _l("Responsibility"), "motive": _l("Customer is after"), "analysed_at": _l("Analysed"),
+    "promised_date": _l("Promised date"), "currency": _l("Currency"), "estimated_loss": _l("Estimated loss"),
+    "compensation_total": _l("Compensation total"), "compensation": _l("Compensation"),
+    "reason": _l("Reason"), "note": _l("Note"), "outcome": _l("Outcome"), "satisfaction": _l("Satisfaction"),
+    "retention": _l("Retention"), "summary": _l("Summary"), "lesson": _l("Lesson"),
+    "preventive_action": _l("Preventive action"), "review_recorded_at": _l("Summary recorded"),
+    "decision": _l("Decision"), "closed_at": _l("Closed"), "merged_into": _l("Merged into"), "body": _l("Text"),
+}
+
+FIELD_ENUMS = {
+    "step": V.Step, "status": V.Status, "resolution_state": V.ResolutionState, "channel": V.Channel,
+    "priority": V.Priority, "category": V.Category, "emotion": V.Emotion,
+    "dissatisfaction": V.Dissatisfaction, "root_cause": V.RootCause, "legitimacy": V.Legitimacy,
+    "responsibility": V.Responsibility, "motive": V.Motive, "outcome": V.Outcome, "retention": V.Retention,
+}
+
+# Timestamps the service sets as a side effect: the event's own time already says when.
+_QUIET = {"responded_at", "analysed_at", "review_recorded_at", "closed_at"}
+
+
+def _value(field, value):
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _l("yes") if value else _l("no")
+    if field in FIELD_ENUMS and isinstance(value, str):
+        return V.label_for(FIELD_ENUMS[field], value)
+    if field == "method" and value in V.LABELS[V.ContactMethod]:
+        return V.label_for(V.ContactMethod, value)
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return value
+
+
+def describe(event) -> dict:
+    """An event as the case page and the record log show it."""
+    changes = [
+        (FIELD_LABELS.get(field, field.replace("_", " ")), _value(field, before), _value(field, after), before is None)
+        for field, (before, after) in (event.changes or {}).items() if field not in _QUIET
+    ]
+    return {"event": event, "label": ACTION_LABELS.get(event.action, event.action), "changes": changes}
