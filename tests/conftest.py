@@ -4,6 +4,7 @@ Set TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test to run o
 PostgreSQL: the run creates a database of its own next to that one and drops it at the end,
 so runs never see each other's leftovers.
 """
+import contextvars
 import os
 import uuid
 from datetime import datetime, timezone
@@ -11,6 +12,8 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from flask.testing import FlaskClient
 
 from config import TestConfig
 from ticketing import create_app
@@ -38,10 +41,22 @@ def database_url():
     admin.dispose()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs outside the test's own app context, as in production: its own `g`
+    (so Flask-Login cannot reuse a user loaded by an earlier request) and its own db session."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)  # read and close file responses at once
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        db.session.expire_all()  # the test's session must see what the request committed
+        return response
+
+
 @pytest.fixture
 def app(database_url):
     config = type("RunConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": database_url})
     app = create_app(config)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         db.create_all()
         yield app

@@ -1,6 +1,7 @@
 """Helpers shared by the unit tests: stand-in tickets and actors, and database snapshots."""
 from types import SimpleNamespace
 
+import pytest
 from sqlalchemy import func, select
 
 from ticketing.cases.audit import Event
@@ -45,3 +46,16 @@ def snapshot(ticket) -> dict:
     db.session.expire_all()
     fresh = db.session.get(Ticket, ticket.id)
     return {name: getattr(fresh, name) for name in TICKET_FIELDS}
+
+
+def assert_refused_and_unchanged(ticket, action, expected_error, message=None):
+    """Run `action`; it must raise `expected_error` and leave the case and the log as they were."""
+    before, events = snapshot(ticket), event_count()
+    with pytest.raises(expected_error) as raised:
+        action()
+    db.session.rollback()
+    assert snapshot(ticket) == before
+    assert event_count() == events
+    if message is not None:
+        assert str(raised.value.reason) == message
+    return raised.value

@@ -84,7 +84,7 @@ def account():
                 password_form.new_password.errors.append(str(error.reason))
             else:
                 db.session.commit()
-                login_user(current_user)  # this session goes on with the new token; the others end
+                login_user(current_user._get_current_object())  # this session goes on with the new token; the others end
                 flash(_("Your password is changed; your other sessions have ended."), "success")
                 return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=form, password_form=password_form)

@@ -146,14 +146,20 @@ def agent_takes_for_self(ctx):
 
 # --- where an action leads ---------------------------------------------------
 
-def _after_follow_up(data) -> Step:
+def _after_follow_up(ticket, data) -> Step:
     if data.get("outcome") == Outcome.SATISFIED:
         return Step.REVIEW
     return Step(data["return_to"])
 
 
-def _returned_step(data) -> Step:
+def _returned_step(ticket, data) -> Step:
     return Step(data["return_to"])
+
+
+def _reopened_step(ticket, data) -> Step:
+    """Back to analysis; a case cancelled before it got there goes on from where it stopped,
+    so listening and the apology are never skipped."""
+    return min(Step(ticket.step), Step.ANALYSE, key=STEP_ORDER.index)
 
 
 @dataclass(frozen=True)
@@ -189,7 +195,7 @@ RULES: dict[str, Rule] = {
     "message": Rule(_OPEN_ANY, (staff_or_customer,)),
     "cancel": Rule(_OPEN_ANY, (works_the_case, reason_given)),
     "merge": Rule(_OPEN_ANY, (works_the_case, reason_given, merge_target)),
-    "reopen": Rule(_OPEN_ANY, (supervisor, reason_given), Step.ANALYSE, statuses=_ENDED),
+    "reopen": Rule(_OPEN_ANY, (supervisor, reason_given), _reopened_step, statuses=_ENDED),
 }
 
 ACTIONS = tuple(RULES)
@@ -245,7 +251,7 @@ def next_step(action: str, ticket, data: Mapping[str, Any]) -> Step:
     target = RULES[action].to
     if target is None:
         return Step(ticket.step)
-    return target(data) if callable(target) else target
+    return target(ticket, data) if callable(target) else target
 
 
 def offered_actions(ctx: Context) -> set[str]:

@@ -12,8 +12,21 @@ from ticketing.scheduling.clock import utcnow
 from ticketing.scheduling.deadlines import deadlines
 
 
+CHINA = "86"
+
+
 def phone_digits(phone: str | None) -> str | None:
-    digits = re.sub(r"\D", "", phone or "")
+    """The number as dialled inside China, digits only, so "+86 138 0013 8000", "0086 13800138000"
+    and "138-0013-8000" find the same customer (as do "+86 10 1234 5678" and "010-1234-5678").
+    Other countries' numbers keep their country code."""
+    raw = (phone or "").strip()
+    digits = re.sub(r"\D", "", raw)
+    international = raw.startswith("+") or digits.startswith("00")
+    digits = digits[2:] if digits.startswith("00") else digits
+    national = digits[2:].lstrip("0") if digits.startswith(CHINA) else ""
+    if national and (international or (len(digits) == 13 and digits[2] == "1")):
+        mobile = len(national) == 11 and national.startswith("1")
+        digits = national if mobile else "0" + national  # landlines take the trunk 0 at home
     return digits or None
 
 

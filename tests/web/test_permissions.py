@@ -1,0 +1,63 @@
+"""Every staff route checks the role: a role × route matrix over the whole URL map."""
+import pytest
+
+from tests.conftest import login
+from tests.factories import open_case
+
+ANYONE, STAFF, SUPERVISORS, ADMINS, SIGNED_IN = "anyone", "staff", "supervisors", "admins", "signed-in"
+ALLOWED = {
+    STAFF: {"agent", "supervisor", "admin"},
+    SUPERVISORS: {"supervisor", "admin"},
+    ADMINS: {"admin"},
+    SIGNED_IN: {"agent", "supervisor", "admin"},
+}
+
+# endpoint -> (who may use it, method, url arguments). New routes must be added here.
+ROUTES = {
+    "static": (ANYONE, "GET", {"filename": "css/app.css"}),
+    "auth.login": (ANYONE, "GET", {}),
+    "auth.language": (ANYONE, "POST", {}),
+    "auth.logout": (SIGNED_IN, "POST", {}),
+    "auth.account": (SIGNED_IN, "GET", {}),
+    "desk.home": (STAFF, "GET", {}),
+    "desk.queue": (STAFF, "GET", {}),
+    "desk.jump": (STAFF, "GET", {}),
+    "desk.intake": (STAFF, "GET", {}),
+    "desk.customer_lookup": (STAFF, "GET", {}),
+    "desk.case": (STAFF, "GET", {"reference": "{ref}"}),
+    "desk.act": (STAFF, "POST", {"reference": "{ref}", "action": "note"}),
+    "replies.index": (SUPERVISORS, "GET", {}),
+    "replies.edit": (SUPERVISORS, "GET", {}),
+    "users.index": (ADMINS, "GET", {}),
+    "users.edit": (ADMINS, "GET", {"user_id": "{user_id}"}),
+}
+
+
+def test_every_route_is_in_the_permission_matrix(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints == set(ROUTES), "classify new routes in ROUTES"
+
+
+@pytest.mark.parametrize("role", [None, "agent", "supervisor", "admin"])
+@pytest.mark.parametrize("endpoint", sorted(ROUTES))
+def test_route_answers_by_role(app, make_user, endpoint, role):
+    from flask import url_for
+    owner = make_user("agent")
+    ticket = open_case(owner)
+    who, method, args = ROUTES[endpoint]
+    args = {key: str(value).format(ref=ticket.reference, user_id=owner.id) for key, value in args.items()}
+    with app.test_request_context():
+        url = url_for(endpoint, **args)
+    client = app.test_client()
+    if role:
+        user = make_user(role)
+        assert login(client, user.email).status_code == 302
+    response = client.open(url, method=method, data={"body": "hello"})
+    if who == ANYONE:
+        assert response.status_code < 400
+    elif role is None:
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    elif role in ALLOWED[who]:
+        assert response.status_code in (200, 302, 409, 422), response.status_code
+    else:
+        assert response.status_code == 403
