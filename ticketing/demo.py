@@ -16,7 +16,8 @@ from ticketing.cases import services
 from ticketing.cases.models import ReplyTemplate
 from ticketing.cases.vocabulary import Outcome, Retention, Step
 from ticketing.demo_data import (
-    CASES, CUSTOMERS, DEFAULT_AGENT, GAP_HOURS, PASSWORD, REPLY_TEMPLATES, STAFF, SUPERVISOR, TEXTS,
+    CASES, CONTACT_BY_CHANNEL, CUSTOMERS, DEFAULT_AGENT, GAP_HOURS, PASSWORD, REPLY_TEMPLATES, STAFF,
+    SUPERVISOR, TEXTS,
 )
 from ticketing.extensions import db
 from ticketing.scheduling import clock
@@ -24,10 +25,6 @@ from ticketing.scheduling import clock
 DEMO_LOGINS = [(person["email"], PASSWORD, person["role"]) for person in STAFF]
 
 SETUP_DAYS_AGO = 60  # staff, customers and templates exist well before the first case
-
-# How staff get back to a customer on each channel (apology and follow-up method).
-CONTACT_BY_CHANNEL = {"phone": "phone", "email": "email", "web": "phone", "in_person": "in_person",
-                      "social": "phone", "wechat": "wechat"}
 
 
 def load_demo_data() -> int:
@@ -40,12 +37,10 @@ def load_demo_data() -> int:
         _create_reply_templates(staff[SUPERVISOR])
         db.session.flush()
         tickets = {}
+        plays = [CasePlay(case, staff, customers[case["customer"]], tickets, now) for case in CASES]
         # Oldest first, so references count up with time (and a duplicate finds its original).
-        for case in sorted(CASES, key=lambda case: -case["age"]):
-            rng = random.Random(case["key"])  # the same demo every time
-            play = CasePlay(case, staff, customers[case["customer"]], tickets, rng)
-            play.run(*_timeline(case, now, rng))
-            tickets[case["key"]] = play.ticket
+        for play in sorted(plays, key=lambda play: play.opened):
+            tickets[play.case["key"]] = play.run()
     finally:
         clock.set_clock(None)
     return len(tickets)
@@ -85,7 +80,7 @@ def _timeline(case: dict, now: datetime, rng: random.Random) -> tuple[datetime, 
     """
     age_hours = case["age"] * 24
     opened = now - timedelta(hours=age_hours + rng.uniform(0, min(3, age_hours / 4)))
-    gaps = [GAP_HOURS[_action_name(item)] * rng.uniform(0.7, 1.3) for item in case["path"]]
+    gaps = [GAP_HOURS[_split(item)[0]] * rng.uniform(0.7, 1.3) for item in case["path"]]
     room = (now - opened).total_seconds() / 3600 - rng.uniform(0.25, min(2.5, age_hours / 2))
     scale = min(1.0, room / sum(gaps)) if gaps else 1.0
     times, at = [], opened
@@ -95,31 +90,34 @@ def _timeline(case: dict, now: datetime, rng: random.Random) -> tuple[datetime, 
     return opened, times
 
 
-def _action_name(item) -> str:
-    """A path item is a bare action name or (name, its text…)."""
-    return item if isinstance(item, str) else item[0]
+def _split(item) -> tuple:
+    """A path item is a bare action name or (name, its text…): always (name, *args)."""
+    return (item,) if isinstance(item, str) else item
 
 
 class CasePlay:
     """One demo case walked through the services by the staff who would work it."""
 
-    def __init__(self, case: dict, staff: dict[str, User], customer, tickets: dict, rng: random.Random):
-        self.case, self.staff, self.customer, self.tickets, self.rng = case, staff, customer, tickets, rng
+    def __init__(self, case: dict, staff: dict[str, User], customer, tickets: dict, now: datetime):
+        self.case, self.staff, self.customer, self.tickets = case, staff, customer, tickets
+        self.rng = random.Random(case["key"])  # the same demo every time
+        self.opened, self.times = _timeline(case, now, self.rng)
         self.text = TEXTS[case["lang"]]
         self.proposals = list(case.get("proposals", []))
         self.method = ""
         self.ticket = None
 
-    def run(self, opened: datetime, times: list[datetime]) -> None:
-        """Open the case at `opened`, then take each action of its path at its time."""
-        _set_time(opened)
+    def run(self):
+        """Open the case, then take each action of its path at its time; returns the ticket."""
+        _set_time(self.opened)
         self.open()
         db.session.flush()
-        for item, at in zip(self.case["path"], times):
+        for item, at in zip(self.case["path"], self.times):
             _set_time(at)
-            name, *args = (item,) if isinstance(item, str) else item
+            name, *args = _split(item)
             ACTIONS[name](self, *args)
             db.session.flush()  # bumps the version the next action must quote
+        return self.ticket
 
     def open(self) -> None:
         """Intake: a web complaint lands unassigned; an agent takes (and listens to) anything else."""

@@ -19,6 +19,9 @@ STAFF = [
 ]
 DEFAULT_AGENT = {"en": "alice", "zh": "wang"}
 SUPERVISOR = "sam"
+# How staff get back to a customer on each channel (apology and follow-up method).
+CONTACT_BY_CHANNEL = {"phone": "phone", "email": "email", "web": "phone", "in_person": "in_person",
+                      "social": "phone", "wechat": "wechat"}
 
 CUSTOMERS = [
     # key, name, email, phone, value tier, locale
@@ -287,7 +290,7 @@ _ZH = [
     dict(key="zh-freight", customer="zhaomin", channel="web", category="billing", priority="low", age=2.2,
          product="网上商城订单", subject="包邮商品被多扣运费",
          words="我买的是包邮商品，订单页面写着免运费，结果付款时多扣了15元运费。希望退还运费。", path=[]),
-    dict(key="zh-rice-cooker", customer="huangxy", channel="web", category="product", priority="normal", age=0.3,
+    dict(key="zh-rice-cooker", customer="huangxy", channel="web", category="product", priority="normal", age=0.2,
          product="智能电饭煲", subject="新买的电饭煲内胆涂层脱落",
          words="电饭煲才用了一个星期，内胆涂层就开始掉了，担心吃进肚子里。",
          path=["take", ("note", "已电话联系客户，客户在开会，约好下午三点回电。")]),

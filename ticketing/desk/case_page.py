@@ -41,6 +41,9 @@ def context(ticket, submitted: dict | None = None) -> dict:
     submitted = submitted or {}
     actions = offered(ticket)
     forms = {action: submitted.get(action) or build_form(action, ticket) for action in actions}
+    # A refused or stale submission whose form is no longer offered: show what was typed, so nothing is lost.
+    unsaved = [(field.label.text, field.data) for action, form in submitted.items() if action not in actions
+               for field in form if field.type in ("TextAreaField", "StringField") and field.data]
     records = {step: _rows(model, ticket) for step, model in RECORDS.items()}
     return {
         "ticket": ticket,
@@ -50,6 +53,7 @@ def context(ticket, submitted: dict | None = None) -> dict:
         "overdue": is_overdue(ticket, utcnow()),
         "actions": actions,
         "forms": forms,
+        "unsaved": unsaved,
         "records": records,
         "resolution": records["resolve"][-1] if records["resolve"] else None,
         "notes": _rows(Note, ticket),

@@ -64,9 +64,13 @@ class IntakeForm(FlaskForm):
     occurred_at = DateTimeLocalField(_l("When it happened"), validators=[Optional()])
     place = StringField(_l("Where it happened"), validators=[Optional(), Length(max=200)])
 
-    def validate_customer_phone(self, field):
-        if not field.data and not self.customer_email.data:
-            raise ValidationError(_l("Give a phone number or an email, so we can reach the customer."))
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if not self.customer_phone.data and not self.customer_email.data:
+            self.customer_phone.errors = [*self.customer_phone.errors,
+                                          _l("Give a phone number or an email, so we can reach the customer.")]
+            return False
+        return valid
 
     def validate_restatement(self, field):
         """Step 1 is recorded at intake when the agent restated the complaint; then it must be whole."""
@@ -96,14 +100,17 @@ class AnalysisForm(CaseForm):
 
 
 class CompensationLineForm(Form):
-    type = SelectField(_l("Compensation"), choices=options(CompensationType, blank=_l("— none —")),
+    compensation = SelectField(_l("Compensation"), choices=options(CompensationType, blank=_l("— none —")),
                        validators=[Optional()], default="")
-    description = StringField(_l("Details"), validators=[Optional(), Length(max=200)])
+    details = StringField(_l("Details"), validators=[Optional(), Length(max=200)])
     amount = DecimalField(_l("Amount"), places=2, validators=[Optional(), NumberRange(min=0, max=10_000_000)])
 
-    def validate_amount(self, field):
-        if self.type.data in ECONOMIC_TYPES and field.data is None:
-            raise ValidationError(_l("Economic compensation needs an amount."))
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if self.compensation.data in ECONOMIC_TYPES and self.amount.data is None and not self.amount.errors:
+            self.amount.errors = [*self.amount.errors, _l("Economic compensation needs an amount.")]
+            return False
+        return valid
 
 
 ECONOMIC_TYPES = {"refund", "voucher", "discount", "replacement", "repair"}
@@ -123,8 +130,9 @@ class ProposalForm(CaseForm):
             raise ValidationError(_l("The promised date cannot be in the past."))
 
     def compensation_lines(self) -> list[dict]:
-        return [{"type": line.type.data, "description": line.description.data, "amount": line.amount.data}
-                for line in self.lines if line.type.data]
+        lines = [line.form for line in self.lines]
+        return [{"type": line.compensation.data, "description": line.details.data, "amount": line.amount.data}
+                for line in lines if line.compensation.data]
 
 
 class CommentForm(CaseForm):
@@ -157,9 +165,8 @@ class FollowUpForm(CaseForm):
                               choices=options(pairs=[(str(n), str(n)) for n in range(1, 6)]))
     retention = RadioField(_l("Will the customer stay with us?"), choices=options(Retention),
                            validators=[InputRequired()])
-    churn_type = SelectField(_l("If lost, why"), choices=options(ChurnType, blank=_l("— not lost —")),
-                             validators=[Optional()], default="")
-    return_to = SelectField(_l("If unsatisfied, send the case back to"), validators=[Optional()], default="",
+    churn_type = SelectField(_l("If lost, why"), choices=options(ChurnType, blank=_l("— not lost —")), default="")
+    return_to = SelectField(_l("If unsatisfied, send the case back to"), default="",
                             choices=options(blank=_l("— satisfied —"), pairs=lambda: [
                                 (Step.ANALYSE.value, Step.ANALYSE.label), (Step.RESOLVE.value, Step.RESOLVE.label)]))
     notes = TextAreaField(_l("Notes from the call"), validators=[Optional(), Length(max=TEXT)])
