@@ -17,11 +17,11 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 translations: install
-	$(BIN)/pybabel compile -q -d $(CATALOGS)
+	$(BIN)/pybabel compile -d $(CATALOGS)
 
 # Maintainers: refresh the catalogs after changing user-facing text.
 extract-messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o $(CATALOGS)/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel extract -F babel.cfg -k _l --ignore-dirs ".*" -o $(CATALOGS)/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i $(CATALOGS)/messages.pot -d $(CATALOGS) --no-fuzzy-matching
 
 run: translations

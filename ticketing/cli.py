@@ -39,7 +39,10 @@ def demo_data_command(if_empty):
     if if_empty and db.session.scalars(select(User).limit(1)).first() is not None:
         click.echo("The database already has data; demo data not loaded again.")
         return
-    count = load_demo_data()
+    try:
+        count = load_demo_data()
+    except AccountError as error:
+        raise click.ClickException(f"{error.reason} Demo data needs an empty database.")
     db.session.commit()
     click.echo(f"Loaded {count} demo cases.")
     _print_demo_logins()
@@ -59,6 +62,7 @@ def _print_demo_logins():
 def serve_command(ctx, host, port):
     """Run the app on one machine (single process, no reloader), for `make run`."""
     from flask import current_app
+    from werkzeug.serving import run_simple
     _print_demo_logins()
     click.echo(f"\nOpen http://{host}:{port}/ — press Ctrl+C to stop.")
-    current_app.run(host=host, port=port, use_reloader=False, threaded=True)
+    run_simple(host, port, current_app._get_current_object(), use_reloader=False, threaded=True)

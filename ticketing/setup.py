@@ -1,6 +1,7 @@
 """The named steps create_app() runs, one per concern."""
 from pathlib import Path
 from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -37,6 +38,7 @@ def configure_auth(app: Flask) -> None:
     from ticketing.auth.sessions import load_user
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
     login_manager.user_loader(load_user)

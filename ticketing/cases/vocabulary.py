@@ -242,8 +242,8 @@ LABELS = {
         "third_party": _l("Third party"), "shared": _l("Shared"),
     },
     Motive: {
-        "respect": _l("Respect"), "compensation": _l("Compensation"),
-        "venting": _l("To vent"), "fix": _l("A fix"),
+        "respect": _l("Wants respect"), "compensation": _l("Wants compensation"),
+        "venting": _l("Wants to vent"), "fix": _l("Wants a fix"),
     },
     CompensationKind: {"economic": _l("Economic"), "emotional": _l("Emotional")},
     CompensationType: {

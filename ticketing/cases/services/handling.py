@@ -54,6 +54,6 @@ def reopen_case(ticket, actor, *, version, reason):
     change = Change(ticket, actor, "reopen", {"reason": reason}, version=version)
     change.changes["reason"] = (None, reason)
     change.set(ticket, status=Status.OPEN, closed_at=None, review_recorded_at=None,
-               resolution_state=ResolutionState.NONE, analysed_at=None)
+               resolution_state=ResolutionState.NONE, analysed_at=None, promised_date=None)
     ticket.merged_into_id = None
     return change.done()

@@ -61,7 +61,7 @@ def refuse_compensation(ticket, actor, *, version, reason):
     resolution = current_resolution(ticket)
     resolution.state, resolution.decided_by_id, resolution.decision_reason = RS.REFUSED, actor.id, reason
     change.changes["reason"] = (None, reason)
-    change.set(ticket, resolution_state=RS.REFUSED)
+    change.set(ticket, resolution_state=RS.REFUSED, promised_date=None)
     return change.done()
 
 
@@ -75,6 +75,8 @@ def record_customer_answer(ticket, actor, *, version, accepted: bool, reason="")
     if reason:
         change.changes["reason"] = (None, reason)
     change.set(ticket, resolution_state=resolution.state)
+    if not accepted:
+        change.set(ticket, promised_date=None)  # nothing is promised until a new proposal is accepted
     return change.done()
 
 

@@ -109,6 +109,6 @@ def _rewind(change, step: Step) -> None:
     ticket = change.ticket
     change.set(ticket, review_recorded_at=None)
     if step in (Step.LISTEN, Step.APOLOGISE, Step.ANALYSE, Step.RESOLVE):
-        change.set(ticket, resolution_state=ResolutionState.NONE)
+        change.set(ticket, resolution_state=ResolutionState.NONE, promised_date=None)
     if step in (Step.LISTEN, Step.APOLOGISE, Step.ANALYSE):
         change.set(ticket, analysed_at=None)
