@@ -6,7 +6,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
-CATALOG = ROOT / "ticketing/translations/zh_CN/LC_MESSAGES/messages.po"
+CATALOG = ROOT / "ticketing/translations/zh_Hans_CN/LC_MESSAGES/messages.po"
 
 
 def _ids(catalog):
@@ -29,3 +29,11 @@ def test_every_chinese_message_is_translated_and_not_fuzzy():
     untranslated = [m.id for m in catalog if m.id and not (m.string if isinstance(m.string, str) else m.string[0])]
     fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
     assert untranslated == [] and fuzzy == []
+
+
+def test_a_chinese_speaking_user_reads_the_desk_in_chinese(client, make_user):
+    from tests.conftest import login
+    user = make_user("agent", locale="zh_CN")
+    login(client, user.email)
+    page = client.get("/intake").get_data(as_text=True)
+    assert "新建投诉" in page and "New complaint" not in page

@@ -40,4 +40,4 @@ TEMPLATE_GLOBALS = {"V": vocabulary, "label": vocabulary.label_for, "when": when
 
 def template_context() -> dict:
     """Per-request values every template may use."""
-    return {"now": utcnow(), "current_locale": str(get_locale())}
+    return {"now": utcnow(), "current_locale": "zh_CN" if get_locale().language == "zh" else "en"}

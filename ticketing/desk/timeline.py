@@ -52,9 +52,17 @@ def _value(field, value):
         return V.label_for(FIELD_ENUMS[field], value)
     if field == "method" and value in V.LABELS[V.ContactMethod]:
         return V.label_for(V.ContactMethod, value)
+    if field == "compensation" and isinstance(value, list):
+        return ", ".join(_compensation_item(item) for item in value)
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     return value
+
+
+def _compensation_item(item: str) -> str:
+    """'refund 300' -> 'Refund 300' in the reader's language."""
+    kind, _, amount = str(item).partition(" ")
+    return f"{V.label_for(V.CompensationType, kind)} {amount}".strip()
 
 
 def describe(event) -> dict:
