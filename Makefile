@@ -27,9 +27,6 @@ extract-messages: install
 run: translations
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi demo-data --if-empty
-	@echo ""
-	@echo "  Service Recovery Desk: http://$(HOST):$(PORT)/"
-	@echo ""
 	$(BIN)/flask --app wsgi serve --host $(HOST) --port $(PORT)
 
 test: translations

@@ -63,6 +63,9 @@ def serve_command(ctx, host, port):
     """Run the app on one machine (single process, no reloader), for `make run`."""
     from flask import current_app
     from werkzeug.serving import run_simple
-    _print_demo_logins()
+    from ticketing.auth.services import find_user_by_email
+    from ticketing.demo import DEMO_LOGINS
+    if find_user_by_email(DEMO_LOGINS[0][0]) is not None:
+        _print_demo_logins()
     click.echo(f"\nOpen http://{host}:{port}/ — press Ctrl+C to stop.")
     run_simple(host, port, current_app._get_current_object(), use_reloader=False, threaded=True)

@@ -14,7 +14,7 @@ from ticketing.desk.queries import case_events
 from ticketing.desk.timeline import describe
 from ticketing.extensions import db
 from ticketing.scheduling.clock import utcnow
-from ticketing.scheduling.deadlines import is_overdue
+from ticketing.scheduling.deadlines import is_overdue, resolution_offered
 
 RECORDS = {
     "listen": ListenRecord, "apologise": ApologyRecord, "analyse": AnalysisRecord,
@@ -51,6 +51,7 @@ def context(ticket, submitted: dict | None = None) -> dict:
         "current_index": STEP_ORDER.index(ticket.step),
         "is_open": ticket.status == Status.OPEN,
         "overdue": is_overdue(ticket, utcnow()),
+        "resolution_offered": resolution_offered(ticket),
         "actions": actions,
         "forms": forms,
         "unsaved": unsaved,

@@ -14,7 +14,7 @@ from ticketing.desk.queries import active_staff, find_ticket, queue_page
 from ticketing.extensions import db
 from ticketing.forms_common import options
 from ticketing.scheduling.clock import utcnow
-from ticketing.scheduling.deadlines import is_overdue
+from ticketing.scheduling.deadlines import is_overdue, resolution_offered
 
 bp = Blueprint("desk", __name__)
 
@@ -39,7 +39,7 @@ def queue():
     page = queue_page(filters, utcnow(), current_app.config["QUEUE_PAGE_SIZE"], request.args.get("after"))
     base_args = {key: value for key, value in request.args.items() if key != "after"}
     return render_template("desk/queue.html", form=form, page=page, view=form.view.data or "mine",
-                           base_args=base_args, is_overdue=is_overdue)
+                           base_args=base_args, is_overdue=is_overdue, resolution_offered=resolution_offered)
 
 
 @bp.route("/tickets")

@@ -29,10 +29,14 @@ def overdue_condition(now: datetime):
     ))
 
 
+def resolution_offered(ticket: Ticket) -> bool:
+    """The resolution deadline is met once a proposal has reached the customer."""
+    return not (ticket.step in _BEFORE_RESOLUTION and ticket.resolution_state in _NOT_YET_PROPOSED)
+
+
 def is_overdue(ticket: Ticket, now: datetime) -> bool:
     """The same rule as overdue_condition, for one loaded ticket."""
     if ticket.status != Status.OPEN:
         return False
     return (ticket.responded_at is None and ticket.response_due_at < now) or (
-        ticket.step in _BEFORE_RESOLUTION and ticket.resolution_state in _NOT_YET_PROPOSED
-        and ticket.resolution_due_at < now)
+        not resolution_offered(ticket) and ticket.resolution_due_at < now)
