@@ -10,12 +10,10 @@ import uuid
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
 from flask.testing import FlaskClient
 
 from config import TestConfig
+from tests.databases import temporary_postgres_database
 from ticketing import create_app
 from ticketing.auth.services import create_user
 from ticketing.extensions import db
@@ -30,15 +28,8 @@ def database_url():
     if not base.startswith("postgresql"):
         yield base
         return
-    url = make_url(base)
-    name = f"ticketing_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with temporary_postgres_database(base, "ticketing_test") as url:
+        yield url
 
 
 class IsolatedClient(FlaskClient):

@@ -1,15 +1,14 @@
 """`flask db upgrade` on an empty database builds exactly the schema the models describe."""
 import os
-import uuid
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect
 
 from config import TestConfig
+from tests.databases import temporary_postgres_database
 from ticketing import create_app
 from ticketing.extensions import db
 
@@ -20,15 +19,8 @@ def empty_database_url(tmp_path):
     if not base.startswith("postgresql"):
         yield f"sqlite:///{tmp_path / 'migrated.sqlite'}"
         return
-    url = make_url(base)
-    name = f"ticketing_migration_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with temporary_postgres_database(base, "ticketing_migration") as url:
+        yield url
 
 
 def test_upgrade_from_empty_database_matches_the_models(empty_database_url):
