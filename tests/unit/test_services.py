@@ -324,7 +324,7 @@ def test_review_returned_to_follow_up_must_be_followed_up_and_recorded_again(age
 @pytest.mark.parametrize("who,reason,message", [
     ("agent", "Incomplete", "Only a supervisor can do this."),
     ("supervisor", "", "Please give a reason."),
-])
+], ids=["by_an_agent", "without_a_reason"])
 def test_returning_a_review_needs_a_supervisor_and_a_reason(agent, supervisor, who, reason, message):
     ticket = at_review(agent, supervisor)
     actor = {"agent": agent, "supervisor": supervisor}[who]
@@ -393,7 +393,8 @@ def test_supervisor_reopens_a_closed_case_at_analysis(agent, supervisor):
 
 
 @pytest.mark.parametrize("reason,message", [
-    ("It leaks again", "Only a supervisor can do this."), ("", "Please give a reason.")])
+    ("It leaks again", "Only a supervisor can do this."), ("", "Please give a reason.")],
+    ids=["by_an_agent", "without_a_reason"])
 def test_reopening_needs_a_supervisor_and_a_reason(agent, supervisor, reason, message):
     ticket = closed_case(agent, supervisor)
     actor = agent if message.startswith("Only") else supervisor
@@ -484,7 +485,7 @@ def test_intake_finds_the_customer_again_by_email_whatever_the_case(app):
     ("+86 138 0013 8000", "138-0013-8000"),
     ("13800138000", "0086 138 0013 8000"),
     ("(010) 1234-5678", "+86 10 1234 5678"),
-])
+], ids=["dashes_then_country_code", "country_code_then_dashes", "plain_then_0086", "landline"])
 def test_intake_finds_the_customer_again_by_phone_whatever_the_formatting(app, known, typed):
     first = services.find_or_create_customer("Li Lei", None, known)
     again = services.find_or_create_customer("Li Lei", "li.lei@example.com", typed)
@@ -510,7 +511,7 @@ def test_intake_creates_a_new_customer_when_nothing_matches(app):
     ("0086 13800138000", "13800138000"), ("8613800138000", "13800138000"),
     ("010-1234-5678", "01012345678"), ("+86 (0)10 1234 5678", "01012345678"),
     ("+1 415 555 0100", "14155550100"), ("", None), (None, None), ("n/a", None),
-])
+], ids=lambda value: str(value).replace(" ", "_"))
 def test_phone_numbers_compare_by_their_digits_as_dialled_in_china(typed, digits):
     assert phone_digits(typed) == digits
 

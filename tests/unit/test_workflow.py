@@ -331,14 +331,17 @@ def test_second_proposal_is_refused_while_one_awaits_approval():
         "A proposal is already under way: Compensation awaiting supervisor approval."
 
 
-@pytest.mark.parametrize("action,state,expected", [
+MISSING = [
     ("approve_compensation", "awaiting_customer", "No compensation is waiting for approval."),
     ("refuse_compensation", "none", "No compensation is waiting for approval."),
     ("customer_accepts", "awaiting_approval", "No proposal is waiting for the customer's answer."),
     ("customer_rejects", "accepted", "No proposal is waiting for the customer's answer."),
     ("carry_out", "awaiting_customer", "The customer has not accepted the proposed resolution yet."),
     ("follow_up", "accepted", "Follow-up needs the resolution carried out first."),
-])
+]
+
+
+@pytest.mark.parametrize("action,state,expected", MISSING, ids=[f"{a}-{s}" for a, s, _ in MISSING])
 def test_resolution_actions_explain_what_is_missing(action, state, expected):
     assert reason(action, favourable(action, resolution_state=state)) == expected
 

@@ -50,7 +50,7 @@ def merge_case(ticket, actor, *, version, target, reason):
 
 
 def reopen_case(ticket, actor, *, version, reason):
-    """A closed or cancelled case comes back to analysis: something was not really solved."""
+    """A closed or cancelled case comes back to analysis (or to the earlier step it stopped at)."""
     change = Change(ticket, actor, "reopen", {"reason": reason}, version=version)
     change.changes["reason"] = (None, reason)
     change.set(ticket, status=Status.OPEN, closed_at=None, review_recorded_at=None,
