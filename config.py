@@ -35,7 +35,7 @@ class Config:
     COMPENSATION_LIMITS = {
         "agent": _env_int("COMPENSATION_LIMIT_AGENT", 200),
         "supervisor": _env_int("COMPENSATION_LIMIT_SUPERVISOR", 5000),
-        "admin": _env_int("COMPENSATION_LIMIT_ADMIN", 5000),
+        "admin": _env_int("COMPENSATION_LIMIT_ADMIN", 20000),
     }
     DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "CNY")
 
@@ -46,7 +46,41 @@ class Config:
         "normal": (8, 72),
         "low": (24, 120),
     }
+    # Optional per-category override of DEADLINE_HOURS, e.g. {"billing": (4, 48)}.
+    CATEGORY_DEADLINE_HOURS: dict = {}
+    FOLLOW_UP_DELAY_HOURS = _env_int("FOLLOW_UP_DELAY_HOURS", 48)  # call back two days after the fix
+    REVIEW_DELAY_HOURS = _env_int("REVIEW_DELAY_HOURS", 24)        # a summary waits this long for review
+    PROMISE_WARNING_HOURS = _env_int("PROMISE_WARNING_HOURS", 24)
+    AT_RISK_FRACTION = float(os.environ.get("AT_RISK_FRACTION", "0.75"))  # warn when 75% of the time is used
+    # Business hours, e.g. BUSINESS_HOURS=09:00-18:00 BUSINESS_DAYS=0,1,2,3,4 HOLIDAYS=2026-10-01,2026-10-02;
+    # unset: deadlines run around the clock (24x7).
+    BUSINESS_HOURS = os.environ.get("BUSINESS_HOURS") or None
+    BUSINESS_DAYS = [int(d) for d in os.environ.get("BUSINESS_DAYS", "0,1,2,3,4,5,6").split(",") if d]
+    HOLIDAYS = [d.strip() for d in os.environ.get("HOLIDAYS", "").split(",") if d.strip()]
+    # Service guarantee: when the resolution deadline is breached, suggest this compensation
+    # (type, amount or None) for the assignee to confirm.
+    SERVICE_GUARANTEE = {
+        "urgent": [("voucher", 100), ("manager_call", None)],
+        "high": [("voucher", 50), ("apology_letter", None)],
+        "normal": [("voucher", 20)],
+        "low": [("apology_letter", None)],
+    }
     QUEUE_PAGE_SIZE = _env_int("QUEUE_PAGE_SIZE", 25)
+
+    # Reminders: SMTP when SMTP_HOST is set, else in-app only.
+    SMTP_HOST = os.environ.get("SMTP_HOST") or None
+    SMTP_PORT = _env_int("SMTP_PORT", 25)
+    SMTP_USERNAME = os.environ.get("SMTP_USERNAME") or None
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD") or None
+    SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "0") == "1"
+    SMTP_TIMEOUT = _env_int("SMTP_TIMEOUT", 10)
+    MAIL_FROM = os.environ.get("MAIL_FROM", "service-desk@localhost")
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    DISPATCH_INTERVAL_SECONDS = _env_int("DISPATCH_INTERVAL_SECONDS", 30)
+    DISPATCH_BATCH = _env_int("DISPATCH_BATCH", 200)
+    DISPATCH_MAX_ATTEMPTS = _env_int("DISPATCH_MAX_ATTEMPTS", 5)
+    DISPATCH_LEASE_SECONDS = _env_int("DISPATCH_LEASE_SECONDS", 300)  # a claim older than this was lost in a crash
+    DIGEST_HOUR = _env_int("DIGEST_HOUR", 8)
 
 
 class TestConfig(Config):

@@ -1,10 +1,12 @@
 """Step 4: propose a fair resolution, approve compensation above limits, hear the customer, carry it out."""
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ticketing.cases.records import CompensationLine, Resolution
 from ticketing.cases.services.base import Change, compensation_limits
+from ticketing.cases.workflow import WorkflowError
 from ticketing.cases.vocabulary import COMPENSATION_KIND_OF, CompensationType, ResolutionState as RS
 from ticketing.extensions import db
 
@@ -22,6 +24,8 @@ def propose_resolution(ticket, actor, *, version, method, promised_date, currenc
     customer; above it, the proposal waits for a supervisor's approval.
     """
     change = Change(ticket, actor, "propose", version=version)
+    if any(line.get("amount") is not None and Decimal(line["amount"]) < 0 for line in lines):
+        raise WorkflowError(_l("Compensation amounts cannot be negative."))
     resolution = Resolution(ticket_id=ticket.id, method=method, promised_date=promised_date,
                             estimated_loss=estimated_loss, currency=currency,
                             proposed_by_id=actor.id, created_at=change.now, state=RS.AWAITING_CUSTOMER)
@@ -30,8 +34,11 @@ def propose_resolution(ticket, actor, *, version, method, promised_date, currenc
         resolution.lines.append(CompensationLine(kind=kind, type=line["type"], currency=currency,
                                                  description=line.get("description") or None,
                                                  amount=line.get("amount")))
-    limit = Decimal(compensation_limits()[actor.role])
-    within_limit = resolution.total <= limit
+    limits = compensation_limits()
+    if resolution.total > max(Decimal(value) for value in limits.values()):
+        raise WorkflowError(_l("This compensation is above every approver's limit (%(limit)s); reduce it.",
+                               limit=max(limits.values())))
+    within_limit = resolution.total <= Decimal(limits[actor.role])
     resolution.state = RS.AWAITING_CUSTOMER if within_limit else RS.AWAITING_APPROVAL
     if within_limit:
         _approve_lines(resolution, actor, change.now)
