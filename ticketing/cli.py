@@ -1,4 +1,4 @@
-"""flask commands: create-user, demo-data, serve."""
+"""flask commands: create-user, demo-data, serve, scheduler run / dispatch."""
 import click
 from flask import Flask
 from sqlalchemy import select
@@ -6,12 +6,14 @@ from sqlalchemy import select
 from ticketing.auth.services import AccountError, create_user
 from ticketing.cases.vocabulary import Role
 from ticketing.extensions import db
+from ticketing.scheduling.runner import build_scheduler
 
 
 def register(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(demo_data_command)
     app.cli.add_command(serve_command)
+    app.cli.add_command(scheduler_group)
 
 
 @click.command("create-user")
@@ -68,4 +70,36 @@ def serve_command(ctx, host, port):
     if find_user_by_email(DEMO_LOGINS[0][0]) is not None:
         _print_demo_logins()
     click.echo(f"\nOpen http://{host}:{port}/ — press Ctrl+C to stop.")
-    run_simple(host, port, current_app._get_current_object(), use_reloader=False, threaded=True)
+    app = current_app._get_current_object()
+    scheduler = build_scheduler(app, blocking=False)  # one process: the scheduler runs beside the server
+    scheduler.start()
+    click.echo("Scheduler started: reminders are dispatched every "
+               f"{app.config['DISPATCH_INTERVAL_SECONDS']} s.")
+    try:
+        run_simple(host, port, app, use_reloader=False, threaded=True)
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+@click.group("scheduler")
+def scheduler_group():
+    """The reminder scheduler (run it as its own process in production)."""
+
+
+@scheduler_group.command("run")
+def scheduler_run():
+    """Run the scheduler until stopped. Several may run against one PostgreSQL database."""
+    from flask import current_app
+    app = current_app._get_current_object()
+    click.echo(f"Scheduler running (dispatch every {app.config['DISPATCH_INTERVAL_SECONDS']} s). Ctrl+C stops it.")
+    try:
+        build_scheduler(app, blocking=True).start()
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("Scheduler stopped.")
+
+
+@scheduler_group.command("dispatch")
+def scheduler_dispatch():
+    """One dispatch pass now (for scripts and cron), then exit."""
+    from ticketing.scheduling.dispatcher import dispatch_due
+    click.echo(dispatch_due().summary())

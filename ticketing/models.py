@@ -2,13 +2,14 @@
 from ticketing.auth.models import User
 from ticketing.cases.audit import Event
 from ticketing.cases.models import Customer, Message, Note, ReferenceCounter, ReplyTemplate, Ticket
+from ticketing.scheduling.models import JobRun, Notification, Reminder
 from ticketing.cases.records import (
-    AnalysisRecord, ApologyRecord, CompensationLine, FollowUpRecord, ListenRecord, Resolution,
-    ReviewRecord,
+    AnalysisRecord, ApologyRecord, CompensationLine, FollowUpRecord, GuaranteeSuggestion, ListenRecord,
+    Resolution, ReviewRecord,
 )
 
 __all__ = [
     "User", "Event", "Customer", "Message", "Note", "ReferenceCounter", "ReplyTemplate", "Ticket",
     "AnalysisRecord", "ApologyRecord", "CompensationLine", "FollowUpRecord", "ListenRecord",
-    "Resolution", "ReviewRecord",
+    "Resolution", "ReviewRecord", "GuaranteeSuggestion", "JobRun", "Notification", "Reminder",
 ]

@@ -228,7 +228,7 @@ def test_rolled_back_action_leaves_no_event_and_no_change(people, frozen_clock, 
     before, events = snapshot(ticket), event_count()
     frozen_clock.move(minutes=5)
     event = perform()
-    assert isinstance(event, Event) and event in db.session.new   # staged in the action's transaction
+    assert isinstance(event, Event) and event in db.session   # staged in the action's open transaction
     db.session.rollback()
     assert event_count() == events
     assert snapshot(ticket) == before

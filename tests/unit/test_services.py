@@ -634,8 +634,8 @@ def test_concurrent_change_in_another_session_loses_and_the_first_change_stays(a
                                     wording="We apologise")
             db.session.commit()
         # The agent's copy still carries the old version, so the service's own check passes...
-        services.cancel_case(mine, agent, version=mine.version, reason="Duplicate")
-        with pytest.raises(StaleDataError):        # ...and the database refuses the write.
+        with pytest.raises(StaleDataError):        # ...and the database refuses the write (at flush or commit).
+            services.cancel_case(mine, agent, version=mine.version, reason="Duplicate")
             db.session.commit()
         db.session.rollback()
     db.session.rollback()

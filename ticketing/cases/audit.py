@@ -51,12 +51,14 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def record_event(ticket, actor, action: str, changes: dict[str, tuple[Any, Any]], at: datetime) -> Event:
-    """Append one event; `changes` maps a field to (before, after)."""
+def record_event(ticket, actor, action: str, changes: dict[str, tuple[Any, Any]], at: datetime,
+                 actor_name: str = "customer") -> Event:
+    """Append one event; `changes` maps a field to (before, after). No actor: the customer,
+    or the `actor_name` given (the scheduler)."""
     event = Event(
         ticket_id=ticket.id,
         actor_id=actor.id if actor is not None else None,
-        actor_name=actor.name if actor is not None else "customer",
+        actor_name=actor.name if actor is not None else actor_name,
         action=action,
         changes={field: [plain(old), plain(new)] for field, (old, new) in changes.items()},
         created_at=at,

@@ -74,6 +74,10 @@ class Ticket(db.Model):
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     analysed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     promised_date: Mapped[date | None] = mapped_column(Date)
+    # When the customer started considering a proposal: the resolution clock stands still meanwhile.
+    clock_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    follow_up_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    review_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     review_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))

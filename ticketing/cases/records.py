@@ -154,3 +154,17 @@ class ReviewRecord(_StepRecord, db.Model):
 
     recorded_by: Mapped[User] = relationship(foreign_keys=[recorded_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+class GuaranteeSuggestion(db.Model):
+    """Compensation the service guarantee suggests after a missed deadline, for the assignee to confirm."""
+
+    __tablename__ = "guarantee_suggestions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    type: Mapped[CompensationType] = mapped_column(enum_type(CompensationType))
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(20), default="suggested")  # suggested | proposed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,17 +1,63 @@
-"""Deadline policy: when a case must be answered and resolved, and when it is overdue."""
-from datetime import datetime, timedelta
+"""Deadline policy: when a case must be answered, resolved, followed up and reviewed,
+and when it is overdue. Hours come from configuration, per priority and optionally per category."""
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_
 
 from ticketing.cases.models import Ticket
 from ticketing.cases.vocabulary import ResolutionState, Status, Step
+from ticketing.scheduling.calendar import Calendar
+from ticketing.scheduling.clock import as_utc
 
 
-def deadlines(priority: str, start: datetime) -> tuple[datetime, datetime]:
-    """(first response due, proposed resolution due) for a case of `priority` opened at `start`."""
-    response_hours, resolution_hours = current_app.config["DEADLINE_HOURS"][priority]
-    return start + timedelta(hours=response_hours), start + timedelta(hours=resolution_hours)
+def calendar() -> Calendar:
+    return Calendar.from_config(current_app.config)
+
+
+def policy_hours(priority: str, category: str | None) -> tuple[float, float]:
+    """(hours to first response, hours to a proposed resolution) for this kind of case."""
+    response, resolution = current_app.config["DEADLINE_HOURS"][priority]
+    override = current_app.config.get("CATEGORY_DEADLINE_HOURS", {}).get(category or "")
+    if override:
+        response, resolution = override
+    return response, resolution
+
+
+def deadlines(priority: str, start: datetime, category: str | None = None) -> tuple[datetime, datetime]:
+    """(first response due, proposed resolution due) for a case opened at `start`."""
+    response, resolution = policy_hours(priority, category)
+    cal = calendar()
+    return cal.add_hours(start, response), cal.add_hours(start, resolution)
+
+
+def response_deadline(ticket: Ticket, start: datetime) -> datetime:
+    """The response clock restarts when the customer writes again."""
+    return calendar().add_hours(start, policy_hours(ticket.priority, ticket.category)[0])
+
+
+def resolution_deadline(ticket: Ticket, start: datetime) -> datetime:
+    """A case sent back for a new proposal gets a fresh resolution clock."""
+    return calendar().add_hours(start, policy_hours(ticket.priority, ticket.category)[1])
+
+
+def follow_up_deadline(start: datetime) -> datetime:
+    return calendar().add_hours(start, current_app.config["FOLLOW_UP_DELAY_HOURS"])
+
+
+def review_deadline(start: datetime) -> datetime:
+    return calendar().add_hours(start, current_app.config["REVIEW_DELAY_HOURS"])
+
+
+def promise_deadline(ticket: Ticket) -> datetime | None:
+    """A promised date is kept if done by the end of that (working) day."""
+    if ticket.promised_date is None:
+        return None
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return as_utc(datetime.combine(ticket.promised_date, time(23, 59), zone))
 
 
 _BEFORE_RESOLUTION = (Step.LISTEN, Step.APOLOGISE, Step.ANALYSE, Step.RESOLVE)
@@ -20,13 +66,19 @@ _NOT_YET_PROPOSED = (ResolutionState.NONE, ResolutionState.REJECTED, ResolutionS
 
 
 def overdue_condition(now: datetime):
-    """Open, and either not yet answered after the response deadline or not yet offered a
-    resolution after the resolution deadline."""
+    """Open, and late on any of its running deadlines (SQL, for the queues)."""
     return and_(Ticket.status == Status.OPEN, or_(
         and_(Ticket.responded_at.is_(None), Ticket.response_due_at < now),
         and_(Ticket.step.in_(_BEFORE_RESOLUTION), Ticket.resolution_state.in_(_NOT_YET_PROPOSED),
              Ticket.resolution_due_at < now),
+        Ticket.follow_up_due_at < now,
+        Ticket.review_due_at < now,
     ))
+
+
+def waiting_on_customer(ticket: Ticket) -> bool:
+    """While the customer considers a proposal, the resolution clock stands still."""
+    return ticket.resolution_state == ResolutionState.AWAITING_CUSTOMER
 
 
 def resolution_offered(ticket: Ticket) -> bool:
@@ -34,9 +86,45 @@ def resolution_offered(ticket: Ticket) -> bool:
     return not (ticket.step in _BEFORE_RESOLUTION and ticket.resolution_state in _NOT_YET_PROPOSED)
 
 
+@dataclass
+class Deadline:
+    name: str
+    label: object
+    due_at: datetime
+    met: bool = False
+    paused: bool = False
+
+    def overdue(self, now: datetime) -> bool:
+        return not self.met and not self.paused and self.due_at < now
+
+    def left(self, now: datetime) -> timedelta:
+        return self.due_at - now
+
+
+def case_deadlines(ticket: Ticket) -> list[Deadline]:
+    """Every deadline of the case, met or running (the case page shows them all)."""
+    items = [
+        Deadline("response", _l("First response"), ticket.response_due_at, met=ticket.responded_at is not None),
+        Deadline("resolution", _l("Proposed resolution"), ticket.resolution_due_at,
+                 met=resolution_offered(ticket) and not waiting_on_customer(ticket),
+                 paused=waiting_on_customer(ticket)),
+    ]
+    promise = promise_deadline(ticket)
+    if promise is not None:
+        items.append(Deadline("promise", _l("Promised to the customer"), promise,
+                              met=ticket.resolution_state == ResolutionState.CARRIED_OUT))
+    if ticket.follow_up_due_at is not None:
+        items.append(Deadline("follow_up", _l("Follow-up call"), ticket.follow_up_due_at))
+    if ticket.review_due_at is not None:
+        items.append(Deadline("review", _l("Supervisor's review"), ticket.review_due_at))
+    if ticket.status != Status.OPEN:
+        for item in items:
+            item.met = True
+    return items
+
+
 def is_overdue(ticket: Ticket, now: datetime) -> bool:
     """The same rule as overdue_condition, for one loaded ticket."""
     if ticket.status != Status.OPEN:
         return False
-    return (ticket.responded_at is None and ticket.response_due_at < now) or (
-        not resolution_offered(ticket) and ticket.resolution_due_at < now)
+    return any(item.overdue(now) for item in case_deadlines(ticket) if item.name != "promise")

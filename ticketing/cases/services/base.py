@@ -13,6 +13,7 @@ from ticketing.cases.audit import record_event
 from ticketing.cases.models import Ticket
 from ticketing.extensions import db
 from ticketing.scheduling.clock import utcnow
+from ticketing.scheduling.reminders import sync_reminders
 
 
 class StaleCase(Exception):
@@ -58,7 +59,9 @@ class Change:
         self.set(ticket, step=workflow.next_step(self.action, ticket, self.data))
         ticket.updated_at = self.now
         ticket.updated_by_id = self.actor.id if self.actor is not None else None
-        return record_event(ticket, self.actor, self.action, self.changes, self.now)
+        event = record_event(ticket, self.actor, self.action, self.changes, self.now)
+        sync_reminders(ticket, self.now)  # reminders follow the case in the same transaction
+        return event
 
 
 def compensation_limits() -> dict:

@@ -2,6 +2,7 @@
 from ticketing.cases.models import Message, Note
 from ticketing.cases.services.base import Change
 from ticketing.cases.vocabulary import ResolutionState, Status
+from ticketing.scheduling.deadlines import resolution_deadline, response_deadline
 
 
 def assign_case(ticket, actor, *, version, assignee):
@@ -28,6 +29,8 @@ def send_message(ticket, actor, *, body, version=None):
                           created_at=change.now), body=body)
     if actor is not None and ticket.responded_at is None:
         change.set(ticket, responded_at=change.now)
+    elif actor is None:  # the customer wrote again: the response clock restarts
+        change.set(ticket, responded_at=None, response_due_at=response_deadline(ticket, change.now))
     return change.done()
 
 
@@ -54,6 +57,8 @@ def reopen_case(ticket, actor, *, version, reason):
     change = Change(ticket, actor, "reopen", {"reason": reason}, version=version)
     change.changes["reason"] = (None, reason)
     change.set(ticket, status=Status.OPEN, closed_at=None, review_recorded_at=None,
-               resolution_state=ResolutionState.NONE, analysed_at=None, promised_date=None)
+               resolution_state=ResolutionState.NONE, analysed_at=None, promised_date=None,
+               review_due_at=None, follow_up_due_at=None, clock_paused_at=None,
+               resolution_due_at=resolution_deadline(ticket, change.now))
     ticket.merged_into_id = None
     return change.done()

@@ -93,7 +93,7 @@ def take_complaint(actor, *, customer: Customer, subject: str, description: str,
     (the portal) and the case lands unassigned in the team queue.
     """
     now = utcnow()
-    response_due, resolution_due = deadlines(priority, now)
+    response_due, resolution_due = deadlines(priority, now, category or None)
     ticket = Ticket(
         reference=next_reference(now.year), customer=customer, subject=subject.strip(),
         description=description.strip(), channel=channel, category=category or None,

@@ -6,9 +6,11 @@ from sqlalchemy import select
 
 from ticketing.cases.records import CompensationLine, Resolution
 from ticketing.cases.services.base import Change, compensation_limits
+from ticketing.cases.services.guarantee import mark_proposed
 from ticketing.cases.workflow import WorkflowError
 from ticketing.cases.vocabulary import COMPENSATION_KIND_OF, CompensationType, ResolutionState as RS
 from ticketing.extensions import db
+from ticketing.scheduling.deadlines import follow_up_deadline
 
 
 def current_resolution(ticket) -> Resolution | None:
@@ -46,6 +48,9 @@ def propose_resolution(ticket, actor, *, version, method, promised_date, currenc
                   estimated_loss=estimated_loss, compensation_total=resolution.total,
                   compensation=[f"{line.type} {line.amount or ''}".strip() for line in resolution.lines])
     change.set(ticket, resolution_state=resolution.state, promised_date=promised_date)
+    mark_proposed(ticket)
+    if within_limit:
+        change.set(ticket, clock_paused_at=change.now)  # now the customer considers it
     return change.done()
 
 
@@ -58,7 +63,7 @@ def approve_compensation(ticket, actor, *, version, comments=""):
     resolution.state, resolution.decided_by_id = RS.AWAITING_CUSTOMER, actor.id
     resolution.decision_reason = comments or None
     change.changes["compensation_total"] = (None, resolution.total)
-    change.set(ticket, resolution_state=RS.AWAITING_CUSTOMER)
+    change.set(ticket, resolution_state=RS.AWAITING_CUSTOMER, clock_paused_at=change.now)
     return change.done()
 
 
@@ -84,6 +89,9 @@ def record_customer_answer(ticket, actor, *, version, accepted: bool, reason="")
     change.set(ticket, resolution_state=resolution.state)
     if not accepted:
         change.set(ticket, promised_date=None)  # nothing is promised until a new proposal is accepted
+        if ticket.clock_paused_at is not None:  # the time the customer took does not count against us
+            change.set(ticket, resolution_due_at=ticket.resolution_due_at + (change.now - ticket.clock_paused_at))
+    change.set(ticket, clock_paused_at=None)
     return change.done()
 
 
@@ -95,7 +103,7 @@ def carry_out_resolution(ticket, actor, *, version, note=""):
     resolution.carried_out_note = note or None
     if note:
         change.changes["note"] = (None, note)
-    change.set(ticket, resolution_state=RS.CARRIED_OUT)
+    change.set(ticket, resolution_state=RS.CARRIED_OUT, follow_up_due_at=follow_up_deadline(change.now))
     return change.done()
 
 

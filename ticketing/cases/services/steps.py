@@ -7,6 +7,8 @@ from ticketing.cases.records import (
 from ticketing.cases.services.base import Change
 from ticketing.cases.vocabulary import Outcome, ResolutionState, Retention, Status, Step
 from ticketing.extensions import db
+from ticketing.scheduling.deadlines import resolution_deadline, review_deadline
+from ticketing.scheduling.reminders import request_survey
 
 
 def record_listening(ticket, actor, *, version, customer_words, restatement, expectation, emotion,
@@ -62,8 +64,11 @@ def record_follow_up(ticket, actor, *, version, method, outcome, satisfaction, r
         retention=retention, churn_type=churn_type if retention == Retention.LOST else None,
         notes=notes or "", return_to=return_to, recorded_by_id=actor.id, created_at=change.now,
     ), outcome=outcome, satisfaction=int(satisfaction), retention=retention)
+    change.set(ticket, follow_up_due_at=None)
     if return_to is not None:
         _rewind(change, Step(return_to))
+    else:
+        request_survey(ticket, change.now)
     return change.done()
 
 
@@ -74,7 +79,7 @@ def record_review(ticket, actor, *, version, summary, lesson, preventive_action=
                                preventive_action=preventive_action or "", recorded_by_id=actor.id,
                                created_at=change.now),
                   summary=summary, lesson=lesson, preventive_action=preventive_action)
-    change.set(ticket, review_recorded_at=change.now)
+    change.set(ticket, review_recorded_at=change.now, review_due_at=review_deadline(change.now))
     return change.done()
 
 
@@ -82,7 +87,7 @@ def approve_review(ticket, actor, *, version, comments=""):
     """A supervisor's audit passes: the case closes."""
     change = Change(ticket, actor, "approve_review", version=version)
     _decide_latest_review(ticket, actor, change, "approved", comments, None)
-    change.set(ticket, status=Status.CLOSED, closed_at=change.now)
+    change.set(ticket, status=Status.CLOSED, closed_at=change.now, review_due_at=None)
     return change.done()
 
 
@@ -107,8 +112,10 @@ def _decide_latest_review(ticket, actor, change, decision, comments, return_to):
 def _rewind(change, step: Step) -> None:
     """Going back a step undoes what later steps established, so they must be done again."""
     ticket = change.ticket
-    change.set(ticket, review_recorded_at=None)
+    change.set(ticket, review_recorded_at=None, review_due_at=None, follow_up_due_at=None, clock_paused_at=None)
     if step in (Step.LISTEN, Step.APOLOGISE, Step.ANALYSE, Step.RESOLVE):
-        change.set(ticket, resolution_state=ResolutionState.NONE, promised_date=None)
+        # A new proposal is needed: its clock starts again now.
+        change.set(ticket, resolution_state=ResolutionState.NONE, promised_date=None,
+                   resolution_due_at=resolution_deadline(ticket, change.now))
     if step in (Step.LISTEN, Step.APOLOGISE, Step.ANALYSE):
         change.set(ticket, analysed_at=None)

@@ -1,0 +1,39 @@
+"""The service guarantee: a missed resolution deadline earns the customer compensation,
+suggested on the case so nobody has to remember it."""
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+
+from ticketing.cases.audit import record_event
+from ticketing.cases.records import GuaranteeSuggestion
+from ticketing.cases.vocabulary import Status
+from ticketing.extensions import db
+
+
+def open_suggestions(ticket) -> list[GuaranteeSuggestion]:
+    return list(db.session.scalars(select(GuaranteeSuggestion).where(
+        GuaranteeSuggestion.ticket_id == ticket.id, GuaranteeSuggestion.status == "suggested")
+        .order_by(GuaranteeSuggestion.id)))
+
+
+def suggest_service_guarantee(ticket, now: datetime) -> list[GuaranteeSuggestion]:
+    """Add the configured compensation for this priority, once per case; logged as the scheduler."""
+    rule = current_app.config["SERVICE_GUARANTEE"].get(ticket.priority, [])
+    already = db.session.scalar(select(GuaranteeSuggestion.id).where(GuaranteeSuggestion.ticket_id == ticket.id))
+    if not rule or already is not None or ticket.status != Status.OPEN:
+        return []
+    currency = current_app.config["DEFAULT_CURRENCY"]
+    rows = [GuaranteeSuggestion(ticket_id=ticket.id, type=kind, amount=amount, currency=currency, created_at=now)
+            for kind, amount in rule]
+    db.session.add_all(rows)
+    record_event(ticket, None, "suggest_compensation",
+                 {"compensation": (None, [f"{kind} {amount or ''}".strip() for kind, amount in rule])},
+                 now, actor_name="scheduler")
+    return rows
+
+
+def mark_proposed(ticket) -> None:
+    """A proposal made after the suggestion confirms it (the agent kept or changed the lines)."""
+    for row in open_suggestions(ticket):
+        row.status = "proposed"

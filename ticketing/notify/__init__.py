@@ -1,0 +1,1 @@
+"""Delivering reminders: e-mail over SMTP and in-app notifications."""

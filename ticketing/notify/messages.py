@@ -1,0 +1,55 @@
+"""What each kind of reminder says, in the reader's language."""
+from datetime import date, datetime
+
+from flask import current_app
+from flask_babel import force_locale, format_datetime, gettext as _
+
+from ticketing.i18n import day
+
+
+def _titles(details: dict) -> dict:
+    ref = details.get("reference", "")
+    return {
+        "follow_up_due": _("Follow-up call due: %(ref)s", ref=ref),
+        "promise_approaching": _("A promise to the customer is due soon: %(ref)s", ref=ref),
+        "promise_passed": _("The date promised to the customer has passed: %(ref)s", ref=ref),
+        "response_at_risk": _("First response due soon: %(ref)s", ref=ref),
+        "response_breached": _("First-response deadline missed: %(ref)s", ref=ref),
+        "resolution_at_risk": _("Resolution due soon: %(ref)s", ref=ref),
+        "resolution_breached": _("Resolution deadline missed: %(ref)s", ref=ref),
+        "review_waiting": _("A case has waited too long for review: %(ref)s", ref=ref),
+        "daily_digest": _("Your cases today"),
+        "satisfaction_survey": _("How did we do? Your case %(ref)s", ref=ref),
+    }
+
+
+def title(kind: str, details: dict) -> str:
+    return _titles(details).get(kind, kind)
+
+
+def body(kind: str, details: dict) -> str:
+    """The text of a reminder (the e-mail body; the notification's second line)."""
+    if kind == "daily_digest":
+        return _("Open cases: %(open)d. Overdue: %(overdue)d. Follow-ups due today: %(follow_ups)d. "
+                 "Compensation waiting for your approval: %(approvals)d.",
+                 open=details.get("open", 0), overdue=details.get("overdue", 0),
+                 follow_ups=details.get("follow_ups", 0), approvals=details.get("approvals", 0))
+    if kind == "satisfaction_survey":
+        return _("Dear %(name)s,\n\nThank you for letting us put things right on case %(ref)s. "
+                 "We would like to know how you feel about the outcome: please reply to this e-mail "
+                 "and rate it from 1 (very unhappy) to 5 (delighted), and tell us anything we could do better."
+                 "\n\nThank you.", name=details.get("customer", ""), ref=details.get("reference", ""))
+    due = details.get("due_at")
+    lines = [details.get("subject", "")]
+    if due:
+        lines.append(_("Due: %(when)s", when=format_datetime(datetime.fromisoformat(due), "medium")))
+    if details.get("promised_date"):
+        lines.append(_("Promised for: %(date)s", date=day(date.fromisoformat(details["promised_date"]))))
+    return "\n".join(line for line in lines if line)
+
+
+def render(kind: str, details: dict, locale: str) -> tuple[str, str]:
+    """(subject, body) in `locale`."""
+    with force_locale(locale if locale in current_app.config["LANGUAGES"] else "en"):
+        return title(kind, details), body(kind, details)
+

@@ -1,0 +1,84 @@
+"""Delivering one claimed reminder: who receives it, what it says, in-app and by e-mail."""
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from ticketing.auth.models import User
+from ticketing.cases.models import Ticket
+from ticketing.cases.vocabulary import ResolutionState, Role, Status
+from ticketing.extensions import db
+from ticketing.notify import email, messages
+from ticketing.scheduling.deadlines import overdue_condition
+from ticketing.scheduling.models import Notification, Reminder
+from ticketing.scheduling.reminders import STATE_KINDS, desired_reminders
+
+
+def still_needed(reminder: Reminder) -> bool:
+    """A state reminder goes out only if the case still needs it (a closed case gets none)."""
+    if reminder.kind not in STATE_KINDS:
+        return True
+    return reminder.key in desired_reminders(reminder.ticket)
+
+
+def recipients(reminder: Reminder) -> list[User]:
+    if reminder.audience == "customer":
+        return []
+    if reminder.user_id is not None:
+        user = db.session.get(User, reminder.user_id)
+        if user is not None and user.active:
+            return [user]
+    return list(db.session.scalars(select(User).where(
+        User.active.is_(True), User.role.in_([Role.SUPERVISOR, Role.ADMIN])).order_by(User.id)))
+
+
+def details_for(reminder: Reminder, user: User | None, now: datetime) -> dict:
+    ticket = reminder.ticket
+    if reminder.kind == "daily_digest":
+        return _digest(user, now)
+    details = {"reference": ticket.reference, "subject": ticket.subject, "due_at": reminder.due_at.isoformat()}
+    if ticket.promised_date:
+        details["promised_date"] = ticket.promised_date.isoformat()
+    if reminder.kind == "satisfaction_survey":
+        details["customer"] = ticket.customer.name
+    return details
+
+
+def _digest(user: User, now: datetime) -> dict:
+    mine = (Ticket.status == Status.OPEN, Ticket.assignee_id == user.id)
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    end_of_day = now.astimezone(zone).replace(hour=23, minute=59, second=59)
+    count = lambda *conditions: db.session.scalar(select(func.count(Ticket.id)).where(*conditions))  # noqa: E731
+    approvals = count(Ticket.resolution_state == ResolutionState.AWAITING_APPROVAL) if user.is_supervisor else 0
+    return {"open": count(*mine), "overdue": count(*mine, overdue_condition(now)),
+            "follow_ups": count(*mine, Ticket.follow_up_due_at <= end_of_day), "approvals": approvals}
+
+
+def deliver(reminder: Reminder, now: datetime) -> str:
+    """Stage the in-app notifications and send the e-mails; the caller commits or rolls back.
+
+    Returns the reminder's new status: "sent", or "skipped" when there was no way to reach anyone.
+    """
+    if reminder.audience == "customer":
+        return _email_customer(reminder, now)
+    for user in recipients(reminder):
+        details = details_for(reminder, user, now)
+        db.session.add(Notification(user_id=user.id, reminder_id=reminder.id, ticket_id=reminder.ticket_id,
+                                    kind=reminder.kind, details=details, created_at=now))
+        if email.smtp_configured():
+            subject, text = messages.render(reminder.kind, details, user.locale)
+            email.send(email.build_message(to=user.email, to_name=user.name, subject=subject, body=text,
+                                           token=f"reminder-{reminder.id}-user-{user.id}", locale=user.locale))
+    return "sent"
+
+
+def _email_customer(reminder: Reminder, now: datetime) -> str:
+    customer = reminder.ticket.customer
+    if not customer.email or not email.smtp_configured():
+        return "skipped"
+    details = details_for(reminder, None, now)
+    subject, text = messages.render(reminder.kind, details, customer.locale)
+    email.send(email.build_message(to=customer.email, to_name=customer.name, subject=subject, body=text,
+                                   token=f"reminder-{reminder.id}-customer", locale=customer.locale))
+    return "sent"

@@ -1,0 +1,133 @@
+"""The dispatcher: claim due reminders atomically, deliver them, mark them sent.
+
+Crash safety: a claim is a committed lease. A process killed after claiming leaves the
+reminder in "sending"; once the lease expires another pass claims it again. The status
+"sent" and the in-app notifications are committed together after the e-mail is accepted,
+so only a kill between the SMTP server's acceptance and that commit repeats an e-mail —
+with the same Message-ID, so the repeat is recognisable.
+"""
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, or_, select, update
+
+from ticketing.cases.services.guarantee import suggest_service_guarantee
+from ticketing.extensions import db
+from ticketing.notify.email import DeliveryError
+from ticketing.scheduling.clock import utcnow
+from ticketing.scheduling.delivery import deliver, still_needed
+from ticketing.scheduling.models import Reminder
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _claimable(now: datetime):
+    lease = timedelta(seconds=current_app.config["DISPATCH_LEASE_SECONDS"])
+    return or_(and_(Reminder.status == "pending", Reminder.run_at <= now),
+               and_(Reminder.status == "sending", Reminder.claimed_at < now - lease))
+
+
+def claim_due(now: datetime, limit: int, worker: str) -> list[int]:
+    """Mark up to `limit` due reminders as ours and commit, so no other dispatcher takes them."""
+    if db.engine.dialect.name == "postgresql":
+        ids = list(db.session.scalars(
+            select(Reminder.id).where(_claimable(now)).order_by(Reminder.run_at).limit(limit)
+            .with_for_update(skip_locked=True)))
+        if ids:
+            db.session.execute(update(Reminder).where(Reminder.id.in_(ids))
+                               .values(status="sending", claimed_by=worker, claimed_at=now))
+    else:
+        # SQLite has one writer at a time: a conditional UPDATE claims atomically.
+        token = f"{worker}:{uuid.uuid4().hex[:8]}"
+        chosen = select(Reminder.id).where(_claimable(now)).order_by(Reminder.run_at).limit(limit)
+        db.session.execute(update(Reminder).where(Reminder.id.in_(chosen), _claimable(now))
+                           .values(status="sending", claimed_by=token, claimed_at=now)
+                           .execution_options(synchronize_session=False))
+        ids = list(db.session.scalars(select(Reminder.id).where(Reminder.claimed_by == token,
+                                                                Reminder.status == "sending")))
+    db.session.commit()
+    return ids
+
+
+@dataclass
+class PassResult:
+    sent: int = 0
+    skipped: int = 0
+    cancelled: int = 0
+    retried: int = 0
+    failed: int = 0
+    errors: list = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"sent {self.sent}, skipped {self.skipped}, cancelled {self.cancelled}, "
+                f"retried {self.retried}, failed {self.failed}")
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, 4 min … at most an hour between tries."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def dispatch_due(now: datetime | None = None, worker: str | None = None) -> PassResult:
+    """One pass: deliver every reminder due by `now`. Its cost follows the number due."""
+    now = now or utcnow()
+    worker = worker or worker_name()
+    result = PassResult()
+    batch = current_app.config["DISPATCH_BATCH"]
+    while True:
+        ids = claim_due(now, batch, worker)
+        for reminder_id in ids:
+            _dispatch_one(reminder_id, now, result)
+        if len(ids) < batch:
+            return result
+
+
+def _dispatch_one(reminder_id: int, now: datetime, result: PassResult) -> None:
+    reminder = db.session.get(Reminder, reminder_id)
+    if reminder is None or reminder.status != "sending":
+        return
+    if not still_needed(reminder):
+        reminder.status = "cancelled"
+        db.session.commit()
+        result.cancelled += 1
+        return
+    try:
+        outcome = deliver(reminder, now)
+    except DeliveryError as error:
+        db.session.rollback()
+        _retry_or_fail(db.session.get(Reminder, reminder_id), now, str(error), result)
+        return
+    if reminder.kind == "resolution_breached":
+        suggest_service_guarantee(reminder.ticket, now)  # compensate for our slowness, same transaction
+    reminder.status, reminder.sent_at, reminder.attempts = outcome, now, reminder.attempts + 1
+    db.session.commit()
+    if outcome == "sent":
+        result.sent += 1
+    else:
+        result.skipped += 1
+
+
+def _retry_or_fail(reminder: Reminder, now: datetime, error: str, result: PassResult) -> None:
+    reminder.attempts += 1
+    reminder.last_error = error[:2000]
+    reminder.claimed_by = reminder.claimed_at = None
+    if reminder.attempts >= current_app.config["DISPATCH_MAX_ATTEMPTS"]:
+        reminder.status = "failed"
+        result.failed += 1
+    else:
+        reminder.status, reminder.run_at = "pending", now + backoff(reminder.attempts)
+        result.retried += 1
+    result.errors.append(error)
+    db.session.commit()
+
+
+def retry_failed(reminder: Reminder, now: datetime) -> None:
+    """An admin sends a failed reminder round again."""
+    reminder.status, reminder.attempts, reminder.run_at = "pending", 0, now
+    reminder.claimed_by = reminder.claimed_at = None

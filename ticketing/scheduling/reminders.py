@@ -1,0 +1,113 @@
+"""Which reminders a case needs, kept in step with the case after every change.
+
+Services call sync_reminders() (through Change.done) in the same transaction as the change:
+reminders the case no longer needs are cancelled, new ones are added. Keys are unique and
+carry the due time and recipient, so a moved deadline or a new assignee makes a new reminder.
+"""
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select
+
+from ticketing.auth.models import User
+from ticketing.cases.vocabulary import ResolutionState, Status
+from ticketing.extensions import db
+from ticketing.scheduling.deadlines import policy_hours, promise_deadline, resolution_offered
+from ticketing.scheduling.models import Reminder
+
+# Reminders that follow the state of a case (cancelled when it moves on).
+STATE_KINDS = ("response_at_risk", "response_breached", "resolution_at_risk", "resolution_breached",
+               "promise_approaching", "promise_passed", "follow_up_due", "review_waiting")
+ONE_OFF_KINDS = ("satisfaction_survey", "daily_digest")
+KINDS = STATE_KINDS + ONE_OFF_KINDS
+
+
+def _owner(ticket) -> tuple[str, int | None]:
+    """Reminders go to the assignee; an unassigned case's go to the supervisors."""
+    return ("assignee", ticket.assignee_id) if ticket.assignee_id else ("supervisors", None)
+
+
+def _warning_lead(hours: float) -> timedelta:
+    return timedelta(hours=hours * (1 - current_app.config["AT_RISK_FRACTION"]))
+
+
+def desired_reminders(ticket) -> dict[str, dict]:
+    """key -> reminder fields, for every reminder the case in its current state needs."""
+    if ticket.status != Status.OPEN:
+        return {}
+    wanted: dict[str, dict] = {}
+    owner = _owner(ticket)
+
+    def want(kind, due_at, audience_user, before=None):
+        if before is not None and before <= due_at:
+            return
+        audience, user_id = audience_user
+        key = f"{kind}:{ticket.id}:{int(due_at.timestamp())}:{user_id or audience}"
+        wanted[key] = dict(kind=kind, ticket_id=ticket.id, user_id=user_id, audience=audience, due_at=due_at)
+
+    response_hours, resolution_hours = policy_hours(ticket.priority, ticket.category)
+    if ticket.responded_at is None:
+        want("response_at_risk", ticket.response_due_at - _warning_lead(response_hours), owner)
+        want("response_breached", ticket.response_due_at, ("supervisors", None))
+    if not resolution_offered(ticket):
+        want("resolution_at_risk", ticket.resolution_due_at - _warning_lead(resolution_hours), owner)
+        want("resolution_breached", ticket.resolution_due_at, ("supervisors", None))
+    promise = promise_deadline(ticket)
+    if promise is not None and ticket.resolution_state in (ResolutionState.AWAITING_CUSTOMER,
+                                                            ResolutionState.ACCEPTED):
+        warning = timedelta(hours=current_app.config["PROMISE_WARNING_HOURS"])
+        want("promise_approaching", promise - warning, owner)
+        want("promise_passed", promise, owner)
+    if ticket.follow_up_due_at is not None:
+        want("follow_up_due", ticket.follow_up_due_at, owner)
+    if ticket.review_due_at is not None:
+        want("review_waiting", ticket.review_due_at, ("supervisors", None))
+    return wanted
+
+
+def sync_reminders(ticket, now: datetime) -> None:
+    """Cancel what the case no longer needs, add what it now needs. Never commits."""
+    wanted = desired_reminders(ticket)
+    existing = {r.key: r for r in db.session.scalars(
+        select(Reminder).where(Reminder.ticket_id == ticket.id, Reminder.kind.in_(STATE_KINDS)))}
+    for key, reminder in existing.items():
+        if key not in wanted and reminder.status == "pending":
+            reminder.status = "cancelled"
+    for key, fields in wanted.items():
+        if key in existing:
+            continue
+        # A warning whose deadline has already passed is pointless: the breach reminder speaks.
+        if fields["kind"].endswith(("_at_risk", "_approaching")) and _paired_deadline_passed(fields, wanted, now):
+            continue
+        db.session.add(Reminder(key=key, run_at=fields["due_at"], created_at=now, **fields))
+
+
+def _paired_deadline_passed(fields, wanted, now) -> bool:
+    prefix = fields["kind"].rsplit("_", 2)[0] if fields["kind"].endswith("_at_risk") else "promise"
+    later = [w["due_at"] for w in wanted.values()
+             if w["kind"] in (f"{prefix}_breached", f"{prefix}_passed")]
+    return any(due <= now for due in later)
+
+
+def request_survey(ticket, now: datetime) -> None:
+    """After a follow-up, the customer is asked how we did (only when we have their email)."""
+    if not ticket.customer.email:
+        return
+    key = f"satisfaction_survey:{ticket.id}:{ticket.version}"  # one per follow-up: each is a new version
+    db.session.add(Reminder(key=key, kind="satisfaction_survey", ticket_id=ticket.id, audience="customer",
+                            due_at=now, run_at=now, created_at=now))
+
+
+def create_daily_digests(now: datetime) -> int:
+    """One digest per active staff member per local day; the unique key makes reruns harmless."""
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    day = now.astimezone(zone).date().isoformat()
+    keys = {f"daily_digest:{user_id}:{day}": user_id
+            for user_id in db.session.scalars(select(User.id).where(User.active.is_(True)))}
+    taken = set(db.session.scalars(select(Reminder.key).where(Reminder.key.in_(list(keys)))))
+    for key, user_id in keys.items():
+        if key not in taken:
+            db.session.add(Reminder(key=key, kind="daily_digest", user_id=user_id, audience="user",
+                                    due_at=now, run_at=now, created_at=now))
+    return len(keys) - len(taken)
