@@ -57,7 +57,9 @@ def configure_blueprints(app: Flask) -> None:
     from ticketing.auth.views import bp as auth_bp
     from ticketing.desk.replies import bp as replies_bp
     from ticketing.desk.views import bp as desk_bp
-    for blueprint in (auth_bp, users_bp, desk_bp, replies_bp):
+    from ticketing.notify.views import bp as notifications_bp
+    from ticketing.scheduling.views import bp as scheduler_bp
+    for blueprint in (auth_bp, users_bp, desk_bp, replies_bp, notifications_bp, scheduler_bp):
         app.register_blueprint(blueprint)
 
 

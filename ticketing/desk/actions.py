@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ticketing.cases import services
+from ticketing.cases.services.guarantee import open_suggestions
 from ticketing.cases.workflow import WorkflowError
 from ticketing.desk import forms
 from ticketing.desk.queries import active_staff, find_ticket
@@ -124,6 +125,8 @@ def _defaults(action, ticket) -> dict:
         data["customer_words"] = ticket.description
     if action == "propose":
         data["currency"] = current_app.config["DEFAULT_CURRENCY"]
+        # The service guarantee's suggestion starts the compensation lines; the agent confirms or edits.
+        data["lines"] = [{"compensation": s.type.value, "amount": s.amount} for s in open_suggestions(ticket)]
     if action == "assign":
         data["assignee"] = ticket.assignee_id or current_user.id
     if action == "analyse":

@@ -14,7 +14,10 @@ from ticketing.desk.queries import case_events
 from ticketing.desk.timeline import describe
 from ticketing.extensions import db
 from ticketing.scheduling.clock import utcnow
-from ticketing.scheduling.deadlines import is_overdue, resolution_offered
+from ticketing.cases.services.guarantee import open_suggestions
+from ticketing.scheduling.deadlines import case_deadlines, is_overdue, resolution_offered
+from ticketing.scheduling.models import Reminder
+from ticketing.notify.messages import KIND_LABELS
 
 RECORDS = {
     "listen": ListenRecord, "apologise": ApologyRecord, "analyse": AnalysisRecord,
@@ -52,6 +55,10 @@ def context(ticket, submitted: dict | None = None) -> dict:
         "is_open": ticket.status == Status.OPEN,
         "overdue": is_overdue(ticket, utcnow()),
         "resolution_offered": resolution_offered(ticket),
+        "deadlines": case_deadlines(ticket),
+        "escalations": escalations(ticket),
+        "suggestions": open_suggestions(ticket),
+        "kind_labels": KIND_LABELS,
         "actions": actions,
         "forms": forms,
         "unsaved": unsaved,
@@ -63,6 +70,13 @@ def context(ticket, submitted: dict | None = None) -> dict:
         "replies": _reply_templates(),
         "limit": current_app.config["COMPENSATION_LIMITS"].get(current_user.role),
     }
+
+
+def escalations(ticket) -> list[Reminder]:
+    """Missed deadlines already escalated to the supervisors (shown on the case)."""
+    return list(db.session.scalars(select(Reminder).where(
+        Reminder.ticket_id == ticket.id, Reminder.kind.in_(("response_breached", "resolution_breached")),
+        Reminder.status == "sent").order_by(Reminder.sent_at)))
 
 
 def _reply_templates() -> dict:

@@ -2,9 +2,22 @@
 from datetime import date, datetime
 
 from flask import current_app
-from flask_babel import force_locale, format_datetime, gettext as _
+from flask_babel import force_locale, format_datetime, gettext as _, lazy_gettext as _l
 
 from ticketing.i18n import day
+
+
+KIND_LABELS = {
+    "follow_up_due": _l("Follow-up due"), "promise_approaching": _l("Promise due soon"),
+    "promise_passed": _l("Promise date passed"), "response_at_risk": _l("First response at risk"),
+    "response_breached": _l("First response missed"), "resolution_at_risk": _l("Resolution at risk"),
+    "resolution_breached": _l("Resolution missed"), "review_waiting": _l("Review waiting"),
+    "daily_digest": _l("Daily digest"), "satisfaction_survey": _l("Satisfaction survey"),
+}
+STATUS_LABELS = {
+    "pending": _l("pending"), "sending": _l("being sent"), "sent": _l("sent"), "skipped": _l("skipped"),
+    "failed": _l("failed"), "cancelled": _l("cancelled"),
+}
 
 
 def _titles(details: dict) -> dict:

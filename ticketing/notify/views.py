@@ -1,0 +1,55 @@
+"""In-app notifications: the list under the bell, and opening one."""
+from flask import Blueprint, abort, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import func, select, update
+
+from ticketing.auth.permissions import STAFF, roles_required
+from ticketing.extensions import db
+from ticketing.notify import messages
+from ticketing.scheduling.clock import utcnow
+from ticketing.scheduling.models import Notification
+
+bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+
+
+def unread_count(user) -> int:
+    return db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)))
+
+
+@bp.app_context_processor
+def unread_notifications() -> dict:
+    """The bell's count in every page's header."""
+    return {"unread_notifications": unread_count(current_user) if current_user.is_authenticated else 0}
+
+
+@bp.route("/")
+@roles_required(*STAFF)
+def index():
+    rows = list(db.session.scalars(select(Notification).where(Notification.user_id == current_user.id)
+                                   .order_by(Notification.id.desc()).limit(100)))
+    items = [(row, messages.title(row.kind, row.details), messages.body(row.kind, row.details)) for row in rows]
+    return render_template("notify/index.html", items=items)
+
+
+@bp.route("/<int:notification_id>", methods=["POST"])
+@roles_required(*STAFF)
+def open_one(notification_id):
+    """Mark one read and go to its case (someone else's notification is a 404)."""
+    row = db.session.get(Notification, notification_id)
+    if row is None or row.user_id != current_user.id:
+        abort(404)
+    row.read_at = row.read_at or utcnow()
+    db.session.commit()
+    if row.ticket is not None:
+        return redirect(url_for("desk.case", reference=row.ticket.reference))
+    return redirect(url_for("notifications.index"))
+
+
+@bp.route("/read", methods=["POST"])
+@roles_required(*STAFF)
+def mark_all_read():
+    db.session.execute(update(Notification).where(Notification.user_id == current_user.id,
+                                                  Notification.read_at.is_(None)).values(read_at=utcnow()))
+    db.session.commit()
+    return redirect(url_for("notifications.index"))
