@@ -1,7 +1,10 @@
 """The record log in words: action names, field names and values as people read them."""
+from datetime import datetime
+
 from flask_babel import lazy_gettext as _l
 
 from ticketing.cases import vocabulary as V
+from ticketing.i18n import when
 
 ACTION_LABELS = {
     "create": _l("Case opened"), "listen": _l("Complaint heard (step 1)"),
@@ -13,6 +16,7 @@ ACTION_LABELS = {
     "approve_review": _l("Review approved, case closed"), "return_review": _l("Review returned"),
     "assign": _l("Assigned"), "note": _l("Internal note"), "message": _l("Message to the customer"),
     "cancel": _l("Cancelled"), "merge": _l("Merged as a duplicate"), "reopen": _l("Reopened"),
+    "suggest_compensation": _l("Service guarantee: compensation suggested"),
 }
 
 FIELD_LABELS = {
@@ -30,7 +34,10 @@ FIELD_LABELS = {
     "retention": _l("Retention"), "summary": _l("Summary"), "lesson": _l("Lesson"),
     "preventive_action": _l("Preventive action"), "review_recorded_at": _l("Summary recorded"),
     "decision": _l("Decision"), "closed_at": _l("Closed"), "merged_into": _l("Merged into"), "body": _l("Text"),
+    "response_due_at": _l("First response due"), "resolution_due_at": _l("Resolution due"),
+    "follow_up_due_at": _l("Follow-up due"), "review_due_at": _l("Review due"),
 }
+_TIMES = {"response_due_at", "resolution_due_at", "follow_up_due_at", "review_due_at"}
 
 FIELD_ENUMS = {
     "step": V.Step, "status": V.Status, "resolution_state": V.ResolutionState, "channel": V.Channel,
@@ -40,7 +47,7 @@ FIELD_ENUMS = {
 }
 
 # Timestamps the service sets as a side effect: the event's own time already says when.
-_QUIET = {"responded_at", "analysed_at", "review_recorded_at", "closed_at"}
+_QUIET = {"responded_at", "analysed_at", "review_recorded_at", "closed_at", "clock_paused_at"}
 
 
 def _value(field, value):
@@ -48,6 +55,10 @@ def _value(field, value):
         return "—"
     if isinstance(value, bool):
         return _l("yes") if value else _l("no")
+    if field == "decision":
+        return _l("approved") if value == "approved" else _l("returned")
+    if field in _TIMES:
+        return when(datetime.fromisoformat(value), "short")
     if field in FIELD_ENUMS and isinstance(value, str):
         return V.label_for(FIELD_ENUMS[field], value)
     if field == "method" and value in V.LABELS[V.ContactMethod]:
