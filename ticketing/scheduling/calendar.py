@@ -8,28 +8,27 @@ from ticketing.scheduling.clock import as_utc
 
 @dataclass(frozen=True)
 class Calendar:
-    """Business hours in a timezone; `start_hour is None` means around the clock."""
+    """Business hours in a timezone; `opens is None` means around the clock."""
 
     timezone: str = "Asia/Shanghai"
-    start_hour: int | None = None
-    end_hour: int | None = None
+    opens: time | None = None
+    closes: time | None = None
     weekdays: frozenset = frozenset(range(7))
     holidays: frozenset = field(default_factory=frozenset)
 
     @classmethod
     def from_config(cls, config) -> "Calendar":
         hours = config.get("BUSINESS_HOURS")  # "09:00-18:00" or None
-        start = end = None
+        opens = closes = None
         if hours:
-            first, last = hours.split("-")
-            start, end = int(first.split(":")[0]), int(last.split(":")[0])
-        return cls(timezone=config["BABEL_DEFAULT_TIMEZONE"], start_hour=start, end_hour=end,
+            opens, closes = (_clock_time(part) for part in hours.split("-"))
+        return cls(timezone=config["BABEL_DEFAULT_TIMEZONE"], opens=opens, closes=closes,
                    weekdays=frozenset(config.get("BUSINESS_DAYS", range(7))),
                    holidays=frozenset(date.fromisoformat(d) for d in config.get("HOLIDAYS", ()) if d))
 
     @property
     def around_the_clock(self) -> bool:
-        return self.start_hour is None
+        return self.opens is None
 
     def _working_day(self, day: date) -> bool:
         return day.weekday() in self.weekdays and day not in self.holidays
@@ -43,8 +42,8 @@ class Calendar:
         remaining = timedelta(hours=hours)
         for _ in range(3660):  # ten years of days: a misconfigured calendar cannot loop for ever
             day = current.date()
-            opens = datetime.combine(day, time(self.start_hour), zone)
-            closes = datetime.combine(day, time(self.end_hour), zone)
+            opens = datetime.combine(day, self.opens, zone)
+            closes = datetime.combine(day, self.closes, zone)
             if self._working_day(day) and current < closes:
                 current = max(current, opens)
                 available = closes - current
@@ -53,3 +52,9 @@ class Calendar:
                 remaining -= available
             current = datetime.combine(day + timedelta(days=1), time(0), zone)
         raise ValueError("The business calendar has no working hours.")
+
+
+def _clock_time(text: str) -> time:
+    """"09:30" -> 09:30 (the minutes count: a half-past opening is common)."""
+    hour, _, minute = text.strip().partition(":")
+    return time(int(hour), int(minute or 0))
