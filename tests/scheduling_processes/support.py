@@ -122,9 +122,9 @@ def seed_reminders(url: str, digests: int, surveys: int, staff: int = 3) -> dict
                 .returning(Ticket.id)).scalar_one()
             due = now - timedelta(minutes=1)
             rows = [dict(key=f"daily_digest:{users[n % staff]}{MARK}{n}", kind="daily_digest", audience="user",
-                         user_id=users[n % staff]) for n in range(digests)]
+                         user_id=users[n % staff], ticket_id=None) for n in range(digests)]
             rows += [dict(key=f"satisfaction_survey:{ticket}{MARK}{n}", kind="satisfaction_survey",
-                          audience="customer", ticket_id=ticket) for n in range(surveys)]
+                          audience="customer", ticket_id=ticket, user_id=None) for n in range(surveys)]
             conn.execute(insert(Reminder), [dict(row, due_at=due, run_at=due, status="pending", attempts=0)
                                             for row in rows])
             seeded = conn.execute(select(Reminder.id, Reminder.user_id).where(Reminder.key.contains(MARK))).all()
