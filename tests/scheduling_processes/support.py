@@ -202,8 +202,8 @@ class Inspector:
 
     def expected_notifications(self) -> set[tuple[int, int]]:
         with self.engine.connect() as conn:
-            return set(conn.execute(self._ours(select(Reminder.id, Reminder.user_id)
-                                               .where(Reminder.audience == "user"))).tuples())
+            return {(rid, uid) for rid, uid in conn.execute(self._ours(select(Reminder.id, Reminder.user_id)
+                                                                       .where(Reminder.audience == "user")))}
 
 
 def log_tail(log: Path, lines: int = 40) -> str:

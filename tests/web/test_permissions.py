@@ -33,8 +33,8 @@ ROUTES = {
     "notifications.index": (STAFF, "GET", {}),
     "notifications.open_one": (STAFF, "POST", {"notification_id": "999999"}),
     "notifications.mark_all_read": (STAFF, "POST", {}),
-    "scheduler_admin.index": (ADMINS, "GET", {}),
-    "scheduler_admin.retry": (ADMINS, "POST", {"reminder_id": "999999"}),
+    "scheduler_admin.index": (SUPERVISORS, "GET", {}),
+    "scheduler_admin.retry": (SUPERVISORS, "POST", {"reminder_id": "999999"}),
 }
 
 

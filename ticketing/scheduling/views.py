@@ -5,7 +5,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import func, select
 
-from ticketing.auth.permissions import ADMINS, roles_required
+from ticketing.auth.permissions import SUPERVISORS, roles_required
 from ticketing.extensions import db
 from ticketing.notify.messages import KIND_LABELS, STATUS_LABELS
 from ticketing.scheduling.clock import utcnow
@@ -18,7 +18,7 @@ JOB_LABELS = {"dispatch": _l("Dispatch due reminders"), "daily_digest": _l("Queu
 
 
 @bp.route("/")
-@roles_required(*ADMINS)
+@roles_required(*SUPERVISORS)
 def index():
     now = utcnow()
     counts = dict(db.session.execute(select(Reminder.status, func.count(Reminder.id)).group_by(Reminder.status)).all())
@@ -39,7 +39,7 @@ def index():
 
 
 @bp.route("/reminders/<int:reminder_id>/retry", methods=["POST"])
-@roles_required(*ADMINS)
+@roles_required(*SUPERVISORS)
 def retry(reminder_id):
     reminder = db.session.get(Reminder, reminder_id)
     if reminder is None or reminder.status != "failed":
