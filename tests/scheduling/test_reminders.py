@@ -164,7 +164,7 @@ def test_approving_the_review_closes_the_case_and_cancels_its_reminders(agent, s
     services.record_review(ticket, agent, version=ticket.version, summary="Replaced", lesson="Seals")
     services.approve_review(ticket, supervisor, version=ticket.version)
     db.session.commit()
-    assert pending(ticket) == {}
+    assert set(pending(ticket)) == {"satisfaction_survey"}  # the customer is still asked how we did
     assert [r.status for r in reminders_of(ticket, "review_waiting")] == ["cancelled"]
 
 
@@ -174,7 +174,7 @@ def test_a_returned_review_cancels_the_review_reminder(agent, supervisor, frozen
     services.return_review(ticket, supervisor, version=ticket.version, return_to="resolve", reason="No refund")
     db.session.commit()
     assert [r.status for r in reminders_of(ticket, "review_waiting")] == ["cancelled"]
-    assert set(pending(ticket)) == {"resolution_at_risk", "resolution_breached"}
+    assert set(pending(ticket)) == {"resolution_at_risk", "resolution_breached", "satisfaction_survey"}
 
 
 def test_cancelling_a_case_cancels_every_pending_reminder(agent, frozen_clock):
@@ -223,12 +223,24 @@ def test_reassigning_back_gives_the_first_assignee_their_reminders_again(agent, 
                                                                          frozen_clock):
     colleague = make_user("agent", "colleague@example.com", "Cole Colleague")
     ticket = open_case(agent)
-    services.assign_case(ticket, supervisor, version=ticket.version, assignee=colleague)
-    services.assign_case(ticket, supervisor, version=ticket.version, assignee=agent)
-    db.session.commit()
+    for assignee in (colleague, agent):
+        services.assign_case(ticket, supervisor, version=ticket.version, assignee=assignee)
+        db.session.commit()
     for kind in ASSIGNEE_KINDS:
         assert_for(only_pending(ticket, kind), agent)
     assert {r.status for r in reminders_of(ticket) if r.user_id == colleague.id} == {"cancelled"}
+
+
+def test_two_reassignments_in_one_transaction_leave_the_reminders_with_the_last_assignee(
+        agent, supervisor, make_user, frozen_clock):
+    colleague = make_user("agent", "colleague@example.com", "Cole Colleague")
+    ticket = open_case(agent)
+    services.assign_case(ticket, supervisor, version=ticket.version, assignee=colleague)
+    services.assign_case(ticket, supervisor, version=ticket.version, assignee=agent)
+    db.session.commit()
+    assert ticket.assignee_id == agent.id
+    for kind in ASSIGNEE_KINDS:
+        assert_for(only_pending(ticket, kind), agent)
 
 
 def test_a_new_assignee_gets_no_warning_for_a_deadline_already_missed(agent, supervisor, make_user,

@@ -15,7 +15,7 @@ from tests.scheduling_processes.support import (
     wait_until,
 )
 
-DIGESTS, SURVEYS = 300, 60
+DIGESTS, SURVEYS = 600, 100
 RANDOM_KILLS = 20
 KILL_ON_ACCEPT = {5, 12, 19}  # these rounds kill the process the moment the SMTP server accepts a message
 ROUNDS = RANDOM_KILLS + len(KILL_ON_ACCEPT)
@@ -33,7 +33,7 @@ def _kill_one_scheduler(run, rng, at_acceptance: bool) -> bool:
             before = run["sink"].total
             if not wait_until(lambda: run["sink"].total > before or process.poll() is not None, timeout=20):
                 return False
-            time.sleep(rng.uniform(0, 0.4))  # somewhere in claiming, rendering, sending or committing
+            time.sleep(rng.uniform(0, 0.3))  # somewhere in claiming, rendering, sending or committing
             process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
         assert process.returncode == -signal.SIGKILL, log_tail(run["log"])
@@ -76,6 +76,7 @@ def test_killed_schedulers_lose_no_reminder_and_repeat_only_accepted_mail(tmp_pa
         finally:
             inspector.close()
 
+    print("DEBUG", repeats, sink.killed_at)
     after_random = sum(n for message_id, n in repeats.items() if message_id not in sink.killed_at)
     report(capsys, f"crash safety ({url.split(':')[0]}): {len(expected)} reminders, {kills} SIGKILLs "
                    f"({kills - len(sink.killed_at)} at random points, {len(sink.killed_at)} just after the SMTP "
