@@ -1,4 +1,4 @@
-"""flask commands: create-user, demo-data, serve, scheduler run / dispatch."""
+"""flask commands: create-user, demo-data, serve, scheduler run / dispatch, audit verify."""
 import click
 from flask import Flask
 from sqlalchemy import select
@@ -14,6 +14,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_data_command)
     app.cli.add_command(serve_command)
     app.cli.add_command(scheduler_group)
+    app.cli.add_command(audit_group)
 
 
 @click.command("create-user")
@@ -103,3 +104,25 @@ def scheduler_dispatch():
     """One dispatch pass now (for scripts and cron), then exit."""
     from ticketing.scheduling.dispatcher import dispatch_due
     click.echo(dispatch_due().summary())
+
+
+@click.group("audit")
+def audit_group():
+    """The record log."""
+
+
+@audit_group.command("verify")
+def audit_verify():
+    """Check every case's hash chain; name the first event that was altered, removed or forged."""
+    from ticketing.cases.audit import Event
+    from ticketing.cases.chain import verify
+    from ticketing.cases.models import Ticket
+    checked, broken = verify(Event)
+    if broken is None:
+        click.echo(f"Record log intact: {checked} events verified.")
+        return
+    ticket = db.session.get(Ticket, broken.ticket_id)
+    reference = ticket.reference if ticket else f"ticket id {broken.ticket_id}"
+    raise click.ClickException(f"Record log broken at event {broken.event_id} ({reference}, "
+                               f"event #{broken.seq} of that case): {broken.problem}. "
+                               f"{checked} events before it verified.")

@@ -1,16 +1,19 @@
 """The record log: who did what to a case, when, and what changed from what to what.
 
-Written by the services in the same transaction as the change it records.
+Written by the services in the same transaction as the change it records. Append-only and
+tamper-evident: each event carries a hash chained to the previous event of the same case
+(see chain.py), and the database refuses UPDATE and DELETE on the table.
 """
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing.auth.models import User
+from ticketing.cases import chain
 from ticketing.extensions import db
 from ticketing.scheduling.clock import utcnow
 from ticketing.types import UTCDateTime
@@ -18,7 +21,11 @@ from ticketing.types import UTCDateTime
 
 class Event(db.Model):
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_ticket_id_id", "ticket_id", "id"),)
+    __table_args__ = (
+        Index("ix_events_ticket_id_id", "ticket_id", "id"),
+        # One successor per event: two writers can never fork a case's chain.
+        UniqueConstraint("ticket_id", "seq", name="uq_events_ticket_id_seq"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
@@ -28,6 +35,9 @@ class Event(db.Model):
     action: Mapped[str] = mapped_column(String(40), index=True)
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    seq: Mapped[int] = mapped_column(Integer)                 # 1, 2, 3 … within the case
+    prev_hash: Mapped[str | None] = mapped_column(String(64))  # None for a case's first event
+    hash: Mapped[str] = mapped_column(String(64))
 
     actor: Mapped[User | None] = relationship()
 
@@ -63,5 +73,9 @@ def record_event(ticket, actor, action: str, changes: dict[str, tuple[Any, Any]]
         changes={field: [plain(old), plain(new)] for field, (old, new) in changes.items()},
         created_at=at,
     )
+    chain.link(event)
     db.session.add(event)
     return event
+
+
+chain.protect(Event.__table__)
