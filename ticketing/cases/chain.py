@@ -56,19 +56,28 @@ def verify(Event, batch: int = 5000) -> tuple[int, Break | None]:
     """Check every chain of the `Event` table; returns (events checked, the first broken event or None)."""
     checked, previous = 0, None
     query = select(Event).order_by(Event.ticket_id, Event.seq).execution_options(yield_per=batch)
-    for row in db.session.scalars(query):
-        first_of_case = previous is None or previous.ticket_id != row.ticket_id
-        expected_seq = 1 if first_of_case else previous.seq + 1
-        expected_prev = None if first_of_case else previous.hash
-        if row.seq != expected_seq:
-            return checked, Break(row.id, row.ticket_id, row.seq, "an event is missing before this one")
-        if row.prev_hash != expected_prev:
-            return checked, Break(row.id, row.ticket_id, row.seq, "it does not follow the previous event's hash")
-        if row.hash != _hash_of(row):
-            return checked, Break(row.id, row.ticket_id, row.seq, "its content does not match its hash")
-        checked += 1
-        previous = row
+    rows = db.session.scalars(query)
+    try:
+        for row in rows:
+            problem = _problem(row, previous)
+            if problem:
+                return checked, Break(row.id, row.ticket_id, row.seq, problem)
+            checked += 1
+            previous = row
+    finally:
+        rows.close()  # a server-side cursor on PostgreSQL: close it even when stopping early
     return checked, None
+
+
+def _problem(row, previous) -> str | None:
+    first_of_case = previous is None or previous.ticket_id != row.ticket_id
+    if row.seq != (1 if first_of_case else previous.seq + 1):
+        return "an event is missing before this one"
+    if row.prev_hash != (None if first_of_case else previous.hash):
+        return "it does not follow the previous event's hash"
+    if row.hash != _hash_of(row):
+        return "its content does not match its hash"
+    return None
 
 
 # --- the database refuses UPDATE and DELETE on the record log -------------------------------
