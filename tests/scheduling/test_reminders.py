@@ -171,10 +171,12 @@ def test_approving_the_review_closes_the_case_and_cancels_its_reminders(agent, s
 def test_a_returned_review_cancels_the_review_reminder(agent, supervisor, frozen_clock):
     ticket = to_step(open_case(agent), agent, "review")
     services.record_review(ticket, agent, version=ticket.version, summary="Replaced", lesson="Seals")
+    frozen_clock.move(hours=3)
     services.return_review(ticket, supervisor, version=ticket.version, return_to="resolve", reason="No refund")
     db.session.commit()
     assert [r.status for r in reminders_of(ticket, "review_waiting")] == ["cancelled"]
     assert set(pending(ticket)) == {"resolution_at_risk", "resolution_breached", "satisfaction_survey"}
+    assert only_pending(ticket, "resolution_breached").due_at == hours(3 + 72)  # a new proposal is due
 
 
 def test_cancelling_a_case_cancels_every_pending_reminder(agent, frozen_clock):

@@ -33,8 +33,8 @@ def build_message(*, to: str, subject: str, body: str, token: str, to_name: str 
     msg["Subject"] = _header(subject)
     msg["Message-ID"] = message_id(token)
     msg["Date"] = formatdate(localtime=False)
+    msg.set_content(body)  # clears every Content-* header, so Content-Language comes after it
     msg["Content-Language"] = "zh-CN" if locale.startswith("zh") else "en"
-    msg.set_content(body)
     return msg
 
 

@@ -33,26 +33,39 @@ def _claimable(now: datetime):
                and_(Reminder.status == "sending", Reminder.claimed_at < now - lease))
 
 
+def claim_token(worker: str) -> str:
+    """The mark of one claim: the worker plus a random part, so a dispatcher knows its own claims."""
+    return f"{worker[:71]}:{uuid.uuid4().hex[:8]}"
+
+
 def claim_due(now: datetime, limit: int, worker: str) -> list[int]:
-    """Mark up to `limit` due reminders as ours and commit, so no other dispatcher takes them."""
+    """Mark up to `limit` due reminders as claimed by `worker` (a claim_token) and commit, so no
+    other dispatcher takes them until the lease runs out."""
+    claimed_at = max(now, utcnow())  # the lease runs from the claim, not from the start of a long pass
     if db.engine.dialect.name == "postgresql":
         ids = list(db.session.scalars(
             select(Reminder.id).where(_claimable(now)).order_by(Reminder.run_at).limit(limit)
             .with_for_update(skip_locked=True)))
         if ids:
             db.session.execute(update(Reminder).where(Reminder.id.in_(ids))
-                               .values(status="sending", claimed_by=worker, claimed_at=now))
+                               .values(status="sending", claimed_by=worker, claimed_at=claimed_at))
     else:
         # SQLite has one writer at a time: a conditional UPDATE claims atomically.
-        token = f"{worker}:{uuid.uuid4().hex[:8]}"
         chosen = select(Reminder.id).where(_claimable(now)).order_by(Reminder.run_at).limit(limit)
         db.session.execute(update(Reminder).where(Reminder.id.in_(chosen), _claimable(now))
-                           .values(status="sending", claimed_by=token, claimed_at=now)
+                           .values(status="sending", claimed_by=worker, claimed_at=claimed_at)
                            .execution_options(synchronize_session=False))
-        ids = list(db.session.scalars(select(Reminder.id).where(Reminder.claimed_by == token,
+        ids = list(db.session.scalars(select(Reminder.id).where(Reminder.claimed_by == worker,
                                                                 Reminder.status == "sending")))
     db.session.commit()
     return ids
+
+
+def _still_ours(reminder: Reminder, token: str) -> bool:
+    """Claimed by us and within the lease: after it, another dispatcher may have taken the reminder."""
+    lease = timedelta(seconds=current_app.config["DISPATCH_LEASE_SECONDS"])
+    return (reminder.status == "sending" and reminder.claimed_by == token
+            and reminder.claimed_at >= utcnow() - lease)
 
 
 @dataclass
@@ -81,30 +94,37 @@ def dispatch_due(now: datetime | None = None, worker: str | None = None) -> Pass
     result = PassResult()
     batch = current_app.config["DISPATCH_BATCH"]
     while True:
-        ids = claim_due(now, batch, worker)
+        token = claim_token(worker)
+        ids = claim_due(now, batch, token)
         for reminder_id in ids:
-            _dispatch_one(reminder_id, now, result)
+            _dispatch_one(reminder_id, token, now, result)
         if len(ids) < batch:
             return result
 
 
-def _dispatch_one(reminder_id: int, now: datetime, result: PassResult) -> None:
+def _dispatch_one(reminder_id: int, token: str, now: datetime, result: PassResult) -> None:
     reminder = db.session.get(Reminder, reminder_id)
-    if reminder is None or reminder.status != "sending":
+    if reminder is None or not _still_ours(reminder, token):
         return
     if not still_needed(reminder):
         reminder.status = "cancelled"
         db.session.commit()
         result.cancelled += 1
         return
+    if reminder.kind == "resolution_breached":
+        # Compensate for our slowness whether or not the e-mail gets through (once per case).
+        suggest_service_guarantee(reminder.ticket, now)
+        db.session.commit()
     try:
         outcome = deliver(reminder, now)
     except DeliveryError as error:
         db.session.rollback()
         _retry_or_fail(db.session.get(Reminder, reminder_id), now, str(error), result)
         return
-    if reminder.kind == "resolution_breached":
-        suggest_service_guarantee(reminder.ticket, now)  # compensate for our slowness, same transaction
+    except Exception as error:  # e.g. a header refused by build_message: this reminder fails, the pass goes on
+        db.session.rollback()
+        _retry_or_fail(db.session.get(Reminder, reminder_id), now, f"{type(error).__name__}: {error}", result)
+        return
     reminder.status, reminder.sent_at, reminder.attempts = outcome, now, reminder.attempts + 1
     db.session.commit()
     if outcome == "sent":

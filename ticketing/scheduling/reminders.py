@@ -75,10 +75,14 @@ def sync_reminders(ticket, now: datetime) -> None:
         if key not in wanted and reminder.status == "pending":
             reminder.status = "cancelled"
     for key, fields in wanted.items():
-        if key in existing:
+        reminder = existing.get(key)
+        if reminder is not None and reminder.status != "cancelled":
             continue
         # A warning whose deadline has already passed is pointless: the breach reminder speaks.
         if fields["kind"].endswith(("_at_risk", "_approaching")) and _paired_deadline_passed(fields, wanted, now):
+            continue
+        if reminder is not None:  # needed again (assigned back, case reopened): the key is taken, revive it
+            reminder.status, reminder.run_at = "pending", fields["due_at"]
             continue
         db.session.add(Reminder(key=key, run_at=fields["due_at"], created_at=now, **fields))
 

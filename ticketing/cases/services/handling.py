@@ -9,9 +9,10 @@ def assign_case(ticket, actor, *, version, assignee):
     """Supervisors (re)assign any case; an agent may take an unassigned case for themselves."""
     change = Change(ticket, actor, "assign", {"assignee": assignee}, version=version)
     before = ticket.assignee
-    if (before.id if before else None) != assignee.id:
+    if ticket.assignee_id != assignee.id:
         change.changes["assignee"] = (before.email if before else None, assignee.email)
-        ticket.assignee_id = assignee.id
+        # Both sides, so a second assignment before the flush sees this one.
+        ticket.assignee, ticket.assignee_id = assignee, assignee.id
     return change.done()
 
 

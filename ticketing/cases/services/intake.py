@@ -10,6 +10,7 @@ from ticketing.cases.services.steps import record_listening
 from ticketing.extensions import db
 from ticketing.scheduling.clock import utcnow
 from ticketing.scheduling.deadlines import deadlines
+from ticketing.scheduling.reminders import sync_reminders
 
 
 CHINA = "86"
@@ -111,6 +112,7 @@ def take_complaint(actor, *, customer: Customer, subject: str, description: str,
         "category": (None, category), "product": (None, ticket.product),
         "assignee": (None, ticket.assignee_id and actor.email),
     }, now)
+    sync_reminders(ticket, now)  # the response clock runs from intake, even before step 1 is recorded
     if listen:
         record_listening(ticket, actor, version=None, **listen)
     return ticket

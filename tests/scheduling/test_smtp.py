@@ -1,0 +1,165 @@
+"""E-mail against a real SMTP server on 127.0.0.1 (aiosmtpd, started per test): the expected
+messages arrive once, in the reader's language, with a Message-ID that makes a repeat recognisable.
+
+The Chinese texts come from the compiled catalog: run `make test` (or `pybabel compile -d
+ticketing/translations`) first."""
+import re
+import socket
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from ticketing.cases.models import Customer
+from ticketing.extensions import db
+from ticketing.notify import email
+from ticketing.scheduling.dispatcher import dispatch_due
+from ticketing.scheduling.models import Notification
+from ticketing.scheduling.reminders import create_daily_digests
+from tests.factories import open_case, to_step
+from tests.scheduling.helpers import T0, only_pending, reminders_of
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it accepts."""
+
+    def __init__(self):
+        self.received = []
+
+    async def handle_DATA(self, server, session, envelope):
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        self.received.append((list(envelope.rcpt_tos), message))
+        return "250 Message accepted for delivery"
+
+    def to(self, address) -> list:
+        return [message for recipients, message in self.received if recipients == [address]]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def inbox(app):
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port, MAIL_FROM="service-desk@example.com")
+    try:
+        yield handler
+    finally:
+        controller.stop()
+
+
+def english_subject(ticket) -> str:
+    return f"First response due soon: {ticket.reference}"
+
+
+# --- staff reminders ---------------------------------------------------------------------
+
+def test_an_english_reader_gets_one_english_email_with_a_recognisable_message_id(agent, inbox, frozen_clock):
+    ticket = open_case(agent)
+    reminder = only_pending(ticket, "response_at_risk")
+    frozen_clock.move(hours=6)
+    dispatch_due(frozen_clock.now)
+    [message] = inbox.to(agent.email)
+    assert message["Subject"] == english_subject(ticket)
+    assert message["To"].addresses[0].addr_spec == agent.email
+    assert message["To"].addresses[0].display_name == "Ann Agent"
+    assert message["From"] == "service-desk@example.com"
+    assert message["Message-ID"] == f"<reminder-{reminder.id}-user-{agent.id}@example.com>"
+    assert message["Content-Language"] == "en"
+    assert "Leaking kettle" in message.get_content()
+    dispatch_due(frozen_clock.now)  # a second pass sends nothing more
+    assert len(inbox.received) == 1
+
+
+def test_a_chinese_reader_gets_the_email_in_chinese(make_user, inbox, frozen_clock):
+    reader = make_user("agent", "wang@example.com", "王芳", locale="zh_CN")
+    ticket = open_case(reader)
+    reminder = only_pending(ticket, "response_at_risk")
+    frozen_clock.move(hours=6)
+    dispatch_due(frozen_clock.now)
+    [message] = inbox.to(reader.email)
+    subject = message["Subject"]
+    assert ticket.reference in subject and CJK.search(subject), subject
+    assert subject != english_subject(ticket)
+    assert message["Content-Language"] == "zh-CN"
+    assert message["To"].addresses[0].display_name == "王芳"
+    assert message["Message-ID"] == f"<reminder-{reminder.id}-user-{reader.id}@example.com>"
+
+
+def test_each_supervisor_gets_the_breach_in_their_own_language(agent, supervisor, make_user, inbox, frozen_clock):
+    chinese = make_user("supervisor", "zhang@example.com", "张伟", locale="zh_CN")
+    ticket = open_case(agent)
+    breach = only_pending(ticket, "response_breached")
+    dispatch_due(breach.due_at)
+    [english] = inbox.to(supervisor.email)
+    [translated] = inbox.to(chinese.email)
+    assert english["Subject"] == f"First-response deadline missed: {ticket.reference}"
+    assert CJK.search(translated["Subject"]) and ticket.reference in translated["Subject"]
+    assert english["Message-ID"] == f"<reminder-{breach.id}-user-{supervisor.id}@example.com>"
+    assert translated["Message-ID"] == f"<reminder-{breach.id}-user-{chinese.id}@example.com>"
+    assert inbox.to(agent.email) and all(m["Subject"] == english_subject(ticket) for m in inbox.to(agent.email))
+
+
+# --- the customer's survey ----------------------------------------------------------------
+
+def test_the_satisfaction_survey_goes_to_the_customer_only(agent, inbox, frozen_clock):
+    ticket = to_step(open_case(agent, name="Li Lei", email="li.lei@example.com"), agent, "review")
+    [survey] = reminders_of(ticket, "satisfaction_survey")
+    dispatch_due(frozen_clock.now)
+    [message] = inbox.to("li.lei@example.com")
+    assert message["Subject"] == f"How did we do? Your case {ticket.reference}"
+    assert message["Message-ID"] == f"<reminder-{survey.id}-customer@example.com>"
+    assert "Dear Li Lei" in message.get_content()
+    assert [recipients for recipients, _ in inbox.received] == [["li.lei@example.com"]]
+    assert db.session.scalar(select(Notification.id).where(Notification.reminder_id == survey.id)) is None
+    assert survey.status == "sent"
+
+
+def test_a_chinese_customer_gets_the_survey_in_chinese(agent, inbox, frozen_clock):
+    ticket = open_case(agent, name="Han Meimei", email="han@example.com")
+    db.session.get(Customer, ticket.customer_id).locale = "zh_CN"
+    to_step(ticket, agent, "review")
+    dispatch_due(frozen_clock.now)
+    [message] = inbox.to("han@example.com")
+    assert CJK.search(message["Subject"]) and ticket.reference in message["Subject"]
+    assert message["Content-Language"] == "zh-CN"
+
+
+# --- refusing what must not be sent ------------------------------------------------------------
+
+@pytest.mark.parametrize("field", ["to", "to_name", "subject"])
+@pytest.mark.parametrize("injected", ["x\r\nBcc: victim@example.com", "x\nBcc: victim@example.com", "x\rBcc: y"])
+def test_header_values_with_line_breaks_are_refused(app, field, injected):
+    values = dict(to="li.lei@example.com", to_name="Li Lei", subject="Hello", body="Body", token="t-1")
+    values[field] = injected
+    with pytest.raises(ValueError):
+        email.build_message(**values)
+
+
+def test_a_message_that_cannot_be_built_fails_alone_and_the_others_go_out(app, agent, inbox, frozen_clock):
+    ticket = to_step(open_case(agent, name="Li\r\nBcc: victim@example.com", email="li.lei@example.com"),
+                     agent, "review")
+    create_daily_digests(frozen_clock.now)
+    db.session.commit()
+    result = dispatch_due(frozen_clock.now)
+    assert result.sent == 1 and result.retried == 1
+    assert [m["Subject"] for m in inbox.to(agent.email)] == ["Your cases today"]
+    [survey] = reminders_of(ticket, "satisfaction_survey")
+    assert (survey.status, survey.attempts) == ("pending", 1)
+    assert "line break" in survey.last_error
+    assert inbox.to("li.lei@example.com") == [] and inbox.to("victim@example.com") == []
+
+
+def test_no_email_is_sent_to_anyone_when_smtp_is_not_configured(app, agent, supervisor, inbox, frozen_clock):
+    app.config["SMTP_HOST"] = None
+    open_case(agent)
+    assert dispatch_due(T0.replace(hour=17)).sent == 2  # in-app only
+    assert inbox.received == []
