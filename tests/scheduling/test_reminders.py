@@ -175,7 +175,10 @@ def test_a_returned_review_cancels_the_review_reminder(agent, supervisor, frozen
     services.return_review(ticket, supervisor, version=ticket.version, return_to="resolve", reason="No refund")
     db.session.commit()
     assert [r.status for r in reminders_of(ticket, "review_waiting")] == ["cancelled"]
-    assert set(pending(ticket)) == {"resolution_at_risk", "resolution_breached", "satisfaction_survey"}
+    # …and the assignee hears at once that the case came back.
+    assert set(pending(ticket)) == {"resolution_at_risk", "resolution_breached", "satisfaction_survey",
+                                    "review_returned"}
+    assert only_pending(ticket, "review_returned").user_id == agent.id
     assert only_pending(ticket, "resolution_breached").due_at == hours(3 + 72)  # a new proposal is due
 
 

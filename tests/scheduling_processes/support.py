@@ -188,10 +188,11 @@ class Inspector:
             return Counter(dict(conn.execute(self._ours(select(Reminder.status, func.count(Reminder.id))
                                                         .group_by(Reminder.status))).all()))
 
-    def claimers(self) -> set[str]:
+    def claimers(self) -> Counter:
+        """Process ("<host>:<pid>") -> how many of the reminders it claimed last."""
         with self.engine.connect() as conn:
-            return {name.rsplit(":", 1)[0] if conn.dialect.name == "sqlite" else name
-                    for name in conn.scalars(self._ours(select(Reminder.claimed_by).distinct()))}
+            return Counter(token.rsplit(":", 1)[0]  # claim tokens are "<host>:<pid>:<random>"
+                           for token in conn.scalars(self._ours(select(Reminder.claimed_by))))
 
     def notifications(self) -> Counter:
         """(reminder id, user id) -> how many in-app notifications it has."""

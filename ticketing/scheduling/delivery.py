@@ -16,7 +16,8 @@ from ticketing.scheduling.reminders import STATE_KINDS, desired_reminders
 
 
 def still_needed(reminder: Reminder) -> bool:
-    """A state reminder goes out only if the case still needs it (a closed case gets none)."""
+    """A state reminder goes out only if the case still needs it (a closed case gets none).
+    A late warning still goes out: the breach itself is only escalated to the supervisors."""
     if reminder.kind not in STATE_KINDS:
         return True
     return reminder.key in desired_reminders(reminder.ticket)

@@ -119,11 +119,11 @@ def _dispatch_one(reminder_id: int, token: str, now: datetime, result: PassResul
         outcome = deliver(reminder, now)
     except DeliveryError as error:
         db.session.rollback()
-        _retry_or_fail(db.session.get(Reminder, reminder_id), now, str(error), result)
+        _retry_or_fail(reminder_id, token, now, str(error), result)
         return
     except Exception as error:  # e.g. a header refused by build_message: this reminder fails, the pass goes on
         db.session.rollback()
-        _retry_or_fail(db.session.get(Reminder, reminder_id), now, f"{type(error).__name__}: {error}", result)
+        _retry_or_fail(reminder_id, token, now, f"{type(error).__name__}: {error}", result)
         return
     reminder.status, reminder.sent_at, reminder.attempts = outcome, now, reminder.attempts + 1
     db.session.commit()
@@ -133,7 +133,13 @@ def _dispatch_one(reminder_id: int, token: str, now: datetime, result: PassResul
         result.skipped += 1
 
 
-def _retry_or_fail(reminder: Reminder, now: datetime, error: str, result: PassResult) -> None:
+def _retry_or_fail(reminder_id: int, token: str, now: datetime, error: str, result: PassResult) -> None:
+    """Schedule another try (or give up) — only while the claim is still ours: if it expired
+    meanwhile, another dispatcher owns the reminder and may already have sent it."""
+    reminder = db.session.get(Reminder, reminder_id)
+    if reminder is None or not _still_ours(reminder, token):
+        db.session.rollback()
+        return
     reminder.attempts += 1
     reminder.last_error = error[:2000]
     reminder.claimed_by = reminder.claimed_at = None
