@@ -66,6 +66,7 @@ class Config:
         "low": [("apology_letter", None)],
     }
     QUEUE_PAGE_SIZE = _env_int("QUEUE_PAGE_SIZE", 25)
+    RECORD_LOG_PAGE_SIZE = _env_int("RECORD_LOG_PAGE_SIZE", 50)
 
     # Reminders: SMTP when SMTP_HOST is set, else in-app only.
     SMTP_HOST = os.environ.get("SMTP_HOST") or None

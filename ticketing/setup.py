@@ -59,7 +59,10 @@ def configure_blueprints(app: Flask) -> None:
     from ticketing.desk.views import bp as desk_bp
     from ticketing.notify.views import bp as notifications_bp
     from ticketing.scheduling.views import bp as scheduler_bp
-    for blueprint in (auth_bp, users_bp, desk_bp, replies_bp, notifications_bp, scheduler_bp):
+    from ticketing.review.log import bp as record_log_bp
+    from ticketing.review.views import bp as review_bp
+    for blueprint in (auth_bp, users_bp, desk_bp, replies_bp, notifications_bp, scheduler_bp, review_bp,
+                      record_log_bp):
         app.register_blueprint(blueprint)
 
 

@@ -72,6 +72,12 @@
     });
   }
 
+  // Printable report: the Print button is shown only when it can work.
+  document.querySelectorAll("button[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
+
   // Queue: j/k move through the cases, Enter or o opens the selected one.
   var rows = Array.prototype.slice.call(document.querySelectorAll("[data-keyboard-list] tbody tr"));
   if (rows.length) {

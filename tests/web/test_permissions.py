@@ -33,8 +33,19 @@ ROUTES = {
     "notifications.index": (STAFF, "GET", {}),
     "notifications.open_one": (STAFF, "POST", {"notification_id": "999999"}),
     "notifications.mark_all_read": (STAFF, "POST", {}),
+    "review.queue": (SUPERVISORS, "GET", {}),
+    "review.case": (SUPERVISORS, "GET", {"reference": "{ref}"}),
+    "review.add_action": (SUPERVISORS, "POST", {"reference": "{ref}"}),
+    "review.approvals": (SUPERVISORS, "GET", {}),
+    "review.lessons": (STAFF, "GET", {}),
+    "review.update_action": (STAFF, "POST", {"action_id": "999999", "verb": "done"}),
+    "review.quality": (SUPERVISORS, "GET", {}),
+    "review.score": (SUPERVISORS, "GET", {"score_id": "999999"}),
     "scheduler_admin.index": (SUPERVISORS, "GET", {}),
     "scheduler_admin.retry": (SUPERVISORS, "POST", {"reminder_id": "999999"}),
+    "record_log.index": (SUPERVISORS, "GET", {}),
+    "record_log.export": (SUPERVISORS, "GET", {}),
+    "record_log.report": (STAFF, "GET", {"reference": "{ref}"}),
 }
 
 

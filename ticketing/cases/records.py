@@ -3,7 +3,7 @@ the earlier ones stay as history when a case goes round a step again."""
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing.auth.models import User
@@ -151,6 +151,7 @@ class ReviewRecord(_StepRecord, db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     comments: Mapped[str | None] = mapped_column(Text)
     return_to: Mapped[Step | None] = mapped_column(enum_type(Step))
+    checklist: Mapped[dict | None] = mapped_column(JSON)  # the supervisor's audit: item -> True/False
 
     recorded_by: Mapped[User] = relationship(foreign_keys=[recorded_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])

@@ -117,6 +117,9 @@ def act(reference, action):
             flash(str(error.reason), "error")
             return _case_with(ticket, action, form, 409)
         flash(str(SPECS[action].done), "success")
+        back = request.form.get("next", "")
+        if back.startswith("/review/"):  # approved from the approvals queue: back to it
+            return redirect(back)
         return redirect(url_for("desk.case", reference=ticket.reference))
     return _case_with(ticket, action, form, 422)
 

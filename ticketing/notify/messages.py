@@ -13,6 +13,7 @@ KIND_LABELS = {
     "response_breached": _l("First response missed"), "resolution_at_risk": _l("Resolution at risk"),
     "resolution_breached": _l("Resolution missed"), "review_waiting": _l("Review waiting"),
     "daily_digest": _l("Daily digest"), "satisfaction_survey": _l("Satisfaction survey"),
+    "review_returned": _l("Review returned"), "preventive_action_due": _l("Preventive action due"),
 }
 STATUS_LABELS = {
     "pending": _l("pending"), "sending": _l("being sent"), "sent": _l("sent"), "skipped": _l("skipped"),
@@ -33,6 +34,8 @@ def _titles(details: dict) -> dict:
         "review_waiting": _("A case has waited too long for review: %(ref)s", ref=ref),
         "daily_digest": _("Your cases today"),
         "satisfaction_survey": _("How did we do? Your case %(ref)s", ref=ref),
+        "review_returned": _("A supervisor returned your case for more work: %(ref)s", ref=ref),
+        "preventive_action_due": _("A preventive action you own is due: %(ref)s", ref=ref),
     }
 
 

@@ -19,7 +19,7 @@ from ticketing.scheduling.models import Reminder
 # Reminders that follow the state of a case (cancelled when it moves on).
 STATE_KINDS = ("response_at_risk", "response_breached", "resolution_at_risk", "resolution_breached",
                "promise_approaching", "promise_passed", "follow_up_due", "review_waiting")
-ONE_OFF_KINDS = ("satisfaction_survey", "daily_digest")
+ONE_OFF_KINDS = ("satisfaction_survey", "daily_digest", "review_returned", "preventive_action_due")
 KINDS = STATE_KINDS + ONE_OFF_KINDS
 
 
@@ -79,7 +79,7 @@ def sync_reminders(ticket, now: datetime) -> None:
         if reminder is not None and reminder.status != "cancelled":
             continue
         # A warning whose deadline has already passed is pointless: the breach reminder speaks.
-        if fields["kind"].endswith(("_at_risk", "_approaching")) and _paired_deadline_passed(fields, wanted, now):
+        if fields["kind"].endswith(("_at_risk", "_approaching")) and paired_deadline_passed(fields, wanted, now):
             continue
         if reminder is not None:  # needed again (assigned back, case reopened): the key is taken, revive it
             reminder.status, reminder.run_at = "pending", fields["due_at"]
@@ -87,11 +87,19 @@ def sync_reminders(ticket, now: datetime) -> None:
         db.session.add(Reminder(key=key, run_at=fields["due_at"], created_at=now, **fields))
 
 
-def _paired_deadline_passed(fields, wanted, now) -> bool:
+def paired_deadline_passed(fields, wanted, now) -> bool:
     prefix = fields["kind"].rsplit("_", 2)[0] if fields["kind"].endswith("_at_risk") else "promise"
     later = [w["due_at"] for w in wanted.values()
              if w["kind"] in (f"{prefix}_breached", f"{prefix}_passed")]
     return any(due <= now for due in later)
+
+
+def notify_assignee(ticket, kind: str, now: datetime) -> None:
+    """A one-off notice to the case's assignee (or the supervisors when nobody has it), now."""
+    audience, user_id = _owner(ticket)
+    key = f"{kind}:{ticket.id}:{ticket.version}"
+    db.session.add(Reminder(key=key, kind=kind, ticket_id=ticket.id, user_id=user_id, audience=audience,
+                            due_at=now, run_at=now, created_at=now))
 
 
 def request_survey(ticket, now: datetime) -> None:

@@ -8,7 +8,7 @@ from ticketing.cases.services.base import Change
 from ticketing.cases.vocabulary import Outcome, ResolutionState, Retention, Status, Step
 from ticketing.extensions import db
 from ticketing.scheduling.deadlines import resolution_deadline, review_deadline
-from ticketing.scheduling.reminders import request_survey
+from ticketing.scheduling.reminders import notify_assignee, request_survey
 
 
 def record_listening(ticket, actor, *, version, customer_words, restatement, expectation, emotion,
@@ -83,30 +83,35 @@ def record_review(ticket, actor, *, version, summary, lesson, preventive_action=
     return change.done()
 
 
-def approve_review(ticket, actor, *, version, comments=""):
-    """A supervisor's audit passes: the case closes."""
+def approve_review(ticket, actor, *, version, comments="", checklist=None):
+    """A supervisor's audit passes: the case closes, the checklist kept with the review."""
     change = Change(ticket, actor, "approve_review", version=version)
-    _decide_latest_review(ticket, actor, change, "approved", comments, None)
+    _decide_latest_review(ticket, actor, change, "approved", comments, None, checklist)
     change.set(ticket, status=Status.CLOSED, closed_at=change.now, review_due_at=None)
     return change.done()
 
 
-def return_review(ticket, actor, *, version, return_to, reason):
-    """A supervisor's audit finds a gap: the case goes back to a named step, with comments."""
+def return_review(ticket, actor, *, version, return_to, reason, checklist=None):
+    """A supervisor's audit finds a gap: the case goes back to a named step, with comments,
+    and the assignee is told at once."""
     change = Change(ticket, actor, "return_review", {"return_to": return_to, "reason": reason}, version=version)
-    _decide_latest_review(ticket, actor, change, "returned", reason, return_to)
+    _decide_latest_review(ticket, actor, change, "returned", reason, return_to, checklist)
     change.changes["reason"] = (None, reason)
     _rewind(change, Step(return_to))
+    notify_assignee(ticket, "review_returned", change.now)
     return change.done()
 
 
-def _decide_latest_review(ticket, actor, change, decision, comments, return_to):
+def _decide_latest_review(ticket, actor, change, decision, comments, return_to, checklist):
     review = db.session.scalars(select(ReviewRecord).where(ReviewRecord.ticket_id == ticket.id)
                                 .order_by(ReviewRecord.id.desc())).first()
     if review is not None and review.decision is None:
         review.decision, review.decided_by_id, review.decided_at = decision, actor.id, change.now
         review.comments, review.return_to = comments or None, return_to
+        review.checklist = dict(checklist or {})
     change.changes["decision"] = (None, decision)
+    if checklist:
+        change.changes["checklist"] = (None, sorted(item for item, ok in checklist.items() if ok))
 
 
 def _rewind(change, step: Step) -> None:

@@ -1,0 +1,49 @@
+"""The audit checklist a supervisor applies to a case (DOMAIN: "all handling must be recorded …").
+
+Used when reviewing a case before it closes and when scoring sampled closed cases.
+"""
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from ticketing.cases.records import (
+    AnalysisRecord, ApologyRecord, FollowUpRecord, ListenRecord, Resolution, ReviewRecord,
+)
+from ticketing.cases.vocabulary import Retention
+from ticketing.extensions import db
+
+ITEMS = [
+    ("recorded", _l("Time, place, situation, handling and result are recorded")),
+    ("apology", _l("An apology was made")),
+    ("cause", _l("The cause was analysed and judged fairly")),
+    ("compensation", _l("Compensation is proportionate to the loss")),
+    ("follow_up", _l("The customer was followed up")),
+    ("retention", _l("Retained or lost is recorded (and, if lost, the kind of loss)")),
+]
+KEYS = [key for key, _ in ITEMS]
+
+
+def _latest(model, ticket):
+    return db.session.scalars(select(model).where(model.ticket_id == ticket.id).order_by(model.id.desc())).first()
+
+
+def suggest(ticket) -> dict[str, bool]:
+    """What the records show, as a starting point: the supervisor confirms or corrects each item."""
+    listen, review = _latest(ListenRecord, ticket), _latest(ReviewRecord, ticket)
+    resolution, follow_up = _latest(Resolution, ticket), _latest(FollowUpRecord, ticket)
+    has = lambda model: db.session.scalar(  # noqa: E731
+        select(func.count(model.id)).where(model.ticket_id == ticket.id)) > 0
+    proportionate = resolution is not None and (
+        resolution.estimated_loss is None or resolution.total <= 2 * resolution.estimated_loss)
+    return {
+        "recorded": bool(listen and review and (listen.occurred_at or listen.place) and review.summary),
+        "apology": has(ApologyRecord),
+        "cause": has(AnalysisRecord),
+        "compensation": proportionate,
+        "follow_up": follow_up is not None,
+        "retention": follow_up is not None and (follow_up.retention != Retention.LOST or bool(follow_up.churn_type)),
+    }
+
+
+def score(checklist: dict) -> int:
+    """Share of items met, in percent."""
+    return round(100 * sum(bool(checklist.get(key)) for key in KEYS) / len(KEYS))

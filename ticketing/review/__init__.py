@@ -1,0 +1,1 @@
+"""Supervisor review: the review queue, approvals, quality sampling and the record-log browser."""

@@ -1,0 +1,63 @@
+"""The record log as a spreadsheet: one CSV row per event, in the reader's language and timezone."""
+import csv
+import io
+from datetime import tzinfo
+from typing import Iterable, Iterator
+
+from flask_babel import gettext as _
+
+from ticketing.review.log_queries import SCHEDULER, LogRow
+
+BOM = "\ufeff"  # without it Excel reads UTF-8 as the local code page and garbles Chinese
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def actor_label(event) -> str:
+    """Who did it, as the reader says it: the staff member's name, the customer or the scheduler."""
+    if event.actor_id is not None:
+        return event.actor_name
+    return _("Scheduler (automatic)") if event.actor_name == SCHEDULER else _("Customer")
+
+
+def changes_text(described: dict) -> str:
+    """'Step: Listen → Apologise; Note: …' — the changes of one event in words."""
+    return "; ".join(f"{name}: {after}" if new else f"{name}: {before} → {after}"
+                     for name, before, after, new in described["changes"])
+
+
+def escape_cell(value) -> str:
+    """A cell a spreadsheet shows as text, never evaluates: a leading apostrophe disarms a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def header(zone: tzinfo) -> list[str]:
+    return [_("Time (UTC, ISO 8601)"), _("Time (%(zone)s)", zone=str(zone)), _("Case"), _("Category"),
+            _("Subject"), _("Done by"), _("Event"), _("Changes")]
+
+
+def row_cells(row: LogRow, zone: tzinfo) -> list[str]:
+    described = row.described
+    at = row.event.created_at
+    return [at.isoformat(), at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), row.reference,
+            row.category.label if row.category else "", row.subject, actor_label(row.event),
+            described["label"], changes_text(described)]
+
+
+def csv_lines(rows: Iterable[LogRow], zone: tzinfo) -> Iterator[str]:
+    """The BOM, the header, then one line per event, each escaped; yielded as they are written."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    yield BOM
+    for cells in _all_cells(rows, zone):
+        writer.writerow([escape_cell(cell) for cell in cells])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+
+
+def _all_cells(rows: Iterable[LogRow], zone: tzinfo) -> Iterator[list[str]]:
+    yield header(zone)
+    for row in rows:
+        yield row_cells(row, zone)
