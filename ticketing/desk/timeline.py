@@ -4,6 +4,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 
 from ticketing.cases import vocabulary as V
+from ticketing.cases.checklist import ITEMS as CHECKLIST_ITEMS
 from ticketing.i18n import when
 
 ACTION_LABELS = {
@@ -17,6 +18,9 @@ ACTION_LABELS = {
     "assign": _l("Assigned"), "note": _l("Internal note"), "message": _l("Message to the customer"),
     "cancel": _l("Cancelled"), "merge": _l("Merged as a duplicate"), "reopen": _l("Reopened"),
     "suggest_compensation": _l("Service guarantee: compensation suggested"),
+    "add_preventive_action": _l("Preventive action added"),
+    "complete_preventive_action": _l("Preventive action done"),
+    "verify_preventive_action": _l("Preventive action verified"),
 }
 
 FIELD_LABELS = {
@@ -36,6 +40,7 @@ FIELD_LABELS = {
     "decision": _l("Decision"), "closed_at": _l("Closed"), "merged_into": _l("Merged into"), "body": _l("Text"),
     "response_due_at": _l("First response due"), "resolution_due_at": _l("Resolution due"),
     "follow_up_due_at": _l("Follow-up due"), "review_due_at": _l("Review due"),
+    "checklist": _l("Checklist items met"), "owner": _l("Owner"), "due_date": _l("Due date"),
 }
 _TIMES = {"response_due_at", "resolution_due_at", "follow_up_due_at", "review_due_at"}
 
@@ -63,6 +68,9 @@ def _value(field, value):
         return V.label_for(FIELD_ENUMS[field], value)
     if field == "method" and value in V.LABELS[V.ContactMethod]:
         return V.label_for(V.ContactMethod, value)
+    if field == "checklist" and isinstance(value, list):
+        labels = dict(CHECKLIST_ITEMS)
+        return "; ".join(str(labels.get(item, item)) for item in value) or "—"
     if field == "compensation" and isinstance(value, list):
         return ", ".join(_compensation_item(item) for item in value)
     if isinstance(value, list):
