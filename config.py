@@ -30,6 +30,7 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    PORTAL_RATE_LIMIT = os.environ.get("PORTAL_RATE_LIMIT", "5 per hour")  # complaints per address
 
     # Empowerment (员工授权): the compensation each role may grant without approval.
     COMPENSATION_LIMITS = {
@@ -89,4 +90,5 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False
-    LOGIN_RATE_LIMIT = "1000 per minute"  # the rate-limit test lowers it
+    LOGIN_RATE_LIMIT = "1000 per minute"  # the rate-limit tests lower these
+    PORTAL_RATE_LIMIT = "1000 per minute"

@@ -19,6 +19,7 @@ def create_app(config_class: type = Config) -> Flask:
     setup.configure_blueprints(app)    # the front doors
     setup.configure_security_headers(app)
     setup.configure_errors(app)
+    setup.configure_logging(app)       # no tracking token in request logs
     setup.configure_cli(app)
     setup.configure_templates(app)
     return app

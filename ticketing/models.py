@@ -4,6 +4,7 @@ from ticketing.cases.audit import Event
 from ticketing.cases.models import Customer, Message, Note, ReferenceCounter, ReplyTemplate, Ticket
 from ticketing.scheduling.models import JobRun, Notification, Reminder
 from ticketing.cases.improvement import PreventiveAction, QualityScore
+from ticketing.cases.portal_access import PortalAccess
 from ticketing.cases.records import (
     AnalysisRecord, ApologyRecord, CompensationLine, FollowUpRecord, GuaranteeSuggestion, ListenRecord,
     Resolution, ReviewRecord,
@@ -12,5 +13,5 @@ from ticketing.cases.records import (
 __all__ = [
     "User", "Event", "Customer", "Message", "Note", "ReferenceCounter", "ReplyTemplate", "Ticket",
     "AnalysisRecord", "ApologyRecord", "CompensationLine", "FollowUpRecord", "ListenRecord",
-    "Resolution", "ReviewRecord", "GuaranteeSuggestion", "PreventiveAction", "QualityScore", "JobRun", "Notification", "Reminder",
+    "Resolution", "ReviewRecord", "GuaranteeSuggestion", "PreventiveAction", "QualityScore", "PortalAccess", "JobRun", "Notification", "Reminder",
 ]

@@ -1,4 +1,6 @@
 """The named steps create_app() runs, one per concern."""
+import logging
+import re
 from pathlib import Path
 from flask import Flask, render_template
 from flask_babel import lazy_gettext as _l
@@ -61,8 +63,9 @@ def configure_blueprints(app: Flask) -> None:
     from ticketing.scheduling.views import bp as scheduler_bp
     from ticketing.review.log import bp as record_log_bp
     from ticketing.review.views import bp as review_bp
+    from ticketing.portal.views import bp as portal_bp
     for blueprint in (auth_bp, users_bp, desk_bp, replies_bp, notifications_bp, scheduler_bp, review_bp,
-                      record_log_bp):
+                      record_log_bp, portal_bp):
         app.register_blueprint(blueprint)
 
 
@@ -95,6 +98,23 @@ def configure_errors(app: Flask) -> None:
     app.register_error_handler(405, lambda e: page(405))
     app.register_error_handler(429, lambda e: page(429))
     app.register_error_handler(500, lambda e: page(500))
+
+
+class _HideTrackingTokens(logging.Filter):
+    """Request logs never show a customer's tracking token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple(re.sub(r"/track/[^/\s?\"]+", "/track/[token]", a) if isinstance(a, str) else a
+                                for a in record.args)
+        record.msg = re.sub(r"/track/[^/\s?\"]+", "/track/[token]", str(record.msg))
+        return True
+
+
+def configure_logging(app: Flask) -> None:
+    logger = logging.getLogger("werkzeug")
+    if not any(isinstance(existing, _HideTrackingTokens) for existing in logger.filters):
+        logger.addFilter(_HideTrackingTokens())
 
 
 def configure_cli(app: Flask) -> None:

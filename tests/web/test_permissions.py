@@ -5,6 +5,7 @@ from tests.conftest import login
 from tests.factories import open_case
 
 ANYONE, STAFF, SUPERVISORS, ADMINS, SIGNED_IN = "anyone", "staff", "supervisors", "admins", "signed-in"
+LINK_HOLDERS = "link-holders"  # the customer's private link opens these; no role does
 ALLOWED = {
     STAFF: {"agent", "supervisor", "admin"},
     SUPERVISORS: {"supervisor", "admin"},
@@ -33,6 +34,10 @@ ROUTES = {
     "notifications.index": (STAFF, "GET", {}),
     "notifications.open_one": (STAFF, "POST", {"notification_id": "999999"}),
     "notifications.mark_all_read": (STAFF, "POST", {}),
+    "portal.complain": (ANYONE, "GET", {}),
+    "portal.received": (ANYONE, "GET", {}),
+    "portal.track": (LINK_HOLDERS, "GET", {}),
+    "portal.open_link": (LINK_HOLDERS, "GET", {"token": "not-a-token"}),
     "review.queue": (SUPERVISORS, "GET", {}),
     "review.case": (SUPERVISORS, "GET", {"reference": "{ref}"}),
     "review.add_action": (SUPERVISORS, "POST", {"reference": "{ref}"}),
@@ -71,6 +76,8 @@ def test_route_answers_by_role(app, make_user, endpoint, role):
     response = client.open(url, method=method, data={"body": "hello"})
     if who == ANYONE:
         assert response.status_code < 400
+    elif who == LINK_HOLDERS:
+        assert response.status_code == 404  # staff and strangers alike: no case is revealed
     elif role is None:
         assert response.status_code == 302 and "/login" in response.headers["Location"]
     elif role in ALLOWED[who]:

@@ -58,6 +58,8 @@ class Ticket(db.Model):
     channel: Mapped[Channel] = mapped_column(enum_type(Channel))
     category: Mapped[Category | None] = mapped_column(enum_type(Category), index=True)
     product: Mapped[str | None] = mapped_column(String(120))
+    # What the customer said they would like, in their own words (portal and API intake).
+    customer_expectation: Mapped[str | None] = mapped_column(Text)
     priority: Mapped[Priority] = mapped_column(enum_type(Priority), default=Priority.NORMAL)
     priority_rank: Mapped[int] = mapped_column(Integer, default=2)
     step: Mapped[Step] = mapped_column(enum_type(Step), default=Step.LISTEN)

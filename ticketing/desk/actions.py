@@ -121,8 +121,9 @@ def build_form(action: str, ticket, formdata=None):
 
 def _defaults(action, ticket) -> dict:
     data = {"version": ticket.version}
-    if action == "listen":
+    if action == "listen":  # step 1 starts from what the customer wrote (portal, API)
         data["customer_words"] = ticket.description
+        data["expectation"] = ticket.customer_expectation
     if action == "propose":
         data["currency"] = current_app.config["DEFAULT_CURRENCY"]
         # The service guarantee's suggestion starts the compensation lines; the agent confirms or edits.

@@ -14,6 +14,7 @@ KIND_LABELS = {
     "resolution_breached": _l("Resolution missed"), "review_waiting": _l("Review waiting"),
     "daily_digest": _l("Daily digest"), "satisfaction_survey": _l("Satisfaction survey"),
     "review_returned": _l("Review returned"), "preventive_action_due": _l("Preventive action due"),
+    "customer_message": _l("Message from the customer"),
 }
 STATUS_LABELS = {
     "pending": _l("pending"), "sending": _l("being sent"), "sent": _l("sent"), "skipped": _l("skipped"),
@@ -36,6 +37,7 @@ def _titles(details: dict) -> dict:
         "satisfaction_survey": _("How did we do? Your case %(ref)s", ref=ref),
         "review_returned": _("A supervisor returned your case for more work: %(ref)s", ref=ref),
         "preventive_action_due": _("A preventive action you own is due: %(ref)s", ref=ref),
+        "customer_message": _("The customer wrote on case %(ref)s", ref=ref),
     }
 
 

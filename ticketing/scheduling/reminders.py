@@ -19,7 +19,8 @@ from ticketing.scheduling.models import Reminder
 # Reminders that follow the state of a case (cancelled when it moves on).
 STATE_KINDS = ("response_at_risk", "response_breached", "resolution_at_risk", "resolution_breached",
                "promise_approaching", "promise_passed", "follow_up_due", "review_waiting")
-ONE_OFF_KINDS = ("satisfaction_survey", "daily_digest", "review_returned", "preventive_action_due")
+ONE_OFF_KINDS = ("satisfaction_survey", "daily_digest", "review_returned", "preventive_action_due",
+                 "customer_message")
 KINDS = STATE_KINDS + ONE_OFF_KINDS
 
 

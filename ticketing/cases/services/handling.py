@@ -3,6 +3,7 @@ from ticketing.cases.models import Message, Note
 from ticketing.cases.services.base import Change
 from ticketing.cases.vocabulary import ResolutionState, Status
 from ticketing.scheduling.deadlines import resolution_deadline, response_deadline
+from ticketing.scheduling.reminders import notify_assignee
 
 
 def assign_case(ticket, actor, *, version, assignee):
@@ -30,8 +31,9 @@ def send_message(ticket, actor, *, body, version=None):
                           created_at=change.now), body=body)
     if actor is not None and ticket.responded_at is None:
         change.set(ticket, responded_at=change.now)
-    elif actor is None:  # the customer wrote again: the response clock restarts
+    elif actor is None:  # the customer wrote again: the response clock restarts, the assignee hears of it
         change.set(ticket, responded_at=None, response_due_at=response_deadline(ticket, change.now))
+        notify_assignee(ticket, "customer_message", change.now)
     return change.done()
 
 

@@ -87,7 +87,8 @@ def next_reference(year: int) -> str:
 
 def take_complaint(actor, *, customer: Customer, subject: str, description: str, channel: str,
                    category: str | None = None, product: str | None = None,
-                   priority: str = Priority.NORMAL, listen: dict | None = None) -> Ticket:
+                   priority: str = Priority.NORMAL, listen: dict | None = None,
+                   customer_expectation: str | None = None) -> Ticket:
     """Open a case for `customer`; with `listen` data, step 1 is recorded at once.
 
     Whoever takes the call owns the case until reassigned; `actor` None means the customer
@@ -99,6 +100,7 @@ def take_complaint(actor, *, customer: Customer, subject: str, description: str,
         reference=next_reference(now.year), customer=customer, subject=subject.strip(),
         description=description.strip(), channel=channel, category=category or None,
         product=(product or "").strip() or None, priority=priority,
+        customer_expectation=(customer_expectation or "").strip() or None,
         priority_rank=PRIORITY_RANK[Priority(priority)], step=Step.LISTEN,
         assignee_id=actor.id if actor is not None else None,
         created_by_id=actor.id if actor else None, updated_by_id=actor.id if actor else None,

@@ -1,0 +1,116 @@
+"""The customer portal: complain without an account, follow the case by a private link."""
+import logging
+import re
+
+from sqlalchemy import func, select
+
+from tests.conftest import login
+from ticketing.cases import services
+from ticketing.cases.models import Customer, Ticket
+from ticketing.extensions import db
+from ticketing.scheduling.models import Reminder
+
+COMPLAINT = {"name": "王小明", "email": "xm.wang@example.cn", "phone": "", "product": "订单 88231 电饭煲",
+             "what_happened": "电饭煲用了两天就不加热了，客服电话一直占线。", "wish": "换一台新的", "website": ""}
+
+
+def submit(client, **changes):
+    return client.post("/complain", data={**COMPLAINT, **changes})
+
+
+def private_link(client):
+    page = client.get("/complain/received").get_data(as_text=True)
+    return re.search(r'class="private-link"><a href="([^"]+)"', page).group(1)
+
+
+def test_a_complaint_lands_in_the_team_queue_as_a_web_case_with_step_one_started(client):
+    response = submit(client)
+    assert response.status_code == 302
+    ticket = db.session.scalars(select(Ticket)).one()
+    assert (ticket.channel, ticket.step, ticket.assignee_id) == ("web", "listen", None)
+    assert ticket.customer_expectation == "换一台新的" and ticket.customer.locale in ("en", "zh_CN")
+    assert "不加热" in ticket.description
+
+
+def test_the_private_link_opens_the_case_and_leaves_the_token_out_of_the_address(app, client):
+    submit(client)
+    link = private_link(client)
+    token_path = link.split("://", 1)[1].split("/", 1)[1]
+    fresh = app.test_client()
+    response = fresh.get("/" + token_path)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/track")
+    page = fresh.get("/track")
+    assert page.status_code == 200 and "We have received your complaint" in page.get_data(as_text=True)
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_a_wrong_token_reveals_nothing_and_answers_like_a_missing_case(app, client):
+    submit(client)
+    link = private_link(client)
+    wrong = app.test_client().get("/track/" + "x" * 32)
+    tampered = app.test_client().get("/" + link.split("/", 3)[3][:-2] + "zz")
+    assert wrong.status_code == tampered.status_code == 404
+    without_csrf = lambda response: re.sub(rb'name="csrf_token" value="[^"]*"', b"", response.data)  # noqa: E731
+    assert without_csrf(wrong) == without_csrf(tampered)
+    assert app.test_client().get("/track").status_code == 404
+
+
+def test_the_token_is_stored_only_as_a_hash(client):
+    submit(client)
+    token = private_link(client).rsplit("/", 1)[1]
+    from ticketing.cases.portal_access import PortalAccess
+    stored = db.session.scalars(select(PortalAccess)).one().token_hash
+    assert token not in stored and len(token) >= 22  # at least 128 random bits, url-safe
+
+
+def test_invalid_input_is_explained_and_nothing_is_saved(client):
+    response = submit(client, email="", phone="", what_happened="short")
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert "Give an email or a phone number" in text and "between 10 and 4000 characters" in text
+    assert db.session.scalar(select(func.count(Ticket.id))) == 0
+    assert db.session.scalar(select(func.count(Customer.id))) == 0
+
+
+def test_the_honeypot_keeps_nothing(client):
+    assert submit(client, website="http://spam.example").status_code == 302
+    assert db.session.scalar(select(func.count(Ticket.id))) == 0
+
+
+def test_complaints_are_rate_limited_per_address(app, client):
+    app.config["PORTAL_RATE_LIMIT"] = "2 per minute"
+    codes = [submit(client, email=f"c{n}@example.com").status_code for n in range(3)]
+    assert codes == [302, 302, 429]
+
+
+def test_a_customer_message_reaches_the_case_and_its_assignee(app, client, agent):
+    submit(client)
+    ticket = db.session.scalars(select(Ticket)).one()
+    services.assign_case(ticket, agent, version=ticket.version, assignee=agent)
+    db.session.commit()
+    client.post("/track", data={"body": "请尽快回复，谢谢。"})
+    db.session.refresh(ticket)
+    assert ticket.responded_at is None
+    notice = db.session.scalars(select(Reminder).where(Reminder.kind == "customer_message")).one()
+    assert notice.user_id == agent.id
+    staff = app.test_client()
+    login(staff, agent.email)
+    assert "请尽快回复" in staff.get(f"/tickets/{ticket.reference}").get_data(as_text=True)
+
+
+def test_internal_notes_never_appear_in_the_portal(client, agent):
+    submit(client)
+    ticket = db.session.scalars(select(Ticket)).one()
+    services.add_note(ticket, agent, body="INTERNAL: customer seems to exaggerate")
+    services.send_message(ticket, agent, body="We are sorry, a technician will call you today.")
+    db.session.commit()
+    page = client.get("/track").get_data(as_text=True)
+    assert "technician will call" in page and "INTERNAL" not in page and "exaggerate" not in page
+
+
+def test_tracking_tokens_are_hidden_in_request_logs(app):
+    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '%s - "%s" %s',
+                               ("127.0.0.1", "GET /track/SeCrEtToKeN123 HTTP/1.1", "302"), None)
+    for log_filter in logging.getLogger("werkzeug").filters:
+        log_filter.filter(record)
+    assert "SeCrEtToKeN123" not in record.getMessage() and "/track/[token]" in record.getMessage()

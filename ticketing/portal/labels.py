@@ -1,0 +1,32 @@
+"""What each step means to the customer, in plain words: where the case stands and what comes next."""
+from flask_babel import lazy_gettext as _l
+
+from ticketing.cases.vocabulary import ResolutionState, Status, Step
+
+NOW = {
+    Step.LISTEN: _l("We have received your complaint"),
+    Step.APOLOGISE: _l("We are getting in touch with you"),
+    Step.ANALYSE: _l("We are looking into what went wrong"),
+    Step.RESOLVE: _l("We are preparing a fair solution"),
+    Step.FOLLOW_UP: _l("We have put things right and will check with you"),
+    Step.REVIEW: _l("Your case is being completed"),
+}
+NEXT = {
+    Step.LISTEN: _l("Someone from our team will contact you to hear the whole story."),
+    Step.APOLOGISE: _l("We will find out what caused the problem."),
+    Step.ANALYSE: _l("We will propose how we will put it right, and by when."),
+    Step.RESOLVE: _l("You will see our proposal here and can accept or reject it."),
+    Step.FOLLOW_UP: _l("We will call or write to make sure the problem is really solved."),
+    Step.REVIEW: _l("We record what we learned so it does not happen again."),
+}
+
+
+def where_it_stands(ticket) -> tuple:
+    """(now, next) for the tracking page."""
+    if ticket.status == Status.CLOSED:
+        return _l("Your case is closed"), _l("Thank you for telling us. If the problem comes back, contact us.")
+    if ticket.status == Status.CANCELLED:
+        return _l("Your case was closed without further action"), _l("If you think this is a mistake, contact us.")
+    if ticket.step == Step.RESOLVE and ticket.resolution_state == ResolutionState.AWAITING_CUSTOMER:
+        return _l("We have proposed a solution"), _l("Please tell us whether you accept it.")
+    return NOW[ticket.step], NEXT[ticket.step]

@@ -1,0 +1,90 @@
+"""Customer portal: submit a complaint, open the private link, follow the case, write to us."""
+from flask import Blueprint, current_app, redirect, render_template, session, url_for
+from flask_babel import get_locale
+from sqlalchemy import select
+
+from ticketing.cases import services
+from ticketing.cases.models import Message, Ticket
+from ticketing.cases.portal_access import issue_token, ticket_for_token
+from ticketing.cases.vocabulary import Channel, Status
+from ticketing.extensions import db, limiter
+from ticketing.portal.forms import ComplaintForm, MessageForm
+from ticketing.portal.labels import where_it_stands
+
+bp = Blueprint("portal", __name__)
+SESSION_KEY = "portal_ticket_id"
+
+
+@bp.after_request
+def no_referrer(response):
+    """A tracking URL must never leak to another site through the Referer header."""
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.route("/complain", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["PORTAL_RATE_LIMIT"], methods=["POST"])
+def complain():
+    form = ComplaintForm()
+    if form.validate_on_submit():
+        if form.website.data:  # the honeypot: answer as if accepted, keep nothing
+            return redirect(url_for("portal.received"))
+        ticket = _take(form)
+        token = issue_token(ticket)
+        db.session.commit()
+        session[SESSION_KEY] = ticket.id
+        session["portal_new_link"] = url_for("portal.open_link", token=token, _external=True)
+        return redirect(url_for("portal.received"))
+    return render_template("portal/complain.html", form=form), 422 if form.errors else 200
+
+
+def _take(form):
+    locale = "zh_CN" if get_locale().language == "zh" else "en"
+    customer = services.find_or_create_customer(form.name.data, form.email.data, form.phone.data, locale=locale)
+    subject = (form.product.data or form.what_happened.data).strip().splitlines()[0][:120]
+    return services.take_complaint(None, customer=customer, subject=subject, description=form.what_happened.data,
+                                   channel=Channel.WEB, product=form.product.data,
+                                   customer_expectation=form.wish.data)
+
+
+@bp.route("/complain/received")
+def received():
+    """Shown once after submitting: the reference and the private link to keep."""
+    link = session.pop("portal_new_link", None)
+    ticket = _session_ticket()
+    return render_template("portal/received.html", link=link, ticket=ticket)
+
+
+@bp.route("/track/<token>")
+def open_link(token):
+    """Exchange the token for a session, then continue on an address without it."""
+    ticket = ticket_for_token(token)
+    if ticket is None:
+        return render_template("portal/not_found.html"), 404
+    db.session.commit()
+    session.clear()
+    session[SESSION_KEY] = ticket.id
+    return redirect(url_for("portal.track"))
+
+
+@bp.route("/track", methods=["GET", "POST"])
+def track():
+    ticket = _session_ticket()
+    if ticket is None:
+        return render_template("portal/not_found.html"), 404
+    form = MessageForm()
+    if form.validate_on_submit() and ticket.status == Status.OPEN:
+        services.send_message(ticket, None, body=form.body.data)
+        db.session.commit()
+        return redirect(url_for("portal.track"))
+    messages = list(db.session.scalars(select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id)))
+    now, next_step = where_it_stands(ticket)
+    return render_template("portal/track.html", ticket=ticket, form=form, messages=messages,
+                           now_text=now, next_text=next_step), 422 if form.errors else 200
+
+
+def _session_ticket():
+    ticket_id = session.get(SESSION_KEY)
+    if ticket_id is None:
+        return None
+    return db.session.get(Ticket, ticket_id)
