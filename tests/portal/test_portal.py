@@ -114,3 +114,48 @@ def test_tracking_tokens_are_hidden_in_request_logs(app):
     for log_filter in logging.getLogger("werkzeug").filters:
         log_filter.filter(record)
     assert "SeCrEtToKeN123" not in record.getMessage() and "/track/[token]" in record.getMessage()
+
+
+def _case_at(agent, supervisor, step, client):
+    from tests.factories import to_step
+    submit(client)
+    ticket = db.session.scalars(select(Ticket)).one()
+    services.assign_case(ticket, agent, version=ticket.version, assignee=agent)
+    db.session.commit()
+    return to_step(ticket, agent, step, approver=supervisor) if step != "listen" else ticket
+
+
+def test_the_customer_accepts_the_proposal_and_the_case_moves_on(client, agent, supervisor):
+    from tests.factories import propose
+    ticket = _case_at(agent, supervisor, "resolve", client)
+    propose(ticket, agent, amount=80)
+    page = client.get("/track").get_data(as_text=True)
+    assert "Our proposal" in page and "Replace the kettle" in page
+    client.post("/track/answer", data={"version": ticket.version, "answer": "accept"})
+    db.session.refresh(ticket)
+    assert ticket.resolution_state == "accepted"
+
+
+def test_a_rejection_needs_a_reason_and_is_then_recorded(client, agent, supervisor):
+    from tests.factories import propose
+    ticket = _case_at(agent, supervisor, "resolve", client)
+    propose(ticket, agent, amount=80)
+    refused = client.post("/track/answer", data={"version": ticket.version, "answer": "reject", "reason": ""})
+    assert refused.status_code == 422 and b"Please tell us why" in refused.data
+    client.post("/track/answer", data={"version": ticket.version, "answer": "reject", "reason": "Too little"})
+    db.session.refresh(ticket)
+    assert ticket.resolution_state == "rejected"
+
+
+def test_the_survey_is_offered_after_the_follow_up_and_answered_once(client, agent, supervisor):
+    from ticketing.cases.survey import SurveyResponse
+    ticket = _case_at(agent, supervisor, "review", client)
+    assert "How did we do?" in client.get("/track").get_data(as_text=True)
+    answers = {"satisfaction": "4", "recommend": "9", "buy_again": "yes", "fair_outcome": "4",
+               "fair_process": "5", "fair_treatment": "5", "comment": "很好"}
+    assert client.post("/track/survey", data=answers).status_code == 302
+    row = db.session.scalars(select(SurveyResponse)).one()
+    assert (row.satisfaction, row.recommend, row.fair_process) == (4, 9, 5)
+    assert "How did we do?" not in client.get("/track").get_data(as_text=True)
+    client.post("/track/survey", data=answers)
+    assert db.session.scalar(select(func.count(SurveyResponse.id))) == 1

@@ -1,14 +1,16 @@
 """Customer portal: submit a complaint, open the private link, follow the case, write to us."""
-from flask import Blueprint, current_app, redirect, render_template, session, url_for
-from flask_babel import get_locale
+from flask import Blueprint, current_app, flash, redirect, render_template, session, url_for
+from flask_babel import get_locale, gettext as _
 from sqlalchemy import select
 
 from ticketing.cases import services
 from ticketing.cases.models import Message, Ticket
 from ticketing.cases.portal_access import issue_token, ticket_for_token
-from ticketing.cases.vocabulary import Channel, Status
+from ticketing.cases.survey import answer_survey, survey_due
+from ticketing.cases.vocabulary import Channel, ResolutionState, Status
+from ticketing.cases.workflow import WorkflowError
 from ticketing.extensions import db, limiter
-from ticketing.portal.forms import ComplaintForm, MessageForm
+from ticketing.portal.forms import AnswerForm, ComplaintForm, MessageForm, SurveyForm
 from ticketing.portal.labels import where_it_stands
 
 bp = Blueprint("portal", __name__)
@@ -77,10 +79,65 @@ def track():
         services.send_message(ticket, None, body=form.body.data)
         db.session.commit()
         return redirect(url_for("portal.track"))
+    return _track_page(ticket, form=form), 422 if form.errors else 200
+
+
+@bp.route("/track/answer", methods=["POST"])
+def answer():
+    """The customer accepts or rejects the proposed resolution (the workflow moves the case)."""
+    ticket = _session_ticket()
+    if ticket is None:
+        return render_template("portal/not_found.html"), 404
+    form = AnswerForm()
+    if form.validate_on_submit():
+        try:
+            services.record_customer_answer(ticket, None, version=form.version.data,
+                                            accepted=form.answer.data == "accept", reason=form.reason.data)
+            db.session.commit()
+        except (services.StaleCase, WorkflowError):
+            db.session.rollback()
+            flash(_("Your case changed meanwhile; please look at it again."), "error")
+        return redirect(url_for("portal.track"))
+    return _track_page(ticket, answer_form=form), 422
+
+
+@bp.route("/track/survey", methods=["POST"])
+def survey():
+    ticket = _session_ticket()
+    if ticket is None:
+        return render_template("portal/not_found.html"), 404
+    form = SurveyForm()
+    if form.validate_on_submit():
+        try:
+            answer_survey(ticket, **{name: form[name].data for name in SURVEY_FIELDS})
+            db.session.commit()
+            flash(_("Thank you for your answers."), "success")
+        except WorkflowError as error:
+            db.session.rollback()
+            flash(str(error.reason), "error")
+        return redirect(url_for("portal.track"))
+    return _track_page(ticket, survey_form=form), 422
+
+
+SURVEY_FIELDS = ("satisfaction", "recommend", "buy_again", "fair_outcome", "fair_process", "fair_treatment",
+                 "comment")
+
+
+def _track_page(ticket, form=None, answer_form=None, survey_form=None):
+    """Everything the customer may see — never internal notes or the analysis."""
     messages = list(db.session.scalars(select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id)))
     now, next_step = where_it_stands(ticket)
-    return render_template("portal/track.html", ticket=ticket, form=form, messages=messages,
-                           now_text=now, next_text=next_step), 422 if form.errors else 200
+    proposal = None
+    if ticket.resolution_state == ResolutionState.AWAITING_CUSTOMER:
+        proposal = services.current_resolution(ticket)
+        answer_form = answer_form or AnswerForm(formdata=None, data={"version": ticket.version})
+    if survey_due(ticket) is not None:
+        survey_form = survey_form or SurveyForm(formdata=None)
+    else:
+        survey_form = None
+    return render_template("portal/track.html", ticket=ticket, form=form or MessageForm(formdata=None),
+                           messages=messages, now_text=now, next_text=next_step, proposal=proposal,
+                           answer_form=answer_form, survey_form=survey_form)
 
 
 def _session_ticket():

@@ -1,0 +1,58 @@
+"""The customer's satisfaction survey after the follow-up: CSAT, NPS, loyalty, perceived fairness."""
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ForeignKey, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ticketing.cases.audit import record_event
+from ticketing.cases.records import FollowUpRecord
+from ticketing.cases.vocabulary import Outcome
+from ticketing.cases.workflow import WorkflowError
+from ticketing.extensions import db
+from ticketing.scheduling.clock import utcnow
+from ticketing.types import UTCDateTime
+
+
+class SurveyResponse(db.Model):
+    __tablename__ = "survey_responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    follow_up_id: Mapped[int] = mapped_column(ForeignKey("follow_up_records.id"), unique=True)
+    satisfaction: Mapped[int] = mapped_column(Integer)     # CSAT 1-5
+    recommend: Mapped[int] = mapped_column(Integer)        # NPS 0-10
+    buy_again: Mapped[str] = mapped_column(String(10))     # yes | maybe | no
+    fair_outcome: Mapped[int] = mapped_column(Integer)     # distributive justice 1-5
+    fair_process: Mapped[int] = mapped_column(Integer)     # procedural justice 1-5
+    fair_treatment: Mapped[int] = mapped_column(Integer)   # interactional justice 1-5
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+def survey_due(ticket) -> FollowUpRecord | None:
+    """The satisfied follow-up the customer has not rated yet, if any."""
+    follow_up = db.session.scalars(select(FollowUpRecord).where(FollowUpRecord.ticket_id == ticket.id)
+                                   .order_by(FollowUpRecord.id.desc())).first()
+    if follow_up is None or follow_up.outcome != Outcome.SATISFIED:
+        return None
+    answered = db.session.scalar(select(SurveyResponse.id).where(SurveyResponse.follow_up_id == follow_up.id))
+    return None if answered else follow_up
+
+
+def answer_survey(ticket, *, satisfaction, recommend, buy_again, fair_outcome, fair_process, fair_treatment,
+                  comment=""):
+    """Keep the customer's rating (once per follow-up) and log it on the case."""
+    follow_up = survey_due(ticket)
+    if follow_up is None:
+        raise WorkflowError(_l("There is no survey to answer for this case."))
+    now = utcnow()
+    response = SurveyResponse(ticket_id=ticket.id, follow_up_id=follow_up.id, satisfaction=int(satisfaction),
+                              recommend=int(recommend), buy_again=buy_again, fair_outcome=int(fair_outcome),
+                              fair_process=int(fair_process), fair_treatment=int(fair_treatment),
+                              comment=comment or None, created_at=now)
+    db.session.add(response)
+    record_event(ticket, None, "rate", {"satisfaction": (None, response.satisfaction),
+                                        "recommend": (None, response.recommend), "buy_again": (None, buy_again),
+                                        "comment": (None, comment or None)}, now)
+    return response
