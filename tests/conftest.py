@@ -111,3 +111,18 @@ def frozen_clock():
     clock.set_clock(lambda: frozen.now)
     yield frozen
     clock.set_clock(None)
+
+
+@pytest.fixture
+def inbox(app):
+    """SMTP on a free local port, configured into the app; yields the received messages."""
+    from aiosmtpd.controller import Controller
+    from tests.mail import Inbox, free_port
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port, MAIL_FROM="service-desk@example.com")
+    try:
+        yield handler
+    finally:
+        controller.stop()

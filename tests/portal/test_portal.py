@@ -159,3 +159,28 @@ def test_the_survey_is_offered_after_the_follow_up_and_answered_once(client, age
     assert "How did we do?" not in client.get("/track").get_data(as_text=True)
     client.post("/track/survey", data=answers)
     assert db.session.scalar(select(func.count(SurveyResponse.id))) == 1
+
+
+def test_the_confirmation_email_carries_a_working_private_link(app, client, inbox):
+    from ticketing.scheduling.dispatcher import dispatch_due
+    app.config["PUBLIC_URL"] = "http://desk.example"
+    submit(client)
+    dispatch_due()
+    mail = inbox.to("xm.wang@example.cn")[0]
+    link = re.search(r"http://desk\.example(/track/\S+)", mail.get_content()).group(1)
+    opened = app.test_client().get(link)
+    assert opened.status_code == 302 and opened.headers["Location"].endswith("/track")
+
+
+def test_recovering_the_link_answers_the_same_whether_or_not_the_case_exists(app, client):
+    submit(client)
+    ticket = db.session.scalars(select(Ticket)).one()
+    before = db.session.scalar(select(func.count(Reminder.id)).where(Reminder.kind == "portal_link"))
+    right = app.test_client().post("/track/lost", data={"reference": ticket.reference, "email": "XM.Wang@example.cn"})
+    wrong = app.test_client().post("/track/lost", data={"reference": ticket.reference, "email": "other@example.cn"})
+    missing = app.test_client().post("/track/lost", data={"reference": "C-2026-999999", "email": "xm.wang@example.cn"})
+    without_csrf = lambda response: re.sub(rb'name="csrf_token" value="[^"]*"', b"", response.data)  # noqa: E731
+    assert right.status_code == wrong.status_code == missing.status_code == 200
+    assert without_csrf(right) == without_csrf(wrong) == without_csrf(missing)
+    after = db.session.scalar(select(func.count(Reminder.id)).where(Reminder.kind == "portal_link"))
+    assert after == before + 1

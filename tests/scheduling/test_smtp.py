@@ -4,11 +4,8 @@ messages arrive once, in the reader's language, with a Message-ID that makes a r
 The Chinese texts come from the compiled catalog: run `make test` (or `pybabel compile -d
 ticketing/translations`) first."""
 import re
-import socket
-from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from ticketing.cases.models import Customer
@@ -21,39 +18,6 @@ from tests.factories import open_case, to_step
 from tests.scheduling.helpers import T0, only_pending, reminders_of
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it accepts."""
-
-    def __init__(self):
-        self.received = []
-
-    async def handle_DATA(self, server, session, envelope):
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        self.received.append((list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
-
-    def to(self, address) -> list:
-        return [message for recipients, message in self.received if recipients == [address]]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def inbox(app):
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port, MAIL_FROM="service-desk@example.com")
-    try:
-        yield handler
-    finally:
-        controller.stop()
 
 
 def english_subject(ticket) -> str:

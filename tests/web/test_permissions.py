@@ -36,6 +36,7 @@ ROUTES = {
     "notifications.mark_all_read": (STAFF, "POST", {}),
     "portal.complain": (ANYONE, "GET", {}),
     "portal.received": (ANYONE, "GET", {}),
+    "portal.lost_link": (ANYONE, "GET", {}),
     "portal.track": (LINK_HOLDERS, "GET", {}),
     "portal.open_link": (LINK_HOLDERS, "GET", {"token": "not-a-token"}),
     "portal.answer": (LINK_HOLDERS, "POST", {}),

@@ -1,4 +1,8 @@
-"""The customer's private tracking link: an unguessable token, stored only as a hash."""
+"""The customer's private tracking links: unguessable tokens, stored only as hashes.
+
+A case may have several valid links: the one shown after submitting, and each one e-mailed
+(every e-mail mints its own at sending time, so no token ever waits in the database in clear).
+"""
 import hashlib
 import hmac
 import secrets
@@ -17,7 +21,7 @@ class PortalAccess(db.Model):
     __tablename__ = "portal_access"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -31,13 +35,9 @@ def _digest(token: str) -> str:
 
 
 def issue_token(ticket: Ticket) -> str:
-    """A new private link for the case (any earlier link stops working); returns the token once."""
+    """A new private link for the case; returns the token, which is never stored."""
     token = secrets.token_urlsafe(24)
-    access = db.session.scalar(select(PortalAccess).where(PortalAccess.ticket_id == ticket.id))
-    if access is None:
-        access = PortalAccess(ticket_id=ticket.id)
-        db.session.add(access)
-    access.token_hash, access.created_at, access.last_used_at = _digest(token), utcnow(), None
+    db.session.add(PortalAccess(ticket_id=ticket.id, token_hash=_digest(token), created_at=utcnow()))
     return token
 
 

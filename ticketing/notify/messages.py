@@ -15,6 +15,7 @@ KIND_LABELS = {
     "daily_digest": _l("Daily digest"), "satisfaction_survey": _l("Satisfaction survey"),
     "review_returned": _l("Review returned"), "preventive_action_due": _l("Preventive action due"),
     "customer_message": _l("Message from the customer"),
+    "portal_link": _l("Private link to the customer"),
 }
 STATUS_LABELS = {
     "pending": _l("pending"), "sending": _l("being sent"), "sent": _l("sent"), "skipped": _l("skipped"),
@@ -38,6 +39,7 @@ def _titles(details: dict) -> dict:
         "review_returned": _("A supervisor returned your case for more work: %(ref)s", ref=ref),
         "preventive_action_due": _("A preventive action you own is due: %(ref)s", ref=ref),
         "customer_message": _("The customer wrote on case %(ref)s", ref=ref),
+        "portal_link": _("Your case %(ref)s: your private link", ref=ref),
     }
 
 
@@ -52,6 +54,16 @@ def body(kind: str, details: dict) -> str:
                  "Compensation waiting for your approval: %(approvals)d.",
                  open=details.get("open", 0), overdue=details.get("overdue", 0),
                  follow_ups=details.get("follow_ups", 0), approvals=details.get("approvals", 0))
+    if kind == "satisfaction_survey" and details.get("link"):
+        return _("Dear %(name)s,\n\nThank you for letting us put things right on case %(ref)s. "
+                 "How do you feel about the outcome? Please answer four short questions here:\n%(link)s"
+                 "\n\nThis link is private: please do not share it.\n\nThank you.",
+                 name=details.get("customer", ""), ref=details.get("reference", ""), link=details["link"])
+    if kind == "portal_link":
+        return _("Dear %(name)s,\n\nYour case %(ref)s is with us. You can see where it stands, answer our "
+                 "proposal and write to us at any time here:\n%(link)s\n\n"
+                 "This link is private: please do not share it.",
+                 name=details.get("customer", ""), ref=details.get("reference", ""), link=details.get("link", ""))
     if kind == "satisfaction_survey":
         return _("Dear %(name)s,\n\nThank you for letting us put things right on case %(ref)s. "
                  "We would like to know how you feel about the outcome: please reply to this e-mail "

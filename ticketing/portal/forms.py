@@ -54,5 +54,10 @@ class SurveyForm(FlaskForm):
     comment = TextAreaField(_l("Anything else you want to tell us?"), validators=[Length(max=2000)])
 
 
+class LostLinkForm(FlaskForm):
+    reference = StringField(_l("Case reference"), validators=[DataRequired(), Length(max=20)])
+    email = EmailField(_l("The email you gave us"), validators=[DataRequired(), Email(), Length(max=254)])
+
+
 class MessageForm(FlaskForm):
     body = TextAreaField(_l("Your message"), validators=[DataRequired(), Length(max=4000)])

@@ -1,4 +1,6 @@
 """Customer portal: submit a complaint, open the private link, follow the case, write to us."""
+import hmac
+
 from flask import Blueprint, current_app, flash, redirect, render_template, session, url_for
 from flask_babel import get_locale, gettext as _
 from sqlalchemy import select
@@ -10,7 +12,10 @@ from ticketing.cases.survey import answer_survey, survey_due
 from ticketing.cases.vocabulary import Channel, ResolutionState, Status
 from ticketing.cases.workflow import WorkflowError
 from ticketing.extensions import db, limiter
-from ticketing.portal.forms import AnswerForm, ComplaintForm, MessageForm, SurveyForm
+from ticketing.desk.queries import find_ticket
+from ticketing.portal.forms import AnswerForm, ComplaintForm, LostLinkForm, MessageForm, SurveyForm
+from ticketing.scheduling.clock import utcnow
+from ticketing.scheduling.reminders import send_portal_link
 from ticketing.portal.labels import where_it_stands
 
 bp = Blueprint("portal", __name__)
@@ -33,6 +38,7 @@ def complain():
             return redirect(url_for("portal.received"))
         ticket = _take(form)
         token = issue_token(ticket)
+        send_portal_link(ticket, utcnow())  # the confirmation e-mail, with a link of its own
         db.session.commit()
         session[SESSION_KEY] = ticket.id
         session["portal_new_link"] = url_for("portal.open_link", token=token, _external=True)
@@ -47,6 +53,22 @@ def _take(form):
     return services.take_complaint(None, customer=customer, subject=subject, description=form.what_happened.data,
                                    channel=Channel.WEB, product=form.product.data,
                                    customer_expectation=form.wish.data)
+
+
+@bp.route("/track/lost", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["PORTAL_RATE_LIMIT"], methods=["POST"])
+def lost_link():
+    """Reference + email → the link by e-mail. The answer is the same whether or not they match."""
+    form = LostLinkForm()
+    if form.validate_on_submit():
+        ticket = find_ticket(form.reference.data)
+        matches = ticket is not None and ticket.customer.email and hmac.compare_digest(
+            ticket.customer.email.lower(), form.email.data.strip().lower())
+        if matches:
+            send_portal_link(ticket, utcnow())
+        db.session.commit()
+        return render_template("portal/lost.html", form=None, sent=True)
+    return render_template("portal/lost.html", form=form, sent=False), 422 if form.errors else 200
 
 
 @bp.route("/complain/received")

@@ -9,6 +9,7 @@ from ticketing.auth.models import User
 from ticketing.cases.models import Ticket
 from ticketing.cases.vocabulary import ResolutionState, Role, Status
 from ticketing.extensions import db
+from ticketing.cases.portal_access import issue_token
 from ticketing.notify import email, messages
 from ticketing.scheduling.deadlines import overdue_condition
 from ticketing.scheduling.models import Notification, Reminder
@@ -43,8 +44,11 @@ def details_for(reminder: Reminder, user: User | None, now: datetime) -> dict:
     details = {"reference": ticket.reference, "subject": ticket.subject, "due_at": reminder.due_at.isoformat()}
     if ticket.promised_date:
         details["promised_date"] = ticket.promised_date.isoformat()
-    if reminder.kind == "satisfaction_survey":
+    if reminder.kind in ("satisfaction_survey", "portal_link"):
         details["customer"] = ticket.customer.name
+    if reminder.audience == "customer":
+        # Minted now, in the same transaction that marks the e-mail sent: never stored in clear.
+        details["link"] = f"{current_app.config['PUBLIC_URL'].rstrip('/')}/track/{issue_token(ticket)}"
     return details
 
 

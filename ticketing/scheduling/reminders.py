@@ -4,6 +4,7 @@ Services call sync_reminders() (through Change.done) in the same transaction as 
 reminders the case no longer needs are cancelled, new ones are added. Keys are unique and
 carry the due time and recipient, so a moved deadline or a new assignee makes a new reminder.
 """
+import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,7 @@ from ticketing.scheduling.models import Reminder
 STATE_KINDS = ("response_at_risk", "response_breached", "resolution_at_risk", "resolution_breached",
                "promise_approaching", "promise_passed", "follow_up_due", "review_waiting")
 ONE_OFF_KINDS = ("satisfaction_survey", "daily_digest", "review_returned", "preventive_action_due",
-                 "customer_message")
+                 "customer_message", "portal_link")
 KINDS = STATE_KINDS + ONE_OFF_KINDS
 
 
@@ -100,6 +101,15 @@ def notify_assignee(ticket, kind: str, now: datetime) -> None:
     audience, user_id = _owner(ticket)
     key = f"{kind}:{ticket.id}:{ticket.version}"
     db.session.add(Reminder(key=key, kind=kind, ticket_id=ticket.id, user_id=user_id, audience=audience,
+                            due_at=now, run_at=now, created_at=now))
+
+
+def send_portal_link(ticket, now: datetime) -> None:
+    """E-mail the customer a private link to the case (a fresh token is minted when it is sent)."""
+    if not ticket.customer.email:
+        return
+    key = f"portal_link:{ticket.id}:{uuid.uuid4().hex}"
+    db.session.add(Reminder(key=key, kind="portal_link", ticket_id=ticket.id, audience="customer",
                             due_at=now, run_at=now, created_at=now))
 
 
