@@ -67,6 +67,7 @@ class Config:
         "low": [("apology_letter", None)],
     }
     QUEUE_PAGE_SIZE = _env_int("QUEUE_PAGE_SIZE", 25)
+    REOPEN_DAYS = _env_int("REOPEN_DAYS", 30)  # a customer may reopen a closed case this long
     RECORD_LOG_PAGE_SIZE = _env_int("RECORD_LOG_PAGE_SIZE", 50)
 
     # Reminders: SMTP when SMTP_HOST is set, else in-app only.

@@ -184,3 +184,20 @@ def test_recovering_the_link_answers_the_same_whether_or_not_the_case_exists(app
     assert without_csrf(right) == without_csrf(wrong) == without_csrf(missing)
     after = db.session.scalar(select(func.count(Reminder.id)).where(Reminder.kind == "portal_link"))
     assert after == before + 1
+
+
+def test_a_customer_reopens_a_closed_case_only_within_the_window(app, client, agent, supervisor, frozen_clock):
+    ticket = _case_at(agent, supervisor, "review", client)
+    services.record_review(ticket, agent, version=ticket.version, summary="Fixed", lesson="Stock spares")
+    services.approve_review(ticket, supervisor, version=ticket.version)
+    db.session.commit()
+    frozen_clock.move(days=app.config["REOPEN_DAYS"] + 1)
+    assert "Is the problem back?" not in client.get("/track").get_data(as_text=True)
+    client.post("/track/reopen", data={"version": ticket.version, "reason": "Broken again"})
+    db.session.refresh(ticket)
+    assert ticket.status == "closed"
+    frozen_clock.move(days=-5)
+    assert "Is the problem back?" in client.get("/track").get_data(as_text=True)
+    client.post("/track/reopen", data={"version": ticket.version, "reason": "Broken again"})
+    db.session.refresh(ticket)
+    assert (ticket.status, ticket.step) == ("open", "analyse")

@@ -191,13 +191,21 @@ def _reopen(p):
         "analysed_at": [T0, None], "reason": [None, "Leaks"]}
 
 
+def _customer_reopens(p):
+    t = reviewed(p)
+    services.approve_review(t, p.supervisor, version=t.version)
+    db.session.commit()
+    return t, None, lambda: services.customer_reopens(t, version=t.version, reason="It leaks again"), {
+        "status": ["closed", "open"], "step": ["review", "analyse"], "reason": [None, "It leaks again"]}
+
+
 SCENARIOS = {
     "listen": _listen, "apologise": _apologise, "analyse": _analyse, "propose": _propose,
     "approve_compensation": _approve_compensation, "refuse_compensation": _refuse_compensation,
     "customer_accepts": _customer_accepts, "customer_rejects": _customer_rejects, "carry_out": _carry_out,
     "follow_up": _follow_up, "record_review": _record_review, "approve_review": _approve_review,
     "return_review": _return_review, "assign": _assign, "note": _note, "message": _message,
-    "cancel": _cancel, "merge": _merge, "reopen": _reopen,
+    "cancel": _cancel, "merge": _merge, "reopen": _reopen, "customer_reopens": _customer_reopens,
 }
 
 

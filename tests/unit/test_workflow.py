@@ -3,7 +3,7 @@
 The expectations below are written out by hand from the six handling steps (DOMAIN.md) and
 the workflow vocabulary (DESIGN.md); they are deliberately not derived from workflow.RULES.
 """
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -55,6 +55,7 @@ ALLOWED_AT = {
     "cancel": (ANY_STEP, OPEN),
     "merge": (ANY_STEP, OPEN),
     "reopen": (ANY_STEP, ENDED),
+    "customer_reopens": (ANY_STEP, {"closed"}),
 }
 
 # action: (who acts, ticket fields, action data) under which every guard is satisfied
@@ -82,6 +83,8 @@ FAVOURABLE = {
     "cancel": (OWNER, {}, {"reason": "Withdrawn by the customer"}),
     "merge": (OWNER, {}, {"reason": "Same kettle, second call", "target": OPEN_TARGET}),
     "reopen": (SUPERVISOR, {}, {"reason": "The kettle leaks again"}),
+    "customer_reopens": (CUSTOMER, {"closed_at": AT},
+                         {"reason": "It leaks again", "now": AT + timedelta(days=3), "reopen_days": 30}),
 }
 
 # Where an allowed action leads, for each step it starts from (missing: the step stays).
@@ -95,6 +98,7 @@ LEADS_TO = {
     # Back to analysis; a case cancelled before its analysis goes on from where it stopped.
     "reopen": {"listen": "listen", "apologise": "apologise", "analyse": "analyse", "resolve": "analyse",
                "follow_up": "analyse", "review": "analyse"},
+    "customer_reopens": {step: "analyse" for step in STEPS},
 }
 
 # Actions that depend on where the proposed resolution stands, and the states they need.
@@ -121,6 +125,7 @@ ALLOWED_ACTORS = {
     "assign": {"agent_on_unassigned_case", "supervisor", "admin"},
     "note": WORKERS | {"colleague"},
     "cancel": WORKERS, "merge": WORKERS,
+    "customer_reopens": {"customer"},
 }
 ACTOR_KINDS = ["customer", "assigned_agent", "colleague", "agent_on_unassigned_case", "supervisor", "admin"]
 
@@ -448,4 +453,5 @@ def test_ended_case_offers_notes_to_agents_and_reopening_to_supervisors(status):
     ticket = fake_ticket(step="review", status=status)
     assert offered(ticket, OWNER) == {"note"}
     assert offered(ticket, SUPERVISOR) == {"note", "reopen"}
-    assert offered(ticket, CUSTOMER) == set()
+    # A closed case may be reopened by its customer (within the window the service checks).
+    assert offered(ticket, CUSTOMER) == ({"customer_reopens"} if status == "closed" else set())

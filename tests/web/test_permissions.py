@@ -41,6 +41,7 @@ ROUTES = {
     "portal.open_link": (LINK_HOLDERS, "GET", {"token": "not-a-token"}),
     "portal.answer": (LINK_HOLDERS, "POST", {}),
     "portal.survey": (LINK_HOLDERS, "POST", {}),
+    "portal.reopen": (LINK_HOLDERS, "POST", {}),
     "review.queue": (SUPERVISORS, "GET", {}),
     "review.case": (SUPERVISORS, "GET", {"reference": "{ref}"}),
     "review.add_action": (SUPERVISORS, "POST", {"reference": "{ref}"}),

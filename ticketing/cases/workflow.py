@@ -5,6 +5,7 @@ may start from, the statuses it needs, named guards that each give a readable
 reason when they refuse, and the step it leads to. `check()` is the only reader.
 """
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Callable, Mapping
 
@@ -103,6 +104,18 @@ def reason_given(ctx):
         return _l("Please give a reason.")
 
 
+def customer_only(ctx):
+    if ctx.actor is not None:
+        return _l("Only the customer can ask to reopen a case here.")
+
+
+def within_reopen_window(ctx):
+    """A customer may reopen a closed case for a while; after that, they complain anew."""
+    closed_at, now, days = ctx.ticket.closed_at, ctx.data.get("now"), ctx.data.get("reopen_days")
+    if closed_at is None or now is None or days is None or now - closed_at > timedelta(days=days):
+        return _l("This case was closed too long ago to reopen; please tell us about the problem again.")
+
+
 def follow_up_target(ctx):
     if ctx.data.get("outcome") == Outcome.UNSATISFIED and \
             ctx.data.get("return_to") not in (Step.ANALYSE, Step.RESOLVE):
@@ -196,6 +209,8 @@ RULES: dict[str, Rule] = {
     "cancel": Rule(_OPEN_ANY, (works_the_case, reason_given)),
     "merge": Rule(_OPEN_ANY, (works_the_case, reason_given, merge_target)),
     "reopen": Rule(_OPEN_ANY, (supervisor, reason_given), _reopened_step, statuses=_ENDED),
+    "customer_reopens": Rule(_OPEN_ANY, (customer_only, reason_given, within_reopen_window), Step.ANALYSE,
+                             statuses=frozenset({Status.CLOSED})),
 }
 
 ACTIONS = tuple(RULES)
@@ -213,7 +228,7 @@ STEP_ACTIONS = {
 # Guards that judge the action's own data, not the case: skipped when asking
 # which actions to offer before the user has filled anything in.
 DATA_GUARDS = {reason_given, follow_up_target, review_target, merge_target,
-               within_approver_limit, agent_takes_for_self}
+               within_approver_limit, agent_takes_for_self, within_reopen_window}
 
 
 def refusal(action: str, ctx: Context, ignore_data: bool = False):

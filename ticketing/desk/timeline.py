@@ -18,6 +18,8 @@ ACTION_LABELS = {
     "assign": _l("Assigned"), "note": _l("Internal note"), "message": _l("Message to the customer"),
     "cancel": _l("Cancelled"), "merge": _l("Merged as a duplicate"), "reopen": _l("Reopened"),
     "suggest_compensation": _l("Service guarantee: compensation suggested"),
+    "customer_reopens": _l("Reopened by the customer"),
+    "rate": _l("Customer's rating"),
     "add_preventive_action": _l("Preventive action added"),
     "complete_preventive_action": _l("Preventive action done"),
     "verify_preventive_action": _l("Preventive action verified"),

@@ -54,6 +54,11 @@ class SurveyForm(FlaskForm):
     comment = TextAreaField(_l("Anything else you want to tell us?"), validators=[Length(max=2000)])
 
 
+class ReopenForm(FlaskForm):
+    version = HiddenField(validators=[DataRequired()])
+    reason = TextAreaField(_l("What is wrong again?"), validators=[DataRequired(), Length(max=2000)])
+
+
 class LostLinkForm(FlaskForm):
     reference = StringField(_l("Case reference"), validators=[DataRequired(), Length(max=20)])
     email = EmailField(_l("The email you gave us"), validators=[DataRequired(), Email(), Length(max=254)])

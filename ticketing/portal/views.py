@@ -1,5 +1,6 @@
 """Customer portal: submit a complaint, open the private link, follow the case, write to us."""
 import hmac
+from datetime import timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, session, url_for
 from flask_babel import get_locale, gettext as _
@@ -13,7 +14,9 @@ from ticketing.cases.vocabulary import Channel, ResolutionState, Status
 from ticketing.cases.workflow import WorkflowError
 from ticketing.extensions import db, limiter
 from ticketing.desk.queries import find_ticket
-from ticketing.portal.forms import AnswerForm, ComplaintForm, LostLinkForm, MessageForm, SurveyForm
+from ticketing.portal.forms import (
+    AnswerForm, ComplaintForm, LostLinkForm, MessageForm, ReopenForm, SurveyForm,
+)
 from ticketing.scheduling.clock import utcnow
 from ticketing.scheduling.reminders import send_portal_link
 from ticketing.portal.labels import where_it_stands
@@ -141,11 +144,31 @@ def survey():
     return _track_page(ticket, survey_form=form), 422
 
 
+@bp.route("/track/reopen", methods=["POST"])
+def reopen():
+    """The problem is back: within REOPEN_DAYS of closing, the customer reopens the case."""
+    ticket = _session_ticket()
+    if ticket is None:
+        return render_template("portal/not_found.html"), 404
+    form = ReopenForm()
+    if form.validate_on_submit():
+        try:
+            services.customer_reopens(ticket, version=form.version.data, reason=form.reason.data)
+            db.session.commit()
+            flash(_("Your case is open again; we will contact you."), "success")
+        except (services.StaleCase, WorkflowError) as error:
+            db.session.rollback()
+            flash(str(getattr(error, "reason", "")) or _("Your case changed meanwhile; please look at it again."),
+                  "error")
+        return redirect(url_for("portal.track"))
+    return _track_page(ticket, reopen_form=form), 422
+
+
 SURVEY_FIELDS = ("satisfaction", "recommend", "buy_again", "fair_outcome", "fair_process", "fair_treatment",
                  "comment")
 
 
-def _track_page(ticket, form=None, answer_form=None, survey_form=None):
+def _track_page(ticket, form=None, answer_form=None, survey_form=None, reopen_form=None):
     """Everything the customer may see — never internal notes or the analysis."""
     messages = list(db.session.scalars(select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id)))
     now, next_step = where_it_stands(ticket)
@@ -157,9 +180,16 @@ def _track_page(ticket, form=None, answer_form=None, survey_form=None):
         survey_form = survey_form or SurveyForm(formdata=None)
     else:
         survey_form = None
+    if ticket.status == Status.CLOSED and _within_reopen_window(ticket):
+        reopen_form = reopen_form or ReopenForm(formdata=None, data={"version": ticket.version})
     return render_template("portal/track.html", ticket=ticket, form=form or MessageForm(formdata=None),
                            messages=messages, now_text=now, next_text=next_step, proposal=proposal,
-                           answer_form=answer_form, survey_form=survey_form)
+                           answer_form=answer_form, survey_form=survey_form, reopen_form=reopen_form)
+
+
+def _within_reopen_window(ticket) -> bool:
+    return ticket.closed_at is not None and \
+        utcnow() - ticket.closed_at <= timedelta(days=current_app.config["REOPEN_DAYS"])
 
 
 def _session_ticket():

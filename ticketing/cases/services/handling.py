@@ -1,5 +1,8 @@
 """Actions around the steps: assign, notes, messages, cancel, merge, reopen."""
+from flask import current_app
+
 from ticketing.cases.models import Message, Note
+from ticketing.scheduling.clock import utcnow
 from ticketing.cases.services.base import Change
 from ticketing.cases.vocabulary import ResolutionState, Status
 from ticketing.scheduling.deadlines import resolution_deadline, response_deadline
@@ -55,13 +58,29 @@ def merge_case(ticket, actor, *, version, target, reason):
     return change.done()
 
 
+def customer_reopens(ticket, *, version, reason):
+    """The customer says the problem is back, within the reopen window: the case goes back to analysis."""
+    data = {"reason": reason, "now": utcnow(), "reopen_days": current_app.config["REOPEN_DAYS"]}
+    change = Change(ticket, None, "customer_reopens", data, version=version)
+    change.changes["reason"] = (None, reason)
+    _reopen(change)
+    notify_assignee(ticket, "customer_message", change.now)
+    return change.done()
+
+
 def reopen_case(ticket, actor, *, version, reason):
     """A closed or cancelled case comes back to analysis (or to the earlier step it stopped at)."""
     change = Change(ticket, actor, "reopen", {"reason": reason}, version=version)
     change.changes["reason"] = (None, reason)
+    _reopen(change)
+    return change.done()
+
+
+def _reopen(change) -> None:
+    """Open again with every later step to be done anew, and a fresh resolution clock."""
+    ticket = change.ticket
     change.set(ticket, status=Status.OPEN, closed_at=None, review_recorded_at=None,
                resolution_state=ResolutionState.NONE, analysed_at=None, promised_date=None,
                review_due_at=None, follow_up_due_at=None, clock_paused_at=None,
                resolution_due_at=resolution_deadline(ticket, change.now))
     ticket.merged_into_id = None
-    return change.done()
