@@ -29,4 +29,6 @@ def where_it_stands(ticket) -> tuple:
         return _l("Your case was closed without further action"), _l("If you think this is a mistake, contact us.")
     if ticket.step == Step.RESOLVE and ticket.resolution_state == ResolutionState.AWAITING_CUSTOMER:
         return _l("We have proposed a solution"), _l("Please tell us whether you accept it.")
+    if ticket.step == Step.RESOLVE and ticket.resolution_state == ResolutionState.ACCEPTED:
+        return _l("You accepted our solution"), _l("We are carrying it out and will tell you when it is done.")
     return NOW[ticket.step], NEXT[ticket.step]
