@@ -1,5 +1,6 @@
 """Configuration: development defaults, every value overridable from the environment."""
 import os
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -67,7 +68,10 @@ class Config:
         "low": [("apology_letter", None)],
     }
     QUEUE_PAGE_SIZE = _env_int("QUEUE_PAGE_SIZE", 25)
-    REOPEN_DAYS = _env_int("REOPEN_DAYS", 30)  # a customer may reopen a closed case this long
+    REOPEN_DAYS = _env_int("REOPEN_DAYS", 30)
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR") or str(INSTANCE_DIR / "uploads")  # outside the web root
+    MAX_ATTACHMENT_BYTES = _env_int("MAX_ATTACHMENT_BYTES", 5_000_000)
+    MAX_CONTENT_LENGTH = 20_000_000  # a whole request, with three attachments  # a customer may reopen a closed case this long
     RECORD_LOG_PAGE_SIZE = _env_int("RECORD_LOG_PAGE_SIZE", 50)
 
     # Reminders: SMTP when SMTP_HOST is set, else in-app only.
@@ -93,3 +97,4 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     LOGIN_RATE_LIMIT = "1000 per minute"  # the rate-limit tests lower these
     PORTAL_RATE_LIMIT = "1000 per minute"
+    UPLOAD_DIR = str(Path(tempfile.gettempdir()) / f"ticketing-test-uploads-{os.getpid()}")

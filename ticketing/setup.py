@@ -96,6 +96,7 @@ def configure_errors(app: Flask) -> None:
     app.register_error_handler(403, lambda e: page(403))
     app.register_error_handler(404, lambda e: page(404))
     app.register_error_handler(405, lambda e: page(405))
+    app.register_error_handler(413, lambda e: page(413))
     app.register_error_handler(429, lambda e: page(429))
     app.register_error_handler(500, lambda e: page(500))
 

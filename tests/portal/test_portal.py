@@ -201,3 +201,40 @@ def test_a_customer_reopens_a_closed_case_only_within_the_window(app, client, ag
     client.post("/track/reopen", data={"version": ticket.version, "reason": "Broken again"})
     db.session.refresh(ticket)
     assert (ticket.status, ticket.step) == ("open", "analyse")
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _with_files(*files):
+    from io import BytesIO
+    return {**COMPLAINT, "attachments": [(BytesIO(data), name) for name, data in files]}
+
+
+def test_a_photo_is_stored_and_served_only_to_the_case(app, client, agent):
+    from ticketing.cases.attachments import Attachment
+    response = client.post("/complain", data=_with_files(("leak.png", PNG)), content_type="multipart/form-data")
+    assert response.status_code == 302
+    row = db.session.scalars(select(Attachment)).one()
+    assert (row.content_type, row.original_name) == ("image/png", "leak.png")
+    mine = client.get(f"/track/attachments/{row.id}")
+    assert mine.status_code == 200 and mine.data == PNG
+    assert mine.headers["Content-Disposition"].startswith("attachment")
+    assert app.test_client().get(f"/track/attachments/{row.id}").status_code == 404  # a stranger
+    staff = app.test_client()
+    login(staff, agent.email)
+    ticket = db.session.get(Ticket, row.ticket_id)
+    assert staff.get(f"/tickets/{ticket.reference}/attachments/{row.id}").data == PNG
+
+
+def test_wrong_type_and_oversize_files_are_refused_and_nothing_is_saved(app, client):
+    from ticketing.cases.attachments import Attachment
+    disguised = client.post("/complain", data=_with_files(("photo.png", b"<script>alert(1)</script>")),
+                            content_type="multipart/form-data")
+    assert disguised.status_code == 422 and "is not a photo" in disguised.get_data(as_text=True)
+    app.config["MAX_ATTACHMENT_BYTES"] = 100
+    big = client.post("/complain", data=_with_files(("big.png", PNG + b"\x00" * 200)),
+                      content_type="multipart/form-data")
+    assert big.status_code == 422 and "is larger than" in big.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Ticket.id))) == 0
+    assert db.session.scalar(select(func.count(Attachment.id))) == 0

@@ -42,6 +42,8 @@ ROUTES = {
     "portal.answer": (LINK_HOLDERS, "POST", {}),
     "portal.survey": (LINK_HOLDERS, "POST", {}),
     "portal.reopen": (LINK_HOLDERS, "POST", {}),
+    "portal.attachment": (LINK_HOLDERS, "GET", {"attachment_id": "999999"}),
+    "desk.attachment": (STAFF, "GET", {"reference": "{ref}", "attachment_id": "999999"}),
     "review.queue": (SUPERVISORS, "GET", {}),
     "review.case": (SUPERVISORS, "GET", {"reference": "{ref}"}),
     "review.add_action": (SUPERVISORS, "POST", {"reference": "{ref}"}),

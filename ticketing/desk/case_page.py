@@ -4,6 +4,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ticketing.cases import workflow
+from ticketing.cases.attachments import Attachment
 from ticketing.cases.models import Message, Note, ReplyTemplate
 from ticketing.cases.records import (
     AnalysisRecord, ApologyRecord, FollowUpRecord, ListenRecord, Resolution, ReviewRecord,
@@ -66,6 +67,7 @@ def context(ticket, submitted: dict | None = None) -> dict:
         "resolution": records["resolve"][-1] if records["resolve"] else None,
         "notes": _rows(Note, ticket),
         "messages": _rows(Message, ticket),
+        "files": _rows(Attachment, ticket),
         "timeline": [describe(event) for event in case_events(ticket)],
         "replies": _reply_templates(),
         "limit": current_app.config["COMPENSATION_LIMITS"].get(current_user.role),

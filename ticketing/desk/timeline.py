@@ -19,6 +19,7 @@ ACTION_LABELS = {
     "cancel": _l("Cancelled"), "merge": _l("Merged as a duplicate"), "reopen": _l("Reopened"),
     "suggest_compensation": _l("Service guarantee: compensation suggested"),
     "customer_reopens": _l("Reopened by the customer"),
+    "attach": _l("Files attached by the customer"),
     "rate": _l("Customer's rating"),
     "add_preventive_action": _l("Preventive action added"),
     "complete_preventive_action": _l("Preventive action done"),
@@ -42,7 +43,7 @@ FIELD_LABELS = {
     "decision": _l("Decision"), "closed_at": _l("Closed"), "merged_into": _l("Merged into"), "body": _l("Text"),
     "response_due_at": _l("First response due"), "resolution_due_at": _l("Resolution due"),
     "follow_up_due_at": _l("Follow-up due"), "review_due_at": _l("Review due"),
-    "checklist": _l("Checklist items met"), "owner": _l("Owner"), "due_date": _l("Due date"),
+    "checklist": _l("Checklist items met"), "files": _l("Files"), "owner": _l("Owner"), "due_date": _l("Due date"),
 }
 _TIMES = {"response_due_at", "resolution_due_at", "follow_up_due_at", "review_due_at"}
 

@@ -1,11 +1,14 @@
 """Staff desk pages: the queues, intake, the case page and its actions."""
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for,
+)
 from flask_babel import format_datetime, gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from ticketing.auth.permissions import STAFF, roles_required
 from ticketing.cases import services
+from ticketing.cases.attachments import Attachment, path_of
 from ticketing.cases.workflow import WorkflowError
 from ticketing.desk import case_page
 from ticketing.desk.actions import SPECS, build_form, listen_data
@@ -88,6 +91,17 @@ def customer_lookup():
 def case(reference):
     ticket = find_ticket(reference) or abort(404)
     return render_template("desk/case.html", **case_page.context(ticket))
+
+
+@bp.route("/tickets/<reference>/attachments/<int:attachment_id>")
+@roles_required(*STAFF)
+def attachment(reference, attachment_id):
+    """A customer's file, always as a download (never rendered in the desk's origin)."""
+    ticket = find_ticket(reference) or abort(404)
+    row = db.session.get(Attachment, attachment_id)
+    if row is None or row.ticket_id != ticket.id:
+        abort(404)
+    return send_file(path_of(row), mimetype=row.content_type, as_attachment=True, download_name=row.original_name)
 
 
 @bp.route("/tickets/<reference>/actions/<action>", methods=["POST"])

@@ -1,9 +1,10 @@
 """Customer-facing forms: short, plain words, nothing a customer should not set."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, RadioField, StringField, TextAreaField
+from wtforms import EmailField, HiddenField, MultipleFileField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
+from ticketing.cases.attachments import problems
 from ticketing.forms_common import options
 
 
@@ -14,6 +15,7 @@ class ComplaintForm(FlaskForm):
     product = StringField(_l("Order number or product"), validators=[Optional(), Length(max=120)])
     what_happened = TextAreaField(_l("What happened?"), validators=[DataRequired(), Length(min=10, max=4000)])
     wish = TextAreaField(_l("What would you like us to do?"), validators=[Optional(), Length(max=2000)])
+    attachments = MultipleFileField(_l("Photos or PDF (optional, up to 3 files of 5 MB)"))
     # Left empty by people; bots fill every field. Hidden with CSS, labelled for screen readers.
     website = StringField(_l("Leave this field empty"), validators=[Optional(), Length(max=200)])
 
@@ -21,8 +23,8 @@ class ComplaintForm(FlaskForm):
         valid = super().validate(extra_validators)
         if not self.email.data and not self.phone.data:
             self.email.errors = [*self.email.errors, _l("Give an email or a phone number so we can reach you.")]
-            return False
-        return valid
+            valid = False
+        return _files_ok(self.attachments) and valid
 
 
 class AnswerForm(FlaskForm):
@@ -66,3 +68,13 @@ class LostLinkForm(FlaskForm):
 
 class MessageForm(FlaskForm):
     body = TextAreaField(_l("Your message"), validators=[DataRequired(), Length(max=4000)])
+    attachments = MultipleFileField(_l("Photos or PDF (optional, up to 3 files of 5 MB)"))
+
+    def validate(self, extra_validators=None):
+        return super().validate(extra_validators) & _files_ok(self.attachments)
+
+
+def _files_ok(field) -> bool:
+    reasons = problems(field.data or [])
+    field.errors = [*field.errors, *reasons]
+    return not reasons

@@ -2,11 +2,12 @@
 import hmac
 from datetime import timedelta
 
-from flask import Blueprint, current_app, flash, redirect, render_template, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, send_file, session, url_for
 from flask_babel import get_locale, gettext as _
 from sqlalchemy import select
 
 from ticketing.cases import services
+from ticketing.cases.attachments import Attachment, path_of, save_attachments
 from ticketing.cases.models import Message, Ticket
 from ticketing.cases.portal_access import issue_token, ticket_for_token
 from ticketing.cases.survey import answer_survey, survey_due
@@ -40,6 +41,7 @@ def complain():
         if form.website.data:  # the honeypot: answer as if accepted, keep nothing
             return redirect(url_for("portal.received"))
         ticket = _take(form)
+        save_attachments(ticket, form.attachments.data or [])
         token = issue_token(ticket)
         send_portal_link(ticket, utcnow())  # the confirmation e-mail, with a link of its own
         db.session.commit()
@@ -102,9 +104,22 @@ def track():
     form = MessageForm()
     if form.validate_on_submit() and ticket.status == Status.OPEN:
         services.send_message(ticket, None, body=form.body.data)
+        message = db.session.scalars(select(Message).where(Message.ticket_id == ticket.id)
+                                     .order_by(Message.id.desc())).first()
+        save_attachments(ticket, form.attachments.data or [], message)
         db.session.commit()
         return redirect(url_for("portal.track"))
     return _track_page(ticket, form=form), 422 if form.errors else 200
+
+
+@bp.route("/track/attachments/<int:attachment_id>")
+def attachment(attachment_id):
+    """A file of the customer's own case, as a download; anything else is a plain 404."""
+    ticket = _session_ticket()
+    row = db.session.get(Attachment, attachment_id)
+    if ticket is None or row is None or row.ticket_id != ticket.id:
+        return render_template("portal/not_found.html"), 404
+    return send_file(path_of(row), mimetype=row.content_type, as_attachment=True, download_name=row.original_name)
 
 
 @bp.route("/track/answer", methods=["POST"])
@@ -171,6 +186,7 @@ SURVEY_FIELDS = ("satisfaction", "recommend", "buy_again", "fair_outcome", "fair
 def _track_page(ticket, form=None, answer_form=None, survey_form=None, reopen_form=None):
     """Everything the customer may see — never internal notes or the analysis."""
     messages = list(db.session.scalars(select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id)))
+    files = list(db.session.scalars(select(Attachment).where(Attachment.ticket_id == ticket.id)))
     now, next_step = where_it_stands(ticket)
     proposal = None
     if ticket.resolution_state == ResolutionState.AWAITING_CUSTOMER:
@@ -184,7 +200,8 @@ def _track_page(ticket, form=None, answer_form=None, survey_form=None, reopen_fo
         reopen_form = reopen_form or ReopenForm(formdata=None, data={"version": ticket.version})
     return render_template("portal/track.html", ticket=ticket, form=form or MessageForm(formdata=None),
                            messages=messages, now_text=now, next_text=next_step, proposal=proposal,
-                           answer_form=answer_form, survey_form=survey_form, reopen_form=reopen_form)
+                           answer_form=answer_form, survey_form=survey_form, reopen_form=reopen_form,
+                           files=files)
 
 
 def _within_reopen_window(ticket) -> bool:
