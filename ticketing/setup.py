@@ -113,9 +113,10 @@ class _HideTrackingTokens(logging.Filter):
 
 
 def configure_logging(app: Flask) -> None:
-    logger = logging.getLogger("werkzeug")
-    if not any(isinstance(existing, _HideTrackingTokens) for existing in logger.filters):
-        logger.addFilter(_HideTrackingTokens())
+    for name in ("werkzeug", "gunicorn.access"):  # the dev server's and gunicorn's request logs
+        logger = logging.getLogger(name)
+        if not any(isinstance(existing, _HideTrackingTokens) for existing in logger.filters):
+            logger.addFilter(_HideTrackingTokens())
 
 
 def configure_cli(app: Flask) -> None:

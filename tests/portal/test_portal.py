@@ -238,3 +238,12 @@ def test_wrong_type_and_oversize_files_are_refused_and_nothing_is_saved(app, cli
     assert big.status_code == 422 and "is larger than" in big.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Ticket.id))) == 0
     assert db.session.scalar(select(func.count(Attachment.id))) == 0
+
+
+def test_the_private_link_opens_the_case_in_the_customers_language(app, client):
+    client.post("/language", data={"locale": "zh_CN", "next": "/complain"})
+    submit(client)
+    path = "/" + private_link(client).split("/", 3)[3]
+    browser = app.test_client()  # another device, English by default
+    browser.get(path)
+    assert "我们已收到您的投诉" in browser.get("/track").get_data(as_text=True)

@@ -93,6 +93,7 @@ def open_link(token):
     db.session.commit()
     session.clear()
     session[SESSION_KEY] = ticket.id
+    session["locale"] = ticket.customer.locale  # the case speaks the customer's language
     return redirect(url_for("portal.track"))
 
 
