@@ -1,6 +1,7 @@
 """Customer portal: submit a complaint, open the private link, follow the case, write to us."""
 import hmac
 from datetime import timedelta
+from functools import wraps
 
 from flask import Blueprint, current_app, flash, redirect, render_template, send_file, session, url_for
 from flask_babel import get_locale, gettext as _
@@ -31,6 +32,17 @@ def no_referrer(response):
     """A tracking URL must never leak to another site through the Referer header."""
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+def with_case(view):
+    """Routes of the private case: the session opened by the link, else the same 404 as a bad link."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        ticket = _session_ticket()
+        if ticket is None:
+            return render_template("portal/not_found.html"), 404
+        return view(ticket, *args, **kwargs)
+    return wrapped
 
 
 @bp.route("/complain", methods=["GET", "POST"])
@@ -98,10 +110,8 @@ def open_link(token):
 
 
 @bp.route("/track", methods=["GET", "POST"])
-def track():
-    ticket = _session_ticket()
-    if ticket is None:
-        return render_template("portal/not_found.html"), 404
+@with_case
+def track(ticket):
     form = MessageForm()
     if form.validate_on_submit() and ticket.status == Status.OPEN:
         services.send_message(ticket, None, body=form.body.data)
@@ -114,21 +124,19 @@ def track():
 
 
 @bp.route("/track/attachments/<int:attachment_id>")
-def attachment(attachment_id):
+@with_case
+def attachment(ticket, attachment_id):
     """A file of the customer's own case, as a download; anything else is a plain 404."""
-    ticket = _session_ticket()
     row = db.session.get(Attachment, attachment_id)
-    if ticket is None or row is None or row.ticket_id != ticket.id:
+    if row is None or row.ticket_id != ticket.id:
         return render_template("portal/not_found.html"), 404
     return send_file(path_of(row), mimetype=row.content_type, as_attachment=True, download_name=row.original_name)
 
 
 @bp.route("/track/answer", methods=["POST"])
-def answer():
+@with_case
+def answer(ticket):
     """The customer accepts or rejects the proposed resolution (the workflow moves the case)."""
-    ticket = _session_ticket()
-    if ticket is None:
-        return render_template("portal/not_found.html"), 404
     form = AnswerForm()
     if form.validate_on_submit():
         try:
@@ -143,10 +151,8 @@ def answer():
 
 
 @bp.route("/track/survey", methods=["POST"])
-def survey():
-    ticket = _session_ticket()
-    if ticket is None:
-        return render_template("portal/not_found.html"), 404
+@with_case
+def survey(ticket):
     form = SurveyForm()
     if form.validate_on_submit():
         try:
@@ -161,11 +167,9 @@ def survey():
 
 
 @bp.route("/track/reopen", methods=["POST"])
-def reopen():
+@with_case
+def reopen(ticket):
     """The problem is back: within REOPEN_DAYS of closing, the customer reopens the case."""
-    ticket = _session_ticket()
-    if ticket is None:
-        return render_template("portal/not_found.html"), 404
     form = ReopenForm()
     if form.validate_on_submit():
         try:
