@@ -46,3 +46,12 @@ def test_customer_text_is_escaped_on_the_case_page(client, agent):
 def test_an_unknown_case_reference_is_a_plain_404(client, agent):
     login(client, agent.email)
     assert client.get("/tickets/C-2026-999999").status_code == 404
+
+
+def test_an_action_never_redirects_to_another_site(client, agent):
+    ticket = open_case(agent)
+    login(client, agent.email)
+    response = client.post(f"/tickets/{ticket.reference}/actions/note",
+                           data={"note-body": "checked", "next": "https://evil.example/x"})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/tickets/{ticket.reference}")

@@ -1,6 +1,4 @@
 """Login, logout, language and the user's own account."""
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -9,6 +7,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ticketing.auth.forms import AccountForm, LanguageForm, LoginForm, PasswordForm
 from ticketing.auth.services import AccountError, change_password, find_user_by_email
 from ticketing.extensions import db, limiter
+from ticketing.redirects import local_path_or
 
 bp = Blueprint("auth", __name__)
 
@@ -17,10 +16,7 @@ _DUMMY_HASH = generate_password_hash("not-a-password", method="scrypt")
 
 
 def _safe_next(target: str | None) -> str:
-    parts = urlsplit(target or "")
-    if target and not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("desk.queue")
+    return local_path_or(target, url_for("desk.queue"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -87,10 +87,18 @@ def _compensation_item(item: str) -> str:
     return f"{V.label_for(V.CompensationType, kind)} {amount}".strip()
 
 
+def actor_label(event) -> str:
+    """Who did it, as the reader says it: the staff member's name, the customer or the scheduler."""
+    if event.actor_id is not None:
+        return event.actor_name
+    return _l("Scheduler (automatic)") if event.actor_name == "scheduler" else _l("Customer")
+
+
 def describe(event) -> dict:
     """An event as the case page and the record log show it."""
     changes = [
         (FIELD_LABELS.get(field, field.replace("_", " ")), _value(field, before), _value(field, after), before is None)
         for field, (before, after) in (event.changes or {}).items() if field not in _QUIET
     ]
-    return {"event": event, "label": ACTION_LABELS.get(event.action, event.action), "changes": changes}
+    return {"event": event, "label": ACTION_LABELS.get(event.action, event.action), "actor": actor_label(event),
+            "changes": changes}

@@ -15,6 +15,7 @@ from ticketing.desk.actions import SPECS, build_form, listen_data
 from ticketing.desk.forms import IntakeForm, QueueFilterForm
 from ticketing.desk.queries import active_staff, find_ticket, queue_page
 from ticketing.extensions import db
+from ticketing.redirects import local_path_or
 from ticketing.forms_common import options
 from ticketing.scheduling.clock import utcnow
 from ticketing.scheduling.deadlines import is_overdue, resolution_offered
@@ -131,10 +132,9 @@ def act(reference, action):
             flash(str(error.reason), "error")
             return _case_with(ticket, action, form, 409)
         flash(str(SPECS[action].done), "success")
-        back = request.form.get("next", "")
-        if back.startswith("/review/"):  # approved from the approvals queue: back to it
-            return redirect(back)
-        return redirect(url_for("desk.case", reference=ticket.reference))
+        # A form may say where to come back to (the approvals queue); by default, the case.
+        return redirect(local_path_or(request.form.get("next"),
+                                      url_for("desk.case", reference=ticket.reference)))
     return _case_with(ticket, action, form, 422)
 
 

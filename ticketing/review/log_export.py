@@ -6,18 +6,12 @@ from typing import Iterable, Iterator
 
 from flask_babel import gettext as _
 
-from ticketing.review.log_queries import SCHEDULER, LogRow
+from ticketing.desk.timeline import actor_label
+from ticketing.review.log_queries import LogRow
 
 BOM = "\ufeff"  # without it Excel reads UTF-8 as the local code page and garbles Chinese
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def actor_label(event) -> str:
-    """Who did it, as the reader says it: the staff member's name, the customer or the scheduler."""
-    if event.actor_id is not None:
-        return event.actor_name
-    return _("Scheduler (automatic)") if event.actor_name == SCHEDULER else _("Customer")
 
 
 def changes_text(described: dict) -> str:
