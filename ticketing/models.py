@@ -7,6 +7,7 @@ from ticketing.cases.improvement import PreventiveAction, QualityScore
 from ticketing.cases.portal_access import PortalAccess
 from ticketing.cases.survey import SurveyResponse
 from ticketing.cases.attachments import Attachment
+from ticketing.api.models import ApiToken, IdempotentRequest
 from ticketing.cases.records import (
     AnalysisRecord, ApologyRecord, CompensationLine, FollowUpRecord, GuaranteeSuggestion, ListenRecord,
     Resolution, ReviewRecord,
@@ -15,5 +16,5 @@ from ticketing.cases.records import (
 __all__ = [
     "User", "Event", "Customer", "Message", "Note", "ReferenceCounter", "ReplyTemplate", "Ticket",
     "AnalysisRecord", "ApologyRecord", "CompensationLine", "FollowUpRecord", "ListenRecord",
-    "Resolution", "ReviewRecord", "GuaranteeSuggestion", "PreventiveAction", "QualityScore", "PortalAccess", "SurveyResponse", "Attachment", "JobRun", "Notification", "Reminder",
+    "Resolution", "ReviewRecord", "GuaranteeSuggestion", "PreventiveAction", "QualityScore", "PortalAccess", "SurveyResponse", "Attachment", "ApiToken", "IdempotentRequest", "JobRun", "Notification", "Reminder",
 ]

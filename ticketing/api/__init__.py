@@ -1,0 +1,1 @@
+"""The JSON API v1: tokens, endpoints, problem+json errors and the OpenAPI document."""
