@@ -8,6 +8,7 @@ from ticketing.cases.portal_access import PortalAccess
 from ticketing.cases.survey import SurveyResponse
 from ticketing.cases.attachments import Attachment
 from ticketing.api.models import ApiToken, IdempotentRequest
+from ticketing.insight.winback import WinBackAction
 from ticketing.cases.records import (
     AnalysisRecord, ApologyRecord, CompensationLine, FollowUpRecord, GuaranteeSuggestion, ListenRecord,
     Resolution, ReviewRecord,
@@ -17,4 +18,5 @@ __all__ = [
     "User", "Event", "Customer", "Message", "Note", "ReferenceCounter", "ReplyTemplate", "Ticket",
     "AnalysisRecord", "ApologyRecord", "CompensationLine", "FollowUpRecord", "ListenRecord",
     "Resolution", "ReviewRecord", "GuaranteeSuggestion", "PreventiveAction", "QualityScore", "PortalAccess", "SurveyResponse", "Attachment", "ApiToken", "IdempotentRequest", "JobRun", "Notification", "Reminder",
+    "WinBackAction",
 ]

@@ -34,6 +34,8 @@ class Reminder(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # What a reminder about no case says (early warning, win-back), fixed when it is made.
+    details: Mapped[dict | None] = mapped_column(JSON)
 
     ticket = relationship("Ticket")
     user = relationship("User")

@@ -1,0 +1,1 @@
+"""Insight: the dashboard, early warnings, customers at risk, win-back actions and the team view."""

@@ -1,0 +1,148 @@
+"""Win-back actions: a supervisor asks a staff member to win a customer at risk back by a date.
+
+Each open action keeps one reminder row (kind `win_back_due`) for its owner, so the scheduler
+reminds them on the due date like any other reminder. The services stage changes and never commit.
+"""
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, select, update
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ticketing.auth.models import User
+from ticketing.cases.models import Customer
+from ticketing.cases.vocabulary import Retention
+from ticketing.cases.workflow import WorkflowError
+from ticketing.extensions import db
+from ticketing.scheduling.clock import as_utc, utcnow
+from ticketing.scheduling.models import Reminder
+from ticketing.types import UTCDateTime, enum_type
+
+OPEN, DONE, CANCELLED = "open", "done", "cancelled"
+STATUS_LABELS = {OPEN: _l("Open"), DONE: _l("Done"), CANCELLED: _l("Cancelled")}
+REMINDER_KIND = "win_back_due"
+
+
+class WinBackAction(db.Model):
+    """Who will win this customer back, how, and by when; then what came of it."""
+
+    __tablename__ = "win_back_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    due_date: Mapped[date] = mapped_column(Date)
+    plan: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default=OPEN, index=True)  # open | done | cancelled
+    # The risk score and its reasons (keys) when the action was started: why we acted.
+    risk_score: Mapped[int | None] = mapped_column(Integer)
+    reasons: Mapped[list | None] = mapped_column(JSON)
+    outcome: Mapped[Retention | None] = mapped_column(enum_type(Retention))
+    outcome_note: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    customer: Mapped[Customer] = relationship()
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id])
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id])
+
+    @property
+    def status_label(self):
+        return STATUS_LABELS.get(self.status, self.status)
+
+
+def reminder_key(action: WinBackAction) -> str:
+    return f"{REMINDER_KIND}:{action.id}"
+
+
+def _today() -> date:
+    return utcnow().astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
+def open_action_for(customer_id: int) -> WinBackAction | None:
+    return db.session.scalar(select(WinBackAction).where(WinBackAction.customer_id == customer_id,
+                                                         WinBackAction.status == OPEN).limit(1))
+
+
+def start_win_back(customer: Customer, actor: User, *, owner: User, due_date: date, plan: str,
+                   risk_score: int | None = None, reasons: list[str] | None = None) -> WinBackAction:
+    """A supervisor starts winning a customer back: one open action per customer, owned by an
+    active staff member, due today or later; the owner is reminded on the due date."""
+    if not actor.is_supervisor:
+        raise WorkflowError(_l("Only a supervisor can do this."))
+    if not owner.active:
+        raise WorkflowError(_l("The owner must be an active staff member."))
+    if due_date < _today():
+        raise WorkflowError(_l("The due date is in the past."))
+    if not (plan or "").strip():
+        raise WorkflowError(_l("Say how the customer will be won back."))
+    if open_action_for(customer.id) is not None:
+        raise WorkflowError(_l("This customer already has an open win-back action."))
+    now = utcnow()
+    action = WinBackAction(customer_id=customer.id, owner_id=owner.id, due_date=due_date, plan=plan.strip(),
+                           status=OPEN, risk_score=risk_score, reasons=list(reasons or []),
+                           created_by_id=actor.id, created_at=now, updated_at=now)
+    action.customer, action.owner = customer, owner
+    db.session.add(action)
+    db.session.flush()
+    sync_win_back_reminder(action, now)
+    return action
+
+
+def complete_win_back(action: WinBackAction, actor: User, *, outcome: str, note: str) -> None:
+    """The owner (or a supervisor) reports what came of it; the reminder is no longer needed."""
+    _check_open(action)
+    if actor.id != action.owner_id and not actor.is_supervisor:
+        raise WorkflowError(_l("Only the owner or a supervisor can do this."))
+    if outcome not in {r.value for r in Retention}:
+        raise WorkflowError(_l("Choose what came of it."))
+    if not (note or "").strip():
+        raise WorkflowError(_l("Say what was done."))
+    _close(action, actor, DONE, note.strip())
+    action.outcome = Retention(outcome)
+
+
+def cancel_win_back(action: WinBackAction, actor: User, *, reason: str) -> None:
+    """A supervisor calls an action off (with a reason); the reminder is cancelled."""
+    _check_open(action)
+    if not actor.is_supervisor:
+        raise WorkflowError(_l("Only a supervisor can do this."))
+    if not (reason or "").strip():
+        raise WorkflowError(_l("Give a reason."))
+    _close(action, actor, CANCELLED, reason.strip())
+
+
+def _check_open(action: WinBackAction) -> None:
+    if action.status != OPEN:
+        raise WorkflowError(_l("This win-back action is already closed."))
+
+
+def _close(action: WinBackAction, actor: User, status: str, note: str) -> None:
+    now = utcnow()
+    action.status, action.outcome_note = status, note
+    action.closed_by_id, action.closed_at, action.updated_at = actor.id, now, now
+    sync_win_back_reminder(action, now)
+
+
+def sync_win_back_reminder(action: WinBackAction, now: datetime) -> None:
+    """An open action has one pending reminder for its owner at 09:00 local on the due date;
+    a closed one has none. Never commits."""
+    key = reminder_key(action)
+    if action.status != OPEN:
+        db.session.execute(update(Reminder).where(Reminder.key == key, Reminder.status == "pending")
+                           .values(status="cancelled"))
+        return
+    if db.session.scalar(select(Reminder.id).where(Reminder.key == key)) is not None:
+        return
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    due_at = as_utc(datetime.combine(action.due_date, time(9), zone))
+    details = {"customer": action.customer.name, "subject": action.plan[:200],
+               "due_date": action.due_date.isoformat()}
+    db.session.add(Reminder(key=key, kind=REMINDER_KIND, user_id=action.owner_id, audience="user",
+                            due_at=due_at, run_at=due_at, created_at=now, details=details))
