@@ -32,6 +32,7 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     PORTAL_RATE_LIMIT = os.environ.get("PORTAL_RATE_LIMIT", "5 per hour")  # complaints per address
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120 per minute")  # requests per API token
 
     # Empowerment (员工授权): the compensation each role may grant without approval.
     COMPENSATION_LIMITS = {
@@ -97,4 +98,5 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     LOGIN_RATE_LIMIT = "1000 per minute"  # the rate-limit tests lower these
     PORTAL_RATE_LIMIT = "1000 per minute"
+    API_RATE_LIMIT = "1000 per minute"
     UPLOAD_DIR = str(Path(tempfile.gettempdir()) / f"ticketing-test-uploads-{os.getpid()}")

@@ -64,9 +64,11 @@ def configure_blueprints(app: Flask) -> None:
     from ticketing.review.log import bp as record_log_bp
     from ticketing.review.views import bp as review_bp
     from ticketing.portal.views import bp as portal_bp
+    from ticketing.api.views import bp as api_bp
     for blueprint in (auth_bp, users_bp, desk_bp, replies_bp, notifications_bp, scheduler_bp, review_bp,
-                      record_log_bp, portal_bp):
+                      record_log_bp, portal_bp, api_bp):
         app.register_blueprint(blueprint)
+    csrf.exempt(api_bp)  # the API authenticates by bearer token only, never by cookie
 
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -87,18 +89,17 @@ def configure_security_headers(app: Flask) -> None:
 
 def configure_errors(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
+    from ticketing.api import problems
 
-    def page(status, template="errors/error.html", **context):
-        return render_template(template, status=status, **context), status
+    def page(error, template="errors/error.html", **context):
+        """An HTML page for people; problem+json for API callers."""
+        if problems.is_api_request():
+            return problems.from_http(error)
+        return render_template(template, status=error.code, **context), error.code
 
-    app.register_error_handler(400, lambda e: page(400))
-    app.register_error_handler(CSRFError, lambda e: page(400, csrf=True))
-    app.register_error_handler(403, lambda e: page(403))
-    app.register_error_handler(404, lambda e: page(404))
-    app.register_error_handler(405, lambda e: page(405))
-    app.register_error_handler(413, lambda e: page(413))
-    app.register_error_handler(429, lambda e: page(429))
-    app.register_error_handler(500, lambda e: page(500))
+    app.register_error_handler(CSRFError, lambda e: page(e, csrf=True))
+    for status in (400, 401, 403, 404, 405, 413, 415, 429, 500):
+        app.register_error_handler(status, page)
 
 
 class _HideTrackingTokens(logging.Filter):

@@ -88,12 +88,14 @@ def next_reference(year: int) -> str:
 def take_complaint(actor, *, customer: Customer, subject: str, description: str, channel: str,
                    category: str | None = None, product: str | None = None,
                    priority: str = Priority.NORMAL, listen: dict | None = None,
-                   customer_expectation: str | None = None) -> Ticket:
+                   customer_expectation: str | None = None, assign: bool = True) -> Ticket:
     """Open a case for `customer`; with `listen` data, step 1 is recorded at once.
 
     Whoever takes the call owns the case until reassigned; `actor` None means the customer
-    (the portal) and the case lands unassigned in the team queue.
+    (the portal), and `assign=False` an integration (the API): the case lands unassigned in
+    the team queue.
     """
+    owner = actor if assign else None
     now = utcnow()
     response_due, resolution_due = deadlines(priority, now, category or None)
     ticket = Ticket(
@@ -102,7 +104,7 @@ def take_complaint(actor, *, customer: Customer, subject: str, description: str,
         product=(product or "").strip() or None, priority=priority,
         customer_expectation=(customer_expectation or "").strip() or None,
         priority_rank=PRIORITY_RANK[Priority(priority)], step=Step.LISTEN,
-        assignee_id=actor.id if actor is not None else None,
+        assignee_id=owner.id if owner is not None else None,
         created_by_id=actor.id if actor else None, updated_by_id=actor.id if actor else None,
         created_at=now, updated_at=now, response_due_at=response_due, resolution_due_at=resolution_due,
     )
@@ -112,7 +114,7 @@ def take_complaint(actor, *, customer: Customer, subject: str, description: str,
         "reference": (None, ticket.reference), "customer": (None, customer.name),
         "subject": (None, ticket.subject), "channel": (None, channel), "priority": (None, priority),
         "category": (None, category), "product": (None, ticket.product),
-        "assignee": (None, ticket.assignee_id and actor.email),
+        "assignee": (None, ticket.assignee_id and owner.email),
     }, now)
     sync_reminders(ticket, now)  # the response clock runs from intake, even before step 1 is recorded
     if listen:

@@ -1,0 +1,65 @@
+"""Errors as RFC 9457 problem details (application/problem+json)."""
+from flask import Response, json, request
+from flask_babel import gettext as _
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from ticketing.api.resources import FieldError, Problem
+
+MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "/api/v1/problems/"
+
+
+class ApiProblem(Exception):
+    """Raised by API code to answer with a problem document."""
+
+    def __init__(self, status: int, slug: str, title, detail=None, **extra):
+        super().__init__(str(title))
+        self.status, self.slug, self.title, self.detail, self.extra = status, slug, title, detail, extra
+
+
+def respond(status: int, slug: str, title, detail=None, headers=None, **extra) -> Response:
+    problem = Problem(type=TYPE_BASE + slug, title=str(title), status=status,
+                      detail=str(detail) if detail is not None else None, **extra)
+    body = json.dumps(problem.model_dump(mode="json", exclude_none=True))
+    return Response(body, status=status, mimetype=MEDIA_TYPE, headers=headers)
+
+
+def from_problem(error: ApiProblem) -> Response:
+    return respond(error.status, error.slug, error.title, error.detail, **error.extra)
+
+
+def invalid(error: ValidationError, where: str = "body") -> Response:
+    """422 with one entry per field, so an integrator sees every mistake at once."""
+    errors = [FieldError(field=".".join(str(part) for part in item["loc"]) or where,
+                         message=item["msg"], type=item["type"]) for item in error.errors(include_url=False)]
+    if any(item.type == "json_invalid" for item in errors):
+        return respond(400, "malformed-json", _("The request body is not valid JSON."))
+    return respond(422, "validation", _("Some fields are not valid."), _("Nothing was saved."), errors=errors)
+
+
+_TITLES = {
+    400: ("bad-request", lambda: _("Bad request.")),
+    401: ("unauthenticated", lambda: _("A valid API token is needed.")),
+    403: ("forbidden", lambda: _("This token may not do that.")),
+    404: ("not-found", lambda: _("Not found.")),
+    405: ("method-not-allowed", lambda: _("Method not allowed.")),
+    413: ("too-large", lambda: _("The request is too large.")),
+    415: ("unsupported-media-type", lambda: _("Send JSON (Content-Type: application/json).")),
+    429: ("rate-limited", lambda: _("Too many requests; slow down and retry later.")),
+    500: ("server-error", lambda: _("Something went wrong on our side; nothing was saved.")),
+}
+
+
+def from_http(error: HTTPException) -> Response:
+    slug, title = _TITLES.get(error.code, ("error", lambda: error.name))
+    response = respond(error.code or 500, slug, title())
+    if error.code == 405 and getattr(error, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    if error.code == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")

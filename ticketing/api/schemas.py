@@ -1,0 +1,224 @@
+"""What the API accepts: one pydantic model per request body, mirroring the desk's forms.
+
+The models are also the OpenAPI document's request schemas, so the description and the
+validation cannot drift apart. Unknown fields are refused (a misspelt field is a bug in
+the caller, better reported than ignored).
+"""
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator,
+    model_validator,
+)
+
+from ticketing.cases.vocabulary import (
+    Category, Channel, ChurnType, CompensationType, ContactMethod, Dissatisfaction, Emotion, Legitimacy,
+    Motive, Outcome, Priority, Responsibility, Retention, RootCause, Status, Step,
+)
+from ticketing.scheduling.clock import utcnow
+
+TEXT = 4000
+MAX_ID = 2**31 - 1  # ids and versions are 32-bit integers in the database
+ECONOMIC = {CompensationType.REFUND, CompensationType.VOUCHER, CompensationType.DISCOUNT,
+            CompensationType.REPLACEMENT, CompensationType.REPAIR}
+
+
+def _storable(value: str) -> str:
+    """Text both databases can store: no NUL character, no lone surrogate."""
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+def _text(max_length: int, min_length: int = 1):
+    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+                     AfterValidator(_storable)]
+
+
+def _utc(value: datetime) -> datetime:
+    """A time without an offset is taken as UTC; every time is stored in UTC."""
+    try:
+        value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        value + timedelta(days=1), value - timedelta(days=1)  # room for the deadline arithmetic
+    except OverflowError:
+        raise ValueError("is out of range") from None
+    return value
+
+
+Required = _text(TEXT)
+Optional = _text(TEXT, min_length=0)
+UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Version = Annotated[int, Field(ge=1, le=MAX_ID, description="The case `version` you read; a newer one answers 409.")]
+Money = Annotated[Decimal, Field(ge=0, le=10_000_000, max_digits=10, decimal_places=2)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class CustomerIn(Body):
+    name: _text(120)
+    email: EmailStr | None = Field(None, max_length=254)
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ()\-.]{2,38}$")] | None = \
+        Field(None, description="Digits with optional +, spaces, dashes, dots or brackets.")
+    locale: Literal["en", "zh_CN"] | None = Field(None, description="The customer's language for e-mails.")
+
+    @model_validator(mode="after")
+    def reachable(self):
+        if not self.email and not self.phone:
+            raise ValueError("give an email or a phone number, so the customer can be reached")
+        return self
+
+
+class TicketIn(Body):
+    """A complaint from another system (call centre, shop, chat bot)."""
+    customer: CustomerIn
+    subject: _text(200)
+    description: Required = Field(description="The complaint, in the customer's words.")
+    channel: Channel
+    category: Category | None = None
+    product: _text(120, min_length=0) | None = None
+    priority: Priority = Priority.NORMAL
+    expectation: Optional | None = Field(None, description="What the customer would like, in their words.")
+
+
+class ActionIn(Body):
+    version: Version
+
+
+class ListenIn(ActionIn):
+    customer_words: Required
+    restatement: Required
+    restatement_confirmed: bool = False
+    expectation: Required
+    emotion: Emotion
+    dissatisfaction: Dissatisfaction = Dissatisfaction.EXPLICIT
+    occurred_at: UtcDateTime | None = None
+    place: _text(200, min_length=0) | None = None
+
+
+class ApologiseIn(ActionIn):
+    method: ContactMethod
+    wording: Required
+
+
+class AnalyseIn(ActionIn):
+    root_cause: RootCause
+    detail: Required
+    legitimacy: Legitimacy
+    responsibility: Responsibility
+    motive: Motive
+    product: _text(120, min_length=0) | None = None
+
+
+class CompensationIn(Body):
+    type: CompensationType
+    description: _text(200, min_length=0) | None = None
+    amount: Money | None = None
+
+    @model_validator(mode="after")
+    def economic_has_amount(self):
+        if self.type in ECONOMIC and self.amount is None:
+            raise ValueError("economic compensation needs an amount")
+        return self
+
+
+class ProposeIn(ActionIn):
+    method: Required = Field(description="How we will resolve it.")
+    promised_date: date = Field(description="Within the next two years, not in the past.")
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = Field(
+        None, description="ISO 4217 code; the desk's default currency when left out.")
+    estimated_loss: Money | None = None
+    compensation: list[CompensationIn] = Field(default_factory=list, max_length=10)
+
+    @field_validator("promised_date")
+    @classmethod
+    def not_in_the_past(cls, value: date) -> date:
+        today = utcnow().date()
+        if value < today:
+            raise ValueError("the promised date cannot be in the past")
+        if value > today + timedelta(days=730):
+            raise ValueError("the promised date must be within the next two years")
+        return value
+
+
+class CommentsIn(ActionIn):
+    comments: Optional = ""
+
+
+class ReasonIn(ActionIn):
+    reason: Required
+
+
+class CustomerAcceptsIn(ActionIn):
+    reason: Optional = Field("", description="What the customer said.")
+
+
+class CarryOutIn(ActionIn):
+    note: Optional = Field("", description="What was done.")
+
+
+class FollowUpIn(ActionIn):
+    method: ContactMethod
+    outcome: Outcome
+    satisfaction: int = Field(ge=1, le=5, description="1 = very unhappy, 5 = delighted.")
+    retention: Retention
+    churn_type: ChurnType | None = Field(None, description="Required when retention is `lost`.")
+    return_to: Literal["analyse", "resolve"] | None = Field(None, description="Required when unsatisfied.")
+    notes: Optional = ""
+
+    @model_validator(mode="after")
+    def consistent(self):
+        if self.outcome == Outcome.UNSATISFIED and not self.return_to:
+            raise ValueError("an unsatisfied follow-up needs return_to (analyse or resolve)")
+        if self.retention == Retention.LOST and not self.churn_type:
+            raise ValueError("a lost customer needs churn_type")
+        return self
+
+
+class RecordReviewIn(ActionIn):
+    summary: Required
+    lesson: Required
+    preventive_action: Optional = ""
+
+
+class ReturnReviewIn(ActionIn):
+    return_to: Literal["listen", "apologise", "analyse", "resolve", "follow_up"]
+    reason: Required
+
+
+class AssignIn(ActionIn):
+    assignee_id: Id
+
+
+class BodyIn(Body):
+    version: Version | None = Field(None, description="Optional: notes and messages do not conflict.")
+    body: Required
+
+
+class MergeIn(ActionIn):
+    target: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] = Field(
+        description="Reference of the case this one duplicates.")
+    reason: Required
+
+
+class TicketFilters(BaseModel):
+    """Query parameters of the case list."""
+    model_config = ConfigDict(extra="ignore")
+
+    step: Step | None = None
+    status: Status | None = None
+    priority: Priority | None = None
+    category: Category | None = None
+    assignee_id: Id | None = None
+    created_since: UtcDateTime | None = None
+    updated_since: UtcDateTime | None = None
+    limit: int = Field(50, ge=1, le=100)
+    cursor: Annotated[str, StringConstraints(max_length=200)] | None = None

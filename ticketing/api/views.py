@@ -1,0 +1,212 @@
+"""The JSON API v1: thin views that parse, call one service, commit and answer JSON."""
+import re
+
+from flask import Blueprint, current_app, g, json, render_template, request, url_for
+from flask_babel import gettext as _
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
+
+from ticketing.api import auth, idempotency, queries, resources
+from ticketing.api.actions import ACTIONS
+from ticketing.api.openapi import document as openapi_document
+from ticketing.api.problems import ApiProblem, from_problem, invalid, respond
+from ticketing.api.schemas import MAX_ID, BodyIn, TicketFilters, TicketIn
+from ticketing.cases import services
+from ticketing.cases.models import Customer, Ticket
+from ticketing.cases.portal_access import issue_token
+from ticketing.cases.services import StaleCase
+from ticketing.cases.workflow import WorkflowError
+from ticketing.extensions import db, limiter
+from ticketing.scheduling.clock import utcnow
+from ticketing.scheduling.reminders import send_portal_link
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+PUBLIC = {"api.openapi", "api.docs"}
+REFERENCE = re.compile(r"^C-\d{4}-\d{6,9}$", re.IGNORECASE)
+
+limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=auth.rate_limit_key)(bp)
+
+
+@bp.before_request
+def _authenticate():
+    if request.endpoint not in PUBLIC:
+        auth.authenticate()
+
+
+@bp.errorhandler(ApiProblem)
+def _problem(error: ApiProblem):
+    db.session.rollback()
+    return from_problem(error)
+
+
+@bp.after_request
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _json(model, status: int = 200, headers=None):
+    return current_app.response_class(json.dumps(model.model_dump(mode="json")), status=status,
+                                      mimetype="application/json", headers=headers)
+
+
+def _parse(model):
+    if not request.is_json:
+        raise ApiProblem(415, "unsupported-media-type", _("Send JSON (Content-Type: application/json)."))
+    try:
+        return model.model_validate_json(request.get_data())
+    except ValidationError as error:
+        raise _Invalid(error) from None
+
+
+class _Invalid(Exception):
+    def __init__(self, error: ValidationError):
+        self.error = error
+
+
+@bp.errorhandler(_Invalid)
+def _invalid(wrapper: _Invalid):
+    db.session.rollback()
+    return invalid(wrapper.error)
+
+
+def _case(reference: str) -> Ticket:
+    """The case, or the same 404 for a malformed and an unknown reference."""
+    ticket = None
+    if REFERENCE.match(reference):
+        ticket = db.session.scalar(select(Ticket).where(Ticket.reference == reference.upper()))
+    if ticket is None:
+        raise ApiProblem(404, "not-found", _("There is no case with that reference."))
+    return ticket
+
+
+def _save():
+    """Commit the change; a concurrent change to the same case answers 409, nothing saved."""
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise ApiProblem(409, "stale-version", _("The case was changed by someone else meanwhile. "
+                                                  "Read it again; nothing was saved.")) from None
+
+
+@bp.post("/tickets")
+def create_ticket():
+    body = _parse(TicketIn)
+    key = idempotency.key_from_request()
+    digest = idempotency.body_hash(body)
+    earlier = idempotency.earlier_case(g.api_user, key, digest) if key else None
+    if earlier is not None:
+        return _created(earlier, replayed=True)
+    ticket = _take(body)
+    if key:
+        idempotency.remember(g.api_user, key, digest, ticket)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same key, sent twice at the same moment: the other request won
+        db.session.rollback()
+        earlier = idempotency.earlier_case(g.api_user, key, digest) if key else None
+        if earlier is None:
+            raise
+        return _created(earlier, replayed=True)
+    return _created(ticket)
+
+
+def _take(body: TicketIn) -> Ticket:
+    person = body.customer
+    customer = services.find_or_create_customer(person.name, person.email, person.phone,
+                                                locale=person.locale)
+    ticket = services.take_complaint(
+        g.api_user, customer=customer, subject=body.subject, description=body.description, channel=body.channel,
+        category=body.category, product=body.product, priority=body.priority,
+        customer_expectation=body.expectation, assign=False)
+    send_portal_link(ticket, utcnow())  # the customer's confirmation e-mail, as from the portal
+    return ticket
+
+
+def _created(ticket: Ticket, replayed: bool = False):
+    """201 with the case and a fresh private link (links are stored hashed, so each answer mints one)."""
+    tracking_url = url_for("portal.open_link", token=issue_token(ticket), _external=True)
+    db.session.commit()
+    headers = {"Location": url_for("api.get_ticket", reference=ticket.reference)}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return _json(resources.created(ticket, tracking_url), 201, headers)
+
+
+@bp.get("/tickets")
+def list_tickets():
+    try:
+        filters = TicketFilters.model_validate(request.args.to_dict())
+    except ValidationError as error:
+        return invalid(error, where="query")
+    page = queries.ticket_page(filters)
+    if page is None:
+        raise ApiProblem(400, "bad-cursor", _("The cursor is not one this API gave out."))
+    return _json(page)
+
+
+@bp.get("/tickets/<reference>")
+def get_ticket(reference):
+    ticket = _case(reference)
+    return _json(resources.detail(ticket, g.api_user, current_app.config["COMPENSATION_LIMITS"]))
+
+
+@bp.post("/tickets/<reference>/actions/<action>")
+def act(reference, action):
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise ApiProblem(404, "unknown-action", _("There is no such action."))
+    ticket = _case(reference)
+    return _perform(ticket, spec.perform, _parse(spec.body))
+
+
+@bp.post("/tickets/<reference>/messages")
+def post_message(reference):
+    ticket = _case(reference)
+    return _perform(ticket, ACTIONS["message"].perform, _parse(BodyIn), status=201)
+
+
+def _perform(ticket, perform, body, status: int = 200):
+    try:
+        perform(ticket, g.api_user, body)
+    except StaleCase as stale:
+        raise ApiProblem(409, "stale-version", _("This case was changed by %(who)s at %(when)s. Read it again; "
+                                                  "nothing was saved.", who=stale.changed_by,
+                                                  when=stale.changed_at.isoformat()),
+                         current_version=ticket.version) from None
+    except WorkflowError as refused:
+        raise ApiProblem(422, "workflow", _("The workflow does not allow this now."), refused.reason) from None
+    _save()
+    return _json(resources.detail(ticket, g.api_user, current_app.config["COMPENSATION_LIMITS"]), status)
+
+
+@bp.get("/tickets/<reference>/events")
+def list_events(reference):
+    ticket = _case(reference)
+    return _json(resources.EventList(items=[resources.event(row) for row in queries.events(ticket)]))
+
+
+@bp.get("/customers/<int:customer_id>")
+def get_customer(customer_id):
+    customer = db.session.get(Customer, customer_id) if customer_id <= MAX_ID else None
+    if customer is None:
+        raise ApiProblem(404, "not-found", _("There is no customer with that id."))
+    tickets = db.session.scalars(select(Ticket).options(joinedload(Ticket.assignee))
+                                 .where(Ticket.customer_id == customer.id).order_by(Ticket.id.desc()))
+    return _json(resources.customer_detail(customer, list(tickets)))
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return current_app.response_class(json.dumps(openapi_document()), mimetype="application/json")
+
+
+@bp.get("/docs")
+def docs():
+    from ticketing.api.openapi import operations, schema_fields
+    return render_template("api/docs.html", doc=openapi_document(), operations=operations(),
+                           schema_fields=schema_fields)
