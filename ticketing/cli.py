@@ -1,9 +1,10 @@
-"""flask commands: create-user, demo-data, serve, scheduler run / dispatch, audit verify."""
+"""flask commands: create-user, create-token, demo-data, serve, scheduler run / dispatch, audit verify."""
 import click
 from flask import Flask
 from sqlalchemy import select
 
-from ticketing.auth.services import AccountError, create_user
+from ticketing.api.tokens import TokenError, create_token
+from ticketing.auth.services import AccountError, create_user, find_user_by_email
 from ticketing.cases.vocabulary import Role
 from ticketing.extensions import db
 from ticketing.scheduling.runner import build_scheduler
@@ -11,6 +12,7 @@ from ticketing.scheduling.runner import build_scheduler
 
 def register(app: Flask) -> None:
     app.cli.add_command(create_user_command)
+    app.cli.add_command(create_token_command)
     app.cli.add_command(demo_data_command)
     app.cli.add_command(serve_command)
     app.cli.add_command(scheduler_group)
@@ -31,6 +33,27 @@ def create_user_command(email, password, role, name, locale):
         raise click.ClickException(str(error.reason))
     db.session.commit()
     click.echo(f"Created {user.role.value} {user.email}")
+
+
+@click.command("create-token")
+@click.option("--email", required=True, help="The active staff user the token acts as.")
+@click.option("--name", default="Command line", show_default=True, help="What the token is for (1-80 characters).")
+@click.option("--read-only", is_flag=True, help="The token may only read (GET), never change anything.")
+def create_token_command(email, name, read_only):
+    """Create a personal API token; the token itself is printed once, as the last line."""
+    user = find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No user with the email {email}; nothing created.")
+    if not user.active:
+        raise click.ClickException(f"The account {user.email} is disabled; nothing created.")
+    try:
+        row, secret = create_token(user, name, read_only)
+    except TokenError as error:
+        raise click.ClickException(f"{error.reason} Nothing created.")
+    db.session.commit()
+    access = "read-only" if row.read_only else "read-write"
+    click.echo(f"Created {access} token \"{row.name}\" for {user.email}. Store it now; it is not shown again:")
+    click.echo(secret)
 
 
 @click.command("demo-data")
@@ -66,7 +89,6 @@ def serve_command(ctx, host, port):
     """Run the app on one machine (single process, no reloader), for `make run`."""
     from flask import current_app
     from werkzeug.serving import run_simple
-    from ticketing.auth.services import find_user_by_email
     from ticketing.demo import DEMO_LOGINS
     if find_user_by_email(DEMO_LOGINS[0][0]) is not None:
         _print_demo_logins()

@@ -72,6 +72,29 @@
     });
   }
 
+  // Forms marked data-confirm ask before they submit (e.g. revoking an API token).
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  });
+
+  // Copy buttons: shown only where the clipboard can be written; copy the named field's value.
+  if (navigator.clipboard && window.isSecureContext) {
+    document.querySelectorAll("button[data-copy]").forEach(function (button) {
+      var source = document.getElementById(button.dataset.copy);
+      if (!source) return;
+      var label = button.textContent;
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        navigator.clipboard.writeText(source.value).then(function () {
+          button.textContent = button.dataset.copied;
+          setTimeout(function () { button.textContent = label; }, 2000);
+        }, function () { source.select(); });
+      });
+    });
+  }
+
   // Printable report: the Print button is shown only when it can work.
   document.querySelectorAll("button[data-print]").forEach(function (button) {
     button.hidden = false;

@@ -20,6 +20,8 @@ ROUTES = {
     "auth.language": (ANYONE, "POST", {}),
     "auth.logout": (SIGNED_IN, "POST", {}),
     "auth.account": (SIGNED_IN, "GET", {}),
+    "auth.create_token": (SIGNED_IN, "POST", {}),
+    "auth.revoke_token": (SIGNED_IN, "POST", {"token_id": "999999"}),
     "desk.home": (STAFF, "GET", {}),
     "desk.queue": (STAFF, "GET", {}),
     "desk.jump": (STAFF, "GET", {}),

@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from ticketing.api.tokens import tokens_of
 from ticketing.auth.forms import UserEditForm, UserForm
 from ticketing.auth.models import User
 from ticketing.auth.permissions import ADMINS, roles_required
@@ -51,4 +52,5 @@ def edit(user_id):
             db.session.commit()
             flash(_("The account is updated."), "success")
             return redirect(url_for("users.index"))
-    return render_template("auth/user_edit.html", user=user, form=form), 422 if form.errors else 200
+    return render_template("auth/user_edit.html", user=user, form=form, tokens=tokens_of(user)), \
+        422 if form.errors else 200

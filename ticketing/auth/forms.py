@@ -34,6 +34,12 @@ class PasswordForm(FlaskForm):
                             validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords do not match."))])
 
 
+class TokenForm(FlaskForm):
+    name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=80)],
+                       filters=[lambda value: value.strip() if isinstance(value, str) else value])
+    read_only = BooleanField(_l("Read-only (may only read, never change anything)"))
+
+
 class UserForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])

@@ -1,10 +1,12 @@
 """Login, logout, language and the user's own account."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ticketing.auth.forms import AccountForm, LanguageForm, LoginForm, PasswordForm
+from ticketing.api.tokens import TokenError, create_token as create_api_token, revoke_token as revoke_api_token
+from ticketing.api.tokens import token_visible_to, tokens_of
+from ticketing.auth.forms import AccountForm, LanguageForm, LoginForm, PasswordForm, TokenForm
 from ticketing.auth.services import AccountError, change_password, find_user_by_email
 from ticketing.extensions import db, limiter
 from ticketing.redirects import local_path_or
@@ -83,4 +85,43 @@ def account():
                 login_user(current_user._get_current_object())  # this session goes on with the new token; the others end
                 flash(_("Your password is changed; your other sessions have ended."), "success")
                 return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form, password_form=password_form)
+    return _account_page(form=form, password_form=password_form)
+
+
+def _account_page(form=None, password_form=None, token_form=None, new_token=None, status=200):
+    return render_template(
+        "auth/account.html", form=form or AccountForm(obj=current_user, prefix="account"),
+        password_form=password_form or PasswordForm(prefix="password"),
+        token_form=token_form or TokenForm(prefix="token", formdata=None), tokens=tokens_of(current_user),
+        new_token=new_token), status
+
+
+@bp.route("/account/tokens", methods=["POST"])
+@login_required
+def create_token():
+    """The secret is rendered in this response only: never in a URL, a redirect or the session."""
+    token_form = TokenForm(prefix="token")
+    if token_form.validate_on_submit():
+        try:
+            row, secret = create_api_token(current_user, token_form.name.data, token_form.read_only.data)
+        except TokenError as error:
+            token_form.name.errors.append(str(error.reason))
+        else:
+            db.session.commit()
+            return _account_page(new_token=(row, secret))
+    return _account_page(token_form=token_form, status=422)
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_token(token_id):
+    """Owners revoke their own tokens, admins anyone's; another user's token is a 404, like a missing one."""
+    token = token_visible_to(current_user, token_id) or abort(404)
+    try:
+        revoke_api_token(current_user, token)
+    except TokenError as error:
+        flash(str(error.reason), "error")
+    else:
+        db.session.commit()
+        flash(_("The token “%(name)s” is revoked: it no longer works.", name=token.name), "success")
+    return redirect(local_path_or(request.form.get("next"), url_for("auth.account")))
