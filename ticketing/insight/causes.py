@@ -1,0 +1,55 @@
+"""What the complaints are about, as Pareto charts: root causes and products, largest first, with
+the running share, so the vital few stand out."""
+from flask_babel import gettext as _, lazy_gettext as _l
+from sqlalchemy import func, select
+
+from ticketing.cases.models import Ticket
+from ticketing.cases.records import AnalysisRecord
+from ticketing.extensions import db
+from ticketing.insight.charts import PARETO, Bar, Chart
+from ticketing.insight.filters import Filters
+from ticketing.insight.queries import cohort, latest, ratio
+from ticketing.insight.results import COUNT, PERCENT, TEXT, Column, Result, Stat, display
+
+TOP_PRODUCTS = 10
+
+
+def _pareto(counted: list[tuple[str, int]], first: Column, vital_label, rest_label=None) -> Result:
+    """Rows largest first, each with its share and the running (cumulative) share; beyond
+    TOP_PRODUCTS the rest are one row (`rest_label`) at the end."""
+    counted = sorted(counted, key=lambda item: (-item[1], item[0]))
+    if rest_label is not None and len(counted) > TOP_PRODUCTS:
+        rest = sum(count for _name, count in counted[TOP_PRODUCTS - 1:])
+        counted = counted[:TOP_PRODUCTS - 1] + [(str(rest_label), rest)]
+    total = sum(count for _name, count in counted)
+    columns = [first, Column(_l("Cases"), COUNT), Column(_l("Share"), PERCENT), Column(_l("Cumulative share"), PERCENT)]
+    if not total:
+        return Result(columns, [])
+    rows, running = [], 0
+    for name, count in counted:
+        running += count
+        rows.append([name, count, ratio(count, total), ratio(running, total)])
+    chart = Chart(PARETO, [Bar(name, (count,), (display(count, COUNT),)) for name, count, _share, _cum in rows])
+    vital = next(index for index, row in enumerate(rows, 1) if row[3] >= 80)
+    return Result(columns, rows, chart, headline={"vital_few": Stat(vital_label, vital, COUNT),
+                                                  "total": Stat(_l("Cases counted"), total, COUNT)})
+
+
+def root_causes(filters: Filters) -> Result:
+    """Root causes of the analysed cases of the cohort: each case counted once, by its latest
+    analysis (AnalysisRecord.root_cause), largest first with the cumulative share."""
+    query = (select(AnalysisRecord.root_cause, func.count()).join(Ticket, Ticket.id == AnalysisRecord.ticket_id)
+             .where(*cohort(filters), AnalysisRecord.id == latest(AnalysisRecord.id))
+             .group_by(AnalysisRecord.root_cause))
+    return _pareto([(cause.label, count) for cause, count in db.session.execute(query)],
+                   Column(_l("Root cause"), TEXT), _l("Causes making up 80% of the cases"))
+
+
+def products(filters: Filters) -> Result:
+    """Products the cases of the cohort are about (Ticket.product, as recorded at intake or in the
+    analysis), largest first with the cumulative share; after the first nine, the rest in one
+    row. Cases without a product are not counted here."""
+    query = (select(Ticket.product, func.count(Ticket.id)).where(*cohort(filters), Ticket.product.is_not(None))
+             .group_by(Ticket.product))
+    return _pareto([(name, count) for name, count in db.session.execute(query)], Column(_l("Product"), TEXT),
+                   _l("Products making up 80% of the cases"), rest_label=_("All other products"))

@@ -1,0 +1,106 @@
+"""The dashboard's period and filters: a GET form, read into the Filters every figure takes."""
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import DateField, SelectField
+from wtforms.validators import Optional, ValidationError
+
+from ticketing.auth.models import User
+from ticketing.cases.models import Ticket
+from ticketing.cases.vocabulary import Category, Channel
+from ticketing.extensions import db
+from ticketing.forms_common import options
+from ticketing.scheduling.clock import utcnow
+
+DEFAULT_DAYS = 90
+MAX_DAYS = 3660  # ten years: at most 120 monthly columns
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which cases the dashboard is about: opened in [since, until) (UTC), narrowed by the rest."""
+    first_day: date               # the period in the reader's timezone, both days included
+    last_day: date
+    zone: ZoneInfo
+    now: datetime                 # when the dashboard was asked for (open cases are measured to it)
+    category: str | None = None
+    product: str | None = None
+    channel: str | None = None
+    assignee_id: int | None = None
+
+    @property
+    def since(self) -> datetime:
+        return midnight(self.first_day, self.zone)
+
+    @property
+    def until(self) -> datetime:
+        return midnight(self.last_day + timedelta(days=1), self.zone)
+
+
+def midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(timezone.utc)
+
+
+class InsightFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form that changes nothing
+
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+    category = SelectField(_l("Category"), choices=options(Category, blank=_l("Any category")),
+                           validators=[Optional()])
+    product = SelectField(_l("Product"), validators=[Optional()])
+    channel = SelectField(_l("Channel"), choices=options(Channel, blank=_l("Any channel")), validators=[Optional()])
+    assignee = SelectField(_l("Team member"), validators=[Optional()])
+
+    def validate_date_from(self, field):
+        _plausible(field)
+
+    def validate_date_to(self, field):
+        _plausible(field)
+        start = self.date_from.data
+        if field.data and start and field.data < start:
+            raise ValidationError(_l("The end of the period comes before its start."))
+        if field.data and start and (field.data - start).days >= MAX_DAYS:
+            raise ValidationError(_l("Choose a period of at most ten years."))
+
+
+def _plausible(field) -> None:
+    """Keep the day bounds computable: a year like 1 or 9999 would overflow in another timezone."""
+    if field.data and not 1970 <= field.data.year <= 9000:
+        raise ValidationError(_l("Give a date between 1970 and 9000."))
+
+
+def products() -> list[str]:
+    """Every product named on a case, for the product filter."""
+    query = select(Ticket.product).where(Ticket.product.is_not(None)).distinct().order_by(Ticket.product)
+    return list(db.session.scalars(query))
+
+
+def staff() -> list[User]:
+    """Everyone a case can be assigned to, the departed too (their cases stay in the figures)."""
+    return list(db.session.scalars(select(User).order_by(User.name)))
+
+
+def read_filters(args, zone: ZoneInfo) -> tuple[InsightFilterForm, Filters]:
+    """The form from the query string and the Filters it means. A field with a bad value is shown
+    with its error and ignored; without dates the period is the last DEFAULT_DAYS days."""
+    form = InsightFilterForm(args)
+    form.product.choices = options(blank=_("Any product"), pairs=[(name, name) for name in products()])()
+    form.assignee.choices = options(blank=_("Anyone"), pairs=[(str(user.id), user.name) for user in staff()])()
+    form.validate()
+    data = {name: field.data for name, field in form._fields.items() if not field.errors}
+    now = utcnow()
+    today = now.astimezone(zone).date()
+    last = data.get("date_to") or max(today, data.get("date_from") or today)
+    first = data.get("date_from") or last - timedelta(days=DEFAULT_DAYS - 1)
+    first = max(first, last - timedelta(days=MAX_DAYS - 1))  # a start far back with no usable end
+    form.date_from.data, form.date_to.data = first, last
+    assignee = data.get("assignee")
+    return form, Filters(first_day=first, last_day=last, zone=zone, now=now,
+                         category=data.get("category") or None, product=data.get("product") or None,
+                         channel=data.get("channel") or None, assignee_id=int(assignee) if assignee else None)
