@@ -5,6 +5,7 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from ticketing.api.resources import FieldError, Problem
+from ticketing.api.schemas import NO_NUL, NOT_BLANK
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "/api/v1/problems/"
@@ -32,10 +33,17 @@ def from_problem(error: ApiProblem) -> Response:
 def invalid(error: ValidationError, where: str = "body") -> Response:
     """422 with one entry per field, so an integrator sees every mistake at once."""
     errors = [FieldError(field=".".join(str(part) for part in item["loc"]) or where,
-                         message=item["msg"], type=item["type"]) for item in error.errors(include_url=False)]
+                         message=_message(item), type=item["type"]) for item in error.errors(include_url=False)]
     if any(item.type == "json_invalid" for item in errors):
         return respond(400, "malformed-json", _("The request body is not valid JSON."))
     return respond(422, "validation", _("Some fields are not valid."), _("Nothing was saved."), errors=errors)
+
+
+def _message(item: dict) -> str:
+    """pydantic's message, except where it would only show our text pattern."""
+    if item["type"] == "string_pattern_mismatch" and item.get("ctx", {}).get("pattern") in (NOT_BLANK, NO_NUL):
+        return "must not be blank or contain the NUL character"
+    return item["msg"]
 
 
 _TITLES = {

@@ -4,12 +4,13 @@ The models are also the OpenAPI document's request schemas, so the description a
 validation cannot drift apart. Unknown fields are refused (a misspelt field is a bug in
 the caller, better reported than ignored).
 """
+import re
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import (
-    AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator,
+    AfterValidator, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints, field_validator,
     model_validator,
 )
 
@@ -36,15 +37,31 @@ def _storable(value: str) -> str:
     return value
 
 
+NO_NUL = r"^[^\x00]*$"
+NOT_BLANK = r"^[^\x00]*[^\x00\s][^\x00]*$"  # documents what the trimming and the NUL check enforce
+
+
 def _text(max_length: int, min_length: int = 1):
-    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+    """Text, trimmed; required text must not be blank."""
+    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length,
+                                            pattern=NOT_BLANK if min_length else NO_NUL),
                      AfterValidator(_storable)]
 
 
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _rfc3339(value):
+    """Only an RFC 3339 date-time with its offset, as documented (not a number, not a bare date)."""
+    if isinstance(value, str) and RFC3339.match(value):
+        return value
+    raise ValueError("must be a date-time with its offset, e.g. 2026-11-24T09:30:00+08:00")
+
+
 def _utc(value: datetime) -> datetime:
-    """A time without an offset is taken as UTC; every time is stored in UTC."""
+    """Every time is stored in UTC."""
     try:
-        value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        value = value.astimezone(timezone.utc)
         value + timedelta(days=1), value - timedelta(days=1)  # room for the deadline arithmetic
     except OverflowError:
         raise ValueError("is out of range") from None
@@ -53,7 +70,7 @@ def _utc(value: datetime) -> datetime:
 
 Required = _text(TEXT)
 Optional = _text(TEXT, min_length=0)
-UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
+UtcDateTime = Annotated[datetime, BeforeValidator(_rfc3339), AfterValidator(_utc)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Version = Annotated[int, Field(ge=1, le=MAX_ID, description="The case `version` you read; a newer one answers 409.")]
 Money = Annotated[Decimal, Field(ge=0, le=10_000_000, max_digits=10, decimal_places=2)]

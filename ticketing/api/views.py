@@ -160,14 +160,14 @@ def act(reference, action):
     spec = ACTIONS.get(action)
     if spec is None:
         raise ApiProblem(404, "unknown-action", _("There is no such action."))
-    ticket = _case(reference)
-    return _perform(ticket, spec.perform, _parse(spec.body))
+    body = _parse(spec.body)
+    return _perform(_case(reference), spec.perform, body)
 
 
 @bp.post("/tickets/<reference>/messages")
 def post_message(reference):
-    ticket = _case(reference)
-    return _perform(ticket, ACTIONS["message"].perform, _parse(BodyIn), status=201)
+    body = _parse(BodyIn)
+    return _perform(_case(reference), ACTIONS["message"].perform, body, status=201)
 
 
 def _perform(ticket, perform, body, status: int = 200):
