@@ -6,6 +6,7 @@ from tests.factories import open_case
 
 ANYONE, STAFF, SUPERVISORS, ADMINS, SIGNED_IN = "anyone", "staff", "supervisors", "admins", "signed-in"
 LINK_HOLDERS = "link-holders"  # the customer's private link opens these; no role does
+TOKEN_HOLDERS = "token-holders"  # the API: only a bearer token opens these, never a session cookie
 ALLOWED = {
     STAFF: {"agent", "supervisor", "admin"},
     SUPERVISORS: {"supervisor", "admin"},
@@ -59,6 +60,15 @@ ROUTES = {
     "record_log.index": (SUPERVISORS, "GET", {}),
     "record_log.export": (SUPERVISORS, "GET", {}),
     "record_log.report": (STAFF, "GET", {"reference": "{ref}"}),
+    "api.create_ticket": (TOKEN_HOLDERS, "POST", {}),
+    "api.list_tickets": (TOKEN_HOLDERS, "GET", {}),
+    "api.get_ticket": (TOKEN_HOLDERS, "GET", {"reference": "{ref}"}),
+    "api.act": (TOKEN_HOLDERS, "POST", {"reference": "{ref}", "action": "note"}),
+    "api.post_message": (TOKEN_HOLDERS, "POST", {"reference": "{ref}"}),
+    "api.list_events": (TOKEN_HOLDERS, "GET", {"reference": "{ref}"}),
+    "api.get_customer": (TOKEN_HOLDERS, "GET", {"customer_id": "1"}),
+    "api.openapi": (ANYONE, "GET", {}),
+    "api.docs": (ANYONE, "GET", {}),
 }
 
 
@@ -84,6 +94,8 @@ def test_route_answers_by_role(app, make_user, endpoint, role):
     response = client.open(url, method=method, data={"body": "hello"})
     if who == ANYONE:
         assert response.status_code < 400
+    elif who == TOKEN_HOLDERS:
+        assert response.status_code == 401  # signed in or not: the session cookie is no API credential
     elif who == LINK_HOLDERS:
         assert response.status_code == 404  # staff and strangers alike: no case is revealed
     elif role is None:
