@@ -59,6 +59,7 @@
     };
     document.querySelectorAll(".lookup input").forEach(function (input) {
       input.addEventListener("input", function () {
+        document.getElementById("customer_id").value = "";  // a changed number or address: no longer the pick
         clearTimeout(timer);
         timer = setTimeout(function () { lookup(input.value); }, 250);
       });
@@ -101,23 +102,43 @@
     button.addEventListener("click", function () { window.print(); });
   });
 
-  // Queue: j/k move through the cases, Enter or o opens the selected one.
+  // Keyboard shortcuts, listed on the queue pages (? shows the list); ignored while typing in a field.
+  // j/k move through a list of cases, Enter or o opens the selected one, n opens a new complaint,
+  // / jumps to the case-reference box.
   var rows = Array.prototype.slice.call(document.querySelectorAll("[data-keyboard-list] tbody tr"));
-  if (rows.length) {
-    var index = -1;
-    var select = function (next) {
-      if (index >= 0) rows[index].classList.remove("selected");
-      index = Math.max(0, Math.min(rows.length - 1, next));
-      rows[index].classList.add("selected");
-      rows[index].querySelector("a").focus();
-    };
-    document.addEventListener("keydown", function (event) {
-      var tag = (event.target.tagName || "").toLowerCase();
-      if (tag === "input" || tag === "select" || tag === "textarea" || event.ctrlKey || event.metaKey || event.altKey) return;
-      if (event.key === "j") select(index + 1);
-      else if (event.key === "k") select(index - 1);
-      else if (event.key === "o" && index >= 0) rows[index].querySelector("a").click();
-      else if (event.key === "/") { event.preventDefault(); var jump = document.getElementById("jump-ref"); if (jump) jump.focus(); }
-    });
+  var index = -1;
+  var select = function (next) {
+    if (index >= 0) rows[index].classList.remove("selected");
+    index = Math.max(0, Math.min(rows.length - 1, next));
+    rows[index].classList.add("selected");
+    rows[index].querySelector("a").focus();
+  };
+  var typing = function (target) {
+    var tag = (target.tagName || "").toLowerCase();
+    return tag === "input" || tag === "select" || tag === "textarea" || target.isContentEditable;
+  };
+  var shortcut = function (key) { return document.querySelector("[data-shortcut='" + key + "']"); };
+  document.addEventListener("keydown", function (event) {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    var key = event.key, target;
+    if ((key === "j" || key === "k") && rows.length) select(index + (key === "j" ? 1 : -1));
+    else if (key === "o" && index >= 0) rows[index].querySelector("a").click();
+    else if (key === "n" && (target = shortcut("n"))) target.click();
+    else if (key === "/" && (target = shortcut("/"))) target.focus();
+    else if (key === "?" && (target = shortcut("?"))) {
+      target.open = !target.open;
+      target.querySelector("summary").focus();
+    } else return;
+    event.preventDefault();
+  });
+
+  // The form of the step at hand takes the focus, so the agent can type at once (unless the browser
+  // already gave the focus to something); after a refused submission the first field in error does.
+  var invalid = document.querySelector("[aria-invalid=true]");
+  var first = document.querySelector("[data-autofocus] input:not([type=hidden]), [data-autofocus] select, " +
+                                     "[data-autofocus] textarea");
+  if (invalid) invalid.focus();
+  else if (first && !window.location.hash && (!document.activeElement || document.activeElement === document.body)) {
+    first.focus();
   }
 })();
