@@ -14,6 +14,7 @@ from ticketing.auth.models import User
 from ticketing.auth.services import create_user
 from ticketing.cases import services
 from ticketing.cases.models import ReplyTemplate
+from ticketing.cases.survey import answer_survey
 from ticketing.cases.vocabulary import Outcome, Retention, Step
 from ticketing.demo_data import (
     CASES, CONTACT_BY_CHANNEL, CUSTOMERS, DEFAULT_AGENT, GAP_HOURS, PASSWORD, REPLY_TEMPLATES, STAFF,
@@ -300,6 +301,12 @@ def _merge(play, target_key, reason):
                         reason=reason)
 
 
+def _rate(play, satisfaction, recommend, buy_again, fair_outcome, fair_process, fair_treatment):
+    """The customer answers the satisfaction survey after a good follow-up (through the portal)."""
+    answer_survey(play.ticket, satisfaction=satisfaction, recommend=recommend, buy_again=buy_again,
+                  fair_outcome=fair_outcome, fair_process=fair_process, fair_treatment=fair_treatment)
+
+
 def _reopen(play, reason):
     """The problem came back after closing: a supervisor reopens the case to analysis."""
     services.reopen_case(play.ticket, play.supervisor, version=play.version, reason=reason)
@@ -310,5 +317,5 @@ ACTIONS = {
     "propose": _propose, "approve": _approve, "refuse": _refuse, "accept": _accept, "reject": _reject,
     "carry_out": _carry_out, "satisfied": _satisfied, "unsatisfied": _unsatisfied, "review": _review,
     "close": _close, "return": _return, "note": _note, "message": _message,
-    "customer_message": _customer_message, "cancel": _cancel, "merge": _merge, "reopen": _reopen,
+    "customer_message": _customer_message, "cancel": _cancel, "merge": _merge, "reopen": _reopen, "rate": _rate,
 }

@@ -60,6 +60,8 @@ ROUTES = {
     "record_log.index": (SUPERVISORS, "GET", {}),
     "record_log.export": (SUPERVISORS, "GET", {}),
     "record_log.report": (STAFF, "GET", {"reference": "{ref}"}),
+    "insight.dashboard": (SUPERVISORS, "GET", {}),
+    "insight.export": (SUPERVISORS, "GET", {"figure": "volume"}),
     "api.create_ticket": (TOKEN_HOLDERS, "POST", {}),
     "api.list_tickets": (TOKEN_HOLDERS, "GET", {}),
     "api.get_ticket": (TOKEN_HOLDERS, "GET", {"reference": "{ref}"}),

@@ -22,7 +22,7 @@ def _pareto(counted: list[tuple[str, int]], first: Column, vital_label, rest_lab
         rest = sum(count for _name, count in counted[TOP_PRODUCTS - 1:])
         counted = counted[:TOP_PRODUCTS - 1] + [(str(rest_label), rest)]
     total = sum(count for _name, count in counted)
-    columns = [first, Column(_l("Cases"), COUNT), Column(_l("Share"), PERCENT), Column(_l("Cumulative share"), PERCENT)]
+    columns = [first, Column(_l("Number of cases"), COUNT), Column(_l("Share"), PERCENT), Column(_l("Cumulative share"), PERCENT)]
     if not total:
         return Result(columns, [])
     rows, running = [], 0
@@ -42,7 +42,7 @@ def root_causes(filters: Filters) -> Result:
              .where(*cohort(filters), AnalysisRecord.id == latest(AnalysisRecord.id))
              .group_by(AnalysisRecord.root_cause))
     return _pareto([(cause.label, count) for cause, count in db.session.execute(query)],
-                   Column(_l("Root cause"), TEXT), _l("Causes making up 80% of the cases"))
+                   Column(_l("Root cause"), TEXT), _l("Causes behind four in five cases"))
 
 
 def products(filters: Filters) -> Result:
@@ -52,4 +52,4 @@ def products(filters: Filters) -> Result:
     query = (select(Ticket.product, func.count(Ticket.id)).where(*cohort(filters), Ticket.product.is_not(None))
              .group_by(Ticket.product))
     return _pareto([(name, count) for name, count in db.session.execute(query)], Column(_l("Product"), TEXT),
-                   _l("Products making up 80% of the cases"), rest_label=_("All other products"))
+                   _l("Products behind four in five cases"), rest_label=_("All other products"))

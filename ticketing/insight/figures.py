@@ -75,7 +75,7 @@ FIGURES = {figure.key: figure for figure in [
            voice.satisfaction),
     Figure("nps", "voice", _l("Net Promoter Score"),
            _l("0-10 likelihood to recommend us: promoters 9-10, passives 7-8, detractors 0-6. "
-              "NPS = % promoters − % detractors."), voice.nps),
+              "NPS = the share of promoters minus the share of detractors, in points."), voice.nps),
     Figure("buy_again", "voice", _l("Would buy again"),
            _l("The survey's answer to whether the customer would buy from us again."), voice.buy_again),
     Figure("fairness", "voice", _l("Perceived fairness"),
@@ -84,7 +84,7 @@ FIGURES = {figure.key: figure for figure in [
            voice.fairness),
     Figure("root_causes", "causes", _l("Root causes (Pareto)"),
            _l("Analysed cases by root cause (latest analysis), largest first; the line is the cumulative share. "
-              "The causes left of 80% are the vital few."), causes.root_causes),
+              "The causes before the line reaches four in five are the vital few."), causes.root_causes),
     Figure("products", "causes", _l("Products (Pareto)"),
            _l("Cases per product named on the case, largest first, with the cumulative share; cases without a "
               "product are not counted."), causes.products),

@@ -90,8 +90,8 @@ def read_filters(args, zone: ZoneInfo) -> tuple[InsightFilterForm, Filters]:
     """The form from the query string and the Filters it means. A field with a bad value is shown
     with its error and ignored; without dates the period is the last DEFAULT_DAYS days."""
     form = InsightFilterForm(args)
-    form.product.choices = options(blank=_("Any product"), pairs=[(name, name) for name in products()])()
-    form.assignee.choices = options(blank=_("Anyone"), pairs=[(str(user.id), user.name) for user in staff()])()
+    form.product.choices = options(blank=_("Any product"), pairs=lambda: [(name, name) for name in products()])()
+    form.assignee.choices = options(blank=_("Anyone"), pairs=lambda: [(str(user.id), user.name) for user in staff()])()
     form.validate()
     data = {name: field.data for name, field in form._fields.items() if not field.errors}
     now = utcnow()

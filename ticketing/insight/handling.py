@@ -139,7 +139,7 @@ def first_contact(filters: Filters) -> Result:
     first_time = and_(~unsatisfied, proposals == 1)
     total, resolved = db.session.execute(select(func.count(), func.sum(case((first_time, 1), else_=0)))
                                          .where(*cohort(filters), followed)).one()
-    columns = [Column(_l("Followed-up cases"), TEXT), Column(_l("Cases"), COUNT), Column(_l("Share"), PERCENT)]
+    columns = [Column(_l("Followed-up cases"), TEXT), Column(_l("Number of cases"), COUNT), Column(_l("Share"), PERCENT)]
     if not total:
         return Result(columns, [])
     resolved = resolved or 0

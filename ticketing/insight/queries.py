@@ -113,7 +113,8 @@ def spreads(parts: Mapping[str, ColumnElement], filters: Filters) -> dict[str, S
     wanted = or_(rank == (n + 1) // 2, rank == (n + 2) // 2, rank == (9 * n + 9) // 10)
     found: dict[int, dict] = {}
     for part, rn, count, seconds in db.session.execute(select(ranked.c.part, rank, n, ranked.c.d).where(wanted)):
-        found.setdefault(int(part), {"n": int(count)})[int(rn)] = float(seconds)
+        # To the millisecond: SQLite's julianday() arithmetic is a few microseconds off.
+        found.setdefault(int(part), {"n": int(count)})[int(rn)] = round(float(seconds), 3)
     return {key: _spread(found.get(index)) for index, key in enumerate(keys)}
 
 

@@ -137,7 +137,7 @@ def recovery_paradox(filters: Filters) -> Result:
         select(func.count(), func.avg(earlier_rating), func.avg(after), func.sum(case((after > earlier_rating, 1),
                                                                                       else_=0)),
                func.sum(case((after == earlier_rating, 1), else_=0))).where(earlier_rating.is_not(None))).one()
-    columns = [Column(_l("Rating after recovery"), TEXT), Column(_l("Cases"), COUNT), Column(_l("Share"), PERCENT)]
+    columns = [Column(_l("Rating after recovery"), TEXT), Column(_l("Number of cases"), COUNT), Column(_l("Share"), PERCENT)]
     if not count:
         return Result(columns, [])
     lower = count - higher - same

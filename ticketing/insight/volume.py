@@ -64,7 +64,7 @@ def volume(filters: Filters) -> Result:
 def _shares(counts: dict, order, label, first: Column) -> Result:
     """Cases per value, largest first, with each value's share of the cohort."""
     total = sum(counts.values())
-    columns = [first, Column(_l("Cases"), COUNT), Column(_l("Share"), PERCENT)]
+    columns = [first, Column(_l("Number of cases"), COUNT), Column(_l("Share"), PERCENT)]
     if not total:
         return Result(columns, [])
     rows = sorted(([label(value), count, ratio(count, total)] for value, count in ordered(counts, order)),
