@@ -213,9 +213,6 @@ def test_requests_are_limited_per_token(app, api, make_api, make_user):
     assert other.get(URL).status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: limiter.limit(...)(bp) keeps one counter per endpoint, so a token "
-                                       "gets API_RATE_LIMIT on every route; limiter.shared_limit(..., scope='api') "
-                                       "would make it one allowance per token as documented")
 def test_the_limit_counts_every_request_of_a_token_together(app, api):
     app.config["API_RATE_LIMIT"] = "3 per minute"
     reference = create(api)["reference"]

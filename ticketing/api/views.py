@@ -27,7 +27,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 PUBLIC = {"api.openapi", "api.docs"}
 REFERENCE = re.compile(r"^C-\d{4}-\d{6,9}$", re.IGNORECASE)
 
-limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=auth.rate_limit_key)(bp)
+# One allowance per token across every API route (not one per route).
+limiter.shared_limit(lambda: current_app.config["API_RATE_LIMIT"], scope="api", key_func=auth.rate_limit_key)(bp)
 
 
 @bp.before_request
@@ -100,19 +101,20 @@ def create_ticket():
     digest = idempotency.body_hash(body)
     earlier = idempotency.earlier_case(g.api_user, key, digest) if key else None
     if earlier is not None:
-        return _created(earlier, replayed=True)
+        return _replay(earlier)
     ticket = _take(body)
     if key:
         idempotency.remember(g.api_user, key, digest, ticket)
+    token = issue_token(ticket)
     try:
-        db.session.commit()
+        db.session.commit()  # the case, its link and the key: all or nothing
     except IntegrityError:  # the same key, sent twice at the same moment: the other request won
         db.session.rollback()
         earlier = idempotency.earlier_case(g.api_user, key, digest) if key else None
         if earlier is None:
             raise
-        return _created(earlier, replayed=True)
-    return _created(ticket)
+        return _replay(earlier)
+    return _created(ticket, token)
 
 
 def _take(body: TicketIn) -> Ticket:
@@ -127,13 +129,16 @@ def _take(body: TicketIn) -> Ticket:
     return ticket
 
 
-def _created(ticket: Ticket, replayed: bool = False):
-    """201 with the case and a fresh private link (links are stored hashed, so each answer mints one)."""
-    tracking_url = url_for("portal.open_link", token=issue_token(ticket), _external=True)
+def _replay(ticket: Ticket):
+    """The earlier answer again, with a fresh private link (links are stored hashed, never kept)."""
+    token = issue_token(ticket)
     db.session.commit()
-    headers = {"Location": url_for("api.get_ticket", reference=ticket.reference)}
-    if replayed:
-        headers["Idempotent-Replayed"] = "true"
+    return _created(ticket, token, {"Idempotent-Replayed": "true"})
+
+
+def _created(ticket: Ticket, token: str, headers=None):
+    tracking_url = url_for("portal.open_link", token=token, _external=True)
+    headers = {"Location": url_for("api.get_ticket", reference=ticket.reference), **(headers or {})}
     return _json(resources.created(ticket, tracking_url), 201, headers)
 
 
