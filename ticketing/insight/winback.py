@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, select, update
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from ticketing.auth.models import User
 from ticketing.cases.models import Customer
@@ -68,6 +68,17 @@ def _today() -> date:
 def open_action_for(customer_id: int) -> WinBackAction | None:
     return db.session.scalar(select(WinBackAction).where(WinBackAction.customer_id == customer_id,
                                                          WinBackAction.status == OPEN).limit(1))
+
+
+def list_actions(status: str, owner_id: int | None = None, limit: int = 200) -> list[WinBackAction]:
+    """Actions in one status (open ones soonest due first, closed ones latest first), optionally one owner's."""
+    query = select(WinBackAction).options(joinedload(WinBackAction.customer), joinedload(WinBackAction.owner))
+    query = query.where(WinBackAction.status == status)
+    if owner_id is not None:
+        query = query.where(WinBackAction.owner_id == owner_id)
+    order = ((WinBackAction.due_date, WinBackAction.id) if status == OPEN
+             else (WinBackAction.closed_at.desc(), WinBackAction.id.desc()))
+    return list(db.session.scalars(query.order_by(*order).limit(limit)))
 
 
 def start_win_back(customer: Customer, actor: User, *, owner: User, due_date: date, plan: str,

@@ -2,8 +2,9 @@
 from datetime import date, datetime
 
 from flask import current_app
-from flask_babel import force_locale, format_datetime, gettext as _, lazy_gettext as _l
+from flask_babel import force_locale, format_datetime, format_decimal, format_percent, gettext as _, lazy_gettext as _l
 
+from ticketing.cases.vocabulary import Category, label_for
 from ticketing.i18n import day
 
 
@@ -16,6 +17,7 @@ KIND_LABELS = {
     "review_returned": _l("Review returned"), "preventive_action_due": _l("Preventive action due"),
     "customer_message": _l("Message from the customer"),
     "portal_link": _l("Private link to the customer"),
+    "early_warning": _l("Early warning"), "win_back_due": _l("Win-back action due"),
 }
 STATUS_LABELS = {
     "pending": _l("pending"), "sending": _l("being sent"), "sent": _l("sent"), "skipped": _l("skipped"),
@@ -40,7 +42,14 @@ def _titles(details: dict) -> dict:
         "preventive_action_due": _("A preventive action you own is due: %(ref)s", ref=ref),
         "customer_message": _("The customer wrote on case %(ref)s", ref=ref),
         "portal_link": _("Your case %(ref)s: your private link", ref=ref),
+        "early_warning": _("Early warning: complaints about %(what)s are rising", what=_warning_subject(details)),
+        "win_back_due": _("A win-back action you own is due: %(customer)s", customer=details.get("customer", "")),
     }
+
+
+def _warning_subject(details: dict) -> str:
+    value = details.get("value", "")
+    return str(label_for(Category, value)) if details.get("warning_kind") == "category" else value
 
 
 def title(kind: str, details: dict) -> str:
@@ -64,6 +73,13 @@ def body(kind: str, details: dict) -> str:
                  "proposal and write to us at any time here:\n%(link)s\n\n"
                  "This link is private: please do not share it.",
                  name=details.get("customer", ""), ref=details.get("reference", ""), link=details.get("link", ""))
+    if kind == "early_warning":
+        return _("%(count)d complaints so far in the week of %(week)s, against an average of %(baseline)s a "
+                 "week over the previous %(weeks)d weeks; the chance of so many is %(chance)s. "
+                 "See Insight, early warnings.", count=details.get("count", 0), weeks=details.get("weeks", 8),
+                 week=day(date.fromisoformat(details["week"])) if details.get("week") else "",
+                 baseline=format_decimal(details.get("baseline", 0)),
+                 chance=format_percent(details.get("p_value", 0), "#,##0.###%"))
     if kind == "satisfaction_survey":
         return _("Dear %(name)s,\n\nThank you for letting us put things right on case %(ref)s. "
                  "We would like to know how you feel about the outcome: please reply to this e-mail "

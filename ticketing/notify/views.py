@@ -10,6 +10,8 @@ from ticketing.scheduling.clock import utcnow
 from ticketing.scheduling.models import Notification
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+# Where a notification about no case leads.
+PAGES = {"early_warning": "insight_risk.warnings_page", "win_back_due": "insight_risk.win_back"}
 
 
 def unread_count(user) -> int:
@@ -43,6 +45,8 @@ def open_one(notification_id):
     db.session.commit()
     if row.ticket is not None:
         return redirect(url_for("desk.case", reference=row.ticket.reference))
+    if row.kind in PAGES:
+        return redirect(url_for(PAGES[row.kind]))
     return redirect(url_for("notifications.index"))
 
 

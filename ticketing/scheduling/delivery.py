@@ -41,6 +41,8 @@ def details_for(reminder: Reminder, user: User | None, now: datetime) -> dict:
     ticket = reminder.ticket
     if reminder.kind == "daily_digest":
         return _digest(user, now)
+    if ticket is None:  # about no case (early warning, win-back): it says what it was made with
+        return {**(reminder.details or {}), "due_at": reminder.due_at.isoformat()}
     details = {"reference": ticket.reference, "subject": ticket.subject, "due_at": reminder.due_at.isoformat()}
     if ticket.promised_date:
         details["promised_date"] = ticket.promised_date.isoformat()

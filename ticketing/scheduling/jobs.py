@@ -3,6 +3,7 @@ import traceback
 from datetime import datetime
 
 from ticketing.extensions import db
+from ticketing.insight.warnings import raise_early_warnings
 from ticketing.scheduling.clock import utcnow
 from ticketing.scheduling.dispatcher import dispatch_due
 from ticketing.scheduling.models import JobRun
@@ -19,6 +20,13 @@ def digest_job(now: datetime) -> str:
     created = create_daily_digests(now)
     db.session.commit()
     return f"{created} digests queued"
+
+
+def early_warning_job(now: datetime) -> str:
+    """Notify the supervisors of every category or product far above its baseline (once a week each)."""
+    created = raise_early_warnings(now)
+    db.session.commit()
+    return f"{created} early-warning notices queued"
 
 
 def run_recorded(job_id: str, func) -> None:

@@ -21,7 +21,7 @@ from ticketing.scheduling.models import Reminder
 STATE_KINDS = ("response_at_risk", "response_breached", "resolution_at_risk", "resolution_breached",
                "promise_approaching", "promise_passed", "follow_up_due", "review_waiting")
 ONE_OFF_KINDS = ("satisfaction_survey", "daily_digest", "review_returned", "preventive_action_due",
-                 "customer_message", "portal_link")
+                 "customer_message", "portal_link", "early_warning", "win_back_due")
 KINDS = STATE_KINDS + ONE_OFF_KINDS
 
 

@@ -6,7 +6,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
-from ticketing.scheduling.jobs import digest_job, dispatch_job, run_recorded
+from ticketing.scheduling.jobs import digest_job, dispatch_job, early_warning_job, run_recorded
 
 
 def job_table(app: Flask) -> list[dict]:
@@ -16,6 +16,10 @@ def job_table(app: Flask) -> list[dict]:
          "args": {"seconds": app.config["DISPATCH_INTERVAL_SECONDS"]}},
         {"id": "daily_digest", "func": digest_job, "trigger": "cron",
          "args": {"hour": app.config["DIGEST_HOUR"], "minute": 0,
+                  "timezone": app.config["BABEL_DEFAULT_TIMEZONE"]}},
+        # Once a day, just after the digest; reruns add nothing (one notice per series, week, supervisor).
+        {"id": "early_warning", "func": early_warning_job, "trigger": "cron",
+         "args": {"hour": app.config["DIGEST_HOUR"], "minute": 5,
                   "timezone": app.config["BABEL_DEFAULT_TIMEZONE"]}},
     ]
 

@@ -14,7 +14,8 @@ from ticketing.scheduling.models import JobRun, Reminder
 from ticketing.scheduling.runner import job_table
 
 bp = Blueprint("scheduler_admin", __name__, url_prefix="/admin/scheduler")
-JOB_LABELS = {"dispatch": _l("Dispatch due reminders"), "daily_digest": _l("Queue the daily digests")}
+JOB_LABELS = {"dispatch": _l("Dispatch due reminders"), "daily_digest": _l("Queue the daily digests"),
+              "early_warning": _l("Check for early warnings")}
 
 
 @bp.route("/")
