@@ -12,10 +12,16 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if request.blueprint == "api" and request.accept_languages:  # an integration says what it wants
+        return _from_accept_language()
     if current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     if session.get("locale") in languages:
         return session["locale"]
+    return _from_accept_language()
+
+
+def _from_accept_language() -> str:
     best = request.accept_languages.best_match(["en", "zh_CN", "zh"], default="en")
     return "zh_CN" if best.startswith("zh") else "en"
 

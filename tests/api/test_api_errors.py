@@ -232,3 +232,10 @@ def test_problems_are_sent_with_the_problem_media_type(api):
     response = api.post(URL, json=complaint(channel="fax"))
     assert response.headers["Content-Type"] == PROBLEM
     assert response.headers["Cache-Control"] == "no-store"
+
+
+
+@pytest.mark.parametrize("language, words", [("zh-CN,zh;q=0.9", "部分字段无效"), ("en", "Some fields are not valid")])
+def test_problems_speak_the_callers_language_whatever_the_token_owners(api, language, words):
+    response = api.post(URL, json=complaint(channel="fax"), headers={"Accept-Language": language})
+    assert words in problem(response, 422)["title"]
