@@ -281,7 +281,7 @@ def test_a_stale_version_is_a_409_and_changes_nothing(api, make_api, agent, supe
     body = problem(response, 409)
     assert body["type"] == "/api/v1/problems/stale-version"
     assert body["current_version"] == now["version"] != read_by_agent["version"]
-    assert supervisor.name in body["title"]
+    assert body["title"] == "The case has changed since you read it." and supervisor.name in body["detail"]
     assert event_count() == events and read(api, ticket.reference) == now
 
 

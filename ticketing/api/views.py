@@ -90,8 +90,9 @@ def _save():
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
-        raise ApiProblem(409, "stale-version", _("The case was changed by someone else meanwhile. "
-                                                  "Read it again; nothing was saved.")) from None
+        raise ApiProblem(409, "stale-version", _("The case has changed since you read it."),
+                         _("The case was changed by someone else meanwhile. Read it again; nothing was saved.")) \
+            from None
 
 
 @bp.post("/tickets")
@@ -179,9 +180,9 @@ def _perform(ticket, perform, body, status: int = 200):
     try:
         perform(ticket, g.api_user, body)
     except StaleCase as stale:
-        raise ApiProblem(409, "stale-version", _("This case was changed by %(who)s at %(when)s. Read it again; "
-                                                  "nothing was saved.", who=stale.changed_by,
-                                                  when=stale.changed_at.isoformat()),
+        raise ApiProblem(409, "stale-version", _("The case has changed since you read it."),
+                         _("This case was changed by %(who)s at %(when)s. Read it again; nothing was saved.",
+                           who=stale.changed_by, when=stale.changed_at.isoformat()),
                          current_version=ticket.version) from None
     except WorkflowError as refused:
         raise ApiProblem(422, "workflow", _("The workflow does not allow this now."), refused.reason) from None
