@@ -65,9 +65,10 @@ def configure_blueprints(app: Flask) -> None:
     from ticketing.review.views import bp as review_bp
     from ticketing.portal.views import bp as portal_bp
     from ticketing.api.views import bp as api_bp
+    from ticketing.insight.risk_views import bp as insight_risk_bp
     from ticketing.insight.views import bp as insight_bp
     for blueprint in (auth_bp, users_bp, desk_bp, replies_bp, notifications_bp, scheduler_bp, review_bp,
-                      record_log_bp, portal_bp, api_bp, insight_bp):
+                      record_log_bp, portal_bp, api_bp, insight_bp, insight_risk_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # the API authenticates by bearer token only, never by cookie
 
