@@ -100,6 +100,11 @@ class Journey:
         """The id (else name, else tag) of the element that has the focus."""
         return self.page.evaluate(_FOCUSED)
 
+    def wait_for_focus(self, ident: str) -> None:
+        """Wait until `ident` has the focus (the browser applies `autofocus` after it renders the page)."""
+        self.page.wait_for_function("ident => { const e = document.activeElement; "
+                                    "return !!e && (e.id || e.getAttribute('name')) === ident; }", arg=ident)
+
     def tab_to(self, ident: str, limit: int = 6, backwards: bool = False) -> int:
         """Press Tab until `ident` has the focus; fail when that takes more than `limit` presses."""
         for presses in range(limit + 1):

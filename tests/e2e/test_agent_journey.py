@@ -39,7 +39,7 @@ def test_agent_takes_a_phone_complaint_by_keyboard_and_carries_it_through_the_si
     with j.step("log in"):
         page.goto("/login")
         j.check("login")
-        j.tab_to("email", limit=0)  # the page opens with the focus in the email field
+        j.wait_for_focus("email")  # the page opens with the focus in the email field
         j.type(agent)
         j.press("Tab")
         j.type(PASSWORD)
@@ -52,7 +52,7 @@ def test_agent_takes_a_phone_complaint_by_keyboard_and_carries_it_through_the_si
         with page.expect_navigation(url="**/intake"):
             j.press("n")  # the queue's shortcut for a new complaint
         j.check("intake")
-        assert j.focused() == "customer_phone"
+        j.wait_for_focus("customer_phone")
         j.type(PHONES[lang].replace(" ", "").removeprefix("+86"))
         page.locator("#customer-matches button").wait_for()  # the look-up found the customer
         j.press("Enter")  # takes the first match and moves on to the subject

@@ -18,6 +18,7 @@ def test_queue_shortcuts_move_open_search_and_list_themselves(journey, seed_app,
     j = journey("shortcuts", lang)
     page = j.page
     page.goto("/login")
+    j.wait_for_focus("email")
     j.type(agent)
     j.press("Tab")
     j.type(PASSWORD)
