@@ -86,3 +86,9 @@ def test_the_dashboard_partial_lists_the_current_alerts(app, client, supervisor,
     with app.test_request_context():
         html = render_template("insight/_alerts.html")
     assert "Delivery" in html and "5 complaints this week, against an average of 0.0 a week before." in html
+
+
+def test_the_dashboard_shows_the_current_alerts(client, supervisor, rising):
+    login(client, supervisor.email)
+    page = client.get("/insight/").get_data(as_text=True)
+    assert "early-warnings-title" in page and "See the rule and the weekly counts" in page
