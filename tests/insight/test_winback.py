@@ -144,6 +144,16 @@ def test_a_bad_form_is_answered_next_to_the_field(client, angry_customer, superv
     assert missing.status_code == 404
 
 
+def test_a_bad_form_for_a_customer_not_listed_still_says_what_is_wrong(client, angry_customer, supervisor, agent):
+    calm = customer("Calm Cai")
+    db.session.commit()
+    login(client, supervisor.email)
+    response = client.post(f"/insight/at-risk/{calm.id}/win-back", data={
+        f"c{calm.id}-owner": agent.id, f"c{calm.id}-due_date": "2026-11-27", f"c{calm.id}-plan": ""})
+    assert response.status_code == 422
+    assert "Say how the customer will be won back." in response.get_data(as_text=True)
+
+
 def test_the_owner_sees_and_completes_their_own_and_nobody_elses(client, angry_customer, supervisor, agent,
                                                                     make_user):
     mine = start(angry_customer, supervisor, agent, plan="My plan")

@@ -69,6 +69,9 @@ def _at_risk_page(filter_form, filters, failed: WinBackForm | None = None, faile
     items, owners = risk.at_risk(utcnow(), filters, limit=PAGE_LIMIT), _owner_choices()
     forms = {item.customer.id: failed if item.customer.id == failed_id else _win_back_form(item.customer.id, owners)
              for item in items if item.win_back is None}
+    if failed is not None and failed_id not in forms:  # the customer is no longer listed: say why it failed
+        for errors in failed.errors.values():
+            flash(errors[0], "error")
     return render_template("insight/at_risk.html", items=items, form=filter_form, forms=forms,
                            reasons=risk.REASONS, recent_days=risk.RECENT_DAYS, limit=PAGE_LIMIT)
 
