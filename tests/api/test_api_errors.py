@@ -239,3 +239,17 @@ def test_problems_are_sent_with_the_problem_media_type(api):
 def test_problems_speak_the_callers_language_whatever_the_token_owners(api, language, words):
     response = api.post(URL, json=complaint(channel="fax"), headers={"Accept-Language": language})
     assert words in problem(response, 422)["title"]
+
+
+@pytest.mark.parametrize("version", [True, "1", 1.0])
+def test_a_version_must_be_a_json_integer(api, version):
+    reference = create(api)["reference"]
+    response = api.post(f"{URL}/{reference}/actions/note", json={"body": "Called back.", "version": version})
+    [error] = problem(response, 422)["errors"]
+    assert error["field"] == "version"
+
+
+def test_made_up_tokens_share_one_allowance_per_address(app, client):
+    app.config["API_RATE_LIMIT"] = "3 per minute"
+    answers = [client.get(URL, headers={"Authorization": f"Bearer tk_made-up-{n}"}).status_code for n in range(4)]
+    assert answers == [401, 401, 401, 429]

@@ -3,7 +3,6 @@
 Only the token counts: a browser's session cookie is ignored here, so no cross-site form
 can use the API on a signed-in user's behalf (the API is exempt from CSRF for that reason).
 """
-import hashlib
 from datetime import timedelta
 
 from flask import abort, g, request
@@ -24,17 +23,22 @@ def bearer() -> str | None:
     return secret.strip() if scheme.lower() == "bearer" and secret.strip() else None
 
 
+def _token():
+    """The request's valid token (looked up once per request), or None."""
+    if "api_token_lookup" not in g:
+        g.api_token_lookup = token_for(bearer())
+    return g.api_token_lookup
+
+
 def rate_limit_key() -> str:
-    """Per token (a digest of it, never the token itself); per address without one."""
-    secret = bearer()
-    if secret:
-        return "api-token:" + hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest()[:32]
-    return "api-address:" + (request.remote_addr or "unknown")
+    """Per valid token; per address for everything else, so made-up tokens share one small allowance."""
+    token = _token()
+    return f"api-token:{token.id}" if token is not None else "api-address:" + (request.remote_addr or "unknown")
 
 
 def authenticate() -> None:
     """Set g.api_user from the token, or answer 401 (no or bad token) / 403 (read-only token)."""
-    token = token_for(bearer())
+    token = _token()
     if token is None:
         abort(401)
     now = utcnow()

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import (
-    AfterValidator, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints, field_validator,
+    AfterValidator, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, Strict, StringConstraints, field_validator,
     model_validator,
 )
 
@@ -72,7 +72,10 @@ Required = _text(TEXT)
 Optional = _text(TEXT, min_length=0)
 UtcDateTime = Annotated[datetime, BeforeValidator(_rfc3339), AfterValidator(_utc)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-Version = Annotated[int, Field(ge=1, le=MAX_ID, description="The case `version` you read; a newer one answers 409.")]
+# Bodies take JSON integers only (not "2", not true); query parameters arrive as text.
+Version = Annotated[int, Strict(), Field(ge=1, le=MAX_ID,
+                                         description="The case `version` you read; a newer one answers 409.")]
+BodyId = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
 Money = Annotated[Decimal, Field(ge=0, le=10_000_000, max_digits=10, decimal_places=2)]
 
 
@@ -113,7 +116,7 @@ class ActionIn(Body):
 class ListenIn(ActionIn):
     customer_words: Required
     restatement: Required
-    restatement_confirmed: bool = False
+    restatement_confirmed: Annotated[bool, Strict()] = False
     expectation: Required
     emotion: Emotion
     dissatisfaction: Dissatisfaction = Dissatisfaction.EXPLICIT
@@ -185,7 +188,7 @@ class CarryOutIn(ActionIn):
 class FollowUpIn(ActionIn):
     method: ContactMethod
     outcome: Outcome
-    satisfaction: int = Field(ge=1, le=5, description="1 = very unhappy, 5 = delighted.")
+    satisfaction: Annotated[int, Strict()] = Field(ge=1, le=5, description="1 = very unhappy, 5 = delighted.")
     retention: Retention
     churn_type: ChurnType | None = Field(None, description="Required when retention is `lost`.")
     return_to: Literal["analyse", "resolve"] | None = Field(None, description="Required when unsatisfied.")
@@ -212,7 +215,7 @@ class ReturnReviewIn(ActionIn):
 
 
 class AssignIn(ActionIn):
-    assignee_id: Id
+    assignee_id: BodyId
 
 
 class BodyIn(Body):
