@@ -140,3 +140,12 @@ def test_supervisors_find_the_dashboard_in_the_menu(client, supervisor, agent):
     open_case(agent)
     login(client, supervisor.email)
     assert 'href="/insight/"' in client.get("/queue").get_data(as_text=True)
+
+
+def test_the_product_filter_offers_the_products_of_the_period(client, supervisor, story):
+    november = page_for(client, supervisor)
+    assert all(f'<option value="{name}">{name}</option>' in november for name in ("Kettle", "Sofa", "Toaster"))
+    assert '<option value="Lamp">' not in november  # named only on October's cases
+    december = page_for(client, supervisor, "date_from=2026-12-01&date_to=2026-12-31&product=Kettle")
+    assert '<option value="Sofa">' not in december
+    assert '<option selected value="Kettle">Kettle</option>' in december and "Not a valid choice" not in december

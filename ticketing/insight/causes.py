@@ -16,21 +16,24 @@ TOP_PRODUCTS = 10
 
 def _pareto(counted: list[tuple[str, int]], first: Column, vital_label, rest_label=None) -> Result:
     """Rows largest first, each with its share and the running (cumulative) share; beyond
-    TOP_PRODUCTS the rest are one row (`rest_label`) at the end."""
+    TOP_PRODUCTS the rest are one row (`rest_label`) at the end. The vital few: how many values,
+    largest first, it takes to reach four in five cases."""
     counted = sorted(counted, key=lambda item: (-item[1], item[0]))
+    total = sum(count for _name, count in counted)
+    columns = [first, Column(_l("Number of cases"), COUNT), Column(_l("Share"), PERCENT),
+               Column(_l("Cumulative share"), PERCENT)]
+    if not total:
+        return Result(columns, [])
+    running = [sum(count for _name, count in counted[:index]) for index in range(1, len(counted) + 1)]
+    vital = next(index for index, reached in enumerate(running, 1) if 5 * reached >= 4 * total)
     if rest_label is not None and len(counted) > TOP_PRODUCTS:
         rest = sum(count for _name, count in counted[TOP_PRODUCTS - 1:])
         counted = counted[:TOP_PRODUCTS - 1] + [(str(rest_label), rest)]
-    total = sum(count for _name, count in counted)
-    columns = [first, Column(_l("Number of cases"), COUNT), Column(_l("Share"), PERCENT), Column(_l("Cumulative share"), PERCENT)]
-    if not total:
-        return Result(columns, [])
-    rows, running = [], 0
+    rows, so_far = [], 0
     for name, count in counted:
-        running += count
-        rows.append([name, count, ratio(count, total), ratio(running, total)])
+        so_far += count
+        rows.append([name, count, ratio(count, total), ratio(so_far, total)])
     chart = Chart(PARETO, [Bar(name, (count,), (display(count, COUNT),)) for name, count, _share, _cum in rows])
-    vital = next(index for index, row in enumerate(rows, 1) if row[3] >= 80)
     return Result(columns, rows, chart, headline={"vital_few": Stat(vital_label, vital, COUNT),
                                                   "total": Stat(_l("Cases counted"), total, COUNT)})
 

@@ -62,11 +62,22 @@ class InsightFilterForm(FlaskForm):
 
     def validate_date_to(self, field):
         _plausible(field)
-        start = self.date_from.data
+        start = self.date_from.data if not self.date_from.errors else None
         if field.data and start and field.data < start:
             raise ValidationError(_l("The end of the period comes before its start."))
         if field.data and start and (field.data - start).days >= MAX_DAYS:
             raise ValidationError(_l("Choose a period of at most ten years."))
+
+
+def _period(form: InsightFilterForm, zone: ZoneInfo) -> tuple[date, date]:
+    """The days the form asks for, both included; a date with an error counts as not given."""
+    start = form.date_from.data if not form.date_from.errors else None
+    end = form.date_to.data if not form.date_to.errors else None
+    today = utcnow().astimezone(zone).date()
+    last = end or max(today, start or today)
+    first = start or last - timedelta(days=DEFAULT_DAYS - 1)
+    first = max(first, last - timedelta(days=MAX_DAYS - 1))  # a start far back with no usable end
+    return first, last
 
 
 def _plausible(field) -> None:
@@ -75,10 +86,18 @@ def _plausible(field) -> None:
         raise ValidationError(_l("Give a date between 1970 and 9000."))
 
 
-def products() -> list[str]:
-    """Every product named on a case, for the product filter."""
-    query = select(Ticket.product).where(Ticket.product.is_not(None)).distinct().order_by(Ticket.product)
-    return list(db.session.scalars(query))
+def products(first: date, last: date, zone: ZoneInfo, chosen: str | None = None) -> list[str]:
+    """The products named on the cases opened in the period (found by the period's index, never by
+    reading every case), for the product filter; and the one already chosen, if any case names it."""
+    query = (select(Ticket.product).where(Ticket.created_at >= midnight(first, zone),
+                                          Ticket.created_at < midnight(last + timedelta(days=1), zone),
+                                          Ticket.product.is_not(None))
+             .distinct().order_by(Ticket.product))
+    names = list(db.session.scalars(query))
+    if chosen and chosen not in names and db.session.scalar(select(Ticket.id).where(Ticket.product == chosen)
+                                                            .limit(1)) is not None:
+        names.append(chosen)
+    return names
 
 
 def staff() -> list[User]:
@@ -90,17 +109,16 @@ def read_filters(args, zone: ZoneInfo) -> tuple[InsightFilterForm, Filters]:
     """The form from the query string and the Filters it means. A field with a bad value is shown
     with its error and ignored; without dates the period is the last DEFAULT_DAYS days."""
     form = InsightFilterForm(args)
-    form.product.choices = options(blank=_("Any product"), pairs=lambda: [(name, name) for name in products()])()
-    form.assignee.choices = options(blank=_("Anyone"), pairs=lambda: [(str(user.id), user.name) for user in staff()])()
+    form.assignee.choices = options(blank=_("Anyone"), pairs=lambda: [(str(u.id), u.name) for u in staff()])()
+    # Read when the product is validated, after the dates (fields validate in order): the products
+    # offered are those of the period asked for.
+    form.product.choices = lambda form, field: options(blank=_("Any product"), pairs=lambda: [
+        (name, name) for name in products(*_period(form, zone), zone, field.data)])()
     form.validate()
     data = {name: field.data for name, field in form._fields.items() if not field.errors}
-    now = utcnow()
-    today = now.astimezone(zone).date()
-    last = data.get("date_to") or max(today, data.get("date_from") or today)
-    first = data.get("date_from") or last - timedelta(days=DEFAULT_DAYS - 1)
-    first = max(first, last - timedelta(days=MAX_DAYS - 1))  # a start far back with no usable end
+    first, last = _period(form, zone)
     form.date_from.data, form.date_to.data = first, last
     assignee = data.get("assignee")
-    return form, Filters(first_day=first, last_day=last, zone=zone, now=now,
+    return form, Filters(first_day=first, last_day=last, zone=zone, now=utcnow(),
                          category=data.get("category") or None, product=data.get("product") or None,
                          channel=data.get("channel") or None, assignee_id=int(assignee) if assignee else None)

@@ -1,7 +1,7 @@
 """How fast complaints are handled: time to response, apology and resolution, deadlines kept,
 where open cases stall, and how many are resolved at the first attempt."""
 from flask_babel import gettext as _, lazy_gettext as _l
-from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy import Float, and_, case, exists, func, literal, or_, select
 
 from ticketing.cases.models import Ticket
 from ticketing.cases.records import (
@@ -12,8 +12,8 @@ from ticketing.extensions import db
 from ticketing.insight.charts import BARS, Bar, Chart
 from ticketing.insight.filters import Filters
 from ticketing.insight.queries import (
-    cohort, earliest, first_proposal_at, first_response_at, last_carried_out_at, latest, ratio, seconds_between,
-    spreads,
+    cases, cohort, earliest, first_apology_at, first_proposal_at, first_staff_message_at, last_carried_out_at, latest,
+    epoch, ratio, seconds, sooner, spreads,
 )
 from ticketing.insight.results import COUNT, HOURS, PERCENT, TEXT, Column, Result, Stat, display
 from ticketing.types import UTCDateTime
@@ -30,11 +30,13 @@ def handling_times(filters: Filters) -> Result:
     """Hours from intake (Ticket.created_at) to the first response (the first apology or staff
     message), to the first apology (ApologyRecord), and to the latest resolution carried out
     (Resolution.carried_out_at): median and 90th percentile over the cases that got there."""
+    times = cases(filters, opened=epoch(Ticket.created_at), apology=epoch(first_apology_at()),
+                  message=epoch(first_staff_message_at()), resolved=epoch(last_carried_out_at()))
     found = spreads({
-        "response": seconds_between(first_response_at(), Ticket.created_at),
-        "apology": seconds_between(earliest(ApologyRecord.created_at), Ticket.created_at),
-        "resolution": seconds_between(last_carried_out_at(), Ticket.created_at),
-    }, filters)
+        "response": sooner(times.c.apology, times.c.message) - times.c.opened,
+        "apology": times.c.apology - times.c.opened,
+        "resolution": times.c.resolved - times.c.opened,
+    }, times)
     columns = [Column(_l("From intake to"), TEXT), Column(_l("Cases measured"), COUNT),
                Column(_l("Median"), HOURS), Column(_l("90th percentile"), HOURS)]
     rows = [[MEASURES[key], spread.count, spread.median, spread.p90] for key, spread in found.items()]
@@ -55,21 +57,19 @@ def deadlines(filters: Filters) -> Result:
     considers a proposal); late when it came later, or when an open case has none and the
     deadline passed. Cases whose deadline is still running count in neither."""
     now = literal(filters.now, UTCDateTime())
-    cases = select(Ticket.responded_at, Ticket.response_due_at, Ticket.resolution_due_at, Ticket.status,
-                   first_proposal_at().label("proposed_at")).where(*cohort(filters),
-                                                                   Ticket.status != Status.CANCELLED).subquery()
-    responded, proposed = cases.c.responded_at, cases.c.proposed_at
+    handled = cases(filters, Ticket.status != Status.CANCELLED, responded=Ticket.responded_at,
+                    response_due=Ticket.response_due_at, resolution_due=Ticket.resolution_due_at, status=Ticket.status,
+                    proposed=first_proposal_at())
+    due = handled.c
     on_time = {
-        "response": (responded <= cases.c.response_due_at,
-                     or_(responded > cases.c.response_due_at,
-                         and_(responded.is_(None), cases.c.response_due_at < now))),
-        "resolution": (proposed <= cases.c.resolution_due_at,
-                       or_(proposed > cases.c.resolution_due_at,
-                           and_(proposed.is_(None), cases.c.status == Status.OPEN,
-                                cases.c.resolution_due_at < now))),
+        "response": (due.responded <= due.response_due,
+                     or_(due.responded > due.response_due, and_(due.responded.is_(None), due.response_due < now))),
+        "resolution": (due.proposed <= due.resolution_due,
+                       or_(due.proposed > due.resolution_due,
+                           and_(due.proposed.is_(None), due.status == Status.OPEN, due.resolution_due < now))),
     }
     sums = [func.sum(case((condition, 1), else_=0)) for pair in on_time.values() for condition in pair]
-    counts = db.session.execute(select(func.count(), *sums)).one()
+    counts = db.session.execute(select(func.count(), *sums).select_from(handled)).one()
     columns = [Column(_l("Deadline"), TEXT), Column(_l("On time"), COUNT), Column(_l("Late"), COUNT),
                Column(_l("Still running"), COUNT), Column(_l("On time (share of decided)"), PERCENT)]
     total = counts[0] or 0
@@ -88,32 +88,34 @@ def deadlines(filters: Filters) -> Result:
         "resolution_on_time": Stat(_l("Resolutions proposed on time"), rows[1][4], PERCENT)})
 
 
-def _step_took(step: Step):
-    """Seconds a case spent in `step`, from the first record of the step before to the first of this one
-    (the review step: from the latest follow-up to closing)."""
-    listened, apologised = earliest(ListenRecord.created_at), earliest(ApologyRecord.created_at)
-    analysed, carried_out = earliest(AnalysisRecord.created_at), earliest(Resolution.carried_out_at)
-    followed_up = earliest(FollowUpRecord.created_at)
-    spans = {
-        Step.LISTEN: (listened, Ticket.created_at),
-        Step.APOLOGISE: (apologised, listened),
-        Step.ANALYSE: (analysed, apologised),
-        Step.RESOLVE: (carried_out, analysed),
-        Step.FOLLOW_UP: (followed_up, carried_out),
-        Step.REVIEW: (case((Ticket.status == Status.CLOSED, Ticket.closed_at)), latest(FollowUpRecord.created_at)),
-    }
-    return seconds_between(*spans[step])
+# How long a case spent in each step: from the first record of the step before to the first of this
+# one (the review step: from the latest follow-up to closing). Pairs of `_milestones` columns.
+STEP_SPANS = {Step.LISTEN: ("listened", "opened"), Step.APOLOGISE: ("apologised", "listened"),
+              Step.ANALYSE: ("analysed", "apologised"), Step.RESOLVE: ("carried_out", "analysed"),
+              Step.FOLLOW_UP: ("followed_up", "carried_out"), Step.REVIEW: ("closed", "last_follow_up")}
+
+
+def _milestones(filters: Filters):
+    """Per case of the cohort: its state, and when each milestone happened (seconds, see queries.epoch)."""
+    times = dict(updated=Ticket.updated_at, opened=Ticket.created_at,
+                 closed=case((Ticket.status == Status.CLOSED, Ticket.closed_at)),
+                 listened=earliest(ListenRecord.created_at), apologised=earliest(ApologyRecord.created_at),
+                 analysed=earliest(AnalysisRecord.created_at), carried_out=earliest(Resolution.carried_out_at),
+                 followed_up=earliest(FollowUpRecord.created_at), last_follow_up=latest(FollowUpRecord.created_at))
+    return cases(filters, status=Ticket.status, step=Ticket.step,
+                 **{name: epoch(moment) for name, moment in times.items()})
 
 
 def stalls(filters: Filters) -> Result:
     """Where cases stall. Per step: the open cases at that step now (Ticket.step) and how long
     they have waited since anything last happened to them (now minus Ticket.updated_at); and how
-    long the step took for the cases that completed it (see _step_took). Medians, in hours."""
-    now = literal(filters.now, UTCDateTime())
-    waiting = {f"wait-{step}": case((and_(Ticket.status == Status.OPEN, Ticket.step == step),
-                                     seconds_between(now, Ticket.updated_at))) for step in STEP_ORDER}
-    took = {f"took-{step}": _step_took(step) for step in STEP_ORDER}
-    found = spreads(waiting | took, filters)
+    long the step took for the cases that completed it (see STEP_SPANS). Medians, in hours."""
+    now = literal(seconds(filters.now), Float())
+    times = _milestones(filters)
+    waiting = {f"wait-{step}": case((and_(times.c.status == Status.OPEN, times.c.step == step),
+                                     now - times.c.updated)) for step in STEP_ORDER}
+    took = {f"took-{step}": times.c[end] - times.c[start] for step, (end, start) in STEP_SPANS.items()}
+    found = spreads(waiting | took, times)
     columns = [Column(_l("Step"), TEXT), Column(_l("Open cases now"), COUNT), Column(_l("Median wait so far"), HOURS),
                Column(_l("Cases that completed it"), COUNT), Column(_l("Median time the step took"), HOURS)]
     rows = [[step.label, found[f"wait-{step}"].count, found[f"wait-{step}"].median,
@@ -139,7 +141,8 @@ def first_contact(filters: Filters) -> Result:
     first_time = and_(~unsatisfied, proposals == 1)
     total, resolved = db.session.execute(select(func.count(), func.sum(case((first_time, 1), else_=0)))
                                          .where(*cohort(filters), followed)).one()
-    columns = [Column(_l("Followed-up cases"), TEXT), Column(_l("Number of cases"), COUNT), Column(_l("Share"), PERCENT)]
+    columns = [Column(_l("Followed-up cases"), TEXT), Column(_l("Number of cases"), COUNT),
+               Column(_l("Share"), PERCENT)]
     if not total:
         return Result(columns, [])
     resolved = resolved or 0

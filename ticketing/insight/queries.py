@@ -9,18 +9,38 @@ from typing import Iterable, Mapping
 
 from sqlalchemy import Float, case, func, literal_column, or_, select, union_all
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+from sqlalchemy.sql.expression import CTE, ColumnElement, FunctionElement
 
 from ticketing.cases.models import Message, Ticket
 from ticketing.cases.records import ApologyRecord, Resolution
+from ticketing.cases.vocabulary import ResolutionState
 from ticketing.extensions import db
 from ticketing.insight.filters import Filters
 
 SECONDS_PER_HOUR = 3600.0
 
 
+class epoch(FunctionElement):
+    """A stored time as seconds since 1970 (a float; NULL stays NULL). Durations are differences of
+    these, taken once per case in `cases()`: parsing a time is the costly part on SQLite."""
+
+    type = Float()
+    name = "epoch"
+    inherit_cache = True
+
+
+@compiles(epoch, "sqlite")
+def _epoch_sqlite(element, compiler, **kw):
+    return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
+
+
+@compiles(epoch, "postgresql")
+def _epoch_postgresql(element, compiler, **kw):
+    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS DOUBLE PRECISION)"
+
+
 class seconds_between(FunctionElement):
-    """`later - earlier` in seconds (a float; NULL when either is NULL)."""
+    """`later - earlier` in seconds (a float; NULL when either is NULL), for a one-off difference."""
 
     type = Float()
     name = "seconds_between"
@@ -39,6 +59,11 @@ def _seconds_postgresql(element, compiler, **kw):
     return f"CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) AS DOUBLE PRECISION)"
 
 
+def seconds(moment: datetime) -> float:
+    """A time of the request (now) on the same scale as epoch()."""
+    return moment.timestamp()
+
+
 def cohort(filters: Filters) -> list[ColumnElement]:
     """The cases a dashboard figure is about: opened (Ticket.created_at) in the period, matching
     the filters, and not a duplicate merged into another case (the same complaint counts once)."""
@@ -53,6 +78,14 @@ def cohort(filters: Filters) -> list[ColumnElement]:
     if filters.assignee_id:
         conditions.append(Ticket.assignee_id == filters.assignee_id)
     return conditions
+
+
+def cases(filters: Filters, *where, **columns) -> CTE:
+    """The cohort (and `where`) as a table of case id plus the named `columns`, computed once: a
+    MATERIALIZED common table expression, so that a correlated look-up (the first apology…) runs
+    once per case however often the figure uses it, and the planner starts from the period's index."""
+    query = select(Ticket.id.label("id"), *(column.label(name) for name, column in columns.items()))
+    return query.where(*cohort(filters), *where).cte("cases").prefix_with("MATERIALIZED")
 
 
 def earliest(column, *where) -> ColumnElement:
@@ -72,15 +105,17 @@ def sooner(first: ColumnElement, second: ColumnElement) -> ColumnElement:
     return case((first.is_(None), second), (second.is_(None), first), (first <= second, first), else_=second)
 
 
-def first_response_at() -> ColumnElement:
-    """When the customer first heard from us: the first apology or staff message, whichever came first."""
-    return sooner(earliest(ApologyRecord.created_at),
-                  earliest(Message.created_at, Message.author_id.is_not(None)))
+def first_apology_at() -> ColumnElement:
+    return earliest(ApologyRecord.created_at)
+
+
+def first_staff_message_at() -> ColumnElement:
+    return earliest(Message.created_at, Message.author_id.is_not(None))
 
 
 def first_proposal_at() -> ColumnElement:
     """When the first proposal was made (a proposal the supervisor refused does not count)."""
-    return earliest(Resolution.created_at, Resolution.state != "refused")
+    return earliest(Resolution.created_at, Resolution.state != ResolutionState.REFUSED)
 
 
 def last_carried_out_at() -> ColumnElement:
@@ -95,25 +130,25 @@ class Spread:
     p90: float | None = None
 
 
-def spreads(parts: Mapping[str, ColumnElement], filters: Filters) -> dict[str, Spread]:
-    """Median and 90th percentile of several durations (in seconds, NULL = not measured) over the
-    cohort, in one query. Percentiles are taken in SQL with window functions: rows are numbered
-    in order within each part, and only the ranks needed come back. The median is the mean of the
-    two middle values (the middle one for an odd count); the 90th percentile is the nearest-rank
-    value, the one at rank ceil(0.9 n)."""
+def spreads(parts: Mapping[str, ColumnElement], source: CTE) -> dict[str, Spread]:
+    """Median and 90th percentile of several durations (in seconds over the columns of `source`,
+    NULL = not measured), in one query. Percentiles are taken in SQL with window functions: rows
+    are numbered in order within each part, and only the ranks needed come back. The median is the
+    mean of the two middle values (the middle one for an odd count); the 90th percentile is the
+    nearest-rank value, the one at rank ceil(0.9 n)."""
     keys = list(parts)
-    branches = [select(literal_column(str(index)).label("part"), expression.label("d"))
-                .where(*cohort(filters), expression.is_not(None))
-                for index, expression in enumerate(parts.values())]
-    values = union_all(*branches).subquery()
+    branches = [select(literal_column(str(index)).label("part"), expression.label("d")).select_from(source)
+                .where(expression.is_not(None)) for index, expression in enumerate(parts.values())]
+    values = union_all(*branches).cte("durations").prefix_with("MATERIALIZED")
+    counts = select(values.c.part, func.count().label("n")).group_by(values.c.part).subquery()
     ranked = select(values.c.part, values.c.d,
-                    func.row_number().over(partition_by=values.c.part, order_by=values.c.d).label("rn"),
-                    func.count().over(partition_by=values.c.part).label("n")).subquery()
-    n, rank = ranked.c.n, ranked.c.rn
+                    func.row_number().over(partition_by=values.c.part, order_by=values.c.d).label("rn")).subquery()
+    n, rank = counts.c.n, ranked.c.rn
     wanted = or_(rank == (n + 1) // 2, rank == (n + 2) // 2, rank == (9 * n + 9) // 10)
+    query = select(ranked.c.part, rank, n, ranked.c.d).join(counts, counts.c.part == ranked.c.part).where(wanted)
     found: dict[int, dict] = {}
-    for part, rn, count, seconds in db.session.execute(select(ranked.c.part, rank, n, ranked.c.d).where(wanted)):
-        # To the millisecond: SQLite's julianday() arithmetic is a few microseconds off.
+    for part, rn, count, seconds in db.session.execute(query):
+        # To the millisecond: SQLite's julianday() arithmetic is some microseconds off.
         found.setdefault(int(part), {"n": int(count)})[int(rn)] = round(float(seconds), 3)
     return {key: _spread(found.get(index)) for index, key in enumerate(keys)}
 

@@ -1,10 +1,10 @@
 """Whether recovery works: compensation granted against the loss, customers retained or lost after
 the follow-up (and why they left), and satisfaction after recovery against the customer's earlier ratings."""
 from flask_babel import gettext as _, lazy_gettext as _l
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
-from ticketing.cases.models import Ticket
+from ticketing.cases.models import Customer, Ticket
 from ticketing.cases.records import CompensationLine, FollowUpRecord, Resolution
 from ticketing.cases.survey import SurveyResponse
 from ticketing.cases.vocabulary import (
@@ -13,7 +13,7 @@ from ticketing.cases.vocabulary import (
 from ticketing.extensions import db
 from ticketing.insight.charts import BARS, Bar, Chart
 from ticketing.insight.filters import Filters
-from ticketing.insight.queries import cohort, latest, ordered, ratio
+from ticketing.insight.queries import cases, cohort, latest, ordered, ratio
 from ticketing.insight.results import COUNT, MONEY, PERCENT, SCORE, TEXT, Column, Money, Result, Stat, display
 
 
@@ -54,7 +54,8 @@ def compensation_against_loss(filters: Filters) -> Result:
     emotional = _line_total(CompensationLine.kind == CompensationKind.EMOTIONAL)
     per = (select(Resolution.currency, economic.label("economic"), emotional.label("emotional"),
                   Resolution.estimated_loss.label("loss"))
-           .join(Ticket, Ticket.id == Resolution.ticket_id).where(*_granted(filters)).subquery())
+           .join(Ticket, Ticket.id == Resolution.ticket_id).where(*_granted(filters))
+           .cte("granted").prefix_with("MATERIALIZED"))
     with_loss = per.c.loss > 0
     query = (select(per.c.currency, func.count(), func.sum(per.c.economic), func.sum(per.c.emotional),
                     func.sum(case((with_loss, per.c.loss))),
@@ -75,8 +76,10 @@ def compensation_against_loss(filters: Filters) -> Result:
 
 def _latest_follow_up_per_customer(filters: Filters):
     """Each complainant's latest follow-up on a case of the cohort: the customer's standing now."""
-    return (select(func.max(FollowUpRecord.id).label("id")).join(Ticket, Ticket.id == FollowUpRecord.ticket_id)
-            .where(*cohort(filters)).group_by(Ticket.customer_id).subquery())
+    cohort_cases = cases(filters, customer_id=Ticket.customer_id)
+    return (select(func.max(FollowUpRecord.id).label("id"))
+            .join(cohort_cases, cohort_cases.c.id == FollowUpRecord.ticket_id)
+            .group_by(cohort_cases.c.customer_id).subquery())
 
 
 def retention(filters: Filters) -> Result:
@@ -131,13 +134,15 @@ def recovery_paradox(filters: Filters) -> Result:
               .order_by(earlier.created_at.desc(), earlier.id.desc()).limit(1).scalar_subquery())
     pairs = (select(SurveyResponse.satisfaction.label("after"), before.label("before"))
              .join(Ticket, Ticket.id == SurveyResponse.ticket_id)
-             .where(*cohort(filters), SurveyResponse.id == latest(SurveyResponse.id)).subquery())
+             .where(*cohort(filters), SurveyResponse.id == latest(SurveyResponse.id))
+             .cte("pairs").prefix_with("MATERIALIZED"))
     after, earlier_rating = pairs.c.after, pairs.c.before
+    higher_now, same_now = case((after > earlier_rating, 1), else_=0), case((after == earlier_rating, 1), else_=0)
     count, mean_before, mean_after, higher, same = db.session.execute(
-        select(func.count(), func.avg(earlier_rating), func.avg(after), func.sum(case((after > earlier_rating, 1),
-                                                                                      else_=0)),
-               func.sum(case((after == earlier_rating, 1), else_=0))).where(earlier_rating.is_not(None))).one()
-    columns = [Column(_l("Rating after recovery"), TEXT), Column(_l("Number of cases"), COUNT), Column(_l("Share"), PERCENT)]
+        select(func.count(), func.avg(earlier_rating), func.avg(after), func.sum(higher_now), func.sum(same_now))
+        .where(earlier_rating.is_not(None))).one()
+    columns = [Column(_l("Rating after recovery"), TEXT), Column(_l("Number of cases"), COUNT),
+               Column(_l("Share"), PERCENT)]
     if not count:
         return Result(columns, [])
     lower = count - higher - same
@@ -155,9 +160,9 @@ def repeat_complainants(filters: Filters) -> Result:
     """Repeat complainants: customers with two or more cases opened in the period (cases matching
     the filters, merged duplicates not counted), against all customers who complained in it; the
     table lists the ten with the most cases."""
-    from ticketing.cases.models import Customer
-    per = (select(Ticket.customer_id.label("customer_id"), func.count(Ticket.id).label("cases"))
-           .where(*cohort(filters)).group_by(Ticket.customer_id).subquery())
+    cohort_cases = cases(filters, customer_id=Ticket.customer_id)
+    per = (select(cohort_cases.c.customer_id, func.count().label("cases")).group_by(cohort_cases.c.customer_id)
+           .cte("per_customer").prefix_with("MATERIALIZED"))
     complainants, repeat = db.session.execute(
         select(func.count(), func.sum(case((per.c.cases >= 2, 1), else_=0)))).one()
     top = db.session.execute(select(Customer.name, per.c.cases).join(per, per.c.customer_id == Customer.id)
