@@ -232,3 +232,10 @@ def test_the_case_page_links_to_its_report(client, agent):
 def test_the_report_of_an_unknown_case_is_not_found(client, supervisor):
     login(client, supervisor.email)
     assert client.get("/record-log/cases/C-1999-000001/report").status_code == 404
+
+
+def test_the_log_names_the_assignee_not_their_email(client, agent, supervisor):
+    ticket = open_case(agent)
+    login(client, supervisor.email)
+    page = client.get(f"/record-log/?reference={ticket.reference}").get_data(as_text=True)
+    assert "Assignee" in page and agent.name in page and agent.email not in page

@@ -1,10 +1,14 @@
 """The record log in words: action names, field names and values as people read them."""
 from datetime import datetime
 
+from flask import g
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
+from ticketing.auth.models import User
 from ticketing.cases import vocabulary as V
 from ticketing.cases.checklist import ITEMS as CHECKLIST_ITEMS
+from ticketing.extensions import db
 from ticketing.i18n import when
 
 ACTION_LABELS = {
@@ -65,6 +69,8 @@ def _value(field, value):
         return _l("yes") if value else _l("no")
     if field == "decision":
         return _l("approved") if value == "approved" else _l("returned")
+    if field == "assignee":
+        return _staff_name(value)
     if field in _TIMES:
         return when(datetime.fromisoformat(value), "short")
     if field in FIELD_ENUMS and isinstance(value, str):
@@ -79,6 +85,14 @@ def _value(field, value):
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     return value
+
+
+def _staff_name(email: str) -> str:
+    """The log keeps the assignee's e-mail (it never changes meaning); readers see the name."""
+    names = g.setdefault("staff_names", {})
+    if email not in names:
+        names[email] = db.session.scalar(select(User.name).where(User.email == email)) or email
+    return names[email]
 
 
 def _compensation_item(item: str) -> str:
