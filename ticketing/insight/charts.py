@@ -215,8 +215,8 @@ def pareto(chart: Chart, chart_id: str, title: str) -> Markup:
         inside = height > 18  # the count inside a tall bar, so the cumulative labels above stay clear
         body.append(_text(x + slot * 0.35, top + plot_height - height + (14 if inside else -3), bar.texts[0], "middle",
                           "value inside" if inside else "value"))
-        for line, words in enumerate(wrap(bar.label, slot - 10, 11)):
-            body.append(_text(x + slot * 0.35, top + plot_height + 15 + line * 13, words, "middle", "tick"))
+        for line, words in enumerate(wrap(bar.label, slot - 10, 12)):
+            body.append(_text(x + slot * 0.35, top + plot_height + 15 + line * 14, words, "middle", "tick"))
         points.append((x + slot * 0.35, top + plot_height - plot_height * share / 100, share))
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _share in points)
     body.append(f'<polyline points="{path}" class="cumulative"/>')
