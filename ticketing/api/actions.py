@@ -52,12 +52,9 @@ def _merge(ticket, actor, body: s.MergeIn):
     return services.merge_case(ticket, actor, version=body.version, target=target, reason=body.reason)
 
 
-def _listen(ticket, actor, body: s.ListenIn):
-    return services.record_listening(ticket, actor, version=body.version, **_fields(body))
-
-
 ACTIONS: dict[str, Action] = {
-    "listen": Action(s.ListenIn, _listen, "Record step 1: the complaint heard and restated"),
+    "listen": Action(s.ListenIn, lambda t, a, b: services.record_listening(
+        t, a, version=b.version, **_fields(b)), "Record step 1: the complaint heard and restated"),
     "apologise": Action(s.ApologiseIn, lambda t, a, b: services.record_apology(
         t, a, version=b.version, **_fields(b)), "Record step 2: the apology"),
     "analyse": Action(s.AnalyseIn, lambda t, a, b: services.record_analysis(

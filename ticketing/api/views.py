@@ -19,6 +19,7 @@ from ticketing.cases.models import Customer, Ticket
 from ticketing.cases.portal_access import issue_token
 from ticketing.cases.services import StaleCase
 from ticketing.cases.workflow import WorkflowError
+from ticketing.desk.queries import find_ticket
 from ticketing.extensions import db, limiter
 from ticketing.scheduling.clock import utcnow
 from ticketing.scheduling.reminders import send_portal_link
@@ -76,9 +77,7 @@ def _invalid(wrapper: _Invalid):
 
 def _case(reference: str) -> Ticket:
     """The case, or the same 404 for a malformed and an unknown reference."""
-    ticket = None
-    if REFERENCE.match(reference):
-        ticket = db.session.scalar(select(Ticket).where(Ticket.reference == reference.upper()))
+    ticket = find_ticket(reference) if REFERENCE.match(reference) else None
     if ticket is None:
         raise ApiProblem(404, "not-found", _("There is no case with that reference."))
     return ticket
