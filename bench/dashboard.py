@@ -36,7 +36,7 @@ from ticketing.cases.survey import SurveyResponse  # noqa: E402
 from ticketing.extensions import db  # noqa: E402
 from ticketing.insight import figures  # noqa: E402
 from ticketing.insight.results import display  # noqa: E402
-from ticketing.scheduling.clock import utcnow  # noqa: E402
+from ticketing.clock import utcnow  # noqa: E402
 
 YEARS = 3
 AGENTS, CHUNK = 25, 10_000

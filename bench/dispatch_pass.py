@@ -25,9 +25,10 @@ from ticketing import create_app  # noqa: E402
 from ticketing.auth.models import User  # noqa: E402
 from ticketing.cases.models import Customer, Ticket  # noqa: E402
 from ticketing.extensions import db  # noqa: E402
-from ticketing.scheduling.clock import utcnow  # noqa: E402
+from ticketing.clock import utcnow  # noqa: E402
 from ticketing.scheduling.dispatcher import dispatch_due  # noqa: E402
-from ticketing.scheduling.models import Notification, Reminder  # noqa: E402
+from ticketing.notify.models import Notification  # noqa: E402
+from ticketing.cases.models import Reminder  # noqa: E402
 
 OPEN_CASES = 5_000
 AGENTS, SUPERVISORS, CUSTOMERS = 25, 3, 2_000

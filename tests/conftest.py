@@ -17,7 +17,7 @@ from tests.databases import temporary_postgres_database
 from ticketing import create_app
 from ticketing.auth.services import create_user
 from ticketing.extensions import db
-from ticketing.scheduling import clock
+from ticketing import clock
 
 PASSWORD = "correct horse battery"
 

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from ticketing.cases import services
 from ticketing.extensions import db
-from ticketing.scheduling.clock import utcnow
+from ticketing.clock import utcnow
 
 LISTEN = dict(customer_words="The kettle leaks after two days.", restatement="You mean the new kettle leaks?",
               restatement_confirmed=True, expectation="A working kettle", emotion="upset",

@@ -3,7 +3,7 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
-from ticketing.api.tokens import TokenError, create_token
+from ticketing.auth.tokens import TokenError, create_token
 from ticketing.auth.services import AccountError, create_user, find_user_by_email
 from ticketing.cases.vocabulary import Role
 from ticketing.extensions import db

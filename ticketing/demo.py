@@ -21,7 +21,7 @@ from ticketing.demo_data import (
     SUPERVISOR, TEXTS,
 )
 from ticketing.extensions import db
-from ticketing.scheduling import clock
+from ticketing import clock
 
 DEMO_LOGINS = [(person["email"], PASSWORD, person["role"]) for person in STAFF]
 

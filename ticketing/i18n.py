@@ -3,8 +3,7 @@ from flask import current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_timedelta, get_locale
 from flask_login import current_user
 
-from ticketing.cases import vocabulary
-from ticketing.scheduling.clock import utcnow
+from ticketing.clock import utcnow
 
 
 def select_locale() -> str:
@@ -44,10 +43,6 @@ def day(value) -> str:
 def duration(delta) -> str:
     """A time span as people say it: "3 hours", "2 days" (in the reader's language)."""
     return format_timedelta(delta, threshold=1.5, granularity="minute")
-
-
-TEMPLATE_GLOBALS = {"V": vocabulary, "label": vocabulary.label_for, "when": when, "day": day,
-                    "duration": duration}
 
 
 def template_context() -> dict:

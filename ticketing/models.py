@@ -2,13 +2,16 @@
 from ticketing.auth.models import User
 from ticketing.cases.audit import Event
 from ticketing.cases.models import Customer, Message, Note, ReferenceCounter, ReplyTemplate, Ticket
-from ticketing.scheduling.models import JobRun, Notification, Reminder
+from ticketing.scheduling.models import JobRun
+from ticketing.notify.models import Notification
+from ticketing.cases.models import Reminder
 from ticketing.cases.improvement import PreventiveAction, QualityScore
 from ticketing.cases.portal_access import PortalAccess
 from ticketing.cases.survey import SurveyResponse
 from ticketing.cases.attachments import Attachment
-from ticketing.api.models import ApiToken, IdempotentRequest
-from ticketing.insight.winback import WinBackAction
+from ticketing.auth.tokens import ApiToken
+from ticketing.api.models import IdempotentRequest
+from ticketing.cases.winback import WinBackAction
 from ticketing.cases.records import (
     AnalysisRecord, ApologyRecord, CompensationLine, FollowUpRecord, GuaranteeSuggestion, ListenRecord,
     Resolution, ReviewRecord,

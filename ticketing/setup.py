@@ -55,12 +55,12 @@ def configure_i18n(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from ticketing.auth.admin import bp as users_bp
+    from ticketing.admin.users import bp as users_bp
     from ticketing.auth.views import bp as auth_bp
-    from ticketing.desk.replies import bp as replies_bp
+    from ticketing.admin.replies import bp as replies_bp
     from ticketing.desk.views import bp as desk_bp
     from ticketing.notify.views import bp as notifications_bp
-    from ticketing.scheduling.views import bp as scheduler_bp
+    from ticketing.admin.scheduler import bp as scheduler_bp
     from ticketing.review.log import bp as record_log_bp
     from ticketing.review.views import bp as review_bp
     from ticketing.portal.views import bp as portal_bp
@@ -128,6 +128,7 @@ def configure_cli(app: Flask) -> None:
 
 
 def configure_templates(app: Flask) -> None:
-    from ticketing.i18n import TEMPLATE_GLOBALS, template_context
-    app.jinja_env.globals.update(TEMPLATE_GLOBALS)
+    from ticketing.cases import vocabulary
+    from ticketing.i18n import day, duration, template_context, when
+    app.jinja_env.globals.update(V=vocabulary, label=vocabulary.label_for, when=when, day=day, duration=duration)
     app.context_processor(template_context)

@@ -4,7 +4,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
-from ticketing.scheduling.clock import as_utc
+from ticketing.clock import as_utc
 
 
 class UTCDateTime(TypeDecorator):

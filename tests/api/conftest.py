@@ -1,7 +1,7 @@
 """API fixtures: a token per role and a client that sends it."""
 import pytest
 
-from ticketing.api.models import issue_token
+from ticketing.auth.tokens import issue_token
 from ticketing.extensions import db
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from ticketing.cases.audit import Event
 from ticketing.cases.models import Customer, Ticket
 from ticketing.extensions import db
-from ticketing.scheduling.clock import utcnow
+from ticketing.clock import utcnow
 
 PROBLEM = "application/problem+json"
 

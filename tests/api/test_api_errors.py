@@ -6,7 +6,7 @@ from tests.api.payloads import (
     LISTEN, PROBLEM, complaint, create, customer_count, error_fields, event_count, problem, ticket_count,
 )
 from tests.conftest import login
-from ticketing.api.models import ApiToken, revoke
+from ticketing.auth.tokens import ApiToken, revoke
 from ticketing.auth.services import set_active
 from ticketing.extensions import db
 

@@ -16,7 +16,7 @@ from ticketing.api.actions import ACTIONS
 from ticketing.api.views import PUBLIC
 from ticketing.cases import services
 from ticketing.cases.vocabulary import Category, Priority, Status, Step
-from ticketing.desk.queries import find_ticket
+from ticketing.cases.queries import find_ticket
 from ticketing.extensions import db
 
 BASE = "urn:openapi"

@@ -8,7 +8,7 @@ import pytest
 from tests.api.payloads import act, create, problem, propose, read
 from tests.factories import LISTEN, open_case, to_step
 from ticketing.cases import services
-from ticketing.desk.queries import find_ticket
+from ticketing.cases.queries import find_ticket
 from ticketing.extensions import db
 
 URL = "/api/v1/tickets"

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import login
-from ticketing.api.models import ApiToken, digest, token_for
-from ticketing.api.tokens import MAX_ACTIVE_TOKENS, TokenError, create_token, revoke_token, tokens_of
+from ticketing.auth.tokens import ApiToken, digest, token_for
+from ticketing.auth.tokens import MAX_ACTIVE_TOKENS, TokenError, create_token, revoke_token, tokens_of
 from ticketing.extensions import db
 
 SECRET = re.compile(r'id="new-token" value="(tk_[A-Za-z0-9_-]+)"')

@@ -9,7 +9,7 @@ from tests.factories import open_case, to_step
 from ticketing.cases.audit import Event, record_event
 from ticketing.cases.chain import verify
 from ticketing.extensions import db
-from ticketing.scheduling.clock import utcnow
+from ticketing.clock import utcnow
 
 
 def _without_update_trigger(statement: str) -> None:

@@ -8,7 +8,7 @@ from ticketing.auth.services import create_user, find_user_by_email
 from ticketing.cases import services
 from ticketing.cases.models import Ticket
 from ticketing.extensions import db
-from ticketing.scheduling.clock import utcnow
+from ticketing.clock import utcnow
 from tests.factories import LISTEN, to_step
 
 PASSWORD = "e2e password one"

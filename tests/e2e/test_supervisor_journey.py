@@ -2,7 +2,7 @@
 once, approves it on the second review, and finds it in the record log."""
 import pytest
 
-from ticketing.desk.timeline import ACTION_LABELS
+from ticketing.cases.log_text import ACTION_LABELS
 from tests.e2e import seed
 from tests.e2e.seed import PASSWORD, WORDS
 

@@ -7,7 +7,7 @@ from tests.insight.risk_data import (  # noqa: F401 (app: the pinned app fixture
     app, T0, customer, followed_up, listened, proposal, rated, ticket)
 from ticketing.extensions import db
 from ticketing.insight import risk
-from ticketing.scheduling.models import Reminder
+from ticketing.cases.models import Reminder
 
 
 @pytest.fixture

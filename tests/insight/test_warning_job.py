@@ -8,11 +8,12 @@ from tests.conftest import login
 from tests.insight.risk_data import (  # noqa: F401 (app: the pinned app fixture)
     app, T0, WEEK_START, customer, ticket)
 from ticketing.extensions import db
-from ticketing.insight import warnings
+from ticketing.cases import early_warning as warnings
 from ticketing.notify import messages
 from ticketing.scheduling.dispatcher import dispatch_due
 from ticketing.scheduling.jobs import early_warning_job
-from ticketing.scheduling.models import Notification, Reminder
+from ticketing.notify.models import Notification
+from ticketing.cases.models import Reminder
 
 
 def in_week(offset: int, hours: int = 30):

@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from ticketing.insight.warnings import Rule, evaluate, poisson_tail
+from ticketing.cases.early_warning import Rule, evaluate, poisson_tail
 
 
 def hand_tail(count, mean):

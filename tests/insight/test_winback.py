@@ -9,11 +9,12 @@ from tests.insight.risk_data import (  # noqa: F401 (app: the pinned app fixture
     app, T0, customer, listened, ticket)
 from ticketing.cases.workflow import WorkflowError
 from ticketing.extensions import db
-from ticketing.insight import winback
-from ticketing.insight.winback import WinBackAction
+from ticketing.cases import winback
+from ticketing.cases.winback import WinBackAction
 from ticketing.notify import messages
 from ticketing.scheduling.dispatcher import dispatch_due
-from ticketing.scheduling.models import Notification, Reminder
+from ticketing.notify.models import Notification
+from ticketing.cases.models import Reminder
 
 DUE = date(2026, 11, 27)
 DUE_AT = datetime(2026, 11, 27, 1, 0, tzinfo=timezone.utc)  # 09:00 in Shanghai

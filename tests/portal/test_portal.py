@@ -8,7 +8,7 @@ from tests.conftest import login
 from ticketing.cases import services
 from ticketing.cases.models import Customer, Ticket
 from ticketing.extensions import db
-from ticketing.scheduling.models import Reminder
+from ticketing.cases.models import Reminder
 
 COMPLAINT = {"name": "王小明", "email": "xm.wang@example.cn", "phone": "", "product": "订单 88231 电饭煲",
              "what_happened": "电饭煲用了两天就不加热了，客服电话一直占线。", "wish": "换一台新的", "website": ""}

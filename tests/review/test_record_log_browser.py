@@ -17,7 +17,7 @@ from ticketing.cases.audit import Event
 from ticketing.cases.models import Ticket
 from ticketing.cases.services.guarantee import suggest_service_guarantee
 from ticketing.extensions import db
-from ticketing.review.log_export import escape_cell
+from ticketing.spreadsheet import escape_cell
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # the staff's default timezone
 

@@ -10,7 +10,7 @@ from ticketing.cases import services
 from ticketing.cases.improvement import PreventiveAction, QualityScore
 from ticketing.cases.records import ReviewRecord
 from ticketing.extensions import db
-from ticketing.scheduling.models import Reminder
+from ticketing.cases.models import Reminder
 
 CHECKS = {f"check_{key}": "y" for key in ("recorded", "apology", "cause", "compensation", "follow_up", "retention")}
 

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from ticketing.cases import services
 from ticketing.cases.models import Ticket
 from ticketing.extensions import db
-from ticketing.scheduling.calendar import Calendar
-from ticketing.scheduling.deadlines import case_deadlines, is_overdue, overdue_condition, policy_hours
+from ticketing.cases.calendar import Calendar
+from ticketing.cases.deadlines import case_deadlines, is_overdue, overdue_condition, policy_hours
 from tests.factories import open_case, propose, to_step
 from tests.scheduling.helpers import T0
 

@@ -14,8 +14,9 @@ from ticketing.extensions import db
 from ticketing.scheduling import dispatcher
 from ticketing.scheduling.dispatcher import claim_due, dispatch_due
 from ticketing.scheduling.jobs import digest_job, dispatch_job, run_recorded
-from ticketing.scheduling.models import JobRun, Reminder
-from ticketing.scheduling.reminders import create_daily_digests
+from ticketing.scheduling.models import JobRun
+from ticketing.cases.models import Reminder
+from ticketing.cases.reminders import create_daily_digests
 from tests.factories import open_case, propose, to_step
 from tests.scheduling.helpers import T0, notifications, only_pending, reminders_of
 

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from ticketing.cases import services
 from ticketing.extensions import db
-from ticketing.scheduling.models import Reminder
-from ticketing.scheduling.reminders import create_daily_digests, sync_reminders
+from ticketing.cases.models import Reminder
+from ticketing.cases.reminders import create_daily_digests, sync_reminders
 from tests.factories import open_case, propose, to_step
 from tests.scheduling.helpers import T0, only_pending, pending, reminder_count, reminders_of
 

@@ -12,8 +12,8 @@ from ticketing.cases.models import Customer
 from ticketing.extensions import db
 from ticketing.notify import email
 from ticketing.scheduling.dispatcher import dispatch_due
-from ticketing.scheduling.models import Notification
-from ticketing.scheduling.reminders import create_daily_digests
+from ticketing.notify.models import Notification
+from ticketing.cases.reminders import create_daily_digests
 from tests.factories import open_case, to_step
 from tests.scheduling.helpers import T0, only_pending, reminders_of
 

@@ -21,8 +21,9 @@ from tests.databases import temporary_postgres_database
 from ticketing.auth.models import User
 from ticketing.cases.models import Customer, Ticket
 from ticketing.cases.vocabulary import Channel, Role
-from ticketing.scheduling.clock import utcnow
-from ticketing.scheduling.models import Notification, Reminder
+from ticketing.clock import utcnow
+from ticketing.notify.models import Notification
+from ticketing.cases.models import Reminder
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIL_DOMAIN = "example.test"

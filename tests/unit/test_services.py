@@ -13,7 +13,7 @@ from ticketing.cases.services import StaleCase
 from ticketing.cases.services.intake import phone_digits
 from ticketing.cases.workflow import WorkflowError
 from ticketing.extensions import db
-from ticketing.scheduling.clock import utcnow
+from ticketing.clock import utcnow
 from tests.factories import open_case, propose, to_step
 from tests.unit.helpers import assert_refused_and_unchanged, event_count, last_event, snapshot
 

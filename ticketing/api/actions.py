@@ -14,7 +14,7 @@ from ticketing.api import schemas as s
 from ticketing.auth.models import User
 from ticketing.cases import services
 from ticketing.cases.workflow import WorkflowError
-from ticketing.desk.queries import find_ticket
+from ticketing.cases.queries import find_ticket
 from ticketing.extensions import db
 
 

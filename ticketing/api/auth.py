@@ -8,10 +8,10 @@ from datetime import timedelta
 from flask import abort, g, request
 from flask_babel import gettext as _
 
-from ticketing.api.models import token_for
+from ticketing.auth.tokens import token_for
 from ticketing.api.problems import ApiProblem
 from ticketing.extensions import db
-from ticketing.scheduling.clock import utcnow
+from ticketing.clock import utcnow
 
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 LAST_USED_RESOLUTION = timedelta(minutes=5)  # fewer writes: "last used" to the nearest few minutes

@@ -10,7 +10,7 @@ from ticketing.api.models import IdempotentRequest
 from ticketing.api.problems import ApiProblem
 from ticketing.cases.models import Ticket
 from ticketing.extensions import db
-from ticketing.scheduling.clock import utcnow
+from ticketing.clock import utcnow
 
 HEADER = "Idempotency-Key"
 

@@ -18,7 +18,7 @@ from ticketing.cases.vocabulary import (
     Category, Channel, ChurnType, CompensationType, ContactMethod, Dissatisfaction, Emotion, Legitimacy,
     Motive, Outcome, Priority, Responsibility, Retention, RootCause, Status, Step,
 )
-from ticketing.scheduling.clock import utcnow
+from ticketing.clock import utcnow
 
 TEXT = 4000
 MAX_ID = 2**31 - 1  # ids and versions are 32-bit integers in the database

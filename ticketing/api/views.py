@@ -19,10 +19,10 @@ from ticketing.cases.models import Customer, Ticket
 from ticketing.cases.portal_access import issue_token
 from ticketing.cases.services import StaleCase
 from ticketing.cases.workflow import WorkflowError
-from ticketing.desk.queries import find_ticket
+from ticketing.cases.queries import find_ticket
 from ticketing.extensions import db, limiter
-from ticketing.scheduling.clock import utcnow
-from ticketing.scheduling.reminders import send_portal_link
+from ticketing.clock import utcnow
+from ticketing.cases.reminders import send_portal_link
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 PUBLIC = {"api.openapi", "api.docs"}

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-from ticketing.cases.vocabulary import Role
+from ticketing.roles import Role
 from ticketing.forms_common import options
 
 LANGUAGE_CHOICES = [("en", "English"), ("zh_CN", "简体中文")]

@@ -4,7 +4,7 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user, login_required
 
-from ticketing.cases.vocabulary import Role
+from ticketing.roles import Role
 
 STAFF = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
 SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)

@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ticketing.auth.models import User
-from ticketing.cases.vocabulary import Role
+from ticketing.roles import Role
 from ticketing.extensions import db
 
 MIN_PASSWORD_LENGTH = 10

@@ -4,8 +4,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ticketing.api.tokens import TokenError, create_token as create_api_token, revoke_token as revoke_api_token
-from ticketing.api.tokens import token_visible_to, tokens_of
+from ticketing.auth.tokens import TokenError, create_token as create_api_token, revoke_token as revoke_api_token
+from ticketing.auth.tokens import token_visible_to, tokens_of
 from ticketing.auth.forms import AccountForm, LanguageForm, LoginForm, PasswordForm, TokenForm
 from ticketing.auth.services import AccountError, change_password, find_user_by_email
 from ticketing.extensions import db, limiter

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ticketing.cases.audit import record_event
 from ticketing.extensions import db
-from ticketing.scheduling.clock import utcnow
+from ticketing.clock import utcnow
 from ticketing.types import UTCDateTime
 
 # What a file's first bytes must be, whatever its name says.

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ticketing.auth.models import User
 from ticketing.cases import chain
 from ticketing.extensions import db
-from ticketing.scheduling.clock import utcnow
+from ticketing.clock import utcnow
 from ticketing.types import UTCDateTime
 
 

@@ -17,8 +17,8 @@ from ticketing.cases.records import AnalysisRecord
 from ticketing.cases.vocabulary import RootCause, Status
 from ticketing.cases.workflow import WorkflowError
 from ticketing.extensions import db
-from ticketing.scheduling.clock import as_utc, utcnow
-from ticketing.scheduling.models import Reminder
+from ticketing.clock import as_utc, utcnow
+from ticketing.cases.models import Reminder
 from ticketing.types import UTCDateTime, enum_type
 
 

@@ -1,7 +1,7 @@
 """Customers, tickets and what is said on them. Step records live in records.py."""
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing.auth.models import User
@@ -9,7 +9,7 @@ from ticketing.cases.vocabulary import (
     Category, Channel, Priority, ReplyKind, ResolutionState, Status, Step, ValueTier,
 )
 from ticketing.extensions import db
-from ticketing.scheduling.clock import utcnow
+from ticketing.clock import utcnow
 from ticketing.types import UTCDateTime, enum_type
 
 
@@ -138,3 +138,35 @@ class ReplyTemplate(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Reminder(db.Model):
+    """Something to deliver at `due_at`. `key` is unique, so the same reminder is never created twice."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        Index("ix_reminders_status_run_at", "status", "run_at"),
+        Index("ix_reminders_ticket_id_status", "ticket_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: all supervisors, or the customer
+    audience: Mapped[str] = mapped_column(String(20))  # assignee | supervisors | user | customer
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    run_at: Mapped[datetime] = mapped_column(UTCDateTime())  # due_at, or the next retry after a failure
+    # pending -> sending (claimed) -> sent | failed after the last attempt; cancelled when the case moved on
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # What a reminder about no case says (early warning, win-back), fixed when it is made.
+    details: Mapped[dict | None] = mapped_column(JSON)
+
+    ticket = relationship("Ticket")
+    user = relationship("User")

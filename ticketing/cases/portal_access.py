@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing.cases.models import Ticket
 from ticketing.extensions import db
-from ticketing.scheduling.clock import utcnow
+from ticketing.clock import utcnow
 from ticketing.types import UTCDateTime
 
 

@@ -12,7 +12,7 @@ from ticketing.cases.vocabulary import (
     Legitimacy, Motive, Outcome, ResolutionState, Responsibility, Retention, RootCause, Step,
 )
 from ticketing.extensions import db
-from ticketing.scheduling.clock import utcnow
+from ticketing.clock import utcnow
 from ticketing.types import UTCDateTime, enum_type
 
 
@@ -169,3 +169,10 @@ class GuaranteeSuggestion(db.Model):
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(20), default="suggested")  # suggested | proposed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# The record table of each step, in step order.
+RECORDS = {
+    "listen": ListenRecord, "apologise": ApologyRecord, "analyse": AnalysisRecord,
+    "resolve": Resolution, "follow_up": FollowUpRecord, "review": ReviewRecord,
+}

@@ -10,7 +10,7 @@ from ticketing.cases.records import FollowUpRecord
 from ticketing.cases.vocabulary import Outcome
 from ticketing.cases.workflow import WorkflowError
 from ticketing.extensions import db
-from ticketing.scheduling.clock import utcnow
+from ticketing.clock import utcnow
 from ticketing.types import UTCDateTime
 
 

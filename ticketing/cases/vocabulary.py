@@ -3,27 +3,10 @@
 Values are the stable names used in code, URLs, the record log and the API;
 labels are what people read.
 """
-from enum import StrEnum
-
 from flask_babel import lazy_gettext as _l
 
-
-class Labelled(StrEnum):
-    """A closed list of values with a translatable label per value."""
-
-    @property
-    def label(self):
-        return LABELS[type(self)][self.value]
-
-    @classmethod
-    def choices(cls):
-        return [(m.value, m.label) for m in cls]
-
-
-class Role(Labelled):
-    AGENT = "agent"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
+from ticketing.labelled import LABELS, Labelled, label_for  # noqa: F401  (templates read every list from here)
+from ticketing.roles import Role  # noqa: F401
 
 
 class Step(Labelled):
@@ -194,8 +177,7 @@ class ReplyKind(Labelled):
     FOLLOW_UP = "follow_up"
 
 
-LABELS = {
-    Role: {"agent": _l("Agent"), "supervisor": _l("Supervisor"), "admin": _l("Administrator")},
+LABELS.update({
     Step: {
         "listen": _l("Accept and listen"),
         "apologise": _l("Empathise and apologise"),
@@ -273,11 +255,4 @@ LABELS = {
         "apology": _l("Apology"), "restatement": _l("Restatement"),
         "proposal": _l("Proposal wording"), "follow_up": _l("Follow-up call"),
     },
-}
-
-
-def label_for(enum_cls: type[Labelled], value: str | None):
-    """The label of a stored value, tolerating empty values."""
-    if not value:
-        return ""
-    return LABELS[enum_cls].get(value, value)
+})

@@ -11,9 +11,9 @@ from ticketing.cases import services
 from ticketing.cases.services.guarantee import open_suggestions
 from ticketing.cases.workflow import WorkflowError
 from ticketing.desk import forms
-from ticketing.desk.queries import active_staff, find_ticket
+from ticketing.cases.queries import active_staff, find_ticket
 from ticketing.forms_common import options
-from ticketing.scheduling.clock import as_utc
+from ticketing.clock import as_utc
 
 
 @dataclass(frozen=True)

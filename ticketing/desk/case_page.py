@@ -4,30 +4,15 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ticketing.cases import workflow
-from ticketing.cases.attachments import Attachment
-from ticketing.cases.models import Message, Note, ReplyTemplate
-from ticketing.cases.records import (
-    AnalysisRecord, ApologyRecord, FollowUpRecord, ListenRecord, Resolution, ReviewRecord,
-)
-from ticketing.cases.vocabulary import STEP_ORDER, Status
-from ticketing.desk.actions import SPECS, WORKFLOW_ACTIONS, build_form
-from ticketing.desk.queries import case_events
-from ticketing.desk.timeline import describe
-from ticketing.extensions import db
-from ticketing.scheduling.clock import utcnow
+from ticketing.cases.deadlines import case_deadlines, is_overdue, resolution_offered
+from ticketing.cases.models import Reminder, ReplyTemplate
+from ticketing.cases.queries import case_file
 from ticketing.cases.services.guarantee import open_suggestions
-from ticketing.scheduling.deadlines import case_deadlines, is_overdue, resolution_offered
-from ticketing.scheduling.models import Reminder
+from ticketing.cases.vocabulary import STEP_ORDER, Status
+from ticketing.clock import utcnow
+from ticketing.desk.actions import SPECS, WORKFLOW_ACTIONS, build_form
+from ticketing.extensions import db
 from ticketing.notify.messages import KIND_LABELS
-
-RECORDS = {
-    "listen": ListenRecord, "apologise": ApologyRecord, "analyse": AnalysisRecord,
-    "resolve": Resolution, "follow_up": FollowUpRecord, "review": ReviewRecord,
-}
-
-
-def _rows(model, ticket):
-    return list(db.session.scalars(select(model).where(model.ticket_id == ticket.id).order_by(model.id)))
 
 
 def offered(ticket) -> set[str]:
@@ -48,10 +33,8 @@ def context(ticket, submitted: dict | None = None) -> dict:
     # A refused or stale submission whose form is no longer offered: show what was typed, so nothing is lost.
     unsaved = [(field.label.text, field.data) for action, form in submitted.items() if action not in actions
                for field in form if field.type in ("TextAreaField", "StringField") and field.data]
-    records = {step: _rows(model, ticket) for step, model in RECORDS.items()}
     return {
-        "ticket": ticket,
-        "steps": STEP_ORDER,
+        **case_file(ticket),
         "current_index": STEP_ORDER.index(ticket.step),
         "is_open": ticket.status == Status.OPEN,
         "overdue": is_overdue(ticket, utcnow()),
@@ -63,12 +46,6 @@ def context(ticket, submitted: dict | None = None) -> dict:
         "actions": actions,
         "forms": forms,
         "unsaved": unsaved,
-        "records": records,
-        "resolution": records["resolve"][-1] if records["resolve"] else None,
-        "notes": _rows(Note, ticket),
-        "messages": _rows(Message, ticket),
-        "files": _rows(Attachment, ticket),
-        "timeline": [describe(event) for event in case_events(ticket)],
         "replies": _reply_templates(),
         "limit": current_app.config["COMPENSATION_LIMITS"].get(current_user.role),
     }

@@ -125,7 +125,7 @@ class ProposalForm(CaseForm):
     lines = FieldList(FormField(CompensationLineForm), min_entries=4, max_entries=10)
 
     def validate_promised_date(self, field):
-        from ticketing.scheduling.clock import utcnow
+        from ticketing.clock import utcnow
         if field.data and field.data < utcnow().date():
             raise ValidationError(_l("The promised date cannot be in the past."))
 

@@ -1,17 +1,14 @@
-"""Read-only queries of the desk: the queues with keyset pagination, and a case's history."""
-import base64
-import json
+"""Read-only queries of the desk: the queues with keyset pagination."""
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import joinedload
 
-from ticketing.auth.models import User
-from ticketing.cases.audit import Event
 from ticketing.cases.models import Ticket
+from ticketing.cases.queries import decode_cursor, encode_cursor
 from ticketing.extensions import db
-from ticketing.scheduling.deadlines import overdue_condition
+from ticketing.cases.deadlines import overdue_condition
 
 # sort name -> (column, descending)
 SORTS = {
@@ -25,25 +22,6 @@ SORTS = {
 class Page:
     tickets: list
     next_cursor: str | None
-
-
-def encode_cursor(value, ident: int) -> str:
-    if isinstance(value, datetime):
-        value = {"t": value.isoformat()}
-    raw = json.dumps([value, ident]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str):
-    """The (value, id) a page starts after; None for a malformed cursor (start over)."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value, ident = json.loads(raw)
-        if isinstance(value, dict):
-            value = datetime.fromisoformat(value["t"])
-        return value, int(ident)
-    except (ValueError, TypeError, KeyError):
-        return None
 
 
 def queue_page(filters: dict, now: datetime, page_size: int, after: str | None = None) -> Page:
@@ -82,16 +60,3 @@ def _conditions(filters: dict, now: datetime) -> list:
     if filters.get("overdue"):
         conditions.append(overdue_condition(now))
     return conditions
-
-
-def case_events(ticket: Ticket) -> list[Event]:
-    return list(db.session.scalars(
-        select(Event).where(Event.ticket_id == ticket.id).order_by(Event.id)))
-
-
-def active_staff() -> list[User]:
-    return list(db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name)))
-
-
-def find_ticket(reference: str) -> Ticket | None:
-    return db.session.scalars(select(Ticket).where(Ticket.reference == reference.strip().upper())).first()

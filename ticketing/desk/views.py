@@ -13,12 +13,13 @@ from ticketing.cases.workflow import WorkflowError
 from ticketing.desk import case_page
 from ticketing.desk.actions import SPECS, build_form, listen_data
 from ticketing.desk.forms import IntakeForm, QueueFilterForm
-from ticketing.desk.queries import active_staff, find_ticket, queue_page
+from ticketing.cases.queries import active_staff, find_ticket
+from ticketing.desk.queries import queue_page
 from ticketing.extensions import db
 from ticketing.redirects import local_path_or
 from ticketing.forms_common import options
-from ticketing.scheduling.clock import utcnow
-from ticketing.scheduling.deadlines import is_overdue, resolution_offered
+from ticketing.clock import utcnow
+from ticketing.cases.deadlines import is_overdue, resolution_offered
 
 bp = Blueprint("desk", __name__)
 

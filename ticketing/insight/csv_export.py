@@ -5,7 +5,7 @@ from typing import Iterable
 
 from flask import Response
 
-from ticketing.review.log_export import BOM, escape_cell
+from ticketing.spreadsheet import BOM, escape_cell
 
 
 def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]) -> Response:

@@ -4,7 +4,7 @@ import io
 
 from ticketing.insight.filters import Filters
 from ticketing.insight.results import Result, plain
-from ticketing.review.log_export import BOM, escape_cell
+from ticketing.spreadsheet import BOM, escape_cell
 
 
 def csv_text(result: Result) -> str:

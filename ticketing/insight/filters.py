@@ -14,7 +14,7 @@ from ticketing.cases.models import Ticket
 from ticketing.cases.vocabulary import Category, Channel
 from ticketing.extensions import db
 from ticketing.forms_common import options
-from ticketing.scheduling.clock import utcnow
+from ticketing.clock import utcnow
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 3660  # ten years: at most 120 monthly columns

@@ -16,9 +16,9 @@ from ticketing.cases.records import FollowUpRecord, ListenRecord, Resolution
 from ticketing.cases.survey import SurveyResponse
 from ticketing.cases.vocabulary import Emotion, Outcome, ResolutionState, Status, ValueTier
 from ticketing.extensions import db
-from ticketing.insight.winback import OPEN, WinBackAction
-from ticketing.scheduling.deadlines import overdue_condition
-from ticketing.scheduling.models import Reminder
+from ticketing.cases.winback import OPEN, WinBackAction
+from ticketing.cases.deadlines import overdue_condition
+from ticketing.cases.models import Reminder
 
 RECENT_DAYS = 90
 HIGH_TIERS = (ValueTier.GOLD, ValueTier.VIP)

@@ -8,7 +8,7 @@ from ticketing.insight import charts
 from ticketing.insight.charts import Bar, Chart
 from ticketing.insight.results import COUNT, HOURS, PERCENT, SCORE, display, short_day
 from ticketing.insight.team import MemberFigures
-from ticketing.insight.warnings import Series
+from ticketing.cases.early_warning import Series
 
 
 def week_days(this_week: date, weeks: int) -> list[date]:

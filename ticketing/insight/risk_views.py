@@ -11,15 +11,16 @@ from ticketing.auth.models import User
 from ticketing.auth.permissions import STAFF, SUPERVISORS, roles_required
 from ticketing.cases.models import Customer
 from ticketing.cases.workflow import WorkflowError
-from ticketing.desk.queries import active_staff
+from ticketing.cases.queries import active_staff
 from ticketing.extensions import db
 from ticketing.forms_common import options
-from ticketing.insight import risk, risk_charts, team, warnings, winback
+from ticketing.cases import early_warning as warnings, winback
+from ticketing.insight import risk, risk_charts, team
 from ticketing.insight.csv_export import csv_response
 from ticketing.insight.risk_forms import (
     AtRiskFilterForm, PeriodForm, WinBackCancelForm, WinBackDoneForm, WinBackForm,
 )
-from ticketing.scheduling.clock import utcnow
+from ticketing.clock import utcnow
 
 bp = Blueprint("insight_risk", __name__, url_prefix="/insight")
 PAGE_LIMIT = 200

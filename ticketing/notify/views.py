@@ -6,8 +6,8 @@ from sqlalchemy import func, select, update
 from ticketing.auth.permissions import STAFF, roles_required
 from ticketing.extensions import db
 from ticketing.notify import messages
-from ticketing.scheduling.clock import utcnow
-from ticketing.scheduling.models import Notification
+from ticketing.clock import utcnow
+from ticketing.notify.models import Notification
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 # Where a notification about no case leads.

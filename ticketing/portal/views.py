@@ -15,12 +15,12 @@ from ticketing.cases.survey import answer_survey, survey_due
 from ticketing.cases.vocabulary import Channel, ResolutionState, Status
 from ticketing.cases.workflow import WorkflowError
 from ticketing.extensions import db, limiter
-from ticketing.desk.queries import find_ticket
+from ticketing.cases.queries import find_ticket
 from ticketing.portal.forms import (
     AnswerForm, ComplaintForm, LostLinkForm, MessageForm, ReopenForm, SurveyForm,
 )
-from ticketing.scheduling.clock import utcnow
-from ticketing.scheduling.reminders import send_portal_link
+from ticketing.clock import utcnow
+from ticketing.cases.reminders import send_portal_link
 from ticketing.portal.labels import where_it_stands
 
 bp = Blueprint("portal", __name__)

@@ -9,13 +9,13 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from ticketing.auth.permissions import STAFF, SUPERVISORS, roles_required
 from ticketing.cases.vocabulary import Category
-from ticketing.desk.queries import find_ticket
-from ticketing.desk.timeline import ACTION_LABELS
+from ticketing.cases.queries import find_ticket
+from ticketing.cases.log_text import ACTION_LABELS
 from ticketing.forms_common import options
 from ticketing.review import log_queries
 from ticketing.review.log_export import actor_label, csv_lines
 from ticketing.review.log_queries import CUSTOMER, SCHEDULER, LogFilters
-from ticketing.scheduling.clock import utcnow
+from ticketing.clock import utcnow
 
 bp = Blueprint("record_log", __name__, url_prefix="/record-log")
 

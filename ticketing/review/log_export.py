@@ -6,24 +6,16 @@ from typing import Iterable, Iterator
 
 from flask_babel import gettext as _
 
-from ticketing.desk.timeline import actor_label
+from ticketing.cases.log_text import actor_label
 from ticketing.review.log_queries import LogRow
+from ticketing.spreadsheet import BOM, escape_cell
 
-BOM = "\ufeff"  # without it Excel reads UTF-8 as the local code page and garbles Chinese
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def changes_text(described: dict) -> str:
     """'Step: Listen → Apologise; Note: …' — the changes of one event in words."""
     return "; ".join(f"{name}: {after}" if new else f"{name}: {before} → {after}"
                      for name, before, after, new in described["changes"])
-
-
-def escape_cell(value) -> str:
-    """A cell a spreadsheet shows as text, never evaluates: a leading apostrophe disarms a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def header(zone: tzinfo) -> list[str]:

@@ -10,11 +10,11 @@ from ticketing.auth.models import User
 from ticketing.cases.audit import Event
 from ticketing.cases.models import Message, Note, Ticket
 from ticketing.cases.vocabulary import Category
-from ticketing.desk.case_page import RECORDS
-from ticketing.desk.queries import case_events, decode_cursor, encode_cursor
-from ticketing.desk.timeline import describe
+from ticketing.cases.records import RECORDS
+from ticketing.cases.queries import case_events, decode_cursor, encode_cursor
+from ticketing.cases.log_text import describe
 from ticketing.extensions import db
-from ticketing.scheduling.deadlines import case_deadlines
+from ticketing.cases.deadlines import case_deadlines
 
 # Events without a staff actor carry one of these names (see audit.record_event).
 CUSTOMER, SCHEDULER = "customer", "scheduler"

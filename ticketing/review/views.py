@@ -13,8 +13,7 @@ from ticketing.cases import checklist, improvement, services
 from ticketing.cases.improvement import PreventiveAction, QualityScore
 from ticketing.cases.vocabulary import RootCause
 from ticketing.cases.workflow import WorkflowError
-from ticketing.desk import case_page
-from ticketing.desk.queries import active_staff, find_ticket
+from ticketing.cases.queries import active_staff, case_file, find_ticket
 from ticketing.extensions import db
 from ticketing.forms_common import options
 from ticketing.review import queries
@@ -66,7 +65,7 @@ def _review_page(ticket, form, action_form):
     action_form.owner.choices = options(pairs=[(u.id, u.name) for u in active_staff()])()
     db.session.refresh(ticket)
     return render_template("review/case.html", form=form, action_form=action_form,
-                           checklist_items=checklist.ITEMS, **case_page.context(ticket))
+                           checklist_items=checklist.ITEMS, **case_file(ticket))
 
 
 @bp.route("/cases/<reference>/preventive-actions", methods=["POST"])
@@ -158,7 +157,7 @@ def score(score_id):
         flash(_("Score saved."), "success")
         return redirect(url_for("review.quality"))
     return render_template("review/score.html", form=form, row=row, checklist_items=checklist.ITEMS,
-                           **case_page.context(row.ticket))
+                           **case_file(row.ticket))
 
 
 def _start_of(day, next_day=False):

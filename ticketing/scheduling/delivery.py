@@ -11,9 +11,10 @@ from ticketing.cases.vocabulary import ResolutionState, Role, Status
 from ticketing.extensions import db
 from ticketing.cases.portal_access import issue_token
 from ticketing.notify import email, messages
-from ticketing.scheduling.deadlines import overdue_condition
-from ticketing.scheduling.models import Notification, Reminder
-from ticketing.scheduling.reminders import STATE_KINDS, desired_reminders
+from ticketing.cases.deadlines import overdue_condition
+from ticketing.notify.models import Notification
+from ticketing.cases.models import Reminder
+from ticketing.cases.reminders import STATE_KINDS, desired_reminders
 
 
 def still_needed(reminder: Reminder) -> bool:

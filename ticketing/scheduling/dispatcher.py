@@ -18,9 +18,9 @@ from sqlalchemy import and_, or_, select, update
 from ticketing.cases.services.guarantee import suggest_service_guarantee
 from ticketing.extensions import db
 from ticketing.notify.email import DeliveryError
-from ticketing.scheduling.clock import utcnow
+from ticketing.clock import utcnow
 from ticketing.scheduling.delivery import deliver, still_needed
-from ticketing.scheduling.models import Reminder
+from ticketing.cases.models import Reminder
 
 
 def worker_name() -> str:

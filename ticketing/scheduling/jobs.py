@@ -3,11 +3,11 @@ import traceback
 from datetime import datetime
 
 from ticketing.extensions import db
-from ticketing.insight.warnings import raise_early_warnings
-from ticketing.scheduling.clock import utcnow
+from ticketing.cases.early_warning import raise_early_warnings
+from ticketing.clock import utcnow
 from ticketing.scheduling.dispatcher import dispatch_due
 from ticketing.scheduling.models import JobRun
-from ticketing.scheduling.reminders import create_daily_digests
+from ticketing.cases.reminders import create_daily_digests
 
 
 def dispatch_job(now: datetime) -> str:

@@ -12,8 +12,8 @@ from ticketing.cases import workflow
 from ticketing.cases.audit import record_event
 from ticketing.cases.models import Ticket
 from ticketing.extensions import db
-from ticketing.scheduling.clock import utcnow
-from ticketing.scheduling.reminders import sync_reminders
+from ticketing.clock import utcnow
+from ticketing.cases.reminders import sync_reminders
 
 
 class StaleCase(Exception):

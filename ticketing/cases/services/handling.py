@@ -2,11 +2,11 @@
 from flask import current_app
 
 from ticketing.cases.models import Message, Note
-from ticketing.scheduling.clock import utcnow
+from ticketing.clock import utcnow
 from ticketing.cases.services.base import Change
 from ticketing.cases.vocabulary import ResolutionState, Status
-from ticketing.scheduling.deadlines import resolution_deadline, response_deadline
-from ticketing.scheduling.reminders import notify_assignee
+from ticketing.cases.deadlines import resolution_deadline, response_deadline
+from ticketing.cases.reminders import notify_assignee
 
 
 def assign_case(ticket, actor, *, version, assignee):

@@ -8,9 +8,9 @@ from ticketing.cases.models import Customer, ReferenceCounter, Ticket
 from ticketing.cases.vocabulary import PRIORITY_RANK, Priority, Step
 from ticketing.cases.services.steps import record_listening
 from ticketing.extensions import db
-from ticketing.scheduling.clock import utcnow
-from ticketing.scheduling.deadlines import deadlines
-from ticketing.scheduling.reminders import sync_reminders
+from ticketing.clock import utcnow
+from ticketing.cases.deadlines import deadlines
+from ticketing.cases.reminders import sync_reminders
 
 
 CHINA = "86"

@@ -10,7 +10,7 @@ from ticketing.cases.services.guarantee import mark_proposed
 from ticketing.cases.workflow import WorkflowError
 from ticketing.cases.vocabulary import COMPENSATION_KIND_OF, CompensationType, ResolutionState as RS
 from ticketing.extensions import db
-from ticketing.scheduling.deadlines import follow_up_deadline
+from ticketing.cases.deadlines import follow_up_deadline
 
 
 def current_resolution(ticket) -> Resolution | None:

@@ -7,8 +7,8 @@ from ticketing.cases.records import (
 from ticketing.cases.services.base import Change
 from ticketing.cases.vocabulary import Outcome, ResolutionState, Retention, Status, Step
 from ticketing.extensions import db
-from ticketing.scheduling.deadlines import resolution_deadline, review_deadline
-from ticketing.scheduling.reminders import notify_assignee, request_survey
+from ticketing.cases.deadlines import resolution_deadline, review_deadline
+from ticketing.cases.reminders import notify_assignee, request_survey
 
 
 def record_listening(ticket, actor, *, version, customer_words, restatement, expectation, emotion,

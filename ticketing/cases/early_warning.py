@@ -24,7 +24,7 @@ from ticketing.auth.models import User
 from ticketing.cases.models import Ticket
 from ticketing.cases.vocabulary import Category, Role, label_for
 from ticketing.extensions import db
-from ticketing.scheduling.models import Reminder
+from ticketing.cases.models import Reminder
 
 KINDS = ("category", "product")
 REMINDER_KIND = "early_warning"

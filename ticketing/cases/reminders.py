@@ -14,8 +14,8 @@ from sqlalchemy import select
 from ticketing.auth.models import User
 from ticketing.cases.vocabulary import ResolutionState, Status
 from ticketing.extensions import db
-from ticketing.scheduling.deadlines import policy_hours, promise_deadline, resolution_offered
-from ticketing.scheduling.models import Reminder
+from ticketing.cases.deadlines import policy_hours, promise_deadline, resolution_offered
+from ticketing.cases.models import Reminder
 
 # Reminders that follow the state of a case (cancelled when it moves on).
 STATE_KINDS = ("response_at_risk", "response_breached", "resolution_at_risk", "resolution_breached",

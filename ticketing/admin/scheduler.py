@@ -8,9 +8,10 @@ from sqlalchemy import func, select
 from ticketing.auth.permissions import SUPERVISORS, roles_required
 from ticketing.extensions import db
 from ticketing.notify.messages import KIND_LABELS, STATUS_LABELS
-from ticketing.scheduling.clock import utcnow
+from ticketing.clock import utcnow
 from ticketing.scheduling.dispatcher import retry_failed
-from ticketing.scheduling.models import JobRun, Reminder
+from ticketing.scheduling.models import JobRun
+from ticketing.cases.models import Reminder
 from ticketing.scheduling.runner import job_table
 
 bp = Blueprint("scheduler_admin", __name__, url_prefix="/admin/scheduler")

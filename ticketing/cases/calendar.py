@@ -3,7 +3,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from ticketing.scheduling.clock import as_utc
+from ticketing.clock import as_utc
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ticketing.api.tokens import tokens_of
+from ticketing.auth.tokens import tokens_of
 from ticketing.auth.forms import UserEditForm, UserForm
 from ticketing.auth.models import User
 from ticketing.auth.permissions import ADMINS, roles_required

@@ -10,8 +10,8 @@ from sqlalchemy import and_, or_
 
 from ticketing.cases.models import Ticket
 from ticketing.cases.vocabulary import ResolutionState, Status, Step
-from ticketing.scheduling.calendar import Calendar
-from ticketing.scheduling.clock import as_utc
+from ticketing.cases.calendar import Calendar
+from ticketing.clock import as_utc
 
 
 def calendar() -> Calendar:

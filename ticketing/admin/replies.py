@@ -13,7 +13,7 @@ from ticketing.cases.models import ReplyTemplate
 from ticketing.cases.vocabulary import ReplyKind
 from ticketing.extensions import db
 from ticketing.forms_common import options
-from ticketing.scheduling.clock import utcnow
+from ticketing.clock import utcnow
 
 bp = Blueprint("replies", __name__, url_prefix="/replies")
 

@@ -16,8 +16,8 @@ from ticketing.cases.models import Customer
 from ticketing.cases.vocabulary import Retention
 from ticketing.cases.workflow import WorkflowError
 from ticketing.extensions import db
-from ticketing.scheduling.clock import as_utc, utcnow
-from ticketing.scheduling.models import Reminder
+from ticketing.clock import as_utc, utcnow
+from ticketing.cases.models import Reminder
 from ticketing.types import UTCDateTime, enum_type
 
 OPEN, DONE, CANCELLED = "open", "done", "cancelled"

@@ -1,0 +1,66 @@
+"""Read-only look-ups every front door shares: a case by reference, its history, the staff, page cursors."""
+import base64
+import json
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ticketing.auth.models import User
+from ticketing.cases.audit import Event
+from ticketing.cases.attachments import Attachment
+from ticketing.cases.log_text import describe
+from ticketing.cases.models import Message, Note, Ticket
+from ticketing.cases.records import RECORDS
+from ticketing.cases.vocabulary import STEP_ORDER
+from ticketing.extensions import db
+
+
+def encode_cursor(value, ident: int) -> str:
+    if isinstance(value, datetime):
+        value = {"t": value.isoformat()}
+    raw = json.dumps([value, ident]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str):
+    """The (value, id) a page starts after; None for a malformed cursor (start over)."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, ident = json.loads(raw)
+        if isinstance(value, dict):
+            value = datetime.fromisoformat(value["t"])
+        return value, int(ident)
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def case_events(ticket: Ticket) -> list[Event]:
+    return list(db.session.scalars(
+        select(Event).where(Event.ticket_id == ticket.id).order_by(Event.id)))
+
+
+def active_staff() -> list[User]:
+    return list(db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name)))
+
+
+def find_ticket(reference: str) -> Ticket | None:
+    return db.session.scalars(select(Ticket).where(Ticket.reference == reference.strip().upper())).first()
+
+
+def case_file(ticket: Ticket) -> dict:
+    """What is on file for a case: each step's records, what was said and attached, and its history in words."""
+    records = {step: _rows(model, ticket) for step, model in RECORDS.items()}
+    return {
+        "ticket": ticket,
+        "steps": STEP_ORDER,
+        "records": records,
+        "resolution": records["resolve"][-1] if records["resolve"] else None,
+        "notes": _rows(Note, ticket),
+        "messages": _rows(Message, ticket),
+        "files": _rows(Attachment, ticket),
+        "timeline": [describe(event) for event in case_events(ticket)],
+    }
+
+
+def _rows(model, ticket: Ticket) -> list:
+    return list(db.session.scalars(select(model).where(model.ticket_id == ticket.id).order_by(model.id)))
