@@ -5,6 +5,7 @@ the workflow vocabulary (DESIGN.md); they are deliberately not derived from work
 """
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 
@@ -27,6 +28,9 @@ SUPERVISOR = fake_actor(3, "supervisor")
 ADMIN = fake_actor(4, "admin")
 CUSTOMER = None                        # the customer, through the portal
 OPEN_TARGET = fake_ticket(id=20, step="analyse")
+TODAY = AT.date()
+OPEN_FIX = SimpleNamespace(status="open", owner_id=OWNER.id)   # a preventive action owned by OWNER
+DONE_FIX = SimpleNamespace(status="done", owner_id=OWNER.id)
 
 # --- the independent tables ---------------------------------------------------
 
@@ -56,6 +60,14 @@ ALLOWED_AT = {
     "merge": (ANY_STEP, OPEN),
     "reopen": (ANY_STEP, ENDED),
     "customer_reopens": (ANY_STEP, {"closed"}),
+    # side actions: the case's file grows, the case itself does not change
+    "create": (ANY_STEP, OPEN),
+    "attach": (ANY_STEP, OPEN),
+    "rate": (ANY_STEP, OPEN | ENDED),
+    "suggest_compensation": (ANY_STEP, OPEN),
+    "add_preventive_action": (ANY_STEP, OPEN | ENDED),
+    "complete_preventive_action": (ANY_STEP, OPEN | ENDED),
+    "verify_preventive_action": (ANY_STEP, OPEN | ENDED),
 }
 
 # action: (who acts, ticket fields, action data) under which every guard is satisfied
@@ -63,7 +75,8 @@ FAVOURABLE = {
     "listen": (OWNER, {}, {}),
     "apologise": (OWNER, {}, {}),
     "analyse": (OWNER, {}, {}),
-    "propose": (OWNER, {"analysed_at": AT}, {}),
+    "propose": (OWNER, {"analysed_at": AT}, {"promised_date": TODAY + timedelta(days=3), "today": TODAY,
+                                             "lines": [{"type": "refund", "amount": Decimal("40")}]}),
     "approve_compensation": (SUPERVISOR, {"analysed_at": AT, "resolution_state": "awaiting_approval"},
                              {"amount": Decimal("300")}),
     "refuse_compensation": (SUPERVISOR, {"analysed_at": AT, "resolution_state": "awaiting_approval"},
@@ -85,6 +98,13 @@ FAVOURABLE = {
     "reopen": (SUPERVISOR, {}, {"reason": "The kettle leaks again"}),
     "customer_reopens": (CUSTOMER, {"closed_at": AT},
                          {"reason": "It leaks again", "now": AT + timedelta(days=3), "reopen_days": 30}),
+    "create": (OWNER, {}, {}),
+    "attach": (CUSTOMER, {}, {}),
+    "rate": (CUSTOMER, {}, {}),
+    "suggest_compensation": (CUSTOMER, {}, {}),  # no actor: the scheduler
+    "add_preventive_action": (SUPERVISOR, {}, {}),
+    "complete_preventive_action": (OWNER, {}, {"preventive_action": OPEN_FIX}),
+    "verify_preventive_action": (SUPERVISOR, {}, {"preventive_action": DONE_FIX}),
 }
 
 # Where an allowed action leads, for each step it starts from (missing: the step stays).
@@ -126,6 +146,11 @@ ALLOWED_ACTORS = {
     "note": WORKERS | {"colleague"},
     "cancel": WORKERS, "merge": WORKERS,
     "customer_reopens": {"customer"},
+    "create": {"customer", "assigned_agent", "colleague", "agent_on_unassigned_case", "supervisor", "admin"},
+    "attach": {"customer"}, "rate": {"customer"}, "suggest_compensation": {"customer"},
+    "add_preventive_action": SUPERVISORS, "verify_preventive_action": SUPERVISORS,
+    # the owner of the preventive action (the assigned agent here) or a supervisor
+    "complete_preventive_action": {"assigned_agent", "supervisor", "admin"},
 }
 ACTOR_KINDS = ["customer", "assigned_agent", "colleague", "agent_on_unassigned_case", "supervisor", "admin"]
 
@@ -455,3 +480,67 @@ def test_ended_case_offers_notes_to_agents_and_reopening_to_supervisors(status):
     assert offered(ticket, SUPERVISOR) == {"note", "reopen"}
     # A closed case may be reopened by its customer (within the window the service checks).
     assert offered(ticket, CUSTOMER) == ({"customer_reopens"} if status == "closed" else set())
+
+
+# --- the rules about an action's data ---------------------------------------------
+
+def _proposal(**data):
+    return favourable("propose", data={**FAVOURABLE["propose"][2], **data})
+
+
+@pytest.mark.parametrize("days,expected", [
+    (-1, "The promised date cannot be in the past."), (0, None), (730, None),
+    (731, "The promised date must be within the next two years."),
+])
+def test_the_promised_date_is_today_or_later_and_within_two_years(days, expected):
+    assert reason("propose", _proposal(promised_date=TODAY + timedelta(days=days))) == expected
+
+
+def test_a_proposal_needs_a_promised_date():
+    assert reason("propose", _proposal(promised_date=None)) == "Give the date the resolution will be done by."
+
+
+@pytest.mark.parametrize("kind", ["refund", "voucher", "discount", "replacement", "repair"])
+def test_economic_compensation_needs_an_amount(kind):
+    assert reason("propose", _proposal(lines=[{"type": kind, "amount": None}])) == \
+        "Economic compensation needs an amount."
+
+
+@pytest.mark.parametrize("kind", ["apology_letter", "gift", "personal_visit", "manager_call"])
+def test_emotional_compensation_needs_no_amount(kind):
+    assert reason("propose", _proposal(lines=[{"type": kind, "amount": None}])) is None
+
+
+def test_compensation_amounts_cannot_be_negative():
+    assert reason("propose", _proposal(lines=[{"type": "refund", "amount": Decimal("-5")}])) == \
+        "Compensation amounts cannot be negative."
+
+
+def test_a_data_refusal_names_the_field_it_is_about():
+    with pytest.raises(WorkflowError) as refused:
+        workflow.check("propose", _proposal(promised_date=TODAY - timedelta(days=1)))
+    assert refused.value.field == "promised_date"
+
+
+@pytest.mark.parametrize("churn_type,expected", [(None, "Say what kind of loss this is."), ("", "Say what kind of loss this is."),
+                                                 ("competitive", None)])
+def test_a_lost_customer_needs_the_kind_of_loss(churn_type, expected):
+    ctx = favourable("follow_up", data={"outcome": "satisfied", "retention": "lost", "churn_type": churn_type})
+    assert reason("follow_up", ctx) == expected
+
+
+def test_a_finished_preventive_action_cannot_be_finished_again():
+    ctx = favourable("complete_preventive_action", data={"preventive_action": DONE_FIX})
+    assert reason("complete_preventive_action", ctx) == "This action is already done."
+
+
+def test_only_a_finished_preventive_action_can_be_verified():
+    ctx = favourable("verify_preventive_action", data={"preventive_action": OPEN_FIX})
+    assert reason("verify_preventive_action", ctx) == "Only a finished action can be verified."
+
+
+def test_side_actions_never_move_the_case_or_bump_its_version():
+    side = {name for name, rule in workflow.RULES.items() if rule.side}
+    assert side == {"create", "note", "attach", "rate", "suggest_compensation", "add_preventive_action",
+                    "complete_preventive_action", "verify_preventive_action"}
+    assert all(workflow.RULES[name].to is None for name in side)

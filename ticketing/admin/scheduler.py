@@ -5,6 +5,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import func, select
 
+from ticketing.cases.vocabulary import ReminderStatus
 from ticketing.auth.permissions import SUPERVISORS, roles_required
 from ticketing.extensions import db
 from ticketing.notify.messages import KIND_LABELS, STATUS_LABELS
@@ -25,14 +26,14 @@ def index():
     now = utcnow()
     counts = dict(db.session.execute(select(Reminder.status, func.count(Reminder.id)).group_by(Reminder.status)).all())
     overdue_pending = db.session.scalar(select(func.count(Reminder.id)).where(
-        Reminder.status == "pending", Reminder.run_at < now - timedelta(minutes=5)))
+        Reminder.status == ReminderStatus.PENDING, Reminder.run_at < now - timedelta(minutes=5)))
     runs = {run.job_id: run for run in db.session.scalars(select(JobRun))}
     jobs = [(job, runs.get(job["id"])) for job in job_table(current_app)]
-    failed = list(db.session.scalars(select(Reminder).where(Reminder.status == "failed")
+    failed = list(db.session.scalars(select(Reminder).where(Reminder.status == ReminderStatus.FAILED)
                                      .order_by(Reminder.id.desc()).limit(50)))
-    recent = list(db.session.scalars(select(Reminder).where(Reminder.status.in_(("sent", "skipped")))
+    recent = list(db.session.scalars(select(Reminder).where(Reminder.status.in_((ReminderStatus.SENT, ReminderStatus.SKIPPED)))
                                      .order_by(Reminder.sent_at.desc()).limit(20)))
-    upcoming = list(db.session.scalars(select(Reminder).where(Reminder.status == "pending")
+    upcoming = list(db.session.scalars(select(Reminder).where(Reminder.status == ReminderStatus.PENDING)
                                        .order_by(Reminder.run_at).limit(20)))
     return render_template("admin/scheduler.html", counts=counts, overdue_pending=overdue_pending, jobs=jobs,
                            failed=failed, recent=recent, upcoming=upcoming,
@@ -44,7 +45,7 @@ def index():
 @roles_required(*SUPERVISORS)
 def retry(reminder_id):
     reminder = db.session.get(Reminder, reminder_id)
-    if reminder is None or reminder.status != "failed":
+    if reminder is None or reminder.status != ReminderStatus.FAILED:
         abort(404)
     retry_failed(reminder, utcnow())
     db.session.commit()

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ticketing.cases.audit import record_event
+from ticketing.cases.services.base import Change
 from ticketing.extensions import db
 from ticketing.clock import utcnow
 from ticketing.types import UTCDateTime
@@ -70,6 +70,7 @@ def upload_dir() -> Path:
 
 def save_attachments(ticket, files, message=None) -> list[Attachment]:
     """Store checked files (call problems() first) and log them on the case."""
+    change = Change(ticket, None, "attach")
     saved = []
     for upload in (f for f in files if f and f.filename):
         data = upload.stream.read()
@@ -81,7 +82,8 @@ def save_attachments(ticket, files, message=None) -> list[Attachment]:
         db.session.add(row)
         saved.append(row)
     if saved:
-        record_event(ticket, None, "attach", {"files": (None, [row.original_name for row in saved])}, utcnow())
+        change.log(files=[row.original_name for row in saved])
+        change.done()
     return saved
 
 

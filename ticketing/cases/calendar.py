@@ -58,3 +58,8 @@ def _clock_time(text: str) -> time:
     """"09:30" -> 09:30 (the minutes count: a half-past opening is common)."""
     hour, _, minute = text.strip().partition(":")
     return time(int(hour), int(minute or 0))
+
+
+def desk_today(now: datetime, config) -> date:
+    """Today's date where the desk works (a promise or a due date is a day there, not in UTC)."""
+    return now.astimezone(ZoneInfo(config["BABEL_DEFAULT_TIMEZONE"])).date()

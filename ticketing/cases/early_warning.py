@@ -17,17 +17,15 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import case, func, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ticketing.auth.models import User
+from ticketing.cases import reminders
 from ticketing.cases.models import Ticket
-from ticketing.cases.vocabulary import Category, Role, label_for
+from ticketing.cases.vocabulary import Category, ReminderKind, Role, label_for
 from ticketing.extensions import db
-from ticketing.cases.models import Reminder
 
 KINDS = ("category", "product")
-REMINDER_KIND = "early_warning"
+REMINDER_KIND = ReminderKind.EARLY_WARNING
 
 
 @dataclass(frozen=True)
@@ -150,15 +148,10 @@ def raise_early_warnings(now: datetime, rule: Rule = RULE) -> int:
     supervisors = list(db.session.scalars(select(User.id).where(
         User.active.is_(True), User.role.in_([Role.SUPERVISOR, Role.ADMIN]))))
     week = current_week(now)
-    rows = [dict(key=warning_key(series, week, user_id), kind=REMINDER_KIND, user_id=user_id, audience="user",
-                 due_at=now, run_at=now, created_at=now, status="pending", attempts=0,
-                 details=_details(series, week))
-            for series in alerts for user_id in supervisors]
-    if not rows:
-        return 0
-    insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(Reminder).values(rows).on_conflict_do_nothing(index_elements=["key"])
-    return len(db.session.execute(statement.returning(Reminder.id)).all())  # only the rows really added
+    return reminders.schedule_new([
+        dict(key=warning_key(series, week, user_id), kind=REMINDER_KIND, user_id=user_id, audience="user",
+             due_at=now, details=_details(series, week))
+        for series in alerts for user_id in supervisors], now)
 
 
 def _details(series: Series, week: date) -> dict:

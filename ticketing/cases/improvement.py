@@ -10,15 +10,14 @@ from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, func, sele
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing.auth.models import User
-from ticketing.cases.audit import record_event
+from ticketing.cases import reminders
 from ticketing.cases.checklist import score
 from ticketing.cases.models import Ticket
 from ticketing.cases.records import AnalysisRecord
-from ticketing.cases.vocabulary import RootCause, Status
-from ticketing.cases.workflow import WorkflowError
+from ticketing.cases.services.base import Change
+from ticketing.cases.vocabulary import PreventiveState, ReminderKind, RootCause, Status
 from ticketing.extensions import db
 from ticketing.clock import as_utc, utcnow
-from ticketing.cases.models import Reminder
 from ticketing.types import UTCDateTime, enum_type
 
 
@@ -33,7 +32,7 @@ class PreventiveAction(db.Model):
     description: Mapped[str] = mapped_column(Text)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     due_date: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(20), default="open", index=True)  # open | done | verified
+    status: Mapped[str] = mapped_column(String(20), default=PreventiveState.OPEN, index=True)
     done_note: Mapped[str | None] = mapped_column(Text)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -73,47 +72,39 @@ def _latest_cause(ticket) -> RootCause | None:
 
 def add_preventive_action(ticket, actor, *, description: str, owner: User, due_date: date) -> PreventiveAction:
     """Record a fix for the cause of this complaint; the owner is reminded on the due date."""
-    if not actor.is_supervisor:
-        raise WorkflowError(_l("Only a supervisor can do this."))
-    now = utcnow()
+    change = Change(ticket, actor, "add_preventive_action")
     action = PreventiveAction(ticket_id=ticket.id, root_cause=_latest_cause(ticket), description=description,
-                              owner_id=owner.id, due_date=due_date, created_by_id=actor.id, created_at=now)
+                              owner_id=owner.id, due_date=due_date, created_by_id=actor.id, created_at=change.now)
     db.session.add(action)
     db.session.flush()
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    due_at = as_utc(datetime.combine(due_date, time(9), zone))
-    db.session.add(Reminder(key=f"preventive_action_due:{action.id}", kind="preventive_action_due",
-                            ticket_id=ticket.id, user_id=owner.id, audience="user", due_at=due_at, run_at=due_at,
-                            created_at=now))
-    record_event(ticket, actor, "add_preventive_action", {"preventive_action": (None, description),
-                                                           "owner": (None, owner.email), "due_date": (None, due_date)}, now)
+    reminders.schedule(_reminder_key(action), ReminderKind.PREVENTIVE_ACTION_DUE, ticket_id=ticket.id,
+                       user_id=owner.id, audience="user", due_at=as_utc(datetime.combine(due_date, time(9), zone)),
+                       now=change.now)
+    change.log(preventive_action=description, owner=owner.email, due_date=due_date)
+    change.done()
     return action
 
 
 def complete_preventive_action(action: PreventiveAction, actor, *, note: str) -> None:
     """The owner (or a supervisor) reports the fix done; its reminder is no longer needed."""
-    if action.status != "open":
-        raise WorkflowError(_l("This action is already done."))
-    if actor.id != action.owner_id and not actor.is_supervisor:
-        raise WorkflowError(_l("Only the owner or a supervisor can do this."))
-    now = utcnow()
-    action.status, action.done_at, action.done_note = "done", now, note
-    db.session.execute(update(Reminder).where(Reminder.key == f"preventive_action_due:{action.id}",
-                                              Reminder.status == "pending").values(status="cancelled"))
-    record_event(action.ticket, actor, "complete_preventive_action", {"preventive_action": (None, action.description),
-                                                                      "note": (None, note)}, now)
+    change = Change(action.ticket, actor, "complete_preventive_action", {"preventive_action": action})
+    action.status, action.done_at, action.done_note = PreventiveState.DONE, change.now, note
+    reminders.cancel(_reminder_key(action))
+    change.log(preventive_action=action.description, note=note)
+    change.done()
 
 
 def verify_preventive_action(action: PreventiveAction, actor) -> None:
     """A supervisor checks the fix really works: the loop is closed."""
-    if not actor.is_supervisor:
-        raise WorkflowError(_l("Only a supervisor can do this."))
-    if action.status != "done":
-        raise WorkflowError(_l("Only a finished action can be verified."))
-    now = utcnow()
-    action.status, action.verified_by_id, action.verified_at = "verified", actor.id, now
-    record_event(action.ticket, actor, "verify_preventive_action",
-                 {"preventive_action": (None, action.description)}, now)
+    change = Change(action.ticket, actor, "verify_preventive_action", {"preventive_action": action})
+    action.status, action.verified_by_id, action.verified_at = PreventiveState.VERIFIED, actor.id, change.now
+    change.log(preventive_action=action.description)
+    change.done()
+
+
+def _reminder_key(action: PreventiveAction) -> str:
+    return f"preventive_action_due:{action.id}"
 
 
 def draw_sample(actor, *, size: int, since: datetime | None, until: datetime | None,

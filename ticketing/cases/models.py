@@ -4,6 +4,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ticketing.cases.vocabulary import ReminderStatus
 from ticketing.auth.models import User
 from ticketing.cases.vocabulary import (
     Category, Channel, Priority, ReplyKind, ResolutionState, Status, Step, ValueTier,
@@ -158,7 +159,7 @@ class Reminder(db.Model):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     run_at: Mapped[datetime] = mapped_column(UTCDateTime())  # due_at, or the next retry after a failure
     # pending -> sending (claimed) -> sent | failed after the last attempt; cancelled when the case moved on
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=ReminderStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(80))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

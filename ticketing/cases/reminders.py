@@ -1,28 +1,58 @@
-"""Which reminders a case needs, kept in step with the case after every change.
+"""The one way reminder rows are written: schedule() and cancel() by key, and the reminders a case needs.
 
 Services call sync_reminders() (through Change.done) in the same transaction as the change:
 reminders the case no longer needs are cancelled, new ones are added. Keys are unique and
 carry the due time and recipient, so a moved deadline or a new assignee makes a new reminder.
+One-off notices (a survey, a customer's message, a preventive action's due date…) are
+scheduled by key too, so the same notice is never made twice.
 """
 import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ticketing.auth.models import User
-from ticketing.cases.vocabulary import ResolutionState, Status
+from ticketing.cases.vocabulary import STATE_KINDS, ReminderKind, ReminderStatus, ResolutionState, Status
 from ticketing.extensions import db
 from ticketing.cases.deadlines import policy_hours, promise_deadline, resolution_offered
 from ticketing.cases.models import Reminder
 
-# Reminders that follow the state of a case (cancelled when it moves on).
-STATE_KINDS = ("response_at_risk", "response_breached", "resolution_at_risk", "resolution_breached",
-               "promise_approaching", "promise_passed", "follow_up_due", "review_waiting")
-ONE_OFF_KINDS = ("satisfaction_survey", "daily_digest", "review_returned", "preventive_action_due",
-                 "customer_message", "portal_link", "early_warning", "win_back_due")
-KINDS = STATE_KINDS + ONE_OFF_KINDS
+
+
+def schedule(key: str, kind: ReminderKind, *, due_at: datetime, now: datetime, audience: str,
+             ticket_id: int | None = None, user_id: int | None = None, details: dict | None = None) -> Reminder:
+    """The reminder under `key`: made when new, revived when it was cancelled, else left as it is."""
+    reminder = db.session.scalar(select(Reminder).where(Reminder.key == key))
+    if reminder is None:
+        reminder = Reminder(key=key, kind=kind, ticket_id=ticket_id, user_id=user_id, audience=audience,
+                            due_at=due_at, run_at=due_at, created_at=now, details=details,
+                            status=ReminderStatus.PENDING, attempts=0)
+        db.session.add(reminder)
+    elif reminder.status == ReminderStatus.CANCELLED:
+        reminder.status, reminder.run_at = ReminderStatus.PENDING, due_at
+    return reminder
+
+
+def schedule_new(reminders: list[dict], now: datetime) -> int:
+    """Add the reminders whose keys are new, in one statement that skips keys already taken (so a
+    second scheduler doing the same at the same moment adds nothing); returns how many were added."""
+    if not reminders:
+        return 0
+    rows = [{"run_at": fields["due_at"], "created_at": now, "status": ReminderStatus.PENDING, "attempts": 0,
+             "ticket_id": None, "user_id": None, "details": None, **fields} for fields in reminders]
+    insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(Reminder).values(rows).on_conflict_do_nothing(index_elements=["key"])
+    return len(db.session.execute(statement.returning(Reminder.id)).all())
+
+
+def cancel(*keys: str) -> None:
+    """Cancel the reminders under `keys` that have not been sent yet."""
+    db.session.execute(update(Reminder).where(Reminder.key.in_(keys), Reminder.status == ReminderStatus.PENDING)
+                       .values(status=ReminderStatus.CANCELLED))
 
 
 def _owner(ticket) -> tuple[str, int | None]:
@@ -74,17 +104,17 @@ def sync_reminders(ticket, now: datetime) -> None:
     existing = {r.key: r for r in db.session.scalars(
         select(Reminder).where(Reminder.ticket_id == ticket.id, Reminder.kind.in_(STATE_KINDS)))}
     for key, reminder in existing.items():
-        if key not in wanted and reminder.status == "pending":
-            reminder.status = "cancelled"
+        if key not in wanted and reminder.status == ReminderStatus.PENDING:
+            reminder.status = ReminderStatus.CANCELLED
     for key, fields in wanted.items():
         reminder = existing.get(key)
-        if reminder is not None and reminder.status != "cancelled":
+        if reminder is not None and reminder.status != ReminderStatus.CANCELLED:
             continue
         # A warning whose deadline has already passed is pointless: the breach reminder speaks.
         if fields["kind"].endswith(("_at_risk", "_approaching")) and paired_deadline_passed(fields, wanted, now):
             continue
         if reminder is not None:  # needed again (assigned back, case reopened): the key is taken, revive it
-            reminder.status, reminder.run_at = "pending", fields["due_at"]
+            reminder.status, reminder.run_at = ReminderStatus.PENDING, fields["due_at"]
             continue
         db.session.add(Reminder(key=key, run_at=fields["due_at"], created_at=now, **fields))
 
@@ -99,27 +129,25 @@ def paired_deadline_passed(fields, wanted, now) -> bool:
 def notify_assignee(ticket, kind: str, now: datetime) -> None:
     """A one-off notice to the case's assignee (or the supervisors when nobody has it), now."""
     audience, user_id = _owner(ticket)
-    key = f"{kind}:{ticket.id}:{ticket.version}"
-    db.session.add(Reminder(key=key, kind=kind, ticket_id=ticket.id, user_id=user_id, audience=audience,
-                            due_at=now, run_at=now, created_at=now))
+    schedule(f"{kind}:{ticket.id}:{ticket.version}:{uuid.uuid4().hex[:8]}", kind, ticket_id=ticket.id,
+             user_id=user_id, audience=audience, due_at=now, now=now)
 
 
 def send_portal_link(ticket, now: datetime) -> None:
     """E-mail the customer a private link to the case (a fresh token is minted when it is sent)."""
     if not ticket.customer.email:
         return
-    key = f"portal_link:{ticket.id}:{uuid.uuid4().hex}"
-    db.session.add(Reminder(key=key, kind="portal_link", ticket_id=ticket.id, audience="customer",
-                            due_at=now, run_at=now, created_at=now))
+    schedule(f"portal_link:{ticket.id}:{uuid.uuid4().hex}", ReminderKind.PORTAL_LINK, ticket_id=ticket.id,
+             audience="customer", due_at=now, now=now)
 
 
 def request_survey(ticket, now: datetime) -> None:
     """After a follow-up, the customer is asked how we did (only when we have their email)."""
     if not ticket.customer.email:
         return
-    key = f"satisfaction_survey:{ticket.id}:{ticket.version}"  # one per follow-up: each is a new version
-    db.session.add(Reminder(key=key, kind="satisfaction_survey", ticket_id=ticket.id, audience="customer",
-                            due_at=now, run_at=now, created_at=now))
+    # one per follow-up: each is a new version
+    schedule(f"satisfaction_survey:{ticket.id}:{ticket.version}", ReminderKind.SATISFACTION_SURVEY,
+             ticket_id=ticket.id, audience="customer", due_at=now, now=now)
 
 
 def create_daily_digests(now: datetime) -> int:
@@ -131,6 +159,5 @@ def create_daily_digests(now: datetime) -> int:
     taken = set(db.session.scalars(select(Reminder.key).where(Reminder.key.in_(list(keys)))))
     for key, user_id in keys.items():
         if key not in taken:
-            db.session.add(Reminder(key=key, kind="daily_digest", user_id=user_id, audience="user",
-                                    due_at=now, run_at=now, created_at=now))
+            schedule(key, ReminderKind.DAILY_DIGEST, user_id=user_id, audience="user", due_at=now, now=now)
     return len(keys) - len(taken)

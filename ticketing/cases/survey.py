@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ticketing.cases.audit import record_event
+from ticketing.cases.services.base import Change
 from ticketing.cases.records import FollowUpRecord
 from ticketing.cases.vocabulary import Outcome
 from ticketing.cases.workflow import WorkflowError
@@ -46,13 +46,14 @@ def answer_survey(ticket, *, satisfaction, recommend, buy_again, fair_outcome, f
     follow_up = survey_due(ticket)
     if follow_up is None:
         raise WorkflowError(_l("There is no survey to answer for this case."))
-    now = utcnow()
+    change = Change(ticket, None, "rate")
+    now = change.now
     response = SurveyResponse(ticket_id=ticket.id, follow_up_id=follow_up.id, satisfaction=int(satisfaction),
                               recommend=int(recommend), buy_again=buy_again, fair_outcome=int(fair_outcome),
                               fair_process=int(fair_process), fair_treatment=int(fair_treatment),
                               comment=comment or None, created_at=now)
     db.session.add(response)
-    record_event(ticket, None, "rate", {"satisfaction": (None, response.satisfaction),
-                                        "recommend": (None, response.recommend), "buy_again": (None, buy_again),
-                                        "comment": (None, comment or None)}, now)
+    change.log(satisfaction=response.satisfaction, recommend=response.recommend, buy_again=buy_again,
+               comment=comment or None)
+    change.done()
     return response

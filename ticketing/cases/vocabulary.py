@@ -177,6 +177,68 @@ class ReplyKind(Labelled):
     FOLLOW_UP = "follow_up"
 
 
+class PreventiveState(Labelled):
+    OPEN = "open"
+    DONE = "done"
+    VERIFIED = "verified"
+
+
+class SuggestionState(Labelled):
+    """A service-guarantee suggestion: waiting for the agent, or taken into a proposal."""
+    SUGGESTED = "suggested"
+    PROPOSED = "proposed"
+
+
+class ReviewDecision(Labelled):
+    APPROVED = "approved"
+    RETURNED = "returned"
+
+
+class WinBackState(Labelled):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class ReminderKind(Labelled):
+    # kept in step with the case's state (cancelled when it moves on)
+    RESPONSE_AT_RISK = "response_at_risk"
+    RESPONSE_BREACHED = "response_breached"
+    RESOLUTION_AT_RISK = "resolution_at_risk"
+    RESOLUTION_BREACHED = "resolution_breached"
+    PROMISE_APPROACHING = "promise_approaching"
+    PROMISE_PASSED = "promise_passed"
+    FOLLOW_UP_DUE = "follow_up_due"
+    REVIEW_WAITING = "review_waiting"
+    # one-off notices
+    SATISFACTION_SURVEY = "satisfaction_survey"
+    DAILY_DIGEST = "daily_digest"
+    REVIEW_RETURNED = "review_returned"
+    PREVENTIVE_ACTION_DUE = "preventive_action_due"
+    CUSTOMER_MESSAGE = "customer_message"
+    PORTAL_LINK = "portal_link"
+    EARLY_WARNING = "early_warning"
+    WIN_BACK_DUE = "win_back_due"
+
+
+STATE_KINDS = frozenset({
+    ReminderKind.RESPONSE_AT_RISK, ReminderKind.RESPONSE_BREACHED, ReminderKind.RESOLUTION_AT_RISK,
+    ReminderKind.RESOLUTION_BREACHED, ReminderKind.PROMISE_APPROACHING, ReminderKind.PROMISE_PASSED,
+    ReminderKind.FOLLOW_UP_DUE, ReminderKind.REVIEW_WAITING,
+})
+
+
+class ReminderStatus(Labelled):
+    """pending -> sending (claimed) -> sent | skipped | failed after the last attempt;
+    cancelled when the case moved on."""
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
 LABELS.update({
     Step: {
         "listen": _l("Accept and listen"),
@@ -254,5 +316,24 @@ LABELS.update({
     ReplyKind: {
         "apology": _l("Apology"), "restatement": _l("Restatement"),
         "proposal": _l("Proposal wording"), "follow_up": _l("Follow-up call"),
+    },
+    PreventiveState: {"open": _l("Open"), "done": _l("Done"), "verified": _l("Verified")},
+    SuggestionState: {"suggested": _l("Suggested"), "proposed": _l("Proposed")},
+    ReviewDecision: {"approved": _l("Approved"), "returned": _l("Returned")},
+    WinBackState: {"open": _l("Open"), "done": _l("Done"), "cancelled": _l("Cancelled")},
+    ReminderKind: {
+        "follow_up_due": _l("Follow-up due"), "promise_approaching": _l("Promise due soon"),
+        "promise_passed": _l("Promise date passed"), "response_at_risk": _l("First response at risk"),
+        "response_breached": _l("First response missed"), "resolution_at_risk": _l("Resolution at risk"),
+        "resolution_breached": _l("Resolution missed"), "review_waiting": _l("Review waiting"),
+        "daily_digest": _l("Daily digest"), "satisfaction_survey": _l("Satisfaction survey"),
+        "review_returned": _l("Review returned"), "preventive_action_due": _l("Preventive action due"),
+        "customer_message": _l("Message from the customer"),
+        "portal_link": _l("Private link to the customer"),
+        "early_warning": _l("Early warning"), "win_back_due": _l("Win-back action due"),
+    },
+    ReminderStatus: {
+        "pending": _l("pending"), "sending": _l("being sent"), "sent": _l("sent"), "skipped": _l("skipped"),
+        "failed": _l("failed"), "cancelled": _l("cancelled"),
     },
 })

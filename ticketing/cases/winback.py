@@ -8,21 +8,21 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, select, update
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from ticketing.auth.models import User
 from ticketing.cases.models import Customer
-from ticketing.cases.vocabulary import Retention
+from ticketing.cases import reminders
+from ticketing.cases.calendar import desk_today
+from ticketing.cases.vocabulary import ReminderKind, Retention, WinBackState, label_for
 from ticketing.cases.workflow import WorkflowError
 from ticketing.extensions import db
 from ticketing.clock import as_utc, utcnow
-from ticketing.cases.models import Reminder
 from ticketing.types import UTCDateTime, enum_type
 
-OPEN, DONE, CANCELLED = "open", "done", "cancelled"
-STATUS_LABELS = {OPEN: _l("Open"), DONE: _l("Done"), CANCELLED: _l("Cancelled")}
-REMINDER_KIND = "win_back_due"
+OPEN, DONE, CANCELLED = WinBackState.OPEN, WinBackState.DONE, WinBackState.CANCELLED
+REMINDER_KIND = ReminderKind.WIN_BACK_DUE
 
 
 class WinBackAction(db.Model):
@@ -54,7 +54,7 @@ class WinBackAction(db.Model):
 
     @property
     def status_label(self):
-        return STATUS_LABELS.get(self.status, self.status)
+        return label_for(WinBackState, self.status)
 
 
 def reminder_key(action: WinBackAction) -> str:
@@ -62,7 +62,7 @@ def reminder_key(action: WinBackAction) -> str:
 
 
 def _today() -> date:
-    return utcnow().astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+    return desk_today(utcnow(), current_app.config)
 
 
 def open_action_for(customer_id: int) -> WinBackAction | None:
@@ -146,14 +146,11 @@ def sync_win_back_reminder(action: WinBackAction, now: datetime) -> None:
     a closed one has none. Never commits."""
     key = reminder_key(action)
     if action.status != OPEN:
-        db.session.execute(update(Reminder).where(Reminder.key == key, Reminder.status == "pending")
-                           .values(status="cancelled"))
-        return
-    if db.session.scalar(select(Reminder.id).where(Reminder.key == key)) is not None:
+        reminders.cancel(key)
         return
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     due_at = as_utc(datetime.combine(action.due_date, time(9), zone))
     details = {"customer": action.customer.name, "subject": action.plan[:200],
                "due_date": action.due_date.isoformat()}
-    db.session.add(Reminder(key=key, kind=REMINDER_KIND, user_id=action.owner_id, audience="user",
-                            due_at=due_at, run_at=due_at, created_at=now, details=details))
+    reminders.schedule(key, REMINDER_KIND, user_id=action.owner_id, audience="user", due_at=due_at, now=now,
+                       details=details)

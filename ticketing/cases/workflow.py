@@ -11,16 +11,20 @@ from typing import Any, Callable, Mapping
 
 from flask_babel import lazy_gettext as _l
 
+from ticketing import refusals
 from ticketing.cases.vocabulary import ResolutionState as RS
-from ticketing.cases.vocabulary import Outcome, Role, Status, Step, STEP_ORDER
+from ticketing.cases.vocabulary import STEP_ORDER, Outcome, PreventiveState, Retention, Role, Status, Step
 
 
-class WorkflowError(Exception):
-    """An action the rules forbid; `reason` is a translatable sentence for the user."""
+class WorkflowError(refusals.Refusal):
+    """An action the rules forbid; `reason` is a translatable sentence for the user.
 
-    def __init__(self, reason):
-        super().__init__(str(reason))
-        self.reason = reason
+    `field` names the piece of the action's data the reason is about (a form shows it there).
+    A refusal about the case is a conflict (409); one about a piece of the data, bad input (422)."""
+
+    def __init__(self, reason, field: str | None = None):
+        super().__init__(reason, field=field,
+                         status=refusals.UNPROCESSABLE if field is not None else refusals.CONFLICT)
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,58 @@ def agent_takes_for_self(ctx):
         return _l("An agent can only take an unassigned case for themselves.")
 
 
+ECONOMIC_TYPES = frozenset({"refund", "voucher", "discount", "replacement", "repair"})
+PROMISE_HORIZON = timedelta(days=730)  # a promise further out than two years is not a promise
+
+
+def economic_lines_priced(ctx):
+    """Money-like compensation (refund, voucher, …) must say how much."""
+    for line in ctx.data.get("lines") or ():
+        if str(line.get("type") or "") in ECONOMIC_TYPES and line.get("amount") is None:
+            return Refusal(_l("Economic compensation needs an amount."), "lines")
+        if line.get("amount") is not None and Decimal(line["amount"]) < 0:
+            return Refusal(_l("Compensation amounts cannot be negative."), "lines")
+
+
+def promise_in_reach(ctx):
+    """The promised date is today or later (in the desk's timezone), and within two years."""
+    promised, today = ctx.data.get("promised_date"), ctx.data.get("today")
+    if promised is None or today is None:
+        return Refusal(_l("Give the date the resolution will be done by."), "promised_date")
+    if promised < today:
+        return Refusal(_l("The promised date cannot be in the past."), "promised_date")
+    if promised > today + PROMISE_HORIZON:
+        return Refusal(_l("The promised date must be within the next two years."), "promised_date")
+
+
+def churn_type_for_lost(ctx):
+    if ctx.data.get("retention") == Retention.LOST and not ctx.data.get("churn_type"):
+        return Refusal(_l("Say what kind of loss this is."), "churn_type")
+
+
+def preventive_action_open(ctx):
+    action = ctx.data.get("preventive_action")
+    if action is None or action.status != PreventiveState.OPEN:
+        return _l("This action is already done.")
+
+
+def owner_or_supervisor(ctx):
+    action = ctx.data.get("preventive_action")
+    if ctx.actor is None or not (_is_supervisor(ctx.actor) or action.owner_id == ctx.actor.id):
+        return _l("Only the owner or a supervisor can do this.")
+
+
+def preventive_action_done(ctx):
+    action = ctx.data.get("preventive_action")
+    if action is None or action.status != PreventiveState.DONE:
+        return _l("Only a finished action can be verified.")
+
+
+def scheduler_only(ctx):
+    if ctx.actor is not None:
+        return _l("Only the scheduler does this.")
+
+
 # --- where an action leads ---------------------------------------------------
 
 def _after_follow_up(ticket, data) -> Step:
@@ -181,6 +237,21 @@ class Rule:
     guards: tuple = ()
     to: Step | Callable | None = None  # None: the step does not change
     statuses: frozenset = frozenset({Status.OPEN})
+    # A side action adds to the case's file without changing the case itself: it never bumps the
+    # case's version, so it cannot make a colleague's open form stale (notes, files, ratings…).
+    side: bool = False
+    offered: bool = True  # False: never among a case page's actions (made by intake, the portal, the scheduler, review)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A guard's reason about one piece of the action's data."""
+
+    reason: Any
+    field: str
+
+    def __str__(self) -> str:
+        return str(self.reason)
 
 
 _OPEN_ANY = None
@@ -188,47 +259,50 @@ _ENDED = frozenset({Status.CLOSED, Status.CANCELLED})
 _EVERY_STATUS = frozenset(Status)
 
 RULES: dict[str, Rule] = {
+    "create": Rule(_OPEN_ANY, (), side=True, offered=False),
     # the six steps
     "listen": Rule(frozenset({Step.LISTEN}), (works_the_case,), Step.APOLOGISE),
     "apologise": Rule(frozenset({Step.APOLOGISE}), (works_the_case,), Step.ANALYSE),
     "analyse": Rule(frozenset({Step.ANALYSE}), (works_the_case,), Step.RESOLVE),
-    "propose": Rule(frozenset({Step.RESOLVE}), (works_the_case, cause_analysed, open_for_proposal)),
+    "propose": Rule(frozenset({Step.RESOLVE}), (works_the_case, cause_analysed, open_for_proposal,
+                                                 promise_in_reach, economic_lines_priced)),
     "approve_compensation": Rule(frozenset({Step.RESOLVE}), (supervisor, awaiting_approval, within_approver_limit)),
     "refuse_compensation": Rule(frozenset({Step.RESOLVE}), (supervisor, awaiting_approval, reason_given)),
     "customer_accepts": Rule(frozenset({Step.RESOLVE}), (staff_or_customer, awaiting_customer)),
     "customer_rejects": Rule(frozenset({Step.RESOLVE}), (staff_or_customer, awaiting_customer, reason_given)),
     "carry_out": Rule(frozenset({Step.RESOLVE}), (works_the_case, accepted), Step.FOLLOW_UP),
-    "follow_up": Rule(frozenset({Step.FOLLOW_UP}), (works_the_case, carried_out, follow_up_target), _after_follow_up),
+    "follow_up": Rule(frozenset({Step.FOLLOW_UP}), (works_the_case, carried_out, follow_up_target,
+                                                    churn_type_for_lost), _after_follow_up),
     "record_review": Rule(frozenset({Step.REVIEW}), (works_the_case,)),
     "approve_review": Rule(frozenset({Step.REVIEW}), (supervisor, review_recorded)),
     "return_review": Rule(frozenset({Step.REVIEW}), (supervisor, review_target, reason_given), _returned_step),
     # around the steps
     "assign": Rule(_OPEN_ANY, (staff, may_assign, agent_takes_for_self)),
-    "note": Rule(_OPEN_ANY, (staff,), statuses=_EVERY_STATUS),
+    "note": Rule(_OPEN_ANY, (staff,), statuses=_EVERY_STATUS, side=True),
     "message": Rule(_OPEN_ANY, (staff_or_customer,)),
     "cancel": Rule(_OPEN_ANY, (works_the_case, reason_given)),
     "merge": Rule(_OPEN_ANY, (works_the_case, reason_given, merge_target)),
     "reopen": Rule(_OPEN_ANY, (supervisor, reason_given), _reopened_step, statuses=_ENDED),
     "customer_reopens": Rule(_OPEN_ANY, (customer_only, reason_given, within_reopen_window), Step.ANALYSE,
                              statuses=frozenset({Status.CLOSED})),
+    # side actions: the case's file grows, the case itself does not change
+    "attach": Rule(_OPEN_ANY, (customer_only,), side=True, offered=False),
+    "rate": Rule(_OPEN_ANY, (customer_only,), statuses=_EVERY_STATUS, side=True, offered=False),
+    "suggest_compensation": Rule(_OPEN_ANY, (scheduler_only,), side=True, offered=False),
+    "add_preventive_action": Rule(_OPEN_ANY, (supervisor,), statuses=_EVERY_STATUS, side=True, offered=False),
+    "complete_preventive_action": Rule(_OPEN_ANY, (preventive_action_open, owner_or_supervisor),
+                                       statuses=_EVERY_STATUS, side=True, offered=False),
+    "verify_preventive_action": Rule(_OPEN_ANY, (supervisor, preventive_action_done),
+                                     statuses=_EVERY_STATUS, side=True, offered=False),
 }
 
 ACTIONS = tuple(RULES)
-STEP_ACTIONS = {
-    Step.LISTEN: ("listen",),
-    Step.APOLOGISE: ("apologise",),
-    Step.ANALYSE: ("analyse",),
-    Step.RESOLVE: ("propose", "approve_compensation", "refuse_compensation",
-                   "customer_accepts", "customer_rejects", "carry_out"),
-    Step.FOLLOW_UP: ("follow_up",),
-    Step.REVIEW: ("record_review", "approve_review", "return_review"),
-}
-
 
 # Guards that judge the action's own data, not the case: skipped when asking
 # which actions to offer before the user has filled anything in.
-DATA_GUARDS = {reason_given, follow_up_target, review_target, merge_target,
-               within_approver_limit, agent_takes_for_self, within_reopen_window}
+DATA_GUARDS = {reason_given, follow_up_target, review_target, merge_target, within_approver_limit,
+               agent_takes_for_self, within_reopen_window, promise_in_reach, economic_lines_priced,
+               churn_type_for_lost}
 
 
 def refusal(action: str, ctx: Context, ignore_data: bool = False):
@@ -257,6 +331,8 @@ def refusal(action: str, ctx: Context, ignore_data: bool = False):
 def check(action: str, ctx: Context) -> None:
     """Raise WorkflowError with the reason when `action` is not allowed now."""
     reason = refusal(action, ctx)
+    if isinstance(reason, Refusal):
+        raise WorkflowError(reason.reason, reason.field)
     if reason is not None:
         raise WorkflowError(reason)
 
@@ -271,8 +347,6 @@ def next_step(action: str, ticket, data: Mapping[str, Any]) -> Step:
 
 def offered_actions(ctx: Context) -> set[str]:
     """The actions the actor could take now, before filling in their data (for the case page)."""
-    return {action for action in RULES if refusal(action, ctx, ignore_data=True) is None}
+    return {action for action, rule in RULES.items()
+            if rule.offered and refusal(action, ctx, ignore_data=True) is None}
 
-
-def step_index(step: str) -> int:
-    return STEP_ORDER.index(Step(step))

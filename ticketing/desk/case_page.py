@@ -8,7 +8,7 @@ from ticketing.cases.deadlines import case_deadlines, is_overdue, resolution_off
 from ticketing.cases.models import Reminder, ReplyTemplate
 from ticketing.cases.queries import case_file
 from ticketing.cases.services.guarantee import open_suggestions
-from ticketing.cases.vocabulary import STEP_ORDER, Status
+from ticketing.cases.vocabulary import ReminderStatus, STEP_ORDER, Status
 from ticketing.clock import utcnow
 from ticketing.desk.actions import SPECS, WORKFLOW_ACTIONS, build_form
 from ticketing.extensions import db
@@ -55,7 +55,7 @@ def escalations(ticket) -> list[Reminder]:
     """Missed deadlines already escalated to the supervisors (shown on the case)."""
     return list(db.session.scalars(select(Reminder).where(
         Reminder.ticket_id == ticket.id, Reminder.kind.in_(("response_breached", "resolution_breached")),
-        Reminder.status == "sent").order_by(Reminder.sent_at)))
+        Reminder.status == ReminderStatus.SENT).order_by(Reminder.sent_at)))
 
 
 def _reply_templates() -> dict:

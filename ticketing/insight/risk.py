@@ -14,7 +14,7 @@ from sqlalchemy import case, func, literal, or_, select
 from ticketing.cases.models import Customer, Ticket
 from ticketing.cases.records import FollowUpRecord, ListenRecord, Resolution
 from ticketing.cases.survey import SurveyResponse
-from ticketing.cases.vocabulary import Emotion, Outcome, ResolutionState, Status, ValueTier
+from ticketing.cases.vocabulary import Emotion, Outcome, ReminderStatus, ResolutionState, Status, ValueTier
 from ticketing.extensions import db
 from ticketing.cases.winback import OPEN, WinBackAction
 from ticketing.cases.deadlines import overdue_condition
@@ -85,7 +85,7 @@ def _case_stats(now: datetime):
     low_survey = select(SurveyResponse.ticket_id).where(SurveyResponse.satisfaction <= 2)
     unsatisfied = select(FollowUpRecord.ticket_id).where(
         or_(FollowUpRecord.outcome == Outcome.UNSATISFIED, FollowUpRecord.satisfaction <= 2))
-    breach_sent = select(Reminder.ticket_id).where(Reminder.kind.in_(BREACH_KINDS), Reminder.status == "sent")
+    breach_sent = select(Reminder.ticket_id).where(Reminder.kind.in_(BREACH_KINDS), Reminder.status == ReminderStatus.SENT)
     return (select(
         Ticket.customer_id.label("customer_id"),
         _flag(Ticket.created_at >= since).label("recent"),

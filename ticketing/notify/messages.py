@@ -4,25 +4,12 @@ from datetime import date, datetime
 from flask import current_app
 from flask_babel import force_locale, format_datetime, format_decimal, format_percent, gettext as _, lazy_gettext as _l
 
-from ticketing.cases.vocabulary import Category, label_for
+from ticketing.cases.vocabulary import LABELS, Category, ReminderKind, ReminderStatus, label_for
 from ticketing.i18n import day
 
 
-KIND_LABELS = {
-    "follow_up_due": _l("Follow-up due"), "promise_approaching": _l("Promise due soon"),
-    "promise_passed": _l("Promise date passed"), "response_at_risk": _l("First response at risk"),
-    "response_breached": _l("First response missed"), "resolution_at_risk": _l("Resolution at risk"),
-    "resolution_breached": _l("Resolution missed"), "review_waiting": _l("Review waiting"),
-    "daily_digest": _l("Daily digest"), "satisfaction_survey": _l("Satisfaction survey"),
-    "review_returned": _l("Review returned"), "preventive_action_due": _l("Preventive action due"),
-    "customer_message": _l("Message from the customer"),
-    "portal_link": _l("Private link to the customer"),
-    "early_warning": _l("Early warning"), "win_back_due": _l("Win-back action due"),
-}
-STATUS_LABELS = {
-    "pending": _l("pending"), "sending": _l("being sent"), "sent": _l("sent"), "skipped": _l("skipped"),
-    "failed": _l("failed"), "cancelled": _l("cancelled"),
-}
+KIND_LABELS = LABELS[ReminderKind]
+STATUS_LABELS = LABELS[ReminderStatus]
 
 
 def _titles(details: dict) -> dict:

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from ticketing.auth.models import User
 from ticketing.cases.models import Ticket
-from ticketing.cases.vocabulary import ResolutionState, Role, Status
+from ticketing.cases.vocabulary import ReminderStatus, ResolutionState, Role, Status
 from ticketing.extensions import db
 from ticketing.cases.portal_access import issue_token
 from ticketing.notify import email, messages
@@ -76,7 +76,7 @@ def deliver(reminder: Reminder, now: datetime) -> str:
         return _email_customer(reminder, now)
     users = recipients(reminder)
     if not users:
-        return "skipped"
+        return ReminderStatus.SKIPPED
     for user in users:
         details = details_for(reminder, user, now)
         db.session.add(Notification(user_id=user.id, reminder_id=reminder.id, ticket_id=reminder.ticket_id,
@@ -85,15 +85,15 @@ def deliver(reminder: Reminder, now: datetime) -> str:
             subject, text = messages.render(reminder.kind, details, user.locale)
             email.send(email.build_message(to=user.email, to_name=user.name, subject=subject, body=text,
                                            token=f"reminder-{reminder.id}-user-{user.id}", locale=user.locale))
-    return "sent"
+    return ReminderStatus.SENT
 
 
 def _email_customer(reminder: Reminder, now: datetime) -> str:
     customer = reminder.ticket.customer
     if not customer.email or not email.smtp_configured():
-        return "skipped"
+        return ReminderStatus.SKIPPED
     details = details_for(reminder, None, now)
     subject, text = messages.render(reminder.kind, details, customer.locale)
     email.send(email.build_message(to=customer.email, to_name=customer.name, subject=subject, body=text,
                                    token=f"reminder-{reminder.id}-customer", locale=customer.locale))
-    return "sent"
+    return ReminderStatus.SENT

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
+from ticketing.cases.vocabulary import ReminderStatus
 from ticketing.cases.services.guarantee import suggest_service_guarantee
 from ticketing.extensions import db
 from ticketing.notify.email import DeliveryError
@@ -29,8 +30,8 @@ def worker_name() -> str:
 
 def _claimable(now: datetime):
     lease = timedelta(seconds=current_app.config["DISPATCH_LEASE_SECONDS"])
-    return or_(and_(Reminder.status == "pending", Reminder.run_at <= now),
-               and_(Reminder.status == "sending", Reminder.claimed_at < now - lease))
+    return or_(and_(Reminder.status == ReminderStatus.PENDING, Reminder.run_at <= now),
+               and_(Reminder.status == ReminderStatus.SENDING, Reminder.claimed_at < now - lease))
 
 
 def claim_token(worker: str) -> str:
@@ -48,15 +49,15 @@ def claim_due(now: datetime, limit: int, worker: str) -> list[int]:
             .with_for_update(skip_locked=True)))
         if ids:
             db.session.execute(update(Reminder).where(Reminder.id.in_(ids))
-                               .values(status="sending", claimed_by=worker, claimed_at=claimed_at))
+                               .values(status=ReminderStatus.SENDING, claimed_by=worker, claimed_at=claimed_at))
     else:
         # SQLite has one writer at a time: a conditional UPDATE claims atomically.
         chosen = select(Reminder.id).where(_claimable(now)).order_by(Reminder.run_at).limit(limit)
         db.session.execute(update(Reminder).where(Reminder.id.in_(chosen), _claimable(now))
-                           .values(status="sending", claimed_by=worker, claimed_at=claimed_at)
+                           .values(status=ReminderStatus.SENDING, claimed_by=worker, claimed_at=claimed_at)
                            .execution_options(synchronize_session=False))
         ids = list(db.session.scalars(select(Reminder.id).where(Reminder.claimed_by == worker,
-                                                                Reminder.status == "sending")))
+                                                                Reminder.status == ReminderStatus.SENDING)))
     db.session.commit()
     return ids
 
@@ -64,7 +65,7 @@ def claim_due(now: datetime, limit: int, worker: str) -> list[int]:
 def _still_ours(reminder: Reminder, token: str) -> bool:
     """Claimed by us and within the lease: after it, another dispatcher may have taken the reminder."""
     lease = timedelta(seconds=current_app.config["DISPATCH_LEASE_SECONDS"])
-    return (reminder.status == "sending" and reminder.claimed_by == token
+    return (reminder.status == ReminderStatus.SENDING and reminder.claimed_by == token
             and reminder.claimed_at >= utcnow() - lease)
 
 
@@ -107,7 +108,7 @@ def _dispatch_one(reminder_id: int, token: str, now: datetime, result: PassResul
     if reminder is None or not _still_ours(reminder, token):
         return
     if not still_needed(reminder):
-        reminder.status = "cancelled"
+        reminder.status = ReminderStatus.CANCELLED
         db.session.commit()
         result.cancelled += 1
         return
@@ -127,7 +128,7 @@ def _dispatch_one(reminder_id: int, token: str, now: datetime, result: PassResul
         return
     reminder.status, reminder.sent_at, reminder.attempts = outcome, now, reminder.attempts + 1
     db.session.commit()
-    if outcome == "sent":
+    if outcome == ReminderStatus.SENT:
         result.sent += 1
     else:
         result.skipped += 1
@@ -144,10 +145,10 @@ def _retry_or_fail(reminder_id: int, token: str, now: datetime, error: str, resu
     reminder.last_error = error[:2000]
     reminder.claimed_by = reminder.claimed_at = None
     if reminder.attempts >= current_app.config["DISPATCH_MAX_ATTEMPTS"]:
-        reminder.status = "failed"
+        reminder.status = ReminderStatus.FAILED
         result.failed += 1
     else:
-        reminder.status, reminder.run_at = "pending", now + backoff(reminder.attempts)
+        reminder.status, reminder.run_at = ReminderStatus.PENDING, now + backoff(reminder.attempts)
         result.retried += 1
     result.errors.append(error)
     db.session.commit()
@@ -155,5 +156,5 @@ def _retry_or_fail(reminder_id: int, token: str, now: datetime, error: str, resu
 
 def retry_failed(reminder: Reminder, now: datetime) -> None:
     """An admin sends a failed reminder round again."""
-    reminder.status, reminder.attempts, reminder.run_at = "pending", 0, now
+    reminder.status, reminder.attempts, reminder.run_at = ReminderStatus.PENDING, 0, now
     reminder.claimed_by = reminder.claimed_at = None

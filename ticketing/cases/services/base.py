@@ -29,12 +29,15 @@ class Change:
     """One action in progress on one ticket: collects (before, after) pairs for the log."""
 
     def __init__(self, ticket: Ticket, actor, action: str, data: Mapping[str, Any] | None = None,
-                 version: int | None = None):
-        if version is not None and int(version) != ticket.version:
+                 version: int | None = None, actor_name: str = "customer"):
+        rule = workflow.RULES.get(action)
+        # A side action never conflicts: it does not change the case, so any version will do.
+        if version is not None and rule is not None and not rule.side and int(version) != ticket.version:
             raise StaleCase(ticket)
-        self.ticket, self.actor, self.action = ticket, actor, action
+        self.ticket, self.actor, self.action, self.actor_name = ticket, actor, action, actor_name
         self.data = dict(data or {})
         workflow.check(action, workflow.Context(ticket, actor, self.data, compensation_limits()))
+        self.side = rule.side
         self.now: datetime = utcnow()
         self.changes: dict[str, tuple[Any, Any]] = {}
 
@@ -50,17 +53,23 @@ class Change:
     def record(self, row, **logged) -> None:
         """Add a step record; its fields go into the log as changes from nothing."""
         db.session.add(row)
+        self.log(**logged)
+
+    def log(self, **logged) -> None:
+        """Log facts of the action that are not fields of the ticket (a reason, a file name…)."""
         for name, value in logged.items():
             self.changes[name] = (None, value)
 
     def done(self):
-        """Move to the next step, stamp the ticket, write the log event."""
+        """Move to the next step, stamp the ticket, write the log event (a side action only logs)."""
         ticket = self.ticket
-        self.set(ticket, step=workflow.next_step(self.action, ticket, self.data))
-        ticket.updated_at = self.now
-        ticket.updated_by_id = self.actor.id if self.actor is not None else None
-        event = record_event(ticket, self.actor, self.action, self.changes, self.now)
-        sync_reminders(ticket, self.now)  # reminders follow the case in the same transaction
+        if not self.side:
+            self.set(ticket, step=workflow.next_step(self.action, ticket, self.data))
+            ticket.updated_at = self.now
+            ticket.updated_by_id = self.actor.id if self.actor is not None else None
+        event = record_event(ticket, self.actor, self.action, self.changes, self.now, actor_name=self.actor_name)
+        if not self.side:
+            sync_reminders(ticket, self.now)  # reminders follow the case in the same transaction
         return event
 
 

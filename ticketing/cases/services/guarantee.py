@@ -5,15 +5,15 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
-from ticketing.cases.audit import record_event
+from ticketing.cases.services.base import Change
 from ticketing.cases.records import GuaranteeSuggestion
-from ticketing.cases.vocabulary import Status
+from ticketing.cases.vocabulary import Status, SuggestionState
 from ticketing.extensions import db
 
 
 def open_suggestions(ticket) -> list[GuaranteeSuggestion]:
     return list(db.session.scalars(select(GuaranteeSuggestion).where(
-        GuaranteeSuggestion.ticket_id == ticket.id, GuaranteeSuggestion.status == "suggested")
+        GuaranteeSuggestion.ticket_id == ticket.id, GuaranteeSuggestion.status == SuggestionState.SUGGESTED)
         .order_by(GuaranteeSuggestion.id)))
 
 
@@ -26,14 +26,15 @@ def suggest_service_guarantee(ticket, now: datetime) -> list[GuaranteeSuggestion
     currency = current_app.config["DEFAULT_CURRENCY"]
     rows = [GuaranteeSuggestion(ticket_id=ticket.id, type=kind, amount=amount, currency=currency, created_at=now)
             for kind, amount in rule]
+    change = Change(ticket, None, "suggest_compensation", actor_name="scheduler")
+    change.now = now
     db.session.add_all(rows)
-    record_event(ticket, None, "suggest_compensation",
-                 {"compensation": (None, [f"{kind} {amount or ''}".strip() for kind, amount in rule])},
-                 now, actor_name="scheduler")
+    change.log(compensation=[f"{kind} {amount or ''}".strip() for kind, amount in rule])
+    change.done()
     return rows
 
 
 def mark_proposed(ticket) -> None:
     """A proposal made after the suggestion confirms it (the agent kept or changed the lines)."""
     for row in open_suggestions(ticket):
-        row.status = "proposed"
+        row.status = SuggestionState.PROPOSED

@@ -3,7 +3,7 @@ import re
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ticketing.cases.audit import record_event
+from ticketing.cases.services.base import Change
 from ticketing.cases.models import Customer, ReferenceCounter, Ticket
 from ticketing.cases.vocabulary import PRIORITY_RANK, Priority, Step
 from ticketing.cases.services.steps import record_listening
@@ -110,12 +110,12 @@ def take_complaint(actor, *, customer: Customer, subject: str, description: str,
     )
     db.session.add(ticket)
     db.session.flush()
-    record_event(ticket, actor, "create", {
-        "reference": (None, ticket.reference), "customer": (None, customer.name),
-        "subject": (None, ticket.subject), "channel": (None, channel), "priority": (None, priority),
-        "category": (None, category), "product": (None, ticket.product),
-        "assignee": (None, ticket.assignee_id and owner.email),
-    }, now)
+    change = Change(ticket, actor, "create")
+    change.log(reference=ticket.reference, customer=customer.name, subject=ticket.subject, channel=channel,
+               priority=priority, category=category, product=ticket.product,
+               assignee=ticket.assignee_id and owner.email)
+    change.now = now
+    change.done()
     sync_reminders(ticket, now)  # the response clock runs from intake, even before step 1 is recorded
     if listen:
         record_listening(ticket, actor, version=None, **listen)

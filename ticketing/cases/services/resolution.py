@@ -1,6 +1,7 @@
 """Step 4: propose a fair resolution, approve compensation above limits, hear the customer, carry it out."""
 from decimal import Decimal
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -10,7 +11,9 @@ from ticketing.cases.services.guarantee import mark_proposed
 from ticketing.cases.workflow import WorkflowError
 from ticketing.cases.vocabulary import COMPENSATION_KIND_OF, CompensationType, ResolutionState as RS
 from ticketing.extensions import db
+from ticketing.cases.calendar import desk_today
 from ticketing.cases.deadlines import follow_up_deadline
+from ticketing.clock import utcnow
 
 
 def current_resolution(ticket) -> Resolution | None:
@@ -25,9 +28,8 @@ def propose_resolution(ticket, actor, *, version, method, promised_date, currenc
     Empowerment (员工授权): compensation up to the proposer's limit goes straight to the
     customer; above it, the proposal waits for a supervisor's approval.
     """
-    change = Change(ticket, actor, "propose", version=version)
-    if any(line.get("amount") is not None and Decimal(line["amount"]) < 0 for line in lines):
-        raise WorkflowError(_l("Compensation amounts cannot be negative."))
+    change = Change(ticket, actor, "propose", {"promised_date": promised_date, "lines": lines,
+                                               "today": desk_today(utcnow(), current_app.config)}, version=version)
     resolution = Resolution(ticket_id=ticket.id, method=method, promised_date=promised_date,
                             estimated_loss=estimated_loss, currency=currency,
                             proposed_by_id=actor.id, created_at=change.now, state=RS.AWAITING_CUSTOMER)

@@ -55,7 +55,7 @@ def record_follow_up(ticket, actor, *, version, method, outcome, satisfaction, r
                      notes="", churn_type=None, return_to=None):
     """Step 5: check the problem is really solved; an unsatisfied customer sends the case back."""
     return_to, churn_type = return_to or None, churn_type or None
-    data = {"outcome": outcome, "return_to": return_to}
+    data = {"outcome": outcome, "return_to": return_to, "retention": retention, "churn_type": churn_type}
     change = Change(ticket, actor, "follow_up", data, version=version)
     if outcome == Outcome.SATISFIED:
         return_to = None
