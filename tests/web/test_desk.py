@@ -1,5 +1,6 @@
 """The desk as an agent and a supervisor use it: intake, step forms, conflicts, refusals."""
 import re
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
@@ -8,6 +9,8 @@ from tests.factories import open_case, to_step
 from ticketing.cases.audit import Event
 from ticketing.cases.models import Customer, Ticket
 from ticketing.extensions import db
+
+PROMISED = (date.today() + timedelta(days=10)).isoformat()  # within the two years a promise may reach
 
 INTAKE = {
     "customer_name": "Zhang Wei", "customer_phone": "139 1111 2222", "customer_email": "",
@@ -125,7 +128,7 @@ def test_agent_proposal_above_limit_waits_for_a_supervisor_who_approves_it(app, 
     login(agent_client, agent.email)
     login(supervisor_client, supervisor.email)
     response = agent_client.post(f"/tickets/{ticket.reference}/actions/propose", data={
-        "propose-version": ticket.version, "propose-method": "Replace the unit", "propose-promised_date": "2099-01-05",
+        "propose-version": ticket.version, "propose-method": "Replace the unit", "propose-promised_date": PROMISED,
         "propose-currency": "CNY", "propose-estimated_loss": "800",
         "propose-lines-0-compensation": "refund", "propose-lines-0-amount": "600",
         "propose-lines-1-compensation": "gift", "propose-lines-1-details": "Tea set", "propose-lines-1-amount": "50"})
@@ -145,7 +148,7 @@ def test_economic_compensation_without_an_amount_is_refused_next_to_the_field(cl
     to_step(ticket, agent, "resolve")
     login(client, agent.email)
     response = client.post(f"/tickets/{ticket.reference}/actions/propose", data={
-        "propose-version": ticket.version, "propose-method": "Refund", "propose-promised_date": "2099-01-05",
+        "propose-version": ticket.version, "propose-method": "Refund", "propose-promised_date": PROMISED,
         "propose-currency": "CNY", "propose-lines-0-compensation": "refund"})
     assert response.status_code == 422
     assert b"Economic compensation needs an amount." in response.data

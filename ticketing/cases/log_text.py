@@ -7,28 +7,12 @@ from sqlalchemy import select
 
 from ticketing.auth.models import User
 from ticketing.cases import vocabulary as V
+from ticketing.cases.actions import ACTIONS
 from ticketing.cases.checklist import ITEMS as CHECKLIST_ITEMS
 from ticketing.extensions import db
 from ticketing.i18n import when
 
-ACTION_LABELS = {
-    "create": _l("Case opened"), "listen": _l("Complaint heard (step 1)"),
-    "apologise": _l("Apology made (step 2)"), "analyse": _l("Cause analysed (step 3)"),
-    "propose": _l("Resolution proposed (step 4)"), "approve_compensation": _l("Compensation approved"),
-    "refuse_compensation": _l("Compensation refused"), "customer_accepts": _l("Customer accepted"),
-    "customer_rejects": _l("Customer rejected"), "carry_out": _l("Resolution carried out"),
-    "follow_up": _l("Followed up (step 5)"), "record_review": _l("Summary recorded (step 6)"),
-    "approve_review": _l("Review approved, case closed"), "return_review": _l("Review returned"),
-    "assign": _l("Assigned"), "note": _l("Internal note"), "message": _l("Message to the customer"),
-    "cancel": _l("Cancelled"), "merge": _l("Merged as a duplicate"), "reopen": _l("Reopened"),
-    "suggest_compensation": _l("Service guarantee: compensation suggested"),
-    "customer_reopens": _l("Reopened by the customer"),
-    "attach": _l("Files attached by the customer"),
-    "rate": _l("Customer's rating"),
-    "add_preventive_action": _l("Preventive action added"),
-    "complete_preventive_action": _l("Preventive action done"),
-    "verify_preventive_action": _l("Preventive action verified"),
-}
+ACTION_LABELS = {name: action.label for name, action in ACTIONS.items()}
 
 FIELD_LABELS = {
     "step": _l("Step"), "status": _l("Status"), "resolution_state": _l("Resolution"),

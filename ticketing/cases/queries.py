@@ -1,4 +1,4 @@
-"""Read-only look-ups every front door shares: a case by reference, its history, the staff, page cursors."""
+"""Read-only look-ups every front door shares: a case by reference, its events, the staff, page cursors."""
 import base64
 import json
 from datetime import datetime
@@ -7,11 +7,7 @@ from sqlalchemy import select
 
 from ticketing.auth.models import User
 from ticketing.cases.audit import Event
-from ticketing.cases.attachments import Attachment
-from ticketing.cases.log_text import describe
-from ticketing.cases.models import Message, Note, Ticket
-from ticketing.cases.records import RECORDS
-from ticketing.cases.vocabulary import STEP_ORDER
+from ticketing.cases.models import Ticket
 from ticketing.extensions import db
 
 
@@ -46,21 +42,3 @@ def active_staff() -> list[User]:
 def find_ticket(reference: str) -> Ticket | None:
     return db.session.scalars(select(Ticket).where(Ticket.reference == reference.strip().upper())).first()
 
-
-def case_file(ticket: Ticket) -> dict:
-    """What is on file for a case: each step's records, what was said and attached, and its history in words."""
-    records = {step: _rows(model, ticket) for step, model in RECORDS.items()}
-    return {
-        "ticket": ticket,
-        "steps": STEP_ORDER,
-        "records": records,
-        "resolution": records["resolve"][-1] if records["resolve"] else None,
-        "notes": _rows(Note, ticket),
-        "messages": _rows(Message, ticket),
-        "files": _rows(Attachment, ticket),
-        "timeline": [describe(event) for event in case_events(ticket)],
-    }
-
-
-def _rows(model, ticket: Ticket) -> list:
-    return list(db.session.scalars(select(model).where(model.ticket_id == ticket.id).order_by(model.id)))

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from ticketing import refusals
 from ticketing.cases.vocabulary import ResolutionState as RS
-from ticketing.cases.vocabulary import STEP_ORDER, Outcome, PreventiveState, Retention, Role, Status, Step
+from ticketing.cases.vocabulary import COMPENSATION_KIND_OF, STEP_ORDER, CompensationKind, Outcome, PreventiveState, Retention, Role, Status, Step
 
 
 class WorkflowError(refusals.Refusal):
@@ -105,7 +105,7 @@ def within_approver_limit(ctx):
 
 def reason_given(ctx):
     if not str(ctx.data.get("reason") or "").strip():
-        return _l("Please give a reason.")
+        return Refusal(_l("Please give a reason."), "reason")
 
 
 def customer_only(ctx):
@@ -123,12 +123,13 @@ def within_reopen_window(ctx):
 def follow_up_target(ctx):
     if ctx.data.get("outcome") == Outcome.UNSATISFIED and \
             ctx.data.get("return_to") not in (Step.ANALYSE, Step.RESOLVE):
-        return _l("An unsatisfied customer sends the case back to analysis or resolution: choose one.")
+        return Refusal(_l("An unsatisfied customer sends the case back to analysis or resolution: choose one."),
+                       "return_to")
 
 
 def review_target(ctx):
     if ctx.data.get("return_to") not in STEP_ORDER[:-1]:
-        return _l("Choose the step the case goes back to.")
+        return Refusal(_l("Choose the step the case goes back to."), "return_to")
 
 
 def review_recorded(ctx):
@@ -161,14 +162,14 @@ def agent_takes_for_self(ctx):
         return _l("An agent can only take an unassigned case for themselves.")
 
 
-ECONOMIC_TYPES = frozenset({"refund", "voucher", "discount", "replacement", "repair"})
 PROMISE_HORIZON = timedelta(days=730)  # a promise further out than two years is not a promise
 
 
 def economic_lines_priced(ctx):
     """Money-like compensation (refund, voucher, …) must say how much."""
     for line in ctx.data.get("lines") or ():
-        if str(line.get("type") or "") in ECONOMIC_TYPES and line.get("amount") is None:
+        economic = COMPENSATION_KIND_OF.get(str(line.get("type") or "")) == CompensationKind.ECONOMIC
+        if economic and line.get("amount") is None:
             return Refusal(_l("Economic compensation needs an amount."), "lines")
         if line.get("amount") is not None and Decimal(line["amount"]) < 0:
             return Refusal(_l("Compensation amounts cannot be negative."), "lines")

@@ -1,5 +1,5 @@
-"""Each case action the desk offers: its form and the one service call it makes."""
-from dataclasses import dataclass
+"""Each case action the desk offers: its form, the registered action it performs, what it says when done."""
+from dataclasses import dataclass, replace
 from typing import Callable
 from zoneinfo import ZoneInfo
 
@@ -7,24 +7,17 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ticketing.cases import services
+from ticketing.cases.actions import ACTIONS, perform
 from ticketing.cases.services.guarantee import open_suggestions
-from ticketing.cases.workflow import WorkflowError
 from ticketing.desk import forms
-from ticketing.cases.queries import active_staff, find_ticket
+from ticketing.cases.queries import active_staff
 from ticketing.forms_common import options
 from ticketing.clock import as_utc
 
 
-@dataclass(frozen=True)
-class ActionSpec:
-    form: type
-    perform: Callable  # (form, ticket) -> Event
-    done: object       # the flash message on success
-
-
-def _data(form, *names) -> dict:
-    return {name: getattr(form, name).data for name in names}
+def _form_data(form) -> dict:
+    """The action's data as the form carries it (field names without the form's prefix)."""
+    return {field.short_name: field.data for field in form if field.short_name not in ("version", "csrf_token")}
 
 
 def _local_to_utc(value):
@@ -34,73 +27,57 @@ def _local_to_utc(value):
     return as_utc(value.replace(tzinfo=ZoneInfo(current_user.timezone)))
 
 
-LISTEN_FIELDS = ("customer_words", "restatement", "restatement_confirmed", "expectation", "emotion",
-                 "dissatisfaction", "place")
+@dataclass(frozen=True)
+class ActionSpec:
+    """A desk form for one registered action (`action`, or picked from the form by a callable)."""
+
+    form: type
+    done: object                              # the flash message on success
+    action: str | Callable | None = None      # None: the action named like the form
+    data: Callable = _form_data               # (form) -> the action's data
+
+    def perform(self, form, ticket):
+        action = self.action(form) if callable(self.action) else self.action
+        return perform(action, ticket, current_user, version=form.version.data, data=self.data(form))
 
 
 def listen_data(form) -> dict:
-    return {**_data(form, *LISTEN_FIELDS), "occurred_at": _local_to_utc(form.occurred_at.data)}
+    """Step 1's data from the listen form or the intake form (which carries more than step 1)."""
+    data = _form_data(form)
+    return {**{name: data[name] for name in ACTIONS["listen"].fields if name in data},
+            "occurred_at": _local_to_utc(form.occurred_at.data)}
 
 
-def _merge(form, ticket):
-    target = find_ticket(form.target.data)
-    if target is None:
-        raise WorkflowError(_l("There is no case with that reference."))
-    return services.merge_case(ticket, current_user, version=form.version.data, target=target,
-                               reason=form.reason.data)
+def _proposal_data(form) -> dict:
+    return {**_form_data(form), "lines": form.compensation_lines()}
 
 
-def _assign(form, ticket):
-    assignee = next(user for user in active_staff() if user.id == form.assignee.data)
-    return services.assign_case(ticket, current_user, version=form.version.data, assignee=assignee)
-
-
-def _v(form):
-    return form.version.data
+def _answer(form) -> str:
+    return "customer_accepts" if form.answer.data == "accept" else "customer_rejects"
 
 
 SPECS: dict[str, ActionSpec] = {
-    "listen": ActionSpec(forms.ListenForm, lambda f, t: services.record_listening(
-        t, current_user, version=_v(f), **listen_data(f)), _l("Step 1 recorded: the complaint is heard.")),
-    "apologise": ActionSpec(forms.ApologyForm, lambda f, t: services.record_apology(
-        t, current_user, version=_v(f), **_data(f, "method", "wording")), _l("The apology is recorded.")),
-    "analyse": ActionSpec(forms.AnalysisForm, lambda f, t: services.record_analysis(
-        t, current_user, version=_v(f), **_data(f, "root_cause", "detail", "legitimacy", "responsibility",
-                                                "motive", "product")), _l("The analysis is recorded.")),
-    "propose": ActionSpec(forms.ProposalForm, lambda f, t: services.propose_resolution(
-        t, current_user, version=_v(f), lines=f.compensation_lines(),
-        **_data(f, "method", "promised_date", "estimated_loss", "currency")), _l("The resolution is proposed.")),
-    "approve_compensation": ActionSpec(forms.CommentForm, lambda f, t: services.approve_compensation(
-        t, current_user, version=_v(f), comments=f.comments.data), _l("Compensation approved.")),
-    "refuse_compensation": ActionSpec(forms.ReasonForm, lambda f, t: services.refuse_compensation(
-        t, current_user, version=_v(f), reason=f.reason.data), _l("Compensation refused.")),
-    "customer_answer": ActionSpec(forms.CustomerAnswerForm, lambda f, t: services.record_customer_answer(
-        t, current_user, version=_v(f), accepted=f.answer.data == "accept", reason=f.reason.data),
-        _l("The customer's answer is recorded.")),
-    "carry_out": ActionSpec(forms.CarryOutForm, lambda f, t: services.carry_out_resolution(
-        t, current_user, version=_v(f), note=f.note.data), _l("The resolution is carried out.")),
-    "follow_up": ActionSpec(forms.FollowUpForm, lambda f, t: services.record_follow_up(
-        t, current_user, version=_v(f), **_data(f, "method", "outcome", "satisfaction", "retention",
-                                                "churn_type", "notes", "return_to")), _l("The follow-up is recorded.")),
-    "record_review": ActionSpec(forms.ReviewForm, lambda f, t: services.record_review(
-        t, current_user, version=_v(f), **_data(f, "summary", "lesson", "preventive_action")),
-        _l("The summary is recorded; the case waits for a supervisor's review.")),
-    "approve_review": ActionSpec(forms.CommentForm, lambda f, t: services.approve_review(
-        t, current_user, version=_v(f), comments=f.comments.data), _l("Review approved: the case is closed.")),
-    "return_review": ActionSpec(forms.ReturnReviewForm, lambda f, t: services.return_review(
-        t, current_user, version=_v(f), return_to=f.return_to.data, reason=f.reason.data),
-        _l("The case is returned with your comments.")),
-    "assign": ActionSpec(forms.AssignForm, _assign, _l("The case is assigned.")),
-    "note": ActionSpec(forms.BodyForm, lambda f, t: services.add_note(
-        t, current_user, body=f.body.data), _l("Note added.")),
-    "message": ActionSpec(forms.BodyForm, lambda f, t: services.send_message(
-        t, current_user, body=f.body.data), _l("Message sent to the customer.")),
-    "cancel": ActionSpec(forms.ReasonForm, lambda f, t: services.cancel_case(
-        t, current_user, version=_v(f), reason=f.reason.data), _l("The case is cancelled.")),
-    "merge": ActionSpec(forms.MergeForm, _merge, _l("The case is merged as a duplicate.")),
-    "reopen": ActionSpec(forms.ReasonForm, lambda f, t: services.reopen_case(
-        t, current_user, version=_v(f), reason=f.reason.data), _l("The case is reopened.")),
+    "listen": ActionSpec(forms.ListenForm, _l("Step 1 recorded: the complaint is heard."), data=listen_data),
+    "apologise": ActionSpec(forms.ApologyForm, _l("The apology is recorded.")),
+    "analyse": ActionSpec(forms.AnalysisForm, _l("The analysis is recorded.")),
+    "propose": ActionSpec(forms.ProposalForm, _l("The resolution is proposed."), data=_proposal_data),
+    "approve_compensation": ActionSpec(forms.CommentForm, _l("Compensation approved.")),
+    "refuse_compensation": ActionSpec(forms.ReasonForm, _l("Compensation refused.")),
+    "customer_answer": ActionSpec(forms.CustomerAnswerForm, _l("The customer's answer is recorded."), _answer),
+    "carry_out": ActionSpec(forms.CarryOutForm, _l("The resolution is carried out.")),
+    "follow_up": ActionSpec(forms.FollowUpForm, _l("The follow-up is recorded.")),
+    "record_review": ActionSpec(forms.ReviewForm,
+                                _l("The summary is recorded; the case waits for a supervisor's review.")),
+    "approve_review": ActionSpec(forms.CommentForm, _l("Review approved: the case is closed.")),
+    "return_review": ActionSpec(forms.ReturnReviewForm, _l("The case is returned with your comments.")),
+    "assign": ActionSpec(forms.AssignForm, _l("The case is assigned.")),
+    "note": ActionSpec(forms.BodyForm, _l("Note added.")),
+    "message": ActionSpec(forms.BodyForm, _l("Message sent to the customer.")),
+    "cancel": ActionSpec(forms.ReasonForm, _l("The case is cancelled.")),
+    "merge": ActionSpec(forms.MergeForm, _l("The case is merged as a duplicate.")),
+    "reopen": ActionSpec(forms.ReasonForm, _l("The case is reopened.")),
 }
+SPECS = {name: replace(spec, action=spec.action or name) for name, spec in SPECS.items()}
 
 # The desk answers for the customer with one form; the workflow knows two actions.
 WORKFLOW_ACTIONS = {"customer_answer": ("customer_accepts", "customer_rejects")}

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from ticketing.cases import workflow
 from ticketing.cases.deadlines import case_deadlines, is_overdue, resolution_offered
 from ticketing.cases.models import Reminder, ReplyTemplate
-from ticketing.cases.queries import case_file
+from ticketing.cases.case_file import case_file
 from ticketing.cases.services.guarantee import open_suggestions
 from ticketing.cases.vocabulary import ReminderStatus, STEP_ORDER, Status
 from ticketing.clock import utcnow
