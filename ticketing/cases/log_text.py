@@ -39,7 +39,7 @@ FIELD_ENUMS = {
     "step": V.Step, "status": V.Status, "resolution_state": V.ResolutionState, "channel": V.Channel,
     "priority": V.Priority, "category": V.Category, "emotion": V.Emotion,
     "dissatisfaction": V.Dissatisfaction, "root_cause": V.RootCause, "legitimacy": V.Legitimacy,
-    "responsibility": V.Responsibility, "motive": V.Motive, "outcome": V.Outcome, "retention": V.Retention,
+    "responsibility": V.Responsibility, "motive": V.Motive, "outcome": V.Outcome, "retention": V.Retention, "decision": V.ReviewDecision,
 }
 
 # Timestamps the service sets as a side effect: the event's own time already says when.
@@ -51,8 +51,6 @@ def _value(field, value):
         return "—"
     if isinstance(value, bool):
         return _l("yes") if value else _l("no")
-    if field == "decision":
-        return _l("approved") if value == "approved" else _l("returned")
     if field == "assignee":
         return _staff_name(value)
     if field in _TIMES:

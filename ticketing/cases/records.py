@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ticketing.auth.models import User
 from ticketing.cases.vocabulary import (
     ChurnType, CompensationKind, CompensationType, ContactMethod, Dissatisfaction, Emotion,
-    Legitimacy, Motive, Outcome, ResolutionState, Responsibility, Retention, RootCause, Step,
+    Legitimacy, Motive, Outcome, ResolutionState, Responsibility, Retention, RootCause, Step, SuggestionState,
 )
 from ticketing.extensions import db
 from ticketing.clock import utcnow
@@ -167,7 +167,7 @@ class GuaranteeSuggestion(db.Model):
     type: Mapped[CompensationType] = mapped_column(enum_type(CompensationType))
     amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(20), default="suggested")  # suggested | proposed
+    status: Mapped[str] = mapped_column(String(20), default=SuggestionState.SUGGESTED)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

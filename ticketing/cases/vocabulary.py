@@ -319,7 +319,7 @@ LABELS.update({
     },
     PreventiveState: {"open": _l("Open"), "done": _l("Done"), "verified": _l("Verified")},
     SuggestionState: {"suggested": _l("Suggested"), "proposed": _l("Proposed")},
-    ReviewDecision: {"approved": _l("Approved"), "returned": _l("Returned")},
+    ReviewDecision: {"approved": _l("approved"), "returned": _l("returned")},  # read inside a log line
     WinBackState: {"open": _l("Open"), "done": _l("Done"), "cancelled": _l("Cancelled")},
     ReminderKind: {
         "follow_up_due": _l("Follow-up due"), "promise_approaching": _l("Promise due soon"),

@@ -16,7 +16,7 @@ from ticketing.cases.improvement import QualityScore
 from ticketing.cases.models import Ticket
 from ticketing.cases.records import ReviewRecord
 from ticketing.cases.survey import SurveyResponse
-from ticketing.cases.vocabulary import Status
+from ticketing.cases.vocabulary import ReviewDecision, Status
 from ticketing.extensions import db
 from ticketing.insight.queries import seconds_between
 
@@ -69,8 +69,8 @@ def team_figures(since: datetime, until: datetime) -> list[MemberFigures]:
     ratings = _per_assignee(func.count(SurveyResponse.id), func.avg(SurveyResponse.satisfaction),
                             joins=[(SurveyResponse, SurveyResponse.ticket_id == Ticket.id)],
                             where=[SurveyResponse.created_at >= since, SurveyResponse.created_at < until])
-    reviews = _per_assignee(func.coalesce(func.sum(case((ReviewRecord.decision == "approved", 1), else_=0)), 0),
-                            func.coalesce(func.sum(case((ReviewRecord.decision == "returned", 1), else_=0)), 0),
+    reviews = _per_assignee(func.coalesce(func.sum(case((ReviewRecord.decision == ReviewDecision.APPROVED, 1), else_=0)), 0),
+                            func.coalesce(func.sum(case((ReviewRecord.decision == ReviewDecision.RETURNED, 1), else_=0)), 0),
                             joins=[(ReviewRecord, ReviewRecord.ticket_id == Ticket.id)],
                             where=[ReviewRecord.decided_at >= since, ReviewRecord.decided_at < until])
     quality = dict((row[0], tuple(row[1:])) for row in db.session.execute(

@@ -5,7 +5,7 @@ from ticketing.cases.records import (
     AnalysisRecord, ApologyRecord, FollowUpRecord, ListenRecord, ReviewRecord,
 )
 from ticketing.cases.services.base import Change
-from ticketing.cases.vocabulary import Outcome, ResolutionState, Retention, Status, Step
+from ticketing.cases.vocabulary import Outcome, ResolutionState, Retention, ReviewDecision, Status, Step
 from ticketing.extensions import db
 from ticketing.cases.deadlines import resolution_deadline, review_deadline
 from ticketing.cases.reminders import notify_assignee, request_survey
@@ -86,7 +86,7 @@ def record_review(ticket, actor, *, version, summary, lesson, preventive_action=
 def approve_review(ticket, actor, *, version, comments="", checklist=None):
     """A supervisor's audit passes: the case closes, the checklist kept with the review."""
     change = Change(ticket, actor, "approve_review", version=version)
-    _decide_latest_review(ticket, actor, change, "approved", comments, None, checklist)
+    _decide_latest_review(ticket, actor, change, ReviewDecision.APPROVED, comments, None, checklist)
     change.set(ticket, status=Status.CLOSED, closed_at=change.now, review_due_at=None)
     return change.done()
 
@@ -95,7 +95,7 @@ def return_review(ticket, actor, *, version, return_to, reason, checklist=None):
     """A supervisor's audit finds a gap: the case goes back to a named step, with comments,
     and the assignee is told at once."""
     change = Change(ticket, actor, "return_review", {"return_to": return_to, "reason": reason}, version=version)
-    _decide_latest_review(ticket, actor, change, "returned", reason, return_to, checklist)
+    _decide_latest_review(ticket, actor, change, ReviewDecision.RETURNED, reason, return_to, checklist)
     change.changes["reason"] = (None, reason)
     _rewind(change, Step(return_to))
     notify_assignee(ticket, "review_returned", change.now)
