@@ -1,4 +1,4 @@
-# The two commands of the README: `make run` and `make test`.
+# The README's commands: `make run`, `make test` (everything), `make test-fast` and `make lint`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,7 +6,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 CATALOGS := ticketing/translations
 
-.PHONY: run test install translations extract-messages
+.PHONY: run test test-fast lint install translations extract-messages
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,3 +31,12 @@ run: translations
 
 test: translations
 	$(BIN)/python -m pytest
+
+# Everything but the browser journeys (tests/e2e) and the tests that start and kill scheduler
+# processes (tests/scheduling_processes): the loop to run while working; `make test` before pushing.
+test-fast: translations
+	$(BIN)/python -m pytest --ignore=tests/e2e --ignore=tests/scheduling_processes
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .

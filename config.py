@@ -1,4 +1,7 @@
-"""Configuration: development defaults, every value overridable from the environment."""
+"""Configuration: development defaults. Deployment values (each `os.environ.get` / `_env_int` below)
+are read from the environment; the rest (the policy tables DEADLINE_HOURS, CATEGORY_DEADLINE_HOURS and
+SERVICE_GUARANTEE, cookie flags, the request size, the password hash) are set here only: subclass
+Config and pass it to create_app() to change them."""
 import os
 import tempfile
 from pathlib import Path
@@ -22,6 +25,9 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
     REMEMBER_COOKIE_HTTPONLY = True
+    # werkzeug's generate_password_hash method; "scrypt" is its default cost (N=32768, r=8, p=1).
+    # Not read from the environment, so a deployment cannot weaken it by accident.
+    PASSWORD_HASH_METHOD = "scrypt"
     WTF_CSRF_TIME_LIMIT = None  # a form left open during a long phone call must still submit
 
     BABEL_DEFAULT_LOCALE = "en"
@@ -69,10 +75,10 @@ class Config:
         "low": [("apology_letter", None)],
     }
     QUEUE_PAGE_SIZE = _env_int("QUEUE_PAGE_SIZE", 25)
-    REOPEN_DAYS = _env_int("REOPEN_DAYS", 30)
+    REOPEN_DAYS = _env_int("REOPEN_DAYS", 30)  # a customer may reopen a closed case this long
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR") or str(INSTANCE_DIR / "uploads")  # outside the web root
     MAX_ATTACHMENT_BYTES = _env_int("MAX_ATTACHMENT_BYTES", 5_000_000)
-    MAX_CONTENT_LENGTH = 20_000_000  # a whole request, with three attachments  # a customer may reopen a closed case this long
+    MAX_CONTENT_LENGTH = 20_000_000  # a whole request, with three attachments
     RECORD_LOG_PAGE_SIZE = _env_int("RECORD_LOG_PAGE_SIZE", 50)
 
     # Reminders: SMTP when SMTP_HOST is set, else in-app only.
@@ -99,4 +105,7 @@ class TestConfig(Config):
     LOGIN_RATE_LIMIT = "1000 per minute"  # the rate-limit tests lower these
     PORTAL_RATE_LIMIT = "1000 per minute"
     API_RATE_LIMIT = "1000 per minute"
+    # scrypt at 1/32 of the cost (about 3 ms instead of 100 ms): hundreds of test users are hashed;
+    # still scrypt, so the stored hashes keep their "scrypt:" prefix.
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
     UPLOAD_DIR = str(Path(tempfile.gettempdir()) / f"ticketing-test-uploads-{os.getpid()}")

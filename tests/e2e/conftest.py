@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from config import Config
+from config import Config, TestConfig
 from tests.databases import temporary_postgres_database
 from tests.e2e.support import ARTIFACTS, SUMMARIES, Journey, summary_table
 from tests.mail import free_port
@@ -98,7 +98,9 @@ def seed_app(live_server):
     from ticketing import create_app
     from ticketing.extensions import db
     settings = {"SQLALCHEMY_DATABASE_URI": live_server.env["DATABASE_URL"], "SECRET_KEY": SECRET_KEY,
-                "UPLOAD_DIR": live_server.env["UPLOAD_DIR"], "PUBLIC_URL": live_server.url}
+                "UPLOAD_DIR": live_server.env["UPLOAD_DIR"], "PUBLIC_URL": live_server.url,
+                # the seeded users' hashes are cheap like every test's; the server checks any method
+                "PASSWORD_HASH_METHOD": TestConfig.PASSWORD_HASH_METHOD}
     app = create_app(type("E2ESeedConfig", (Config,), settings))
     yield app
     with app.app_context():

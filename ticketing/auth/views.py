@@ -13,8 +13,15 @@ from ticketing.redirects import local_path_or
 
 bp = Blueprint("auth", __name__)
 
-# Checked when the email is unknown, so a wrong email costs the same time as a wrong password.
-_DUMMY_HASH = generate_password_hash("not-a-password", method="scrypt")
+
+def _dummy_hash() -> str:
+    """Checked when the email is unknown, so a wrong email costs the same time as a wrong password:
+    made once per app, with the method real users' hashes are made with (it comes from the config)."""
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    made = current_app.extensions.setdefault("ticketing.auth.dummy_hashes", {})
+    if method not in made:
+        made[method] = generate_password_hash("not-a-password", method=method)
+    return made[method]
 
 
 def _safe_next(target: str | None) -> str:
@@ -34,7 +41,7 @@ def login():
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
         if user is None:
-            check_password_hash(_DUMMY_HASH, form.password.data)
+            check_password_hash(_dummy_hash(), form.password.data)
         flash(_("Email or password is incorrect, or the account is disabled."), "error")
     return render_template("auth/login.html", form=form)
 

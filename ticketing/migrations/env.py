@@ -1,9 +1,10 @@
 import logging
 from logging.config import fileConfig
 
+from alembic import context
 from flask import current_app
 
-from alembic import context
+from ticketing.types import UTCDateTime
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -48,7 +49,6 @@ def get_metadata():
 
 def render_item(type_, obj, autogen_context):
     """Write the app's UTC column type as the plain SQLAlchemy type it stores."""
-    from ticketing.types import UTCDateTime
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False

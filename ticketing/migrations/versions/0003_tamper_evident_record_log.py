@@ -3,15 +3,41 @@
 Revision ID: 0003
 Revises: 0002
 """
+import hashlib
+import json
+from datetime import timezone
+
 from alembic import op
 import sqlalchemy as sa
-
-from ticketing.cases.chain import POSTGRES_TRIGGERS, SQLITE_TRIGGERS, digest
 
 revision = '0003'
 down_revision = '0002'
 branch_labels = None
 depends_on = None
+
+# Copied from ticketing/cases/chain.py as it was when this revision was written: a migration is
+# history and must not change when the application's code does.
+SQLITE_TRIGGERS = [
+    "CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
+    "BEGIN SELECT RAISE(ABORT, 'the record log is append-only'); END",
+    "CREATE TRIGGER events_no_delete BEFORE DELETE ON events "
+    "BEGIN SELECT RAISE(ABORT, 'the record log is append-only'); END",
+]
+POSTGRES_TRIGGERS = [
+    "CREATE OR REPLACE FUNCTION events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN RAISE EXCEPTION 'the record log is append-only'; END $$",
+    "CREATE TRIGGER events_no_update BEFORE UPDATE ON events FOR EACH ROW EXECUTE FUNCTION events_append_only()",
+    "CREATE TRIGGER events_no_delete BEFORE DELETE ON events FOR EACH ROW EXECUTE FUNCTION events_append_only()",
+    "CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events FOR EACH STATEMENT "
+    "EXECUTE FUNCTION events_append_only()",
+]
+
+
+def _digest(prev_hash, ticket_id, seq, actor_id, actor_name, action, changes, created_at):
+    """The SHA-256 of an event's content and its predecessor's hash (canonical JSON), as chain.digest."""
+    content = json.dumps([prev_hash, ticket_id, seq, actor_id, actor_name, action, changes,
+                          created_at.isoformat()], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
 def upgrade():
@@ -31,7 +57,6 @@ def upgrade():
 
 def _chain_existing_events():
     """Events written before the chain existed are chained in their original order."""
-    from datetime import timezone
     conn = op.get_bind()
     events = sa.table('events', sa.column('id'), sa.column('ticket_id'), sa.column('actor_id'),
                       sa.column('actor_name'), sa.column('action'), sa.column('changes', sa.JSON),
@@ -42,8 +67,8 @@ def _chain_existing_events():
     for row in rows:
         seq, prev = last.get(row.ticket_id, (0, None))
         created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=timezone.utc)
-        new_hash = digest(prev, row.ticket_id, seq + 1, row.actor_id, row.actor_name, row.action,
-                          row.changes, created.astimezone(timezone.utc))
+        new_hash = _digest(prev, row.ticket_id, seq + 1, row.actor_id, row.actor_name, row.action,
+                           row.changes, created.astimezone(timezone.utc))
         conn.execute(events.update().where(events.c.id == row.id).values(seq=seq + 1, prev_hash=prev, hash=new_hash))
         last[row.ticket_id] = (seq + 1, new_hash)
 
