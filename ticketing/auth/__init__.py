@@ -1,1 +1,1 @@
-"""Staff users, roles, login and sessions."""
+"""Staff users, their sessions and API tokens (roles themselves are in the kernel, ticketing/roles.py)."""
