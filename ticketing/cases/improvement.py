@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, func, sele
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing.auth.models import User
-from ticketing.cases import reminders
+from ticketing.cases import reminders, workflow
 from ticketing.cases.checklist import score
 from ticketing.cases.models import Ticket
 from ticketing.cases.records import AnalysisRecord
@@ -101,6 +101,16 @@ def verify_preventive_action(action: PreventiveAction, actor) -> None:
     action.status, action.verified_by_id, action.verified_at = PreventiveState.VERIFIED, actor.id, change.now
     change.log(preventive_action=action.description)
     change.done()
+
+
+# A preventive action's verbs on the lessons page, and the workflow action each one is.
+VERBS = {"done": "complete_preventive_action", "verify": "verify_preventive_action"}
+
+
+def allowed_verbs(action: PreventiveAction, actor) -> set[str]:
+    """What `actor` may do to `action` now, by the workflow's rules (the page offers only these)."""
+    return {verb for verb, name in VERBS.items() if workflow.refusal(
+        name, workflow.Context(action.ticket, actor, {"preventive_action": action})) is None}
 
 
 def _reminder_key(action: PreventiveAction) -> str:
