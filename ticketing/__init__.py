@@ -16,6 +16,7 @@ def create_app(config_class: type = Config) -> Flask:
     setup.configure_database(app)      # SQLAlchemy + Migrate, SQLite pragmas
     setup.configure_auth(app)          # Flask-Login, CSRF, rate limits
     setup.configure_i18n(app)          # Flask-Babel: per-user language and timezone
+    setup.configure_url_converters(app)  # ids within the database's range, no control characters
     setup.configure_blueprints(app)    # the front doors
     setup.configure_security_headers(app)
     setup.configure_errors(app)

@@ -7,7 +7,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
+from ticketing import validation
 from ticketing.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -52,6 +54,34 @@ def configure_i18n(app: Flask) -> None:
     from ticketing.i18n import select_locale, select_timezone
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
                    default_translation_directories=str(PACKAGE_DIR / "translations"))
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:...>` within the database's integer range: a longer number is a 404, never an overflow
+    (nor Python's limit on converting very long digit strings). ASCII digits only."""
+    regex = r"[0-9]{1,10}"
+    signed_regex = r"-?[0-9]{1,10}"
+
+    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # werkzeug's parameter names
+        lowest = -validation.MAX_INT - 1 if signed else 0
+        super().__init__(map, fixed_digits=fixed_digits, signed=signed,
+                         min=lowest if min is None or min < lowest else min,
+                         max=validation.MAX_INT if max is None or max > validation.MAX_INT else max)
+
+
+class StorableStringConverter(UnicodeConverter):
+    """The default `<name>` segment with each control character replaced by U+FFFD, as werkzeug already
+    does with bytes that are not UTF-8: no NUL reaches PostgreSQL (which refuses it), and the view
+    answers as for any other unknown reference, token or name (the same 404, the API's included)."""
+
+    def to_python(self, value: str) -> str:
+        return validation.replace_control_characters(value)
+
+
+def configure_url_converters(app: Flask) -> None:
+    """Before any route is added: path values follow the validation policy (ticketing/validation.py)."""
+    app.url_map.converters.update(int=BoundedIntConverter, default=StorableStringConverter,
+                                  string=StorableStringConverter)
 
 
 def configure_blueprints(app: Flask) -> None:

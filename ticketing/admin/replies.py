@@ -2,7 +2,6 @@
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -12,13 +11,13 @@ from ticketing.auth.permissions import SUPERVISORS, roles_required
 from ticketing.cases.models import ReplyTemplate
 from ticketing.cases.vocabulary import ReplyKind
 from ticketing.extensions import db
-from ticketing.forms_common import options
+from ticketing.forms_common import PolicyForm, options
 from ticketing.clock import utcnow
 
 bp = Blueprint("replies", __name__, url_prefix="/replies")
 
 
-class ReplyTemplateForm(FlaskForm):
+class ReplyTemplateForm(PolicyForm):
     kind = SelectField(_l("Used for"), choices=options(ReplyKind))
     locale = SelectField(_l("Language"), choices=options(pairs=LANGUAGE_CHOICES))
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])

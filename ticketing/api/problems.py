@@ -42,7 +42,7 @@ def invalid(error: ValidationError, where: str = "body") -> Response:
 def _message(item: dict) -> str:
     """pydantic's message, except where it would only show our text pattern."""
     if item["type"] == "string_pattern_mismatch" and item.get("ctx", {}).get("pattern") in (NOT_BLANK, NO_NUL):
-        return "must not be blank or contain the NUL character"
+        return "must not be blank or contain the NUL character or other control characters"
     return item["msg"]
 
 

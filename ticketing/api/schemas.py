@@ -18,27 +18,26 @@ from ticketing.cases.vocabulary import (
     Category, Channel, ChurnType, CompensationType, ContactMethod, Dissatisfaction, Emotion, Legitimacy,
     Motive, Outcome, Priority, Responsibility, Retention, RootCause, Status, Step,
 )
+from ticketing import validation
 from ticketing.clock import utcnow
 
 TEXT = 4000
-MAX_ID = 2**31 - 1  # ids and versions are 32-bit integers in the database
+MAX_ID = validation.MAX_INT  # ids and versions are 32-bit integers in the database
 ECONOMIC = {CompensationType.REFUND, CompensationType.VOUCHER, CompensationType.DISCOUNT,
             CompensationType.REPLACEMENT, CompensationType.REPAIR}
 
 
 def _storable(value: str) -> str:
-    """Text both databases can store: no NUL character, no lone surrogate."""
-    if "\x00" in value:
-        raise ValueError("must not contain the NUL character")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text") from None
+    """Text both databases can store (the policy of ticketing/validation.py; line breaks and tabs allowed)."""
+    if validation.has_unstorable_characters(value, multiline=True):
+        raise ValueError("must not contain the NUL character or other control characters, and must be valid "
+                         "Unicode text")
     return value
 
 
-NO_NUL = r"^[^\x00]*$"
-NOT_BLANK = r"^[^\x00]*[^\x00\s][^\x00]*$"  # documents what the trimming and the NUL check enforce
+_C = validation.CONTROL_CHARACTERS
+NO_NUL = rf"^[^{_C}]*$"  # no NUL, nor any other control character but tab, CR and LF
+NOT_BLANK = rf"^[^{_C}]*[^{_C}\s][^{_C}]*$"  # documents what the trimming and the control-character check enforce
 
 
 def _text(max_length: int, min_length: int = 1):

@@ -1,11 +1,10 @@
 """Login, account and user-administration forms."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from ticketing.roles import Role
-from ticketing.forms_common import options
+from ticketing.forms_common import PolicyForm, options
 
 LANGUAGE_CHOICES = [("en", "English"), ("zh_CN", "简体中文")]
 TIMEZONE_CHOICES = [(tz, tz) for tz in (
@@ -13,34 +12,34 @@ TIMEZONE_CHOICES = [(tz, tz) for tz in (
     "Europe/Berlin", "America/New_York", "America/Los_Angeles", "UTC")]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PolicyForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(PolicyForm):
     locale = SelectField(_l("Language"), choices=options(pairs=LANGUAGE_CHOICES))
 
 
-class AccountForm(FlaskForm):
+class AccountForm(PolicyForm):
     locale = SelectField(_l("Language"), choices=options(pairs=LANGUAGE_CHOICES))
     timezone = SelectField(_l("Timezone"), choices=options(pairs=TIMEZONE_CHOICES))
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(PolicyForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=10, max=200)])
     confirm = PasswordField(_l("Repeat the new password"),
                             validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords do not match."))])
 
 
-class TokenForm(FlaskForm):
+class TokenForm(PolicyForm):
     name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=80)],
                        filters=[lambda value: value.strip() if isinstance(value, str) else value])
     read_only = BooleanField(_l("Read-only (may only read, never change anything)"))
 
 
-class UserForm(FlaskForm):
+class UserForm(PolicyForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     role = SelectField(_l("Role"), choices=options(Role))
@@ -48,7 +47,7 @@ class UserForm(FlaskForm):
     locale = SelectField(_l("Language"), choices=options(pairs=LANGUAGE_CHOICES))
 
 
-class UserEditForm(FlaskForm):
+class UserEditForm(PolicyForm):
     role = SelectField(_l("Role"), choices=options(Role))
     active = BooleanField(_l("Active"))
     new_password = PasswordField(_l("Set a new password (optional)"), validators=[Length(max=200)])

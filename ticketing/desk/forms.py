@@ -1,15 +1,14 @@
 """Forms of the staff desk, one per action. Each carries the case version it was loaded at."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateField, DateTimeLocalField, DecimalField, EmailField, FieldList, Form,
+    BooleanField, DateField, DateTimeLocalField, DecimalField, EmailField, FieldList,
     FormField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField,
 )
 from wtforms.validators import (
     DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError,
 )
 
-from ticketing.forms_common import options
+from ticketing.forms_common import PolicyForm, PolicySubForm, VersionField, options
 from ticketing.cases.vocabulary import (
     Category, Channel, ChurnType, CompensationType, ContactMethod, Dissatisfaction, Emotion,
     Legitimacy, Motive, Outcome, Priority, Responsibility, Retention, RootCause, Step, STEP_ORDER,
@@ -18,9 +17,9 @@ from ticketing.cases.vocabulary import (
 TEXT = 4000
 
 
-class CaseForm(FlaskForm):
+class CaseForm(PolicyForm):
     """Every action form: the version the user saw, for optimistic locking."""
-    version = HiddenField(validators=[DataRequired()])
+    version = VersionField(validators=[DataRequired()])
 
 
 class ListenFields:
@@ -41,7 +40,7 @@ class ListenForm(CaseForm, ListenFields):
     pass
 
 
-class IntakeForm(FlaskForm):
+class IntakeForm(PolicyForm):
     """One page, one submission: the customer, the case, and step 1 when the agent has it."""
     customer_id = HiddenField()
     customer_name = StringField(_l("Customer name"), validators=[DataRequired(), Length(max=120)])
@@ -99,7 +98,7 @@ class AnalysisForm(CaseForm):
     motive = RadioField(_l("What the customer is really after"), choices=options(Motive), validators=[InputRequired()])
 
 
-class CompensationLineForm(Form):
+class CompensationLineForm(PolicySubForm):
     compensation = SelectField(_l("Compensation"), choices=options(CompensationType, blank=_l("— none —")),
                        validators=[Optional()], default="")
     details = StringField(_l("Details"), validators=[Optional(), Length(max=200)])
@@ -197,7 +196,7 @@ class AssignForm(CaseForm):
 
 
 class BodyForm(CaseForm):
-    version = HiddenField()
+    version = VersionField()
     body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=TEXT)])
 
 
@@ -206,7 +205,7 @@ class MergeForm(CaseForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=TEXT)])
 
 
-class QueueFilterForm(FlaskForm):
+class QueueFilterForm(PolicyForm):
     class Meta:
         csrf = False
 

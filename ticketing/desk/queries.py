@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 from ticketing.cases.models import Ticket
 from ticketing.cases.queries import decode_cursor, encode_cursor
 from ticketing.extensions import db
+from ticketing.validation import storable_int
 from ticketing.cases.deadlines import overdue_condition
 
 # sort name -> (column, descending)
@@ -30,7 +31,7 @@ def queue_page(filters: dict, now: datetime, page_size: int, after: str | None =
     column, descending = SORTS.get(filters.get("sort") or "due", SORTS["due"])
     query = select(Ticket).options(joinedload(Ticket.customer), joinedload(Ticket.assignee))
     query = query.where(*_conditions(filters, now))
-    position = decode_cursor(after) if after else None
+    position = _fitting(decode_cursor(after), column) if after else None
     if position is not None:
         key = tuple_(column, Ticket.id)
         query = query.where(key < tuple_(*position) if descending else key > tuple_(*position))
@@ -42,6 +43,19 @@ def queue_page(filters: dict, now: datetime, page_size: int, after: str | None =
         last = rows[-1]
         next_cursor = encode_cursor(getattr(last, column.key), last.id)
     return Page(rows, next_cursor)
+
+
+def _fitting(position, column):
+    """The cursor when its values fit the sort column and the id; a crafted one starts over, as a
+    malformed one does (else the database would be asked to compare a date with a number)."""
+    if position is None:
+        return None
+    value, ident = position
+    if getattr(column.type, "impl", column.type).python_type is datetime:  # UTCDateTime decorates DateTime
+        fits = value is None or isinstance(value, datetime) and value.tzinfo is not None
+    else:
+        fits = value is None or type(value) is int and storable_int(value)
+    return position if fits and storable_int(ident) else None
 
 
 def _conditions(filters: dict, now: datetime) -> list:

@@ -17,7 +17,8 @@ from ticketing.cases.queries import active_staff, find_ticket
 from ticketing.desk.queries import queue_page
 from ticketing.extensions import db
 from ticketing.redirects import local_path_or
-from ticketing.forms_common import options
+from ticketing.validation import parse_id
+from ticketing.forms_common import options, text_arg
 from ticketing.clock import utcnow
 from ticketing.cases.deadlines import is_overdue, resolution_offered
 
@@ -51,7 +52,7 @@ def queue():
 @roles_required(*STAFF)
 def jump():
     """Open a case by typing its reference."""
-    reference = request.args.get("reference", "")
+    reference = text_arg("reference")
     if find_ticket(reference) is None:
         flash(_("There is no case with that reference."), "error")
         return redirect(url_for("desk.queue"))
@@ -66,7 +67,7 @@ def intake():
     if form.validate_on_submit():
         customer = services.find_or_create_customer(
             form.customer_name.data, form.customer_email.data, form.customer_phone.data,
-            customer_id=int(form.customer_id.data) if (form.customer_id.data or "").isdigit() else None)
+            customer_id=parse_id(form.customer_id.data))
         ticket = services.take_complaint(
             current_user, customer=customer, subject=form.subject.data, description=form.customer_words.data,
             channel=form.channel.data, category=form.category.data, product=form.product.data,
@@ -85,7 +86,7 @@ def customer_lookup():
     return jsonify([{
         "id": customer.id, "name": customer.name, "email": customer.email, "phone": customer.phone,
         "tier": customer.value_tier.label, "cases": len(customer.tickets),
-    } for customer in services.find_customers(request.args.get("q", ""))])
+    } for customer in services.find_customers(text_arg("q"))])
 
 
 @bp.route("/tickets/<reference>")

@@ -4,7 +4,6 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _, lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional, ValidationError
@@ -13,7 +12,7 @@ from ticketing.auth.models import User
 from ticketing.cases.models import Ticket
 from ticketing.cases.vocabulary import Category, Channel
 from ticketing.extensions import db
-from ticketing.forms_common import options
+from ticketing.forms_common import PolicyForm, options
 from ticketing.clock import utcnow
 
 DEFAULT_DAYS = 90
@@ -45,7 +44,7 @@ def midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone).astimezone(timezone.utc)
 
 
-class InsightFilterForm(FlaskForm):
+class InsightFilterForm(PolicyForm):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
@@ -113,7 +112,7 @@ def read_filters(args, zone: ZoneInfo) -> tuple[InsightFilterForm, Filters]:
     # Read when the product is validated, after the dates (fields validate in order): the products
     # offered are those of the period asked for.
     form.product.choices = lambda form, field: options(blank=_("Any product"), pairs=lambda: [
-        (name, name) for name in products(*_period(form, zone), zone, field.data)])()
+        (name, name) for name in products(*_period(form, zone), zone, None if field.errors else field.data)])()
     form.validate()
     data = {name: field.data for name, field in form._fields.items() if not field.errors}
     first, last = _period(form, zone)

@@ -1,11 +1,10 @@
 """Forms of the customers-at-risk, win-back, early-warning and team pages."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ticketing.cases.vocabulary import Retention, ValueTier
-from ticketing.forms_common import options
+from ticketing.forms_common import PolicyForm, options
 
 PERIODS = (30, 90, 365)
 
@@ -15,7 +14,7 @@ def _user_id(value) -> int | None:
     return None if value in ("", None) else int(value)
 
 
-class AtRiskFilterForm(FlaskForm):
+class AtRiskFilterForm(PolicyForm):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
@@ -25,7 +24,7 @@ class AtRiskFilterForm(FlaskForm):
     open_only = BooleanField(_l("Only customers with an open case"))
 
 
-class WinBackForm(FlaskForm):
+class WinBackForm(PolicyForm):
     owner = SelectField(_l("Owner"), coerce=_user_id, validators=[InputRequired(_l("Choose who will do it."))])
     due_date = DateField(_l("Due date"), validators=[InputRequired(_l("Give a due date."))])
     plan = TextAreaField(_l("Plan: how will we win the customer back?"),
@@ -36,7 +35,7 @@ class WinBackForm(FlaskForm):
             raise ValidationError(_l("Give a date between 1970 and 9000."))
 
 
-class WinBackDoneForm(FlaskForm):
+class WinBackDoneForm(PolicyForm):
     outcome = SelectField(_l("Outcome"), validators=[InputRequired(_l("Choose what came of it."))],
                           choices=options(Retention, blank=_l("— choose —")))
     note = TextAreaField(_l("What was done"), validators=[DataRequired(_l("Say what was done.")), Length(max=4000)])
@@ -46,12 +45,12 @@ class WinBackDoneForm(FlaskForm):
             raise ValidationError(_l("Choose what came of it."))
 
 
-class WinBackCancelForm(FlaskForm):
+class WinBackCancelForm(PolicyForm):
     reason = TextAreaField(_l("Why is it called off?"), validators=[DataRequired(_l("Give a reason.")),
                                                                      Length(max=4000)])
 
 
-class PeriodForm(FlaskForm):
+class PeriodForm(PolicyForm):
     class Meta:
         csrf = False
 

@@ -10,6 +10,7 @@ from flask_login import current_user
 from ticketing.auth.models import User
 from ticketing.auth.permissions import STAFF, SUPERVISORS, roles_required
 from ticketing.cases.models import Customer
+from ticketing.cases.vocabulary import LABELS, WinBackState
 from ticketing.cases.workflow import WorkflowError
 from ticketing.cases.queries import active_staff
 from ticketing.extensions import db
@@ -111,11 +112,11 @@ def start_win_back(customer_id):
 @roles_required(*STAFF)
 def win_back():
     """Open (or closed) win-back actions: all of them for supervisors, one's own for everyone else."""
-    status = request.args.get("status") if request.args.get("status") in winback.STATUS_LABELS else winback.OPEN
+    status = request.args.get("status") if request.args.get("status") in LABELS[WinBackState] else winback.OPEN
     owner_id = None if current_user.is_supervisor else current_user.id
     return render_template("insight/win_back.html", actions=winback.list_actions(status, owner_id), status=status,
                            today=utcnow().astimezone(_zone()).date(),
-                           statuses=winback.STATUS_LABELS, reasons=risk.REASON_BY_KEY,
+                           statuses=LABELS[WinBackState], reasons=risk.REASON_BY_KEY,
                            done_form=WinBackDoneForm(formdata=None), cancel_form=WinBackCancelForm(formdata=None))
 
 

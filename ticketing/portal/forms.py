@@ -1,14 +1,13 @@
 """Customer-facing forms: short, plain words, nothing a customer should not set."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, MultipleFileField, RadioField, StringField, TextAreaField
+from wtforms import EmailField, MultipleFileField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from ticketing.cases.attachments import problems
-from ticketing.forms_common import options
+from ticketing.forms_common import PolicyForm, VersionField, options
 
 
-class ComplaintForm(FlaskForm):
+class ComplaintForm(PolicyForm):
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
     email = EmailField(_l("Email"), validators=[Optional(), Email(), Length(max=254)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
@@ -27,9 +26,9 @@ class ComplaintForm(FlaskForm):
         return _files_ok(self.attachments) and valid
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(PolicyForm):
     """The customer's answer to the proposed resolution."""
-    version = HiddenField(validators=[DataRequired()])
+    version = VersionField(validators=[DataRequired()])
     answer = RadioField(_l("Your answer"), validators=[InputRequired()], choices=options(pairs=lambda: [
         ("accept", _l("I accept this solution")), ("reject", _l("I do not accept it"))]))
     reason = TextAreaField(_l("Tell us why (needed if you do not accept)"), validators=[Length(max=2000)])
@@ -39,7 +38,7 @@ class AnswerForm(FlaskForm):
             raise ValidationError(_l("Please tell us why, so we can find a better solution."))
 
 
-class SurveyForm(FlaskForm):
+class SurveyForm(PolicyForm):
     """After the follow-up: how did we do? (satisfaction, NPS, loyalty and perceived fairness)."""
     satisfaction = RadioField(_l("How satisfied are you with the outcome? (1 = very unhappy, 5 = delighted)"),
                               validators=[InputRequired()], choices=options(pairs=[(str(n), str(n)) for n in range(1, 6)]))
@@ -56,17 +55,17 @@ class SurveyForm(FlaskForm):
     comment = TextAreaField(_l("Anything else you want to tell us?"), validators=[Length(max=2000)])
 
 
-class ReopenForm(FlaskForm):
-    version = HiddenField(validators=[DataRequired()])
+class ReopenForm(PolicyForm):
+    version = VersionField(validators=[DataRequired()])
     reason = TextAreaField(_l("What is wrong again?"), validators=[DataRequired(), Length(max=2000)])
 
 
-class LostLinkForm(FlaskForm):
+class LostLinkForm(PolicyForm):
     reference = StringField(_l("Case reference"), validators=[DataRequired(), Length(max=20)])
     email = EmailField(_l("The email you gave us"), validators=[DataRequired(), Email(), Length(max=254)])
 
 
-class MessageForm(FlaskForm):
+class MessageForm(PolicyForm):
     body = TextAreaField(_l("Your message"), validators=[DataRequired(), Length(max=4000)])
     attachments = MultipleFileField(_l("Photos or PDF (optional, up to 3 files of 5 MB)"))
 

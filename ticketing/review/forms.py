@@ -1,12 +1,11 @@
 """Forms of the supervisor's review pages."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectField, TextAreaField
+from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ticketing.cases.checklist import ITEMS
 from ticketing.cases.vocabulary import Category, STEP_ORDER
-from ticketing.forms_common import options
+from ticketing.forms_common import PolicyForm, VersionField, options
 
 
 class ChecklistMixin:
@@ -20,8 +19,8 @@ for _key, _label in ITEMS:
     setattr(ChecklistMixin, f"check_{_key}", BooleanField(_label))
 
 
-class DecisionForm(ChecklistMixin, FlaskForm):
-    version = HiddenField(validators=[DataRequired()])
+class DecisionForm(ChecklistMixin, PolicyForm):
+    version = VersionField(validators=[DataRequired()])
     decision = RadioField(_l("Decision"), validators=[InputRequired()], choices=options(pairs=lambda: [
         ("approve", _l("Approve and close the case")), ("return", _l("Return it for more work"))]))
     return_to = SelectField(_l("Send back to"), default="",
@@ -38,17 +37,17 @@ class DecisionForm(ChecklistMixin, FlaskForm):
             raise ValidationError(_l("Say what needs doing."))
 
 
-class PreventiveActionForm(FlaskForm):
+class PreventiveActionForm(PolicyForm):
     description = TextAreaField(_l("Preventive action"), validators=[DataRequired(), Length(max=4000)])
     owner = SelectField(_l("Owner"), coerce=int)
     due_date = DateField(_l("Due date"), validators=[DataRequired()])
 
 
-class DoneForm(FlaskForm):
+class DoneForm(PolicyForm):
     note = TextAreaField(_l("What was done"), validators=[DataRequired(), Length(max=4000)])
 
 
-class SampleForm(FlaskForm):
+class SampleForm(PolicyForm):
     since = DateField(_l("Closed from"), validators=[Optional()])
     until = DateField(_l("Closed until"), validators=[Optional()])
     agent = SelectField(_l("Agent"), default="")
@@ -56,5 +55,5 @@ class SampleForm(FlaskForm):
     size = IntegerField(_l("Number of cases"), default=5, validators=[InputRequired(), NumberRange(min=1, max=50)])
 
 
-class ScoreForm(ChecklistMixin, FlaskForm):
+class ScoreForm(ChecklistMixin, PolicyForm):
     comment = TextAreaField(_l("Comments"), validators=[Optional(), Length(max=4000)])

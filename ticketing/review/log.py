@@ -3,7 +3,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context
 from flask_babel import get_timezone, gettext as _, lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
@@ -11,7 +10,7 @@ from ticketing.auth.permissions import STAFF, SUPERVISORS, roles_required
 from ticketing.cases.vocabulary import Category
 from ticketing.cases.queries import find_ticket
 from ticketing.cases.log_text import ACTION_LABELS
-from ticketing.forms_common import options
+from ticketing.forms_common import PolicyForm, options
 from ticketing.review import log_queries
 from ticketing.review.log_export import actor_label, csv_lines
 from ticketing.review.log_queries import CUSTOMER, SCHEDULER, LogFilters
@@ -20,7 +19,7 @@ from ticketing.clock import utcnow
 bp = Blueprint("record_log", __name__, url_prefix="/record-log")
 
 
-class LogFilterForm(FlaskForm):
+class LogFilterForm(PolicyForm):
     class Meta:
         csrf = False  # a GET form that changes nothing
 

@@ -14,6 +14,7 @@ from ticketing.cases.records import RECORDS
 from ticketing.cases.queries import case_events, decode_cursor, encode_cursor
 from ticketing.cases.log_text import describe
 from ticketing.extensions import db
+from ticketing.validation import storable_int
 from ticketing.cases.deadlines import case_deadlines
 
 # Events without a staff actor carry one of these names (see audit.record_event).
@@ -82,7 +83,8 @@ def log_page(filters: LogFilters, page_size: int, after: str | None = None) -> L
     query = (select(Event, Ticket.reference, Ticket.category, Ticket.subject)
              .join(Ticket, Ticket.id == Event.ticket_id).where(*_conditions(filters)))
     position = decode_cursor(after) if after else None
-    if position is not None and isinstance(position[0], datetime):
+    if position is not None and isinstance(position[0], datetime) and position[0].tzinfo is not None \
+            and storable_int(position[1]):  # a crafted cursor starts over, as a malformed one does
         query = query.where(tuple_(Event.created_at, Event.id) < position)
     query = query.order_by(Event.created_at.desc(), Event.id.desc()).limit(page_size + 1)
     rows = [LogRow(*row) for row in db.session.execute(query)]

@@ -15,7 +15,7 @@ from ticketing.cases.vocabulary import RootCause
 from ticketing.cases.workflow import WorkflowError
 from ticketing.cases.queries import active_staff, case_file, find_ticket
 from ticketing.extensions import db
-from ticketing.forms_common import options
+from ticketing.forms_common import options, text_arg
 from ticketing.review import queries
 from ticketing.review.forms import DecisionForm, DoneForm, PreventiveActionForm, SampleForm, ScoreForm
 
@@ -97,7 +97,7 @@ def approvals():
 @roles_required(*STAFF)
 def lessons():
     """Lessons learned and preventive actions across cases, searchable."""
-    q, cause, status = request.args.get("q", ""), request.args.get("cause") or None, request.args.get("status") or None
+    q, cause, status = text_arg("q"), request.args.get("cause") or None, text_arg("status") or None
     cause = cause if cause in {c.value for c in RootCause} else None
     return render_template("review/lessons.html", rows=queries.lessons(q, cause),
                            actions=queries.preventive_actions(status, cause), q=q, cause=cause, status=status,
