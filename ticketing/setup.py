@@ -120,18 +120,48 @@ def configure_security_headers(app: Flask) -> None:
 
 
 def configure_errors(app: Flask) -> None:
+    """Every error answered here, once: the session is rolled back first, so a failed flush never
+    breaks the page that reports it. People get a page, API callers problem+json."""
     from flask_wtf.csrf import CSRFError
+    from sqlalchemy.orm.exc import StaleDataError
+    from ticketing import refusals
     from ticketing.api import problems
+    from ticketing.cases.services.base import StaleCase
 
     def page(error, template="errors/error.html", **context):
-        """An HTML page for people; problem+json for API callers."""
+        _roll_back(app)
         if problems.is_api_request():
             return problems.from_http(error)
         return render_template(template, status=error.code, **context), error.code
 
+    def refused(error: refusals.Refusal):
+        """A rule said no: the reason, with 409/422; the page the user was on, shown again."""
+        _roll_back(app)
+        if problems.is_api_request():
+            return problems.from_refusal(error)
+        return refusals.page_for(error)
+
+    def api_problem(handler):
+        def answer(error):
+            _roll_back(app)
+            return handler(error)
+        return answer
+
+    app.register_error_handler(refusals.Refusal, refused)
+    # A stale write the services did not catch themselves (Change.done turns its own into StaleCase).
+    app.register_error_handler(StaleDataError, lambda error: refused(StaleCase(None)))
+    app.register_error_handler(problems.ApiProblem, api_problem(problems.from_problem))
+    app.register_error_handler(problems.InvalidInput, api_problem(problems.from_invalid_input))
     app.register_error_handler(CSRFError, lambda e: page(e, csrf=True))
     for status in (400, 401, 403, 404, 405, 413, 415, 429, 500):
         app.register_error_handler(status, page)
+
+
+def _roll_back(app: Flask) -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # a broken connection must not stop the error page; the pool replaces it
+        app.logger.exception("rollback failed while answering an error")
 
 
 class _HideTrackingTokens(logging.Filter):

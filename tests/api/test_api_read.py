@@ -43,8 +43,8 @@ def cases(frozen_clock, agent, make_user):
     frozen_clock.move(hours=1)
     made["unassigned"] = take(agent, "Broken lid", category="product", assign=False)
     frozen_clock.move(hours=1)
-    first = find_ticket(made["urgent_billing"])
-    services.add_note(first, agent, body="Bank confirms the double charge")
+    first = find_ticket(made["urgent_billing"])  # the first response changes the case (a note would not)
+    services.send_message(first, agent, body="We have asked the bank about the double charge.")
     db.session.commit()
     return made | {"bo": bo}
 

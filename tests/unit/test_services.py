@@ -633,11 +633,13 @@ def test_concurrent_change_in_another_session_loses_and_the_first_change_stays(a
             services.record_apology(theirs, supervisor, version=theirs.version, method="phone",
                                     wording="We apologise")
             db.session.commit()
-        # The agent's copy still carries the old version, so the service's own check passes...
-        with pytest.raises(StaleDataError):        # ...and the database refuses the write (at flush or commit).
+        # The agent's copy still carries the old version, so the service's own check passes; the database
+        # refuses the write at the service's flush, and the service answers with the one refusal for it.
+        with pytest.raises(StaleCase) as stale:
             services.cancel_case(mine, agent, version=mine.version, reason="Duplicate")
-            db.session.commit()
+        assert isinstance(stale.value.__cause__, StaleDataError)
         db.session.rollback()
+        assert stale.value.changed_by == "Sam Supervisor"  # read after the rollback: who really got there first
     db.session.rollback()
     stored = snapshot(ticket)
     assert (stored["status"], stored["step"], stored["updated_by_id"]) == ("open", "analyse", supervisor.id)

@@ -4,11 +4,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from ticketing import refusals
 from ticketing.auth.tokens import tokens_of
 from ticketing.auth.forms import UserEditForm, UserForm
 from ticketing.auth.models import User
 from ticketing.auth.permissions import ADMINS, roles_required
-from ticketing.auth.services import AccountError, change_password, create_user, set_active
+from ticketing.auth.services import change_password, create_user, set_active, set_role
 from ticketing.extensions import db
 
 bp = Blueprint("users", __name__, url_prefix="/admin/users")
@@ -19,17 +20,18 @@ bp = Blueprint("users", __name__, url_prefix="/admin/users")
 def index():
     form = UserForm()
     if form.validate_on_submit():
-        try:
-            create_user(email=form.email.data, password=form.password.data, role=form.role.data,
-                        name=form.name.data, locale=form.locale.data)
-        except AccountError as error:
-            form.email.errors.append(str(error.reason))
-        else:
-            db.session.commit()
-            flash(_("The account is created."), "success")
-            return redirect(url_for("users.index"))
+        refusals.reshow(lambda error: _users_page(form), form=form)
+        create_user(email=form.email.data, password=form.password.data, role=form.role.data,
+                    name=form.name.data, locale=form.locale.data)
+        db.session.commit()
+        flash(_("The account is created."), "success")
+        return redirect(url_for("users.index"))
+    return _users_page(form), 422 if form.errors else 200
+
+
+def _users_page(form):
     users = db.session.scalars(select(User).order_by(User.name))
-    return render_template("auth/users.html", users=list(users), form=form), 422 if form.errors else 200
+    return render_template("auth/users.html", users=list(users), form=form)
 
 
 @bp.route("/<int:user_id>", methods=["GET", "POST"])
@@ -38,19 +40,16 @@ def edit(user_id):
     user = db.session.get(User, user_id) or abort(404)
     form = UserEditForm(obj=user)
     if form.validate_on_submit():
-        try:
-            if user.id == current_user.id and form.role.data != user.role:
-                raise AccountError(_("You cannot change your own role."))
-            set_active(user, form.active.data, current_user)
-            user.role = form.role.data
-            if form.new_password.data:
-                change_password(user, form.new_password.data)
-        except AccountError as error:
-            db.session.rollback()
-            flash(str(error.reason), "error")
-        else:
-            db.session.commit()
-            flash(_("The account is updated."), "success")
-            return redirect(url_for("users.index"))
-    return render_template("auth/user_edit.html", user=user, form=form, tokens=tokens_of(user)), \
-        422 if form.errors else 200
+        refusals.reshow(lambda error: _edit_page(user, form), form=form)
+        set_role(user, form.role.data, current_user)
+        set_active(user, form.active.data, current_user)
+        if form.new_password.data:
+            change_password(user, form.new_password.data)
+        db.session.commit()
+        flash(_("The account is updated."), "success")
+        return redirect(url_for("users.index"))
+    return _edit_page(user, form), 422 if form.errors else 200
+
+
+def _edit_page(user, form):
+    return render_template("auth/user_edit.html", user=user, form=form, tokens=tokens_of(user))

@@ -6,6 +6,8 @@ from werkzeug.exceptions import HTTPException
 
 from ticketing.api.resources import FieldError, Problem
 from ticketing.api.schemas import NO_NUL, NOT_BLANK
+from ticketing.cases.services.base import StaleCase
+from ticketing.cases.workflow import WorkflowError
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "/api/v1/problems/"
@@ -28,6 +30,39 @@ def respond(status: int, slug: str, title, detail=None, headers=None, **extra) -
 
 def from_problem(error: ApiProblem) -> Response:
     return respond(error.status, error.slug, error.title, error.detail, **error.extra)
+
+
+class InvalidInput(Exception):
+    """Raised by API code for a request whose body or query fails its schema."""
+
+    def __init__(self, error: ValidationError, where: str = "body"):
+        super().__init__(str(error))
+        self.error, self.where = error, where
+
+
+def from_invalid_input(wrapper: InvalidInput) -> Response:
+    return invalid(wrapper.error, wrapper.where)
+
+
+def from_refusal(error) -> Response:
+    """A refusal of the rules (the session is already rolled back, so what it reads is fresh).
+
+    The API's documented answers: a stale version is 409 `stale-version` with who and when, every
+    workflow refusal 422 `workflow` with the reason; any other refusal its own status."""
+    if isinstance(error, StaleCase):
+        title = _("The case has changed since you read it.")
+        if error.ticket is None:
+            return respond(409, "stale-version", title, _("The case was changed by someone else meanwhile. "
+                                                          "Read it again; nothing was saved."))
+        return respond(409, "stale-version", title,
+                       _("This case was changed by %(who)s at %(when)s. Read it again; nothing was saved.",
+                         who=error.changed_by, when=error.changed_at.isoformat()),
+                       current_version=error.ticket.version)
+    if isinstance(error, WorkflowError):
+        errors = None if error.field is None else [
+            FieldError(field=_api_field(error.field), message=str(error.reason), type="workflow")]
+        return respond(422, "workflow", _("The workflow does not allow this now."), error.reason, errors=errors)
+    return respond(error.status, "refused", _("The request was refused; nothing was saved."), error.reason)
 
 
 def invalid(error: ValidationError, where: str = "body") -> Response:
@@ -67,6 +102,15 @@ def from_http(error: HTTPException) -> Response:
     if error.code == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
     return response
+
+
+_API_NAMES = {"lines": "compensation"}  # the workflow's name for a piece of data -> the API body's
+
+
+def _api_field(field: str) -> str:
+    """The refused piece of data, named as in the request body ("lines.0" -> "compensation.0")."""
+    head, dot, rest = field.partition(".")
+    return _API_NAMES.get(head, head) + dot + rest
 
 
 def is_api_request() -> bool:

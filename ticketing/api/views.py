@@ -7,18 +7,15 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
 from ticketing.api import auth, idempotency, queries, resources
 from ticketing.api.actions import ACTIONS
 from ticketing.api.openapi import document as openapi_document
-from ticketing.api.problems import ApiProblem, from_problem, invalid, respond
+from ticketing.api.problems import ApiProblem, InvalidInput, invalid
 from ticketing.api.schemas import MAX_ID, BodyIn, TicketFilters, TicketIn
 from ticketing.cases import services
 from ticketing.cases.models import Customer, Ticket
 from ticketing.cases.portal_access import issue_token
-from ticketing.cases.services import StaleCase
-from ticketing.cases.workflow import WorkflowError
 from ticketing.cases.queries import find_ticket
 from ticketing.extensions import db, limiter
 from ticketing.clock import utcnow
@@ -38,12 +35,6 @@ def _authenticate():
         auth.authenticate()
 
 
-@bp.errorhandler(ApiProblem)
-def _problem(error: ApiProblem):
-    db.session.rollback()
-    return from_problem(error)
-
-
 @bp.after_request
 def _no_store(response):
     response.headers["Cache-Control"] = "no-store"
@@ -61,18 +52,7 @@ def _parse(model):
     try:
         return model.model_validate_json(request.get_data())
     except ValidationError as error:
-        raise _Invalid(error) from None
-
-
-class _Invalid(Exception):
-    def __init__(self, error: ValidationError):
-        self.error = error
-
-
-@bp.errorhandler(_Invalid)
-def _invalid(wrapper: _Invalid):
-    db.session.rollback()
-    return invalid(wrapper.error)
+        raise InvalidInput(error) from None
 
 
 def _case(reference: str) -> Ticket:
@@ -81,17 +61,6 @@ def _case(reference: str) -> Ticket:
     if ticket is None:
         raise ApiProblem(404, "not-found", _("There is no case with that reference."))
     return ticket
-
-
-def _save():
-    """Commit the change; a concurrent change to the same case answers 409, nothing saved."""
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise ApiProblem(409, "stale-version", _("The case has changed since you read it."),
-                         _("The case was changed by someone else meanwhile. Read it again; nothing was saved.")) \
-            from None
 
 
 @bp.post("/tickets")
@@ -176,16 +145,9 @@ def post_message(reference):
 
 
 def _perform(ticket, perform, body, status: int = 200):
-    try:
-        perform(ticket, g.api_user, body)
-    except StaleCase as stale:
-        raise ApiProblem(409, "stale-version", _("The case has changed since you read it."),
-                         _("This case was changed by %(who)s at %(when)s. Read it again; nothing was saved.",
-                           who=stale.changed_by, when=stale.changed_at.isoformat()),
-                         current_version=ticket.version) from None
-    except WorkflowError as refused:
-        raise ApiProblem(422, "workflow", _("The workflow does not allow this now."), refused.reason) from None
-    _save()
+    """A refused or stale action is answered by the error handlers (setup.configure_errors)."""
+    perform(ticket, g.api_user, body)
+    db.session.commit()
     return _json(resources.detail(ticket, g.api_user, current_app.config["COMPENSATION_LIMITS"]), status)
 
 

@@ -2,6 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from ticketing import refusals
 from ticketing.auth.models import User
 from ticketing.roles import Role
 from ticketing.extensions import db
@@ -9,15 +10,18 @@ from ticketing.extensions import db
 MIN_PASSWORD_LENGTH = 10
 
 
-class AccountError(Exception):
-    def __init__(self, reason):
-        super().__init__(str(reason))
-        self.reason = reason
+class AccountError(refusals.Refusal):
+    """A refused change to an account; `field` names the form field it is about, when there is one."""
+
+    status = refusals.UNPROCESSABLE
+
+    def __init__(self, reason, field: str | None = None):
+        super().__init__(reason, field=field)
 
 
 def check_password_strength(password: str) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise AccountError(_l("A password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
+        raise AccountError(_l("A password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), "password")
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -28,9 +32,9 @@ def create_user(*, email: str, password: str, role: str, name: str | None = None
                 locale: str = "en", timezone: str = "Asia/Shanghai") -> User:
     email = email.strip().lower()
     if find_user_by_email(email) is not None:
-        raise AccountError(_l("A user with this email already exists."))
+        raise AccountError(_l("A user with this email already exists."), "email")
     if role not in {r.value for r in Role}:
-        raise AccountError(_l("Unknown role."))
+        raise AccountError(_l("Unknown role."), "role")
     check_password_strength(password)
     user = User(email=email, name=(name or email.split("@")[0]).strip(), role=Role(role),
                 locale=locale, timezone=timezone, active=True)
@@ -43,6 +47,13 @@ def change_password(user: User, new_password: str) -> None:
     """A new password ends every other session of this user."""
     check_password_strength(new_password)
     user.set_password(new_password)
+
+
+def set_role(user: User, role: str, acting: User) -> None:
+    """Admins change roles; nobody changes their own (an admin cannot demote themselves by mistake)."""
+    if user.id == acting.id and role != user.role:
+        raise AccountError(_l("You cannot change your own role."), "role")
+    user.role = Role(role)
 
 
 def set_active(user: User, active: bool, acting: User) -> None:

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, ForeignKey, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ticketing import refusals
 from ticketing.auth.models import User
 from ticketing.clock import utcnow
 from ticketing.extensions import db
@@ -82,12 +83,10 @@ MAX_NAME_LENGTH = 80  # the column's width
 MAX_ACTIVE_TOKENS = 20
 
 
-class TokenError(Exception):
+class TokenError(refusals.Refusal):
     """A refused token operation, with a message the user can read."""
 
-    def __init__(self, reason):
-        super().__init__(str(reason))
-        self.reason = reason
+    status = refusals.UNPROCESSABLE
 
 
 def tokens_of(user: User) -> list[ApiToken]:

@@ -4,10 +4,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ticketing.auth.tokens import TokenError, create_token as create_api_token, revoke_token as revoke_api_token
+from ticketing import refusals
+from ticketing.auth.tokens import create_token as create_api_token, revoke_token as revoke_api_token
 from ticketing.auth.tokens import token_visible_to, tokens_of
 from ticketing.auth.forms import AccountForm, LanguageForm, LoginForm, PasswordForm, TokenForm
-from ticketing.auth.services import AccountError, change_password, find_user_by_email
+from ticketing.auth.services import change_password, find_user_by_email
 from ticketing.extensions import db, limiter
 from ticketing.redirects import local_path_or
 
@@ -83,15 +84,13 @@ def account():
         if not current_user.check_password(password_form.current_password.data):
             password_form.current_password.errors.append(_("This is not your current password."))
         else:
-            try:
-                change_password(current_user, password_form.new_password.data)
-            except AccountError as error:
-                password_form.new_password.errors.append(str(error.reason))
-            else:
-                db.session.commit()
-                login_user(current_user._get_current_object())  # this session goes on with the new token; the others end
-                flash(_("Your password is changed; your other sessions have ended."), "success")
-                return redirect(url_for("auth.account"))
+            refusals.reshow(lambda error: _account_page(form=form, password_form=password_form)[0],
+                            form=password_form, field=password_form.new_password)
+            change_password(current_user, password_form.new_password.data)
+            db.session.commit()
+            login_user(current_user._get_current_object())  # this session goes on with the new token; the others end
+            flash(_("Your password is changed; your other sessions have ended."), "success")
+            return redirect(url_for("auth.account"))
     return _account_page(form=form, password_form=password_form)
 
 
@@ -109,13 +108,10 @@ def create_token():
     """The secret is rendered in this response only: never in a URL, a redirect or the session."""
     token_form = TokenForm(prefix="token")
     if token_form.validate_on_submit():
-        try:
-            row, secret = create_api_token(current_user, token_form.name.data, token_form.read_only.data)
-        except TokenError as error:
-            token_form.name.errors.append(str(error.reason))
-        else:
-            db.session.commit()
-            return _account_page(new_token=(row, secret))
+        refusals.reshow(lambda error: _account_page(token_form=token_form)[0], field=token_form.name)
+        row, secret = create_api_token(current_user, token_form.name.data, token_form.read_only.data)
+        db.session.commit()
+        return _account_page(new_token=(row, secret))
     return _account_page(token_form=token_form, status=422)
 
 
@@ -124,11 +120,9 @@ def create_token():
 def revoke_token(token_id):
     """Owners revoke their own tokens, admins anyone's; another user's token is a 404, like a missing one."""
     token = token_visible_to(current_user, token_id) or abort(404)
-    try:
-        revoke_api_token(current_user, token)
-    except TokenError as error:
-        flash(str(error.reason), "error")
-    else:
-        db.session.commit()
-        flash(_("The token “%(name)s” is revoked: it no longer works.", name=token.name), "success")
-    return redirect(local_path_or(request.form.get("next"), url_for("auth.account")))
+    back = local_path_or(request.form.get("next"), url_for("auth.account"))
+    refusals.reshow(lambda error: redirect(back))  # the page the button was on, the reason on top
+    revoke_api_token(current_user, token)
+    db.session.commit()
+    flash(_("The token “%(name)s” is revoked: it no longer works.", name=token.name), "success")
+    return redirect(back)

@@ -4,8 +4,9 @@ to change or delete log rows.
 Each event's hash covers its own content and the previous event's hash, so editing any
 event behind the application's back breaks every hash after it; `verify()` names the first.
 The chain is per case (not global) so writers on different cases never wait for each other;
-appends to one case are serialised by a transaction-level advisory lock on PostgreSQL (SQLite
-has one writer at a time), and the unique (ticket_id, seq) constraint makes a fork impossible.
+appends to one case are serialised by a transaction-level advisory lock on PostgreSQL (on SQLite,
+by taking its one write lock before reading the chain's end), and the unique (ticket_id, seq)
+constraint makes a fork impossible.
 """
 import hashlib
 import json
@@ -34,9 +35,16 @@ def _hash_of(row) -> str:
 def link(new_event) -> None:
     """Give `new_event` its place in its case's chain (call before adding it to the session)."""
     Event = type(new_event)
-    if db.session.get_bind().dialect.name == "postgresql":
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:space, :key)"),
                            {"space": _LOCK_NAMESPACE, "key": new_event.ticket_id})
+    elif dialect == "sqlite":
+        # Take the database's write lock before reading the last seq: the driver opens a transaction
+        # only at the first write, and a read before it could see a seq another writer is about to
+        # take. An UPDATE matching no row locks without changing anything (the append-only triggers
+        # fire per row, so never).
+        db.session.execute(text("UPDATE events SET seq = seq WHERE 0"))
     last = db.session.execute(select(Event.seq, Event.hash).where(Event.ticket_id == new_event.ticket_id)
                               .order_by(Event.seq.desc()).limit(1)).first()
     new_event.seq = last.seq + 1 if last else 1

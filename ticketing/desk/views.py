@@ -2,14 +2,13 @@
 from flask import (
     Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for,
 )
-from flask_babel import format_datetime, gettext as _
+from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
+from ticketing import refusals
 from ticketing.auth.permissions import STAFF, roles_required
 from ticketing.cases import services
 from ticketing.cases.attachments import Attachment, path_of
-from ticketing.cases.workflow import WorkflowError
 from ticketing.desk import case_page
 from ticketing.desk.actions import SPECS, build_form, listen_data
 from ticketing.desk.forms import IntakeForm, QueueFilterForm
@@ -110,38 +109,28 @@ def attachment(reference, attachment_id):
 @bp.route("/tickets/<reference>/actions/<action>", methods=["POST"])
 @roles_required(*STAFF)
 def act(reference, action):
-    """Perform one workflow action; a refused or stale action changes nothing."""
+    """Perform one workflow action; a refused or stale action changes nothing, and the case page
+    comes back with the reason and the submitted form (the error handlers call _case_with)."""
     ticket = find_ticket(reference) or abort(404)
     if action not in SPECS:
         abort(404)
     form = build_form(action, ticket, formdata=request.form)
-    if form.validate_on_submit():
-        try:
-            SPECS[action].perform(form, ticket)
-            db.session.commit()
-        except services.StaleCase as error:
-            db.session.rollback()
-            flash(_("This case was changed by %(who)s at %(when)s. Nothing was saved. The page now shows "
-                    "the case as it is; your text is kept below — submit again only if it still applies.",
-                    who=error.changed_by, when=format_datetime(error.changed_at)), "error")
-            return _case_with(ticket, action, form, 409, refresh_version=True)
-        except StaleDataError:
-            db.session.rollback()
-            flash(_("Someone changed this case at the same moment — reload it. Nothing was saved."), "error")
-            return _case_with(ticket, action, form, 409)
-        except WorkflowError as error:
-            db.session.rollback()
-            flash(str(error.reason), "error")
-            return _case_with(ticket, action, form, 409)
-        flash(str(SPECS[action].done), "success")
-        # A form may say where to come back to (the approvals queue); by default, the case.
-        return redirect(local_path_or(request.form.get("next"),
-                                      url_for("desk.case", reference=ticket.reference)))
-    return _case_with(ticket, action, form, 422)
+    if not form.validate_on_submit():
+        return _case_with(ticket, action, form), 422
+    refusals.reshow(lambda error: _case_with(ticket, action, form, stale=isinstance(error, services.StaleCase)),
+                    form=form)
+    SPECS[action].perform(form, ticket)
+    db.session.commit()
+    flash(str(SPECS[action].done), "success")
+    # A form may say where to come back to (the approvals queue); by default, the case.
+    return redirect(local_path_or(request.form.get("next"), url_for("desk.case", reference=ticket.reference)))
 
 
-def _case_with(ticket, action, form, status, refresh_version=False):
+def _case_with(ticket, action, form, stale=False):
+    """The case as the database holds it now, with this submission's form and text kept."""
     db.session.refresh(ticket)
-    if refresh_version:
+    if stale:  # the form now carries the version on screen, so submitting again is a deliberate choice
         form.version.data = ticket.version
-    return render_template("desk/case.html", **case_page.context(ticket, {action: form})), status
+        flash(_("The page now shows the case as it is; your text is kept below — submit again only if it "
+                "still applies."), "info")
+    return render_template("desk/case.html", **case_page.context(ticket, {action: form}))

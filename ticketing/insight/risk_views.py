@@ -7,11 +7,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import get_timezone, gettext as _
 from flask_login import current_user
 
+from ticketing import refusals
 from ticketing.auth.models import User
 from ticketing.auth.permissions import STAFF, SUPERVISORS, roles_required
 from ticketing.cases.models import Customer
 from ticketing.cases.vocabulary import LABELS, WinBackState
-from ticketing.cases.workflow import WorkflowError
 from ticketing.cases.queries import active_staff
 from ticketing.extensions import db
 from ticketing.forms_common import options
@@ -94,16 +94,11 @@ def start_win_back(customer_id):
     if not form.validate_on_submit():
         return _at_risk_page(*_risk_filters(), failed=form, failed_id=customer_id), 422
     scored = risk.risk_of(customer_id, utcnow())
-    try:
-        winback.start_win_back(customer, current_user, owner=db.session.get(User, form.owner.data),
-                               due_date=form.due_date.data, plan=form.plan.data,
-                               risk_score=scored.score if scored else None,
-                               reasons=scored.reason_keys if scored else [])
-        db.session.commit()
-    except WorkflowError as error:
-        db.session.rollback()
-        flash(str(error.reason), "error")
-        return redirect(url_for("insight_risk.at_risk", **request.args))
+    refusals.reshow(lambda error: _at_risk_page(*_risk_filters(), failed=form, failed_id=customer_id), form=form)
+    winback.start_win_back(customer, current_user, owner=db.session.get(User, form.owner.data),
+                           due_date=form.due_date.data, plan=form.plan.data,
+                           risk_score=scored.score if scored else None, reasons=scored.reason_keys if scored else [])
+    db.session.commit()
     flash(_("The win-back action is started; its owner will be reminded on the due date."), "success")
     return redirect(url_for("insight_risk.win_back"))
 
@@ -132,16 +127,13 @@ def close_win_back(action_id, verb):
     if not form.validate_on_submit():
         flash(next(iter(form.errors.values()))[0], "error")
         return redirect(url_for("insight_risk.win_back"))
-    try:
-        if verb == "done":
-            winback.complete_win_back(action, current_user, outcome=form.outcome.data, note=form.note.data)
-        else:
-            winback.cancel_win_back(action, current_user, reason=form.reason.data)
-        db.session.commit()
-        flash(_("The win-back action is updated."), "success")
-    except WorkflowError as error:
-        db.session.rollback()
-        flash(str(error.reason), "error")
+    refusals.reshow(lambda error: redirect(url_for("insight_risk.win_back")))  # the list, the reason on top
+    if verb == "done":
+        winback.complete_win_back(action, current_user, outcome=form.outcome.data, note=form.note.data)
+    else:
+        winback.cancel_win_back(action, current_user, reason=form.reason.data)
+    db.session.commit()
+    flash(_("The win-back action is updated."), "success")
     return redirect(url_for("insight_risk.win_back"))
 
 

@@ -4,16 +4,16 @@ from datetime import timedelta
 from functools import wraps
 
 from flask import Blueprint, current_app, flash, redirect, render_template, send_file, session, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
+from ticketing import refusals
 from ticketing.cases import services
 from ticketing.cases.attachments import Attachment, path_of, save_attachments
 from ticketing.cases.models import Message, Ticket
 from ticketing.cases.portal_access import issue_token, ticket_for_token
 from ticketing.cases.survey import answer_survey, survey_due
 from ticketing.cases.vocabulary import Channel, ResolutionState, Status
-from ticketing.cases.workflow import WorkflowError
 from ticketing.extensions import db, limiter
 from ticketing.cases.queries import find_ticket
 from ticketing.portal.forms import (
@@ -114,6 +114,7 @@ def open_link(token):
 def track(ticket):
     form = MessageForm()
     if form.validate_on_submit() and ticket.status == Status.OPEN:
+        refusals.reshow(lambda error: _track_page(ticket, form=form), form=form)
         services.send_message(ticket, None, body=form.body.data)
         message = db.session.scalars(select(Message).where(Message.ticket_id == ticket.id)
                                      .order_by(Message.id.desc())).first()
@@ -139,13 +140,11 @@ def answer(ticket):
     """The customer accepts or rejects the proposed resolution (the workflow moves the case)."""
     form = AnswerForm()
     if form.validate_on_submit():
-        try:
-            services.record_customer_answer(ticket, None, version=form.version.data,
-                                            accepted=form.answer.data == "accept", reason=form.reason.data)
-            db.session.commit()
-        except (services.StaleCase, WorkflowError):
-            db.session.rollback()
-            flash(_("Your case changed meanwhile; please look at it again."), "error")
+        refusals.reshow(lambda error: _track_page(ticket, answer_form=_seen_now(form, ticket, error)), form=form,
+                        wording=CUSTOMER_WORDING)
+        services.record_customer_answer(ticket, None, version=form.version.data,
+                                        accepted=form.answer.data == "accept", reason=form.reason.data)
+        db.session.commit()
         return redirect(url_for("portal.track"))
     return _track_page(ticket, answer_form=form), 422
 
@@ -155,13 +154,10 @@ def answer(ticket):
 def survey(ticket):
     form = SurveyForm()
     if form.validate_on_submit():
-        try:
-            answer_survey(ticket, **{name: form[name].data for name in SURVEY_FIELDS})
-            db.session.commit()
-            flash(_("Thank you for your answers."), "success")
-        except WorkflowError as error:
-            db.session.rollback()
-            flash(str(error.reason), "error")
+        refusals.reshow(lambda error: _track_page(ticket, survey_form=form), form=form)
+        answer_survey(ticket, **{name: form[name].data for name in SURVEY_FIELDS})
+        db.session.commit()
+        flash(_("Thank you for your answers."), "success")
         return redirect(url_for("portal.track"))
     return _track_page(ticket, survey_form=form), 422
 
@@ -172,16 +168,24 @@ def reopen(ticket):
     """The problem is back: within REOPEN_DAYS of closing, the customer reopens the case."""
     form = ReopenForm()
     if form.validate_on_submit():
-        try:
-            services.customer_reopens(ticket, version=form.version.data, reason=form.reason.data)
-            db.session.commit()
-            flash(_("Your case is open again; we will contact you."), "success")
-        except (services.StaleCase, WorkflowError) as error:
-            db.session.rollback()
-            flash(str(getattr(error, "reason", "")) or _("Your case changed meanwhile; please look at it again."),
-                  "error")
+        refusals.reshow(lambda error: _track_page(ticket, reopen_form=_seen_now(form, ticket, error)), form=form,
+                        wording=CUSTOMER_WORDING)
+        services.customer_reopens(ticket, version=form.version.data, reason=form.reason.data)
+        db.session.commit()
+        flash(_("Your case is open again; we will contact you."), "success")
         return redirect(url_for("portal.track"))
     return _track_page(ticket, reopen_form=form), 422
+
+
+# A customer is not told which member of staff changed the case, only that it changed.
+CUSTOMER_WORDING = {services.StaleCase: _l("Your case changed meanwhile; please look at it again.")}
+
+
+def _seen_now(form, ticket, error):
+    """A stale answer shows the case as it is now (what they typed is kept); sending again is deliberate."""
+    if isinstance(error, services.StaleCase):
+        form.version.data = ticket.version  # read fresh: the rollback expired this copy
+    return form
 
 
 SURVEY_FIELDS = ("satisfaction", "recommend", "buy_again", "fair_outcome", "fair_process", "fair_treatment",

@@ -6,14 +6,14 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
+from ticketing import refusals
 from ticketing.auth.permissions import STAFF, SUPERVISORS, roles_required
 from ticketing.cases import checklist, improvement, services
 from ticketing.cases.improvement import PreventiveAction, QualityScore
 from ticketing.cases.vocabulary import RootCause
-from ticketing.cases.workflow import WorkflowError
-from ticketing.cases.queries import active_staff, case_file, find_ticket
+from ticketing.cases.case_file import case_file
+from ticketing.cases.queries import active_staff, find_ticket
 from ticketing.extensions import db
 from ticketing.forms_common import options, text_arg
 from ticketing.review import queries
@@ -36,20 +36,21 @@ def case(reference):
     form = DecisionForm(data=None if request.method == "POST" else {
         "version": ticket.version, **{f"check_{k}": v for k, v in checklist.suggest(ticket).items()}})
     if form.validate_on_submit():
-        try:
-            _decide(ticket, form)
-            db.session.commit()
-        except (services.StaleCase, StaleDataError):
-            db.session.rollback()
-            flash(_("Someone changed this case meanwhile — look again before deciding. Nothing was saved."), "error")
-        except WorkflowError as error:
-            db.session.rollback()
-            flash(str(error.reason), "error")
-        else:
-            flash(_("Review approved: the case is closed.") if form.decision.data == "approve"
-                  else _("The case is returned with your comments; the assignee is notified."), "success")
-            return redirect(url_for("review.queue"))
+        refusals.reshow(lambda error: _review_page(ticket, _seen_now(form, ticket, error),
+                                                   PreventiveActionForm(formdata=None)), form=form)
+        _decide(ticket, form)
+        db.session.commit()
+        flash(_("Review approved: the case is closed.") if form.decision.data == "approve"
+              else _("The case is returned with your comments; the assignee is notified."), "success")
+        return redirect(url_for("review.queue"))
     return _review_page(ticket, form, PreventiveActionForm(formdata=None)), 422 if form.errors else 200
+
+
+def _seen_now(form, ticket, error):
+    """After a stale decision the page shows the case as it is now; deciding again is deliberate."""
+    if isinstance(error, services.StaleCase):
+        form.version.data = ticket.version  # read fresh: the rollback expired this copy
+    return form
 
 
 def _decide(ticket, form):
@@ -101,7 +102,8 @@ def lessons():
     cause = cause if cause in {c.value for c in RootCause} else None
     return render_template("review/lessons.html", rows=queries.lessons(q, cause),
                            actions=queries.preventive_actions(status, cause), q=q, cause=cause, status=status,
-                           done_form=DoneForm(formdata=None))
+                           done_form=DoneForm(formdata=None),
+                           allowed=lambda action: improvement.allowed_verbs(action, current_user))
 
 
 @bp.route("/preventive-actions/<int:action_id>/<verb>", methods=["POST"])
@@ -115,16 +117,13 @@ def update_action(action_id, verb):
     if verb == "done" and not form.validate_on_submit():
         flash(_("Say what was done."), "error")
         return redirect(url_for("review.lessons"))
-    try:
-        if verb == "done":
-            improvement.complete_preventive_action(action, current_user, note=form.note.data)
-        else:
-            improvement.verify_preventive_action(action, current_user)
-        db.session.commit()
-        flash(_("The preventive action is updated."), "success")
-    except WorkflowError as error:
-        db.session.rollback()
-        flash(str(error.reason), "error")
+    refusals.reshow(lambda error: redirect(url_for("review.lessons")))  # the list, with the reason on top
+    if verb == "done":
+        improvement.complete_preventive_action(action, current_user, note=form.note.data)
+    else:
+        improvement.verify_preventive_action(action, current_user)
+    db.session.commit()
+    flash(_("The preventive action is updated."), "success")
     return redirect(url_for("review.lessons"))
 
 

@@ -6,8 +6,11 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
+from flask_babel import format_datetime, lazy_gettext as _l
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm.exc import StaleDataError
 
+from ticketing import refusals
 from ticketing.cases import workflow
 from ticketing.cases.audit import record_event
 from ticketing.cases.models import Ticket
@@ -16,23 +19,56 @@ from ticketing.clock import utcnow
 from ticketing.cases.reminders import sync_reminders
 
 
-class StaleCase(Exception):
-    """The case changed since the user loaded it: nothing was saved."""
+class StaleCase(refusals.Refusal):
+    """The case changed since the user loaded it: nothing was saved.
 
-    def __init__(self, ticket: Ticket):
-        self.changed_by = ticket.updated_by.name if ticket.updated_by else _l("the customer")
-        self.changed_at = ticket.updated_at
-        super().__init__(f"{ticket.reference} changed by {self.changed_by} at {self.changed_at}")
+    Who changed it and when are read when asked for: after the error handler's rollback, that is
+    the case as the other writer left it, not this request's old copy. Without a ticket (a stale
+    write caught only at commit) the reason says so without naming anyone.
+    """
+
+    status = refusals.CONFLICT
+
+    def __init__(self, ticket: Ticket | None):
+        super().__init__()
+        self.ticket = ticket
+
+    @property
+    def changed_by(self):
+        if self.ticket is None:
+            return None
+        return self.ticket.updated_by.name if self.ticket.updated_by else _l("the customer")
+
+    @property
+    def changed_at(self):
+        return self.ticket.updated_at if self.ticket is not None else None
+
+    @property
+    def reason(self):
+        if self.ticket is None:
+            return _l("Someone changed this case at the same moment — reload it. Nothing was saved.")
+        return _l("This case was changed by %(who)s at %(when)s — reload it. Nothing was saved.",
+                  who=self.changed_by, when=format_datetime(self.changed_at))
+
+    def __str__(self) -> str:
+        try:
+            return f"{self.ticket.reference if self.ticket is not None else 'A case'}: {self.reason}"
+        except SQLAlchemyError:  # asked before the rollback: the session cannot read yet
+            return "The case was changed by someone else meanwhile (roll back to see by whom)."
 
 
 class Change:
     """One action in progress on one ticket: collects (before, after) pairs for the log."""
 
     def __init__(self, ticket: Ticket, actor, action: str, data: Mapping[str, Any] | None = None,
-                 version: int | None = None, actor_name: str = "customer"):
+                 version: int | None = None, actor_name: str = "customer", in_place: bool = False):
         rule = workflow.RULES.get(action)
-        # A side action never conflicts: it does not change the case, so any version will do.
-        if version is not None and rule is not None and not rule.side and int(version) != ticket.version:
+        # A side action never conflicts: it does not change the case, so any version will do. Nor does
+        # one written in place (a message): the service writes the few fields it moves without the
+        # version check, and done() leaves the ticket to it.
+        self.in_place = in_place
+        if version is not None and rule is not None and not (rule.side or in_place) \
+                and int(version) != ticket.version:
             raise StaleCase(ticket)
         self.ticket, self.actor, self.action, self.actor_name = ticket, actor, action, actor_name
         self.data = dict(data or {})
@@ -61,15 +97,24 @@ class Change:
             self.changes[name] = (None, value)
 
     def done(self):
-        """Move to the next step, stamp the ticket, write the log event (a side action only logs)."""
-        ticket = self.ticket
-        if not self.side:
-            self.set(ticket, step=workflow.next_step(self.action, ticket, self.data))
-            ticket.updated_at = self.now
-            ticket.updated_by_id = self.actor.id if self.actor is not None else None
-        event = record_event(ticket, self.actor, self.action, self.changes, self.now, actor_name=self.actor_name)
-        if not self.side:
-            sync_reminders(ticket, self.now)  # reminders follow the case in the same transaction
+        """Move to the next step, stamp the ticket, write the log event (a side action only logs).
+
+        Flushes at the end, so a concurrent writer who saved this case first (the database finds
+        the version moved on) is a StaleCase here, with nothing kept, rather than an error at commit.
+        """
+        ticket, versioned = self.ticket, not (self.side or self.in_place)
+        try:
+            if versioned:
+                self.set(ticket, step=workflow.next_step(self.action, ticket, self.data))
+                ticket.updated_at = self.now
+                ticket.updated_by_id = self.actor.id if self.actor is not None else None
+            event = record_event(ticket, self.actor, self.action, self.changes, self.now,
+                                 actor_name=self.actor_name)
+            if versioned:
+                sync_reminders(ticket, self.now)  # reminders follow the case in the same transaction
+            db.session.flush()
+        except StaleDataError as error:
+            raise StaleCase(ticket) from error
         return event
 
 

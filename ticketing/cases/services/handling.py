@@ -1,12 +1,14 @@
 """Actions around the steps: assign, notes, messages, cancel, merge, reopen."""
 from flask import current_app
+from sqlalchemy import update
 
-from ticketing.cases.models import Message, Note
+from ticketing.cases.models import Message, Note, Ticket
 from ticketing.clock import utcnow
+from ticketing.extensions import db
 from ticketing.cases.services.base import Change
 from ticketing.cases.vocabulary import ResolutionState, Status
 from ticketing.cases.deadlines import resolution_deadline, response_deadline
-from ticketing.cases.reminders import notify_assignee
+from ticketing.cases.reminders import notify_assignee, sync_reminders
 
 
 def assign_case(ticket, actor, *, version, assignee):
@@ -21,23 +23,44 @@ def assign_case(ticket, actor, *, version, assignee):
 
 
 def add_note(ticket, actor, *, body, version=None):
-    """An internal note: for staff eyes only."""
-    change = Change(ticket, actor, "note", version=version)
+    """An internal note: for staff eyes only. Never conflicts: the ticket row is not written, so
+    `version` is accepted and ignored, and any number of people may note at once."""
+    change = Change(ticket, actor, "note")
     change.record(Note(ticket_id=ticket.id, author_id=actor.id, body=body, created_at=change.now), body=body)
     return change.done()
 
 
 def send_message(ticket, actor, *, body, version=None):
-    """A customer-visible message; the first one from staff counts as the first response."""
-    change = Change(ticket, actor, "message", version=version)
+    """A customer-visible message; the first one from staff counts as the first response.
+
+    Never conflicts (`version` is accepted and ignored): the response clock it moves is written in
+    place, so two people writing at once, or a message beside a colleague's action, both succeed.
+    """
+    change = Change(ticket, actor, "message", in_place=True)
     change.record(Message(ticket_id=ticket.id, author_id=actor.id if actor else None, body=body,
                           created_at=change.now), body=body)
-    if actor is not None and ticket.responded_at is None:
-        change.set(ticket, responded_at=change.now)
-    elif actor is None:  # the customer wrote again: the response clock restarts, the assignee hears of it
-        change.set(ticket, responded_at=None, response_due_at=response_deadline(ticket, change.now))
+    if actor is None:  # the customer wrote again: the response clock restarts, the assignee hears of it
+        _move_clock(change, responded_at=None, response_due_at=response_deadline(ticket, change.now))
         notify_assignee(ticket, "customer_message", change.now)
+    elif ticket.responded_at is None:  # unless another first response got there first
+        _move_clock(change, Ticket.responded_at.is_(None), responded_at=change.now)
     return change.done()
+
+
+def _move_clock(change, *only_if, **fields) -> None:
+    """Write the response clock in one UPDATE that bumps the version without checking it (so it never
+    raises StaleDataError), stamped like any change; logged and followed by the reminders only when
+    the row still matched `only_if`."""
+    ticket, stamp = change.ticket, {"version": Ticket.version + 1, "updated_at": change.now,
+                                    "updated_by_id": change.actor.id if change.actor is not None else None}
+    before = {name: getattr(ticket, name) for name in fields}
+    written = db.session.execute(update(Ticket).where(Ticket.id == ticket.id, *only_if)
+                                 .values(**fields, **stamp).execution_options(synchronize_session=False))
+    db.session.expire(ticket)  # this copy's version and clock are old now: read them again
+    if written.rowcount:
+        change.changes.update({name: (before[name], value) for name, value in fields.items()
+                               if before[name] != value})
+        sync_reminders(ticket, change.now)
 
 
 def cancel_case(ticket, actor, *, version, reason):
