@@ -138,7 +138,7 @@ def test_an_unsatisfied_follow_up_without_return_to_is_refused(api, agent):
     events = event_count()
     response = act(api, ticket.reference, "follow_up", dict(FOLLOW_UP, outcome="unsatisfied"))
     [error] = problem(response, 422)["errors"]
-    assert "return_to" in error["message"]
+    assert error["field"] == "return_to" and "analysis or resolution" in error["message"]
     assert read(api, ticket.reference)["step"] == "follow_up" and event_count() == events
 
 

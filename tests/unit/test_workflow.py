@@ -520,6 +520,9 @@ def test_a_data_refusal_names_the_field_it_is_about():
     with pytest.raises(WorkflowError) as refused:
         workflow.check("propose", _proposal(promised_date=TODAY - timedelta(days=1)))
     assert refused.value.field == "promised_date"
+    with pytest.raises(WorkflowError) as refused:
+        workflow.check("propose", _proposal(lines=[{"type": "gift", "amount": None}, {"type": "refund", "amount": None}]))
+    assert refused.value.field == "lines.1"
 
 
 @pytest.mark.parametrize("churn_type,expected", [(None, "Say what kind of loss this is."), ("", "Say what kind of loss this is."),

@@ -23,8 +23,6 @@ from ticketing.clock import utcnow
 
 TEXT = 4000
 MAX_ID = validation.MAX_INT  # ids and versions are 32-bit integers in the database
-ECONOMIC = {CompensationType.REFUND, CompensationType.VOUCHER, CompensationType.DISCOUNT,
-            CompensationType.REPLACEMENT, CompensationType.REPAIR}
 
 
 def _storable(value: str) -> str:
@@ -142,12 +140,6 @@ class CompensationIn(Body):
     description: _text(200, min_length=0) | None = None
     amount: Money | None = None
 
-    @model_validator(mode="after")
-    def economic_has_amount(self):
-        if self.type in ECONOMIC and self.amount is None:
-            raise ValueError("economic compensation needs an amount")
-        return self
-
 
 class ProposeIn(ActionIn):
     method: Required = Field(description="How we will resolve it.")
@@ -156,16 +148,6 @@ class ProposeIn(ActionIn):
         None, description="ISO 4217 code; the desk's default currency when left out.")
     estimated_loss: Money | None = None
     compensation: list[CompensationIn] = Field(default_factory=list, max_length=10)
-
-    @field_validator("promised_date")
-    @classmethod
-    def not_in_the_past(cls, value: date) -> date:
-        today = utcnow().date()
-        if value < today:
-            raise ValueError("the promised date cannot be in the past")
-        if value > today + timedelta(days=730):
-            raise ValueError("the promised date must be within the next two years")
-        return value
 
 
 class CommentsIn(ActionIn):
@@ -192,14 +174,6 @@ class FollowUpIn(ActionIn):
     churn_type: ChurnType | None = Field(None, description="Required when retention is `lost`.")
     return_to: Literal["analyse", "resolve"] | None = Field(None, description="Required when unsatisfied.")
     notes: Optional = ""
-
-    @model_validator(mode="after")
-    def consistent(self):
-        if self.outcome == Outcome.UNSATISFIED and not self.return_to:
-            raise ValueError("an unsatisfied follow-up needs return_to (analyse or resolve)")
-        if self.retention == Retention.LOST and not self.churn_type:
-            raise ValueError("a lost customer needs churn_type")
-        return self
 
 
 class RecordReviewIn(ActionIn):

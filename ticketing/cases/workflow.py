@@ -167,12 +167,12 @@ PROMISE_HORIZON = timedelta(days=730)  # a promise further out than two years is
 
 def economic_lines_priced(ctx):
     """Money-like compensation (refund, voucher, …) must say how much."""
-    for line in ctx.data.get("lines") or ():
+    for number, line in enumerate(ctx.data.get("lines") or ()):
         economic = COMPENSATION_KIND_OF.get(str(line.get("type") or "")) == CompensationKind.ECONOMIC
         if economic and line.get("amount") is None:
-            return Refusal(_l("Economic compensation needs an amount."), "lines")
+            return Refusal(_l("Economic compensation needs an amount."), f"lines.{number}")
         if line.get("amount") is not None and Decimal(line["amount"]) < 0:
-            return Refusal(_l("Compensation amounts cannot be negative."), "lines")
+            return Refusal(_l("Compensation amounts cannot be negative."), f"lines.{number}.amount")
 
 
 def promise_in_reach(ctx):

@@ -1,4 +1,8 @@
-"""Forms of the staff desk, one per action. Each carries the case version it was loaded at."""
+"""Forms of the staff desk, one per action. Each carries the case version it was loaded at.
+
+Forms check shape only (type, length, required); what the rules allow is the workflow's to say
+(ticketing/cases/workflow.py), and its refusals come back next to the field they name.
+"""
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField, DateField, DateTimeLocalField, DecimalField, EmailField, FieldList,
@@ -104,16 +108,6 @@ class CompensationLineForm(PolicySubForm):
     details = StringField(_l("Details"), validators=[Optional(), Length(max=200)])
     amount = DecimalField(_l("Amount"), places=2, validators=[Optional(), NumberRange(min=0, max=10_000_000)])
 
-    def validate(self, extra_validators=None):
-        valid = super().validate(extra_validators)
-        if self.compensation.data in ECONOMIC_TYPES and self.amount.data is None and not self.amount.errors:
-            self.amount.errors = [*self.amount.errors, _l("Economic compensation needs an amount.")]
-            return False
-        return valid
-
-
-ECONOMIC_TYPES = {"refund", "voucher", "discount", "replacement", "repair"}
-
 
 class ProposalForm(CaseForm):
     method = TextAreaField(_l("How we will resolve it"), validators=[DataRequired(), Length(max=TEXT)])
@@ -122,11 +116,6 @@ class ProposalForm(CaseForm):
                                   validators=[Optional(), NumberRange(min=0, max=10_000_000)])
     currency = StringField(_l("Currency"), validators=[DataRequired(), Length(min=3, max=3)])
     lines = FieldList(FormField(CompensationLineForm), min_entries=4, max_entries=10)
-
-    def validate_promised_date(self, field):
-        from ticketing.clock import utcnow
-        if field.data and field.data < utcnow().date():
-            raise ValidationError(_l("The promised date cannot be in the past."))
 
     def compensation_lines(self) -> list[dict]:
         lines = [line.form for line in self.lines]
@@ -148,10 +137,6 @@ class CustomerAnswerForm(CaseForm):
                                                        ("reject", _l("Rejects it"))]))
     reason = TextAreaField(_l("What the customer said"), validators=[Optional(), Length(max=TEXT)])
 
-    def validate_reason(self, field):
-        if self.answer.data == "reject" and not (field.data or "").strip():
-            raise ValidationError(_l("Record why the customer rejected the proposal."))
-
 
 class CarryOutForm(CaseForm):
     note = TextAreaField(_l("What was done"), validators=[Optional(), Length(max=TEXT)])
@@ -169,14 +154,6 @@ class FollowUpForm(CaseForm):
                             choices=options(blank=_l("— satisfied —"), pairs=lambda: [
                                 (Step.ANALYSE.value, Step.ANALYSE.label), (Step.RESOLVE.value, Step.RESOLVE.label)]))
     notes = TextAreaField(_l("Notes from the call"), validators=[Optional(), Length(max=TEXT)])
-
-    def validate_return_to(self, field):
-        if self.outcome.data == Outcome.UNSATISFIED and not field.data:
-            raise ValidationError(_l("Choose where the case goes back to."))
-
-    def validate_churn_type(self, field):
-        if self.retention.data == Retention.LOST and not field.data:
-            raise ValidationError(_l("Say what kind of loss this is."))
 
 
 class ReviewForm(CaseForm):
