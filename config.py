@@ -2,6 +2,7 @@
 are read from the environment; the rest (the policy tables DEADLINE_HOURS, CATEGORY_DEADLINE_HOURS and
 SERVICE_GUARANTEE, cookie flags, the request size, the password hash) are set here only: subclass
 Config and pass it to create_app() to change them."""
+
 import os
 import tempfile
 from pathlib import Path
@@ -16,9 +17,7 @@ def _env_int(name: str, default: int) -> int:
 
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY") or os.urandom(32).hex()
-    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or (
-        f"sqlite:///{INSTANCE_DIR / 'ticketing.sqlite'}"
-    )
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or (f"sqlite:///{INSTANCE_DIR / 'ticketing.sqlite'}")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
     SESSION_COOKIE_HTTPONLY = True
@@ -58,7 +57,7 @@ class Config:
     # Optional per-category override of DEADLINE_HOURS, e.g. {"billing": (4, 48)}.
     CATEGORY_DEADLINE_HOURS: dict = {}
     FOLLOW_UP_DELAY_HOURS = _env_int("FOLLOW_UP_DELAY_HOURS", 48)  # call back two days after the fix
-    REVIEW_DELAY_HOURS = _env_int("REVIEW_DELAY_HOURS", 24)        # a summary waits this long for review
+    REVIEW_DELAY_HOURS = _env_int("REVIEW_DELAY_HOURS", 24)  # a summary waits this long for review
     PROMISE_WARNING_HOURS = _env_int("PROMISE_WARNING_HOURS", 24)
     AT_RISK_FRACTION = float(os.environ.get("AT_RISK_FRACTION", "0.75"))  # warn when 75% of the time is used
     # Business hours, e.g. BUSINESS_HOURS=09:00-18:00 BUSINESS_DAYS=0,1,2,3,4 HOLIDAYS=2026-10-01,2026-10-02;

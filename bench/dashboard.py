@@ -12,6 +12,7 @@ message on some, and the customers' survey answers on a share of the good follow
 dashboard is asked for through the test client as a logged-in supervisor, for the default period (the
 last 90 days) and for the last year, --repeat times each; the median is printed with the figures.
 """
+
 import argparse
 import random
 import statistics
@@ -24,42 +25,73 @@ from sqlalchemy import insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from config import Config  # noqa: E402
-from ticketing import create_app  # noqa: E402
-from ticketing.auth.models import User  # noqa: E402
-from ticketing.auth.services import create_user  # noqa: E402
-from ticketing.cases.models import Customer, Message, Ticket  # noqa: E402
-from ticketing.cases.records import (  # noqa: E402
-    AnalysisRecord, ApologyRecord, CompensationLine, FollowUpRecord, ListenRecord, Resolution, ReviewRecord,
+from config import Config
+from ticketing import create_app
+from ticketing.auth.models import User
+from ticketing.auth.services import create_user
+from ticketing.cases.models import Customer, Message, Ticket
+from ticketing.cases.records import (
+    AnalysisRecord,
+    ApologyRecord,
+    CompensationLine,
+    FollowUpRecord,
+    ListenRecord,
+    Resolution,
+    ReviewRecord,
 )
-from ticketing.cases.survey import SurveyResponse  # noqa: E402
-from ticketing.extensions import db  # noqa: E402
-from ticketing.insight import figures  # noqa: E402
-from ticketing.insight.results import display  # noqa: E402
-from ticketing.clock import utcnow  # noqa: E402
+from ticketing.cases.survey import SurveyResponse
+from ticketing.clock import utcnow
+from ticketing.extensions import db
+from ticketing.insight import figures
+from ticketing.insight.results import display
 
 YEARS = 3
 AGENTS, CHUNK = 25, 10_000
 PASSWORD = "bench password one"
 SUPERVISOR = "bench-supervisor@example.com"
 STEPS = ["listen", "apologise", "analyse", "resolve", "follow_up", "review"]
-CATEGORIES = (("product", 30), ("delivery", 25), ("billing", 12), ("service", 12), ("installation", 10),
-              ("after_sales", 8), ("other", 3))
+CATEGORIES = (
+    ("product", 30),
+    ("delivery", 25),
+    ("billing", 12),
+    ("service", 12),
+    ("installation", 10),
+    ("after_sales", 8),
+    ("other", 3),
+)
 CHANNELS = (("phone", 40), ("web", 20), ("email", 15), ("wechat", 15), ("in_person", 6), ("social", 4))
-CAUSES = (("product", 35), ("service", 30), ("false_information", 15), ("customer_misuse", 12),
-          ("expectation_too_high", 8))
+CAUSES = (
+    ("product", 35),
+    ("service", 30),
+    ("false_information", 15),
+    ("customer_misuse", 12),
+    ("expectation_too_high", 8),
+)
 PRODUCTS = [f"Product {n:02d}" for n in range(40)]
 PRODUCT_WEIGHTS = [1 / (rank + 1) for rank in range(len(PRODUCTS))]  # a few products draw most complaints
 PRIORITIES = (("normal", 60), ("high", 20), ("low", 15), ("urgent", 5))
 HOURS = {"urgent": (1, 24), "high": (4, 48), "normal": (8, 72), "low": (24, 120)}
 RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
-COMPENSATION = (("refund", "economic", 120), ("voucher", "economic", 50), ("repair", "economic", None),
-                ("gift", "emotional", 30), ("apology_letter", "emotional", None))
+COMPENSATION = (
+    ("refund", "economic", 120),
+    ("voucher", "economic", 50),
+    ("repair", "economic", None),
+    ("gift", "emotional", 30),
+    ("apology_letter", "emotional", None),
+)
 
 
 def bench_app(path: Path):
-    config = type("BenchConfig", (Config,), {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SMTP_HOST": None,
-                                             "WTF_CSRF_ENABLED": False, "SECRET_KEY": "bench"})
+    config = type(
+        "BenchConfig",
+        (Config,),
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "SMTP_HOST": None,
+            "WTF_CSRF_ENABLED": False,
+            "SECRET_KEY": "bench",
+        },
+    )
     return create_app(config)
 
 
@@ -73,9 +105,21 @@ class Rows:
 
     def __init__(self, ids: dict):
         self.ids = ids
-        self.tables = {model: [] for model in (Ticket, ListenRecord, ApologyRecord, Message, AnalysisRecord,
-                                               Resolution, CompensationLine, FollowUpRecord, ReviewRecord,
-                                               SurveyResponse)}
+        self.tables = {
+            model: []
+            for model in (
+                Ticket,
+                ListenRecord,
+                ApologyRecord,
+                Message,
+                AnalysisRecord,
+                Resolution,
+                CompensationLine,
+                FollowUpRecord,
+                ReviewRecord,
+                SurveyResponse,
+            )
+        }
 
     def add(self, model, **row):
         if model in (Resolution, FollowUpRecord, CompensationLine, SurveyResponse):
@@ -94,6 +138,7 @@ class Rows:
 def build(path: Path, tickets: int) -> float:
     """A database with `tickets` tickets; returns the seconds it took."""
     from flask_migrate import upgrade
+
     started = time.perf_counter()
     path.unlink(missing_ok=True)
     app = bench_app(path)
@@ -103,13 +148,23 @@ def build(path: Path, tickets: int) -> float:
         db.session.commit()
         with db.engine.connect() as conn:  # committed chunk by chunk, so the WAL stays small
             conn.execute(text("PRAGMA synchronous=OFF"))
-            conn.execute(insert(User), [dict(email=f"agent{n}@example.com", name=f"Agent {n}", role="agent",
-                                             password_hash="!") for n in range(AGENTS)])
+            conn.execute(
+                insert(User),
+                [
+                    dict(email=f"agent{n}@example.com", name=f"Agent {n}", role="agent", password_hash="!")
+                    for n in range(AGENTS)
+                ],
+            )
             agents = [row[0] for row in conn.execute(text("SELECT id FROM users WHERE role = 'agent'"))]
             customers = max(tickets * 6 // 10, 1)  # four in ten complaints come from someone who complained before
             for start in range(0, customers, CHUNK * 5):
-                conn.execute(insert(Customer), [dict(name=f"Customer {n}", email=f"customer{n}@example.com")
-                                                for n in range(start, min(start + CHUNK * 5, customers))])
+                conn.execute(
+                    insert(Customer),
+                    [
+                        dict(name=f"Customer {n}", email=f"customer{n}@example.com")
+                        for n in range(start, min(start + CHUNK * 5, customers))
+                    ],
+                )
             conn.commit()
             now, rng, ids = utcnow(), random.Random(7), {}
             for start in range(0, tickets, CHUNK):
@@ -134,18 +189,49 @@ def _ticket(rows: Rows, n: int, tickets: int, customers: int, agents: list, now,
         reached, status = rng.choice(STEPS), "open"
     depth = STEPS.index(reached)
     at = opened + timedelta(minutes=rng.randint(0, 30))
-    row = dict(id=n + 1, reference=f"C-D-{n + 1:07d}", customer_id=rng.randint(1, customers), subject="Complaint",
-               description="It went wrong.", channel=pick(rng, CHANNELS), category=pick(rng, CATEGORIES),
-               product=rng.choices(PRODUCTS, PRODUCT_WEIGHTS)[0] if rng.random() < 0.85 else None,
-               priority=priority, priority_rank=RANK[priority], step=reached, status=status,
-               resolution_state="none", assignee_id=rng.choice(agents), created_by_id=None, updated_by_id=None,
-               created_at=opened, updated_at=at, response_due_at=opened + timedelta(hours=response_hours),
-               resolution_due_at=opened + timedelta(hours=resolution_hours), responded_at=None, analysed_at=None,
-               promised_date=None, clock_paused_at=None, follow_up_due_at=None, review_due_at=None,
-               review_recorded_at=None, closed_at=None, merged_into_id=None, version=depth + 2)
-    rows.add(ListenRecord, ticket_id=row["id"], customer_words="It went wrong.", restatement="You mean it went wrong?",
-             restatement_confirmed=True, expectation="A fix", emotion=rng.choice(["calm", "upset", "angry"]),
-             dissatisfaction="explicit", created_at=at)
+    row = dict(
+        id=n + 1,
+        reference=f"C-D-{n + 1:07d}",
+        customer_id=rng.randint(1, customers),
+        subject="Complaint",
+        description="It went wrong.",
+        channel=pick(rng, CHANNELS),
+        category=pick(rng, CATEGORIES),
+        product=rng.choices(PRODUCTS, PRODUCT_WEIGHTS)[0] if rng.random() < 0.85 else None,
+        priority=priority,
+        priority_rank=RANK[priority],
+        step=reached,
+        status=status,
+        resolution_state="none",
+        assignee_id=rng.choice(agents),
+        created_by_id=None,
+        updated_by_id=None,
+        created_at=opened,
+        updated_at=at,
+        response_due_at=opened + timedelta(hours=response_hours),
+        resolution_due_at=opened + timedelta(hours=resolution_hours),
+        responded_at=None,
+        analysed_at=None,
+        promised_date=None,
+        clock_paused_at=None,
+        follow_up_due_at=None,
+        review_due_at=None,
+        review_recorded_at=None,
+        closed_at=None,
+        merged_into_id=None,
+        version=depth + 2,
+    )
+    rows.add(
+        ListenRecord,
+        ticket_id=row["id"],
+        customer_words="It went wrong.",
+        restatement="You mean it went wrong?",
+        restatement_confirmed=True,
+        expectation="A fix",
+        emotion=rng.choice(["calm", "upset", "angry"]),
+        dissatisfaction="explicit",
+        created_at=at,
+    )
     if depth >= 1:
         _handled(rows, row, depth, at, rng)
     if status == "closed":
@@ -162,14 +248,28 @@ def _handled(rows: Rows, row: dict, depth: int, at, rng: random.Random) -> None:
         rows.add(Message, ticket_id=ticket_id, author_id=row["assignee_id"], body="We are on it.", created_at=at)
         row["responded_at"] = at
     at += timedelta(hours=rng.expovariate(1 / 3))
-    rows.add(ApologyRecord, ticket_id=ticket_id, method="phone", wording="Sorry", apologised_by_id=row["assignee_id"],
-             created_at=at)
+    rows.add(
+        ApologyRecord,
+        ticket_id=ticket_id,
+        method="phone",
+        wording="Sorry",
+        apologised_by_id=row["assignee_id"],
+        created_at=at,
+    )
     row["responded_at"] = row["responded_at"] or at
     if depth >= 2:
         at += timedelta(hours=rng.expovariate(1 / 12))
-        rows.add(AnalysisRecord, ticket_id=ticket_id, root_cause=pick(rng, CAUSES), detail="Found it",
-                 legitimacy="justified", responsibility="company", motive="fix", analysed_by_id=row["assignee_id"],
-                 created_at=at)
+        rows.add(
+            AnalysisRecord,
+            ticket_id=ticket_id,
+            root_cause=pick(rng, CAUSES),
+            detail="Found it",
+            legitimacy="justified",
+            responsibility="company",
+            motive="fix",
+            analysed_by_id=row["assignee_id"],
+            created_at=at,
+        )
         row["analysed_at"] = at
     if depth >= 3:
         at = _resolution(rows, row, depth, at, rng)
@@ -177,8 +277,15 @@ def _handled(rows: Rows, row: dict, depth: int, at, rng: random.Random) -> None:
         at = _follow_up(rows, row, depth, at, rng)
     if depth >= 5:
         at += timedelta(hours=rng.uniform(2, 30))
-        rows.add(ReviewRecord, ticket_id=ticket_id, summary="Done", lesson="Keep promises", preventive_action="",
-                 recorded_by_id=row["assignee_id"], created_at=at)
+        rows.add(
+            ReviewRecord,
+            ticket_id=ticket_id,
+            summary="Done",
+            lesson="Keep promises",
+            preventive_action="",
+            recorded_by_id=row["assignee_id"],
+            created_at=at,
+        )
         row["review_recorded_at"] = at
     row["updated_at"] = at
 
@@ -186,20 +293,45 @@ def _handled(rows: Rows, row: dict, depth: int, at, rng: random.Random) -> None:
 def _resolution(rows: Rows, row: dict, depth: int, at, rng: random.Random):
     at += timedelta(hours=rng.expovariate(1 / 20))
     if rng.random() < 0.12:  # the customer turned a first proposal down
-        rows.add(Resolution, ticket_id=row["id"], method="Too little", promised_date=at.date(), estimated_loss=None,
-                 currency="CNY", state="rejected", proposed_by_id=row["assignee_id"], created_at=at,
-                 carried_out_at=None)
+        rows.add(
+            Resolution,
+            ticket_id=row["id"],
+            method="Too little",
+            promised_date=at.date(),
+            estimated_loss=None,
+            currency="CNY",
+            state="rejected",
+            proposed_by_id=row["assignee_id"],
+            created_at=at,
+            carried_out_at=None,
+        )
         at += timedelta(hours=rng.expovariate(1 / 24))
     done = depth >= 4
     state = "carried_out" if done else rng.choice(["awaiting_customer", "accepted", "awaiting_approval"])
     loss = rng.choice([None, 50, 100, 200, 500])
     carried_out = at + timedelta(hours=rng.expovariate(1 / 30)) if done else None
-    resolution = rows.add(Resolution, ticket_id=row["id"], method="Put it right", promised_date=at.date(),
-                          estimated_loss=loss, currency="CNY", state=state, proposed_by_id=row["assignee_id"],
-                          created_at=at, carried_out_at=carried_out)
+    resolution = rows.add(
+        Resolution,
+        ticket_id=row["id"],
+        method="Put it right",
+        promised_date=at.date(),
+        estimated_loss=loss,
+        currency="CNY",
+        state=state,
+        proposed_by_id=row["assignee_id"],
+        created_at=at,
+        carried_out_at=carried_out,
+    )
     for kind, family, amount in rng.sample(COMPENSATION, rng.randint(1, 2)):
-        rows.add(CompensationLine, resolution_id=resolution, kind=family, type=kind, amount=amount, currency="CNY",
-                 approved_at=at)
+        rows.add(
+            CompensationLine,
+            resolution_id=resolution,
+            kind=family,
+            type=kind,
+            amount=amount,
+            currency="CNY",
+            approved_at=at,
+        )
     row["resolution_state"] = state
     return carried_out or at
 
@@ -207,18 +339,38 @@ def _resolution(rows: Rows, row: dict, depth: int, at, rng: random.Random):
 def _follow_up(rows: Rows, row: dict, depth: int, at, rng: random.Random):
     at += timedelta(hours=rng.uniform(24, 72))
     retention = pick(rng, (("retained", 80), ("at_risk", 8), ("lost", 12)))
-    churn = pick(rng, (("negligent", 45), ("competitive", 30), ("natural", 20), ("malicious", 5))) \
-        if retention == "lost" else None
+    churn = (
+        pick(rng, (("negligent", 45), ("competitive", 30), ("natural", 20), ("malicious", 5)))
+        if retention == "lost"
+        else None
+    )
     satisfaction = rng.choice([2, 3, 4, 4, 5, 5]) if retention != "lost" else rng.choice([1, 2, 3])
-    follow_up = rows.add(FollowUpRecord, ticket_id=row["id"], method="phone", outcome="satisfied",
-                         satisfaction=satisfaction, retention=retention, churn_type=churn, notes="",
-                         recorded_by_id=row["assignee_id"], created_at=at)
+    follow_up = rows.add(
+        FollowUpRecord,
+        ticket_id=row["id"],
+        method="phone",
+        outcome="satisfied",
+        satisfaction=satisfaction,
+        retention=retention,
+        churn_type=churn,
+        notes="",
+        recorded_by_id=row["assignee_id"],
+        created_at=at,
+    )
     if rng.random() < 0.4:
-        rows.add(SurveyResponse, ticket_id=row["id"], follow_up_id=follow_up, satisfaction=satisfaction,
-                 recommend=min(10, max(0, satisfaction * 2 + rng.randint(-2, 1))),
-                 buy_again=rng.choice(["yes", "yes", "maybe", "no"]), fair_outcome=rng.randint(2, 5),
-                 fair_process=rng.randint(2, 5), fair_treatment=rng.randint(3, 5), comment=None,
-                 created_at=at + timedelta(hours=rng.uniform(1, 48)))
+        rows.add(
+            SurveyResponse,
+            ticket_id=row["id"],
+            follow_up_id=follow_up,
+            satisfaction=satisfaction,
+            recommend=min(10, max(0, satisfaction * 2 + rng.randint(-2, 1))),
+            buy_again=rng.choice(["yes", "yes", "maybe", "no"]),
+            fair_outcome=rng.randint(2, 5),
+            fair_process=rng.randint(2, 5),
+            fair_treatment=rng.randint(3, 5),
+            comment=None,
+            created_at=at + timedelta(hours=rng.uniform(1, 48)),
+        )
     return at
 
 
@@ -250,7 +402,9 @@ def print_figures(path: Path) -> None:
     app = bench_app(path)
     with app.test_request_context():
         from zoneinfo import ZoneInfo
+
         from ticketing.insight.filters import read_filters
+
         _form, filters = read_filters({}, ZoneInfo("Asia/Shanghai"))
         size, results = figures.dashboard(filters)
         print(f"  cases opened {filters.first_day} to {filters.last_day}: {size:,}")
@@ -276,8 +430,11 @@ def main() -> None:
         print_figures(path)
         for result in measure(path, args.repeat):
             rows.append(result)
-            print(f"{result['tickets']:>12,} tickets, {result['label']:<13} median {result['median']:.2f} s "
-                  f"({', '.join(f'{t:.2f}' for t in result['times'])})", flush=True)
+            print(
+                f"{result['tickets']:>12,} tickets, {result['label']:<13} median {result['median']:.2f} s "
+                f"({', '.join(f'{t:.2f}' for t in result['times'])})",
+                flush=True,
+            )
     print("\n     tickets  period          dashboard (s, median)")
     for row in rows:
         print(f"{row['tickets']:>12,}  {row['label']:<14}  {row['median']:>8.2f}")

@@ -10,6 +10,7 @@ given number of due reminders (follow-ups due, missed deadlines, satisfaction su
 digests) and times one dispatch_due() pass. E-mail is off (no SMTP_HOST): in-app delivery only.
 The pass must cost in proportion to the reminders due, not to the tickets stored.
 """
+
 import argparse
 import sys
 import time
@@ -20,22 +21,30 @@ from sqlalchemy import func, insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from config import Config  # noqa: E402
-from ticketing import create_app  # noqa: E402
-from ticketing.auth.models import User  # noqa: E402
-from ticketing.cases.models import Customer, Ticket  # noqa: E402
-from ticketing.extensions import db  # noqa: E402
-from ticketing.clock import utcnow  # noqa: E402
-from ticketing.scheduling.dispatcher import dispatch_due  # noqa: E402
-from ticketing.notify.models import Notification  # noqa: E402
-from ticketing.cases.models import Reminder  # noqa: E402
+from config import Config
+from ticketing import create_app
+from ticketing.auth.models import User
+from ticketing.cases.models import (
+    Customer,
+    Reminder,
+    Ticket,
+)
+from ticketing.clock import utcnow
+from ticketing.extensions import db
+from ticketing.notify.models import Notification
+from ticketing.scheduling.dispatcher import dispatch_due
 
 OPEN_CASES = 5_000
 AGENTS, SUPERVISORS, CUSTOMERS = 25, 3, 2_000
 CHUNK = 20_000
 # Share of each kind among the reminders due in a measurement.
-MIX = (("follow_up_due", 0.4), ("response_breached", 0.2), ("resolution_breached", 0.2),
-       ("satisfaction_survey", 0.1), ("daily_digest", 0.1))
+MIX = (
+    ("follow_up_due", 0.4),
+    ("response_breached", 0.2),
+    ("resolution_breached", 0.2),
+    ("satisfaction_survey", 0.1),
+    ("daily_digest", 0.1),
+)
 
 
 def bench_app(path: Path):
@@ -45,12 +54,13 @@ def bench_app(path: Path):
 
 def _chunks(rows, size=CHUNK):
     for start in range(0, len(rows), size):
-        yield rows[start:start + size]
+        yield rows[start : start + size]
 
 
 def build(path: Path, tickets: int) -> float:
     """A database with `tickets` tickets; returns the seconds it took."""
     from flask_migrate import upgrade
+
     started = time.perf_counter()
     path.unlink(missing_ok=True)
     app = bench_app(path)
@@ -67,18 +77,22 @@ def build(path: Path, tickets: int) -> float:
 
 
 def _insert_staff(conn) -> dict:
-    rows = [dict(email=f"supervisor{n}@example.com", name=f"Supervisor {n}", role="supervisor")
-            for n in range(SUPERVISORS)]
+    rows = [
+        dict(email=f"supervisor{n}@example.com", name=f"Supervisor {n}", role="supervisor") for n in range(SUPERVISORS)
+    ]
     rows += [dict(email=f"agent{n}@example.com", name=f"Agent {n}", role="agent") for n in range(AGENTS)]
     conn.execute(insert(User), [dict(row, password_hash="!") for row in rows])
     conn.commit()
-    return {"agents": list(conn.scalars(select(User.id).where(User.role == "agent").order_by(User.id))),
-            "supervisors": list(conn.scalars(select(User.id).where(User.role == "supervisor")))}
+    return {
+        "agents": list(conn.scalars(select(User.id).where(User.role == "agent").order_by(User.id))),
+        "supervisors": list(conn.scalars(select(User.id).where(User.role == "supervisor"))),
+    }
 
 
 def _insert_customers(conn) -> None:
-    conn.execute(insert(Customer), [dict(name=f"Customer {n}", email=f"customer{n}@example.com")
-                                    for n in range(CUSTOMERS)])
+    conn.execute(
+        insert(Customer), [dict(name=f"Customer {n}", email=f"customer{n}@example.com") for n in range(CUSTOMERS)]
+    )
     conn.commit()
 
 
@@ -93,20 +107,51 @@ def _insert_tickets(conn, tickets: int, staff: dict) -> None:
         rows = []
         for n in range(start, min(start + CHUNK, tickets)):
             opened = now - timedelta(minutes=(tickets - n))
-            row = dict(reference=f"C-B-{n + 1:07d}", customer_id=n % CUSTOMERS + 1, subject="Leaking kettle",
-                       description="The kettle leaks after two days.", channel="phone", category=None,
-                       product=None, priority="normal", priority_rank=2, assignee_id=agents[n % len(agents)],
-                       created_by_id=None, updated_by_id=None, created_at=opened, updated_at=opened,
-                       response_due_at=opened + timedelta(hours=8), resolution_due_at=opened + timedelta(hours=72),
-                       analysed_at=None, promised_date=None, clock_paused_at=None, review_due_at=None,
-                       review_recorded_at=None, merged_into_id=None, version=1)
+            row = dict(
+                reference=f"C-B-{n + 1:07d}",
+                customer_id=n % CUSTOMERS + 1,
+                subject="Leaking kettle",
+                description="The kettle leaks after two days.",
+                channel="phone",
+                category=None,
+                product=None,
+                priority="normal",
+                priority_rank=2,
+                assignee_id=agents[n % len(agents)],
+                created_by_id=None,
+                updated_by_id=None,
+                created_at=opened,
+                updated_at=opened,
+                response_due_at=opened + timedelta(hours=8),
+                resolution_due_at=opened + timedelta(hours=72),
+                analysed_at=None,
+                promised_date=None,
+                clock_paused_at=None,
+                review_due_at=None,
+                review_recorded_at=None,
+                merged_into_id=None,
+                version=1,
+            )
             if n < open_from:
-                row.update(step="review", status="closed", resolution_state="carried_out",
-                           responded_at=opened, follow_up_due_at=None, closed_at=opened + timedelta(days=3))
+                row.update(
+                    step="review",
+                    status="closed",
+                    resolution_state="carried_out",
+                    responded_at=opened,
+                    follow_up_due_at=None,
+                    closed_at=opened + timedelta(days=3),
+                )
             else:
-                row.update(step="listen", status="open", resolution_state="none", responded_at=None,
-                           response_due_at=deadline, resolution_due_at=deadline, follow_up_due_at=deadline,
-                           closed_at=None)
+                row.update(
+                    step="listen",
+                    status="open",
+                    resolution_state="none",
+                    responded_at=None,
+                    response_due_at=deadline,
+                    resolution_due_at=deadline,
+                    follow_up_due_at=deadline,
+                    closed_at=None,
+                )
             rows.append(row)
         conn.execute(statement, rows)
         conn.commit()
@@ -119,15 +164,44 @@ def _insert_history(conn, staff: dict) -> None:
     for start in range(1, last_closed + 1, CHUNK):
         ids = range(start, min(start + CHUNK, last_closed + 1))
         sent_at = utcnow() - timedelta(days=30)
-        conn.execute(insert(Reminder), [
-            dict(key=f"follow_up_due:{n}:0:{agents[(n - 1) % len(agents)]}", kind="follow_up_due", ticket_id=n,
-                 user_id=agents[(n - 1) % len(agents)], audience="assignee", due_at=sent_at, run_at=sent_at,
-                 status="sent", attempts=1, claimed_by="history", claimed_at=sent_at, sent_at=sent_at,
-                 last_error=None, created_at=sent_at) for n in ids])
+        conn.execute(
+            insert(Reminder),
+            [
+                dict(
+                    key=f"follow_up_due:{n}:0:{agents[(n - 1) % len(agents)]}",
+                    kind="follow_up_due",
+                    ticket_id=n,
+                    user_id=agents[(n - 1) % len(agents)],
+                    audience="assignee",
+                    due_at=sent_at,
+                    run_at=sent_at,
+                    status="sent",
+                    attempts=1,
+                    claimed_by="history",
+                    claimed_at=sent_at,
+                    sent_at=sent_at,
+                    last_error=None,
+                    created_at=sent_at,
+                )
+                for n in ids
+            ],
+        )
         first = conn.scalar(select(Reminder.id).where(Reminder.ticket_id == start, Reminder.status == "sent"))
-        conn.execute(insert(Notification), [
-            dict(user_id=agents[(n - 1) % len(agents)], reminder_id=first + i, ticket_id=n, kind="follow_up_due",
-                 details={}, created_at=sent_at, read_at=sent_at) for i, n in enumerate(ids)])
+        conn.execute(
+            insert(Notification),
+            [
+                dict(
+                    user_id=agents[(n - 1) % len(agents)],
+                    reminder_id=first + i,
+                    ticket_id=n,
+                    kind="follow_up_due",
+                    details={},
+                    created_at=sent_at,
+                    read_at=sent_at,
+                )
+                for i, n in enumerate(ids)
+            ],
+        )
         conn.commit()
 
 
@@ -138,19 +212,30 @@ def add_due(count: int, label: str) -> int:
     kinds += ["follow_up_due"] * (count - len(kinds))
     ticket_kinds = [kind for kind in kinds if kind != "daily_digest"]
     fresh = db.session.execute(
-        select(Ticket.id, Ticket.assignee_id, Ticket.follow_up_due_at, Ticket.response_due_at,
-               Ticket.resolution_due_at)
+        select(Ticket.id, Ticket.assignee_id, Ticket.follow_up_due_at, Ticket.response_due_at, Ticket.resolution_due_at)
         .where(Ticket.status == "open", ~select(Reminder.id).where(Reminder.ticket_id == Ticket.id).exists())
-        .order_by(Ticket.id).limit(len(ticket_kinds))).all()
+        .order_by(Ticket.id)
+        .limit(len(ticket_kinds))
+    ).all()
     if len(fresh) < len(ticket_kinds):
         raise SystemExit("The open cases are used up: run again with --rebuild.")
     staff = list(db.session.scalars(select(User.id).order_by(User.id)))
     rows = [_ticket_reminder(kind, ticket, label) for kind, ticket in zip(ticket_kinds, fresh)]
-    rows += [dict(key=f"daily_digest:{staff[n % len(staff)]}:{label}-{n}", kind="daily_digest", ticket_id=None,
-                  user_id=staff[n % len(staff)], audience="user", due_at=now)
-             for n in range(kinds.count("daily_digest"))]
-    db.session.execute(insert(Reminder), [dict(row, run_at=row["due_at"], status="pending", attempts=0,
-                                               created_at=now) for row in rows])
+    rows += [
+        dict(
+            key=f"daily_digest:{staff[n % len(staff)]}:{label}-{n}",
+            kind="daily_digest",
+            ticket_id=None,
+            user_id=staff[n % len(staff)],
+            audience="user",
+            due_at=now,
+        )
+        for n in range(kinds.count("daily_digest"))
+    ]
+    db.session.execute(
+        insert(Reminder),
+        [dict(row, run_at=row["due_at"], status="pending", attempts=0, created_at=now) for row in rows],
+    )
     db.session.commit()
     return len(rows)
 
@@ -159,12 +244,27 @@ def _ticket_reminder(kind: str, ticket, label: str) -> dict:
     """The reminder exactly as sync_reminders would have made it (same key), so it is still needed."""
     tid, assignee, follow_up, response, resolution = ticket
     if kind == "satisfaction_survey":
-        return dict(key=f"satisfaction_survey:{tid}:{label}", kind=kind, ticket_id=tid, user_id=None,
-                    audience="customer", due_at=utcnow())
-    due, owner = {"follow_up_due": (follow_up, assignee), "response_breached": (response, None),
-                  "resolution_breached": (resolution, None)}[kind]
-    return dict(key=f"{kind}:{tid}:{int(due.timestamp())}:{owner or 'supervisors'}", kind=kind, ticket_id=tid,
-                user_id=owner, audience="assignee" if owner else "supervisors", due_at=due)
+        return dict(
+            key=f"satisfaction_survey:{tid}:{label}",
+            kind=kind,
+            ticket_id=tid,
+            user_id=None,
+            audience="customer",
+            due_at=utcnow(),
+        )
+    due, owner = {
+        "follow_up_due": (follow_up, assignee),
+        "response_breached": (response, None),
+        "resolution_breached": (resolution, None),
+    }[kind]
+    return dict(
+        key=f"{kind}:{tid}:{int(due.timestamp())}:{owner or 'supervisors'}",
+        kind=kind,
+        ticket_id=tid,
+        user_id=owner,
+        audience="assignee" if owner else "supervisors",
+        due_at=due,
+    )
 
 
 def measure(path: Path, due: int, label: str) -> dict:
@@ -201,12 +301,17 @@ def main() -> None:
         for due in args.due:
             rows.append(measure(path, due, label=f"bench-{time.time_ns()}"))
             row = rows[-1]
-            print(f"{row['tickets']:>12,} tickets {row['due']:>6,} due: {row['seconds']:8.3f} s per pass, "
-                  f"{row['due'] / row['seconds']:8,.0f} reminders/s  ({row['result'].summary()})", flush=True)
+            print(
+                f"{row['tickets']:>12,} tickets {row['due']:>6,} due: {row['seconds']:8.3f} s per pass, "
+                f"{row['due'] / row['seconds']:8,.0f} reminders/s  ({row['result'].summary()})",
+                flush=True,
+            )
     print("\n     tickets    due   pass (s)  reminders/s  ms per reminder")
     for row in rows:
-        print(f"{row['tickets']:>12,} {row['due']:>6,} {row['seconds']:>10.3f} {row['due'] / row['seconds']:>12,.0f}"
-              f" {1000 * row['seconds'] / row['due']:>16.2f}")
+        print(
+            f"{row['tickets']:>12,} {row['due']:>6,} {row['seconds']:>10.3f} {row['due'] / row['seconds']:>12,.0f}"
+            f" {1000 * row['seconds'] / row['due']:>16.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ Set TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test to run o
 PostgreSQL: the run creates a database of its own next to that one and drops it at the end,
 so runs never see each other's leftovers.
 """
+
 import contextvars
 import os
 import sqlite3
@@ -15,10 +16,9 @@ from flask.testing import FlaskClient
 
 from config import TestConfig
 from tests.databases import temporary_postgres_database
-from ticketing import create_app
+from ticketing import clock, create_app
 from ticketing.auth.services import create_user
 from ticketing.extensions import db
-from ticketing import clock
 
 PASSWORD = "correct horse battery"
 
@@ -109,6 +109,7 @@ def make_user(app):
         user = create_user(email=email, password=PASSWORD, role=role, name=name or role.title(), locale=locale)
         db.session.commit()
         return user
+
     return make
 
 
@@ -152,7 +153,9 @@ def frozen_clock():
 def inbox(app):
     """SMTP on a free local port, configured into the app; yields the received messages."""
     from aiosmtpd.controller import Controller
+
     from tests.mail import Inbox, free_port
+
     handler = Inbox()
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()

@@ -1,4 +1,5 @@
 """Throw-away databases for a test run, so runs never see each other's leftovers."""
+
 import uuid
 from contextlib import contextmanager
 

@@ -1,20 +1,32 @@
 """Helpers that walk a case through the steps with the real services."""
+
 from datetime import timedelta
 
 from ticketing.cases import services
-from ticketing.extensions import db
 from ticketing.clock import utcnow
+from ticketing.extensions import db
 
-LISTEN = dict(customer_words="The kettle leaks after two days.", restatement="You mean the new kettle leaks?",
-              restatement_confirmed=True, expectation="A working kettle", emotion="upset",
-              dissatisfaction="explicit")
+LISTEN = dict(
+    customer_words="The kettle leaks after two days.",
+    restatement="You mean the new kettle leaks?",
+    restatement_confirmed=True,
+    expectation="A working kettle",
+    emotion="upset",
+    dissatisfaction="explicit",
+)
 
 
 def open_case(actor, *, listen=True, priority="normal", name="Li Lei", email="li.lei@example.com"):
     customer = services.find_or_create_customer(name, email, "+86 138 0013 8000")
-    ticket = services.take_complaint(actor, customer=customer, subject="Leaking kettle",
-                                     description=LISTEN["customer_words"], channel="phone",
-                                     priority=priority, listen=dict(LISTEN) if listen else None)
+    ticket = services.take_complaint(
+        actor,
+        customer=customer,
+        subject="Leaking kettle",
+        description=LISTEN["customer_words"],
+        channel="phone",
+        priority=priority,
+        listen=dict(LISTEN) if listen else None,
+    )
     db.session.commit()
     return ticket
 
@@ -29,9 +41,16 @@ def to_step(ticket, actor, step, approver=None, amount=50):
         elif current == "apologise":
             services.record_apology(ticket, actor, version=ticket.version, method="phone", wording="We are sorry.")
         elif current == "analyse":
-            services.record_analysis(ticket, actor, version=ticket.version, root_cause="product",
-                                     detail="Faulty seal", legitimacy="justified", responsibility="company",
-                                     motive="fix")
+            services.record_analysis(
+                ticket,
+                actor,
+                version=ticket.version,
+                root_cause="product",
+                detail="Faulty seal",
+                legitimacy="justified",
+                responsibility="company",
+                motive="fix",
+            )
         elif current == "resolve":
             propose(ticket, actor, amount=amount)
             if ticket.resolution_state == "awaiting_approval":
@@ -39,15 +58,28 @@ def to_step(ticket, actor, step, approver=None, amount=50):
             services.record_customer_answer(ticket, actor, version=ticket.version, accepted=True)
             services.carry_out_resolution(ticket, actor, version=ticket.version)
         elif current == "follow_up":
-            services.record_follow_up(ticket, actor, version=ticket.version, method="phone",
-                                      outcome="satisfied", satisfaction=5, retention="retained")
+            services.record_follow_up(
+                ticket,
+                actor,
+                version=ticket.version,
+                method="phone",
+                outcome="satisfied",
+                satisfaction=5,
+                retention="retained",
+            )
         db.session.commit()
     return ticket
 
 
 def propose(ticket, actor, amount=50):
     services.propose_resolution(
-        ticket, actor, version=ticket.version, method="Replace the kettle",
-        promised_date=(utcnow() + timedelta(days=3)).date(), currency="CNY", estimated_loss=amount,
-        lines=[{"type": "refund", "amount": amount}, {"type": "apology_letter"}])
+        ticket,
+        actor,
+        version=ticket.version,
+        method="Replace the kettle",
+        promised_date=(utcnow() + timedelta(days=3)).date(),
+        currency="CNY",
+        estimated_loss=amount,
+        lines=[{"type": "refund", "amount": amount}, {"type": "apology_letter"}],
+    )
     db.session.commit()

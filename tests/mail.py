@@ -1,4 +1,5 @@
 """A real SMTP server on 127.0.0.1 for tests: aiosmtpd keeping every message it accepts."""
+
 import socket
 from email import message_from_bytes, policy
 

@@ -1,4 +1,5 @@
 """`flask db upgrade` on an empty database builds exactly the schema the models describe."""
+
 import os
 
 import pytest

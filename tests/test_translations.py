@@ -1,4 +1,5 @@
 """English and Simplified Chinese ship complete: every user-facing string has a Chinese text."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -15,9 +16,27 @@ def _ids(catalog):
 
 def test_every_message_in_the_source_is_in_the_chinese_catalog(tmp_path):
     pot = tmp_path / "messages.pot"
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l",
-                    "--ignore-dirs", ".*", "-o", str(pot), "--no-location", "."],
-                   cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "--ignore-dirs",
+            ".*",
+            "-o",
+            str(pot),
+            "--no-location",
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     with pot.open("rb") as source, CATALOG.open("rb") as translated:
         missing = _ids(read_po(source)) - _ids(read_po(translated))
     assert not missing, f"run `make extract-messages` and translate: {sorted(missing)[:10]}"
@@ -33,6 +52,7 @@ def test_every_chinese_message_is_translated_and_not_fuzzy():
 
 def test_a_chinese_speaking_user_reads_the_desk_in_chinese(client, make_user):
     from tests.conftest import login
+
     user = make_user("agent", locale="zh_CN")
     login(client, user.email)
     page = client.get("/intake").get_data(as_text=True)

@@ -1,10 +1,11 @@
 """flask commands: create-user, create-token, demo-data, serve, scheduler run / dispatch, audit verify."""
+
 import click
 from flask import Flask
 from sqlalchemy import select
 
-from ticketing.auth.tokens import TokenError, create_token
 from ticketing.auth.services import AccountError, create_user, find_user_by_email
+from ticketing.auth.tokens import TokenError, create_token
 from ticketing.cases.vocabulary import Role
 from ticketing.extensions import db
 from ticketing.scheduling.runner import build_scheduler
@@ -30,7 +31,7 @@ def create_user_command(email, password, role, name, locale):
     try:
         user = create_user(email=email, password=password, role=role, name=name, locale=locale)
     except AccountError as error:
-        raise click.ClickException(str(error.reason))
+        raise click.ClickException(str(error.reason)) from error
     db.session.commit()
     click.echo(f"Created {user.role.value} {user.email}")
 
@@ -49,10 +50,10 @@ def create_token_command(email, name, read_only):
     try:
         row, secret = create_token(user, name, read_only)
     except TokenError as error:
-        raise click.ClickException(f"{error.reason} Nothing created.")
+        raise click.ClickException(f"{error.reason} Nothing created.") from error
     db.session.commit()
     access = "read-only" if row.read_only else "read-write"
-    click.echo(f"Created {access} token \"{row.name}\" for {user.email}. Store it now; it is not shown again:")
+    click.echo(f'Created {access} token "{row.name}" for {user.email}. Store it now; it is not shown again:')
     click.echo(secret)
 
 
@@ -62,13 +63,14 @@ def demo_data_command(if_empty):
     """Load demo staff, customers and complaints in English and Chinese, in every step and state."""
     from ticketing.auth.models import User
     from ticketing.demo import load_demo_data
+
     if if_empty and db.session.scalars(select(User).limit(1)).first() is not None:
         click.echo("The database already has data; demo data not loaded again.")
         return
     try:
         count = load_demo_data()
     except AccountError as error:
-        raise click.ClickException(f"{error.reason} Demo data needs an empty database.")
+        raise click.ClickException(f"{error.reason} Demo data needs an empty database.") from error
     db.session.commit()
     click.echo(f"Loaded {count} demo cases.")
     _print_demo_logins()
@@ -76,6 +78,7 @@ def demo_data_command(if_empty):
 
 def _print_demo_logins():
     from ticketing.demo import DEMO_LOGINS
+
     click.echo("Demo logins (email / password):")
     for email, password, role in DEMO_LOGINS:
         click.echo(f"  {role:<10} {email}  /  {password}")
@@ -89,15 +92,16 @@ def serve_command(ctx, host, port):
     """Run the app on one machine (single process, no reloader), for `make run`."""
     from flask import current_app
     from werkzeug.serving import run_simple
+
     from ticketing.demo import DEMO_LOGINS
+
     if find_user_by_email(DEMO_LOGINS[0][0]) is not None:
         _print_demo_logins()
     click.echo(f"\nOpen http://{host}:{port}/ — press Ctrl+C to stop.")
     app = current_app._get_current_object()
     scheduler = build_scheduler(app, blocking=False)  # one process: the scheduler runs beside the server
     scheduler.start()
-    click.echo("Scheduler started: reminders are dispatched every "
-               f"{app.config['DISPATCH_INTERVAL_SECONDS']} s.")
+    click.echo(f"Scheduler started: reminders are dispatched every {app.config['DISPATCH_INTERVAL_SECONDS']} s.")
     try:
         run_simple(host, port, app, use_reloader=False, threaded=True)
     finally:
@@ -113,6 +117,7 @@ def scheduler_group():
 def scheduler_run():
     """Run the scheduler until stopped. Several may run against one PostgreSQL database."""
     from flask import current_app
+
     app = current_app._get_current_object()
     click.echo(f"Scheduler running (dispatch every {app.config['DISPATCH_INTERVAL_SECONDS']} s). Ctrl+C stops it.")
     try:
@@ -125,6 +130,7 @@ def scheduler_run():
 def scheduler_dispatch():
     """One dispatch pass now (for scripts and cron), then exit."""
     from ticketing.scheduling.dispatcher import dispatch_due
+
     click.echo(dispatch_due().summary())
 
 
@@ -139,12 +145,15 @@ def audit_verify():
     from ticketing.cases.audit import Event
     from ticketing.cases.chain import verify
     from ticketing.cases.models import Ticket
+
     checked, broken = verify(Event)
     if broken is None:
         click.echo(f"Record log intact: {checked} events verified.")
         return
     ticket = db.session.get(Ticket, broken.ticket_id)
     reference = ticket.reference if ticket else f"ticket id {broken.ticket_id}"
-    raise click.ClickException(f"Record log broken at event {broken.event_id} ({reference}, "
-                               f"event #{broken.seq} of that case): {broken.problem}. "
-                               f"{checked} events before it verified.")
+    raise click.ClickException(
+        f"Record log broken at event {broken.event_id} ({reference}, "
+        f"event #{broken.seq} of that case): {broken.problem}. "
+        f"{checked} events before it verified."
+    )

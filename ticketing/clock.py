@@ -1,8 +1,14 @@
 """The one clock every time-dependent rule reads, so tests can move time."""
-from datetime import datetime, timezone
-from typing import Callable
 
-_source: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+
+def _system_clock() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+_source: Callable[[], datetime] = _system_clock
 
 
 def utcnow() -> datetime:
@@ -13,7 +19,7 @@ def utcnow() -> datetime:
 def set_clock(source: Callable[[], datetime] | None) -> None:
     """Replace the clock (tests); None restores the system clock."""
     global _source
-    _source = source or (lambda: datetime.now(timezone.utc))
+    _source = source or _system_clock
 
 
 def as_utc(value: datetime | None) -> datetime | None:

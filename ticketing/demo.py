@@ -4,12 +4,14 @@ Every change to a demo case goes through the case services with the clock set ba
 so each case's record log reads exactly as real handling over the past weeks would have written it.
 The tables themselves live in demo_data.py.
 """
+
 import random
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from flask import current_app
 
+from ticketing import clock
 from ticketing.auth.models import User
 from ticketing.auth.services import create_user
 from ticketing.cases import services
@@ -17,11 +19,18 @@ from ticketing.cases.models import ReplyTemplate
 from ticketing.cases.survey import answer_survey
 from ticketing.cases.vocabulary import Outcome, Retention, Step
 from ticketing.demo_data import (
-    CASES, CONTACT_BY_CHANNEL, CUSTOMERS, DEFAULT_AGENT, GAP_HOURS, PASSWORD, REPLY_TEMPLATES, STAFF,
-    SUPERVISOR, TEXTS,
+    CASES,
+    CONTACT_BY_CHANNEL,
+    CUSTOMERS,
+    DEFAULT_AGENT,
+    GAP_HOURS,
+    PASSWORD,
+    REPLY_TEMPLATES,
+    STAFF,
+    SUPERVISOR,
+    TEXTS,
 )
 from ticketing.extensions import db
-from ticketing import clock
 
 DEMO_LOGINS = [(person["email"], PASSWORD, person["role"]) for person in STAFF]
 
@@ -54,23 +63,38 @@ def _set_time(at: datetime) -> None:
 
 def _create_staff() -> dict[str, User]:
     """The demo logins, keyed by the short names the case tables use."""
-    users = {person["key"]: create_user(email=person["email"], password=PASSWORD, role=person["role"],
-                                        name=person["name"], locale=person["locale"]) for person in STAFF}
+    users = {
+        person["key"]: create_user(
+            email=person["email"], password=PASSWORD, role=person["role"], name=person["name"], locale=person["locale"]
+        )
+        for person in STAFF
+    }
     db.session.flush()  # ids are needed for assignees
     return users
 
 
 def _create_customers() -> dict:
     """Customers of both languages and every value tier."""
-    return {key: services.find_or_create_customer(name, email, phone, value_tier=tier, locale=locale)
-            for key, name, email, phone, tier, locale in CUSTOMERS}
+    return {
+        key: services.find_or_create_customer(name, email, phone, value_tier=tier, locale=locale)
+        for key, name, email, phone, tier, locale in CUSTOMERS
+    }
 
 
 def _create_reply_templates(author: User) -> None:
     """Wording for every reply kind in both languages, as a supervisor would maintain it."""
     for kind, locale, title, body in REPLY_TEMPLATES:
-        db.session.add(ReplyTemplate(kind=kind, locale=locale, title=title, body=body, active=True,
-                                     updated_by_id=author.id, updated_at=clock.utcnow()))
+        db.session.add(
+            ReplyTemplate(
+                kind=kind,
+                locale=locale,
+                title=title,
+                body=body,
+                active=True,
+                updated_by_id=author.id,
+                updated_at=clock.utcnow(),
+            )
+        )
 
 
 def _timeline(case: dict, now: datetime, rng: random.Random) -> tuple[datetime, list[datetime]]:
@@ -125,10 +149,16 @@ class CasePlay:
         case = self.case
         intake = case.get("intake", "portal" if case["channel"] == "web" else "call")
         self.ticket = services.take_complaint(
-            None if intake == "portal" else self.agent, customer=self.customer, subject=case["subject"],
-            description=case["words"], channel=case["channel"], category=case["category"],
-            product=case.get("product"), priority=case["priority"],
-            listen=self.listen_data() if intake == "call" else None)
+            None if intake == "portal" else self.agent,
+            customer=self.customer,
+            subject=case["subject"],
+            description=case["words"],
+            channel=case["channel"],
+            category=case["category"],
+            product=case.get("product"),
+            priority=case["priority"],
+            listen=self.listen_data() if intake == "call" else None,
+        )
 
     @property
     def agent(self) -> User:
@@ -160,10 +190,16 @@ class CasePlay:
     def listen_data(self) -> dict:
         """Step 1 as the agent records it: the customer's words and a confirmed restatement."""
         case = self.case
-        return dict(customer_words=case["words"], restatement=case["restatement"], restatement_confirmed=True,
-                    expectation=case["expectation"], emotion=case["emotion"],
-                    dissatisfaction=case.get("dissatisfaction", "explicit"), place=case.get("place"),
-                    occurred_at=clock.utcnow() - timedelta(hours=self.rng.randint(2, 30)))
+        return dict(
+            customer_words=case["words"],
+            restatement=case["restatement"],
+            restatement_confirmed=True,
+            expectation=case["expectation"],
+            emotion=case["emotion"],
+            dissatisfaction=case.get("dissatisfaction", "explicit"),
+            place=case.get("place"),
+            occurred_at=clock.utcnow() - timedelta(hours=self.rng.randint(2, 30)),
+        )
 
     def next_proposal(self) -> tuple:
         """The case's proposals in turn; a case proposing again after the last one repeats it."""
@@ -173,6 +209,7 @@ class CasePlay:
 
 
 # --- the actions a case path may name -------------------------------------------------
+
 
 def _take(play):
     """An agent picks a web complaint from the team queue for themselves."""
@@ -191,33 +228,48 @@ def _listen(play):
 
 def _apologise(play):
     """Feelings first: the apology is made whatever the merits."""
-    services.record_apology(play.ticket, play.agent, version=play.version, method=play.contact,
-                            wording=play.text["apology"])
+    services.record_apology(
+        play.ticket, play.agent, version=play.version, method=play.contact, wording=play.text["apology"]
+    )
 
 
 def _analyse(play):
     """The cause judged fairly; several demo cases are the customer's own doing."""
     root_cause, legitimacy, responsibility, motive, detail = play.case["cause"]
-    services.record_analysis(play.ticket, play.agent, version=play.version, root_cause=root_cause,
-                             detail=detail, legitimacy=legitimacy, responsibility=responsibility,
-                             motive=motive, product=play.case.get("product"))
+    services.record_analysis(
+        play.ticket,
+        play.agent,
+        version=play.version,
+        root_cause=root_cause,
+        detail=detail,
+        legitimacy=legitimacy,
+        responsibility=responsibility,
+        motive=motive,
+        product=play.case.get("product"),
+    )
 
 
 def _propose(play):
     """The promised date counts from the (simulated) day of the proposal, as the web form would."""
     method, days, loss, lines = play.next_proposal()
     services.propose_resolution(
-        play.ticket, play.agent, version=play.version, method=method,
+        play.ticket,
+        play.agent,
+        version=play.version,
+        method=method,
         promised_date=(clock.utcnow() + timedelta(days=days)).date(),
-        currency=current_app.config["DEFAULT_CURRENCY"], estimated_loss=Decimal(loss),
-        lines=[{"type": kind, "amount": None if amount is None else Decimal(amount), "description": text}
-               for kind, amount, text in lines])
+        currency=current_app.config["DEFAULT_CURRENCY"],
+        estimated_loss=Decimal(loss),
+        lines=[
+            {"type": kind, "amount": None if amount is None else Decimal(amount), "description": text}
+            for kind, amount, text in lines
+        ],
+    )
 
 
 def _approve(play):
     """Compensation above the agent's limit goes to the customer once a supervisor approves."""
-    services.approve_compensation(play.ticket, play.supervisor, version=play.version,
-                                  comments=play.text["approve"])
+    services.approve_compensation(play.ticket, play.supervisor, version=play.version, comments=play.text["approve"])
 
 
 def _refuse(play, reason):
@@ -232,8 +284,7 @@ def _accept(play):
 
 def _reject(play, reason):
     """The customer turns the proposal down, with their reason on record."""
-    services.record_customer_answer(play.ticket, play.answering, version=play.version, accepted=False,
-                                    reason=reason)
+    services.record_customer_answer(play.ticket, play.answering, version=play.version, accepted=False, reason=reason)
 
 
 def _carry_out(play):
@@ -243,26 +294,42 @@ def _carry_out(play):
 
 def _satisfied(play):
     """A good follow-up; a case may override the score, retention and notes (e.g. a customer moving away)."""
-    result = dict(satisfaction=play.rng.choice([4, 5]), retention=Retention.RETAINED,
-                  notes=play.text["follow_up"]) | play.case.get("follow", {})
-    services.record_follow_up(play.ticket, play.agent, version=play.version, method=play.contact,
-                              outcome=Outcome.SATISFIED, **result)
+    result = dict(
+        satisfaction=play.rng.choice([4, 5]), retention=Retention.RETAINED, notes=play.text["follow_up"]
+    ) | play.case.get("follow", {})
+    services.record_follow_up(
+        play.ticket, play.agent, version=play.version, method=play.contact, outcome=Outcome.SATISFIED, **result
+    )
 
 
 def _unsatisfied(play, notes):
     """The problem is not really solved: back to analysing the cause."""
-    services.record_follow_up(play.ticket, play.agent, version=play.version, method=play.contact,
-                              outcome=Outcome.UNSATISFIED, satisfaction=2, retention=Retention.AT_RISK,
-                              notes=notes, return_to=Step.ANALYSE)
+    services.record_follow_up(
+        play.ticket,
+        play.agent,
+        version=play.version,
+        method=play.contact,
+        outcome=Outcome.UNSATISFIED,
+        satisfaction=2,
+        retention=Retention.AT_RISK,
+        notes=notes,
+        return_to=Step.ANALYSE,
+    )
 
 
 def _review(play):
     """Step 6: summary, lesson and prevention, for the supervisor's audit."""
-    summary = play.text["summary"].format(subject=play.case["subject"], detail=play.case["cause"][4],
-                                          method=play.method)
-    services.record_review(play.ticket, play.agent, version=play.version, summary=summary,
-                           lesson=play.case.get("lesson") or play.text["lesson"],
-                           preventive_action=play.case.get("prevent", ""))
+    summary = play.text["summary"].format(
+        subject=play.case["subject"], detail=play.case["cause"][4], method=play.method
+    )
+    services.record_review(
+        play.ticket,
+        play.agent,
+        version=play.version,
+        summary=summary,
+        lesson=play.case.get("lesson") or play.text["lesson"],
+        preventive_action=play.case.get("prevent", ""),
+    )
 
 
 def _close(play):
@@ -297,14 +364,20 @@ def _cancel(play, reason):
 
 def _merge(play, target_key, reason):
     """The same complaint again on another channel: cancelled into the original case."""
-    services.merge_case(play.ticket, play.agent, version=play.version, target=play.tickets[target_key],
-                        reason=reason)
+    services.merge_case(play.ticket, play.agent, version=play.version, target=play.tickets[target_key], reason=reason)
 
 
 def _rate(play, satisfaction, recommend, buy_again, fair_outcome, fair_process, fair_treatment):
     """The customer answers the satisfaction survey after a good follow-up (through the portal)."""
-    answer_survey(play.ticket, satisfaction=satisfaction, recommend=recommend, buy_again=buy_again,
-                  fair_outcome=fair_outcome, fair_process=fair_process, fair_treatment=fair_treatment)
+    answer_survey(
+        play.ticket,
+        satisfaction=satisfaction,
+        recommend=recommend,
+        buy_again=buy_again,
+        fair_outcome=fair_outcome,
+        fair_process=fair_process,
+        fair_treatment=fair_treatment,
+    )
 
 
 def _reopen(play, reason):
@@ -313,9 +386,27 @@ def _reopen(play, reason):
 
 
 ACTIONS = {
-    "take": _take, "reassign": _reassign, "listen": _listen, "apologise": _apologise, "analyse": _analyse,
-    "propose": _propose, "approve": _approve, "refuse": _refuse, "accept": _accept, "reject": _reject,
-    "carry_out": _carry_out, "satisfied": _satisfied, "unsatisfied": _unsatisfied, "review": _review,
-    "close": _close, "return": _return, "note": _note, "message": _message,
-    "customer_message": _customer_message, "cancel": _cancel, "merge": _merge, "reopen": _reopen, "rate": _rate,
+    "take": _take,
+    "reassign": _reassign,
+    "listen": _listen,
+    "apologise": _apologise,
+    "analyse": _analyse,
+    "propose": _propose,
+    "approve": _approve,
+    "refuse": _refuse,
+    "accept": _accept,
+    "reject": _reject,
+    "carry_out": _carry_out,
+    "satisfied": _satisfied,
+    "unsatisfied": _unsatisfied,
+    "review": _review,
+    "close": _close,
+    "return": _return,
+    "note": _note,
+    "message": _message,
+    "customer_message": _customer_message,
+    "cancel": _cancel,
+    "merge": _merge,
+    "reopen": _reopen,
+    "rate": _rate,
 }

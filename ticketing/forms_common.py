@@ -1,5 +1,6 @@
 """What every form shares: choice lists (WTForms SelectChoice; tuples are deprecated in 3.3), the
 validation policy of ticketing/validation.py applied to every field, and text from the query string."""
+
 import math
 from datetime import date
 from decimal import Decimal
@@ -34,10 +35,12 @@ VERSION = _l("This page is out of date or was altered: reload the case before sa
 
 def options(enum_cls=None, blank=None, pairs=None):
     """A callable giving the choices, so labels are translated per request."""
+
     def build():
         items = [SelectChoice("", blank)] if blank is not None else []
         source = pairs() if callable(pairs) else (pairs or enum_cls.choices())
         return items + [SelectChoice(value, label) for value, label in source]
+
     return build
 
 
@@ -64,8 +67,12 @@ def storable(form, field) -> None:
 def in_date_range(form, field) -> None:
     """The policy's date range, checked after the field's own validators: a far date breaks nothing
     until it is used (moved to another timezone, a day added), so a form's own check speaks first."""
-    if isinstance(field, DateTimeField) and isinstance(field.data, date) and not field.errors \
-            and not validation.date_in_range(field.data):
+    if (
+        isinstance(field, DateTimeField)
+        and isinstance(field.data, date)
+        and not field.errors
+        and not validation.date_in_range(field.data)
+    ):
         raise ValidationError(DATE_RANGE)
 
 
@@ -95,6 +102,7 @@ def _guard(field) -> None:
     def post_validate(form, validation_stopped):
         own_post(form, validation_stopped)
         in_date_range(form, field)
+
     pre_validate.storable = True
     field.pre_validate, field.post_validate = pre_validate, post_validate
 

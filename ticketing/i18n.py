@@ -1,4 +1,5 @@
 """Language and timezone per user, and the formatting helpers templates use."""
+
 from flask import current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_timedelta, get_locale
 from flask_login import current_user

@@ -1,4 +1,5 @@
 """Closed lists of values, each value with a translatable label (the base of every choice list)."""
+
 from enum import StrEnum
 
 # enum class -> {value: label}; each list registers its labels where it is defined

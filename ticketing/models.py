@@ -1,25 +1,54 @@
 """Every model, imported in one place so the metadata (and Alembic) sees all tables."""
-from ticketing.auth.models import User
-from ticketing.cases.audit import Event
-from ticketing.cases.models import Customer, Message, Note, ReferenceCounter, ReplyTemplate, Ticket
-from ticketing.scheduling.models import JobRun
-from ticketing.notify.models import Notification
-from ticketing.cases.models import Reminder
-from ticketing.cases.improvement import PreventiveAction, QualityScore
-from ticketing.cases.portal_access import PortalAccess
-from ticketing.cases.survey import SurveyResponse
-from ticketing.cases.attachments import Attachment
-from ticketing.auth.tokens import ApiToken
+
 from ticketing.api.models import IdempotentRequest
-from ticketing.cases.winback import WinBackAction
+from ticketing.auth.models import User
+from ticketing.auth.tokens import ApiToken
+from ticketing.cases.attachments import Attachment
+from ticketing.cases.audit import Event
+from ticketing.cases.improvement import PreventiveAction, QualityScore
+from ticketing.cases.models import Customer, Message, Note, ReferenceCounter, Reminder, ReplyTemplate, Ticket
+from ticketing.cases.portal_access import PortalAccess
 from ticketing.cases.records import (
-    AnalysisRecord, ApologyRecord, CompensationLine, FollowUpRecord, GuaranteeSuggestion, ListenRecord,
-    Resolution, ReviewRecord,
+    AnalysisRecord,
+    ApologyRecord,
+    CompensationLine,
+    FollowUpRecord,
+    GuaranteeSuggestion,
+    ListenRecord,
+    Resolution,
+    ReviewRecord,
 )
+from ticketing.cases.survey import SurveyResponse
+from ticketing.cases.winback import WinBackAction
+from ticketing.notify.models import Notification
+from ticketing.scheduling.models import JobRun
 
 __all__ = [
-    "User", "Event", "Customer", "Message", "Note", "ReferenceCounter", "ReplyTemplate", "Ticket",
-    "AnalysisRecord", "ApologyRecord", "CompensationLine", "FollowUpRecord", "ListenRecord",
-    "Resolution", "ReviewRecord", "GuaranteeSuggestion", "PreventiveAction", "QualityScore", "PortalAccess", "SurveyResponse", "Attachment", "ApiToken", "IdempotentRequest", "JobRun", "Notification", "Reminder",
+    "User",
+    "Event",
+    "Customer",
+    "Message",
+    "Note",
+    "ReferenceCounter",
+    "ReplyTemplate",
+    "Ticket",
+    "AnalysisRecord",
+    "ApologyRecord",
+    "CompensationLine",
+    "FollowUpRecord",
+    "ListenRecord",
+    "Resolution",
+    "ReviewRecord",
+    "GuaranteeSuggestion",
+    "PreventiveAction",
+    "QualityScore",
+    "PortalAccess",
+    "SurveyResponse",
+    "Attachment",
+    "ApiToken",
+    "IdempotentRequest",
+    "JobRun",
+    "Notification",
+    "Reminder",
     "WinBackAction",
 ]

@@ -10,6 +10,7 @@ by showing again what the user was on. A view says how before it calls the servi
 and stays free of try/except. The reason goes next to the form's field the refusal names
 (`error.field`), or into a flash; a view that says nothing gets a plain page with the reason.
 """
+
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -17,7 +18,7 @@ from flask import flash, g, make_response, render_template, request
 
 from ticketing.redirects import local_path_or
 
-CONFLICT = 409       # the case or the rules do not allow it now
+CONFLICT = 409  # the case or the rules do not allow it now
 UNPROCESSABLE = 422  # what was sent cannot be accepted
 
 
@@ -57,8 +58,7 @@ def page_for(error: Refusal):
     render, form, field, wording = g.pop("refusal_reshow", (None, None, None, {}))
     if render is None:
         back = local_path_or(_same_site_path(request.referrer), "/")
-        return render_template("errors/refused.html", status=error.status, reason=error.reason,
-                               back=back), error.status
+        return render_template("errors/refused.html", status=error.status, reason=error.reason, back=back), error.status
     reason = next((text for kind, text in wording.items() if isinstance(error, kind)), error.reason)
     named = form[error.field] if form is not None and error.field and error.field in form else None
     if not _show_at(named or field, reason):

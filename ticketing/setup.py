@@ -1,7 +1,9 @@
 """The named steps create_app() runs, one per concern."""
+
 import logging
 import re
 from pathlib import Path
+
 from flask import Flask, render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -40,6 +42,7 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 def configure_auth(app: Flask) -> None:
     from ticketing.auth.sessions import load_user
+
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to see this page.")
@@ -52,21 +55,31 @@ def configure_auth(app: Flask) -> None:
 
 def configure_i18n(app: Flask) -> None:
     from ticketing.i18n import select_locale, select_timezone
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
-                   default_translation_directories=str(PACKAGE_DIR / "translations"))
+
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        timezone_selector=select_timezone,
+        default_translation_directories=str(PACKAGE_DIR / "translations"),
+    )
 
 
 class BoundedIntConverter(IntegerConverter):
     """`<int:...>` within the database's integer range: a longer number is a 404, never an overflow
     (nor Python's limit on converting very long digit strings). ASCII digits only."""
+
     regex = r"[0-9]{1,10}"
     signed_regex = r"-?[0-9]{1,10}"
 
     def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # werkzeug's parameter names
         lowest = -validation.MAX_INT - 1 if signed else 0
-        super().__init__(map, fixed_digits=fixed_digits, signed=signed,
-                         min=lowest if min is None or min < lowest else min,
-                         max=validation.MAX_INT if max is None or max > validation.MAX_INT else max)
+        super().__init__(
+            map,
+            fixed_digits=fixed_digits,
+            signed=signed,
+            min=lowest if min is None or min < lowest else min,
+            max=validation.MAX_INT if max is None or max > validation.MAX_INT else max,
+        )
 
 
 class StorableStringConverter(UnicodeConverter):
@@ -80,31 +93,47 @@ class StorableStringConverter(UnicodeConverter):
 
 def configure_url_converters(app: Flask) -> None:
     """Before any route is added: path values follow the validation policy (ticketing/validation.py)."""
-    app.url_map.converters.update(int=BoundedIntConverter, default=StorableStringConverter,
-                                  string=StorableStringConverter)
+    app.url_map.converters.update(
+        int=BoundedIntConverter, default=StorableStringConverter, string=StorableStringConverter
+    )
 
 
 def configure_blueprints(app: Flask) -> None:
-    from ticketing.admin.users import bp as users_bp
-    from ticketing.auth.views import bp as auth_bp
     from ticketing.admin.replies import bp as replies_bp
-    from ticketing.desk.views import bp as desk_bp
-    from ticketing.notify.views import bp as notifications_bp
     from ticketing.admin.scheduler import bp as scheduler_bp
-    from ticketing.review.log import bp as record_log_bp
-    from ticketing.review.views import bp as review_bp
-    from ticketing.portal.views import bp as portal_bp
+    from ticketing.admin.users import bp as users_bp
     from ticketing.api.views import bp as api_bp
+    from ticketing.auth.views import bp as auth_bp
+    from ticketing.desk.views import bp as desk_bp
     from ticketing.insight.risk_views import bp as insight_risk_bp
     from ticketing.insight.views import bp as insight_bp
-    for blueprint in (auth_bp, users_bp, desk_bp, replies_bp, notifications_bp, scheduler_bp, review_bp,
-                      record_log_bp, portal_bp, api_bp, insight_bp, insight_risk_bp):
+    from ticketing.notify.views import bp as notifications_bp
+    from ticketing.portal.views import bp as portal_bp
+    from ticketing.review.log import bp as record_log_bp
+    from ticketing.review.views import bp as review_bp
+
+    for blueprint in (
+        auth_bp,
+        users_bp,
+        desk_bp,
+        replies_bp,
+        notifications_bp,
+        scheduler_bp,
+        review_bp,
+        record_log_bp,
+        portal_bp,
+        api_bp,
+        insight_bp,
+        insight_risk_bp,
+    ):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # the API authenticates by bearer token only, never by cookie
 
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 def configure_security_headers(app: Flask) -> None:
@@ -124,6 +153,7 @@ def configure_errors(app: Flask) -> None:
     breaks the page that reports it. People get a page, API callers problem+json."""
     from flask_wtf.csrf import CSRFError
     from sqlalchemy.orm.exc import StaleDataError
+
     from ticketing import refusals
     from ticketing.api import problems
     from ticketing.cases.services.base import StaleCase
@@ -145,6 +175,7 @@ def configure_errors(app: Flask) -> None:
         def answer(error):
             _roll_back(app)
             return handler(error)
+
         return answer
 
     app.register_error_handler(refusals.Refusal, refused)
@@ -169,8 +200,9 @@ class _HideTrackingTokens(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args:
-            record.args = tuple(re.sub(r"/track/[^/\s?\"]+", "/track/[token]", a) if isinstance(a, str) else a
-                                for a in record.args)
+            record.args = tuple(
+                re.sub(r"/track/[^/\s?\"]+", "/track/[token]", a) if isinstance(a, str) else a for a in record.args
+            )
         record.msg = re.sub(r"/track/[^/\s?\"]+", "/track/[token]", str(record.msg))
         return True
 
@@ -184,11 +216,13 @@ def configure_logging(app: Flask) -> None:
 
 def configure_cli(app: Flask) -> None:
     from ticketing.cli import register
+
     register(app)
 
 
 def configure_templates(app: Flask) -> None:
     from ticketing.cases import vocabulary
     from ticketing.i18n import day, duration, template_context, when
+
     app.jinja_env.globals.update(V=vocabulary, label=vocabulary.label_for, when=when, day=day, duration=duration)
     app.context_processor(template_context)

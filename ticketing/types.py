@@ -1,4 +1,5 @@
 """Column types shared by the models."""
+
 from datetime import datetime
 
 from sqlalchemy import DateTime, Enum
@@ -27,5 +28,10 @@ class UTCDateTime(TypeDecorator):
 
 def enum_type(enum_cls) -> Enum:
     """An enum stored as its string value (not a native database enum)."""
-    return Enum(enum_cls, native_enum=False, length=32, validate_strings=True,
-                values_callable=lambda members: [m.value for m in members])
+    return Enum(
+        enum_cls,
+        native_enum=False,
+        length=32,
+        validate_strings=True,
+        values_callable=lambda members: [m.value for m in members],
+    )

@@ -1,5 +1,6 @@
 """What any input must be for the database to store it and the rules to compute with it, stated
 once for every entry: the HTML forms and URLs (forms_common, setup) and the JSON API (api/schemas)."""
+
 import re
 from datetime import date
 from decimal import Decimal

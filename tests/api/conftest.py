@@ -1,4 +1,5 @@
 """API fixtures: a token per role and a client that sends it."""
+
 import pytest
 
 from ticketing.auth.tokens import issue_token
@@ -27,6 +28,7 @@ def make_api(app, client):
         _row, secret = issue_token(user, "tests", read_only=read_only)
         db.session.commit()
         return ApiClient(client, secret)
+
     return make
 
 

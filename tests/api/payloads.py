@@ -1,43 +1,68 @@
 """Request bodies and small readers shared by the API tests."""
+
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from ticketing.cases.audit import Event
 from ticketing.cases.models import Customer, Ticket
-from ticketing.extensions import db
 from ticketing.clock import utcnow
+from ticketing.extensions import db
 
 PROBLEM = "application/problem+json"
 
 
 def complaint(**overrides) -> dict:
     """A valid body for POST /api/v1/tickets; `customer` entries override the customer's fields."""
-    body = {"customer": {"name": "Li Lei", "email": "li.lei@example.com", "phone": "+86 138 0013 8000"},
-            "subject": "Leaking kettle", "description": "The kettle leaks after two days.", "channel": "phone",
-            "category": "product", "product": "Kettle K2", "priority": "high",
-            "expectation": "A kettle that works"}
+    body = {
+        "customer": {"name": "Li Lei", "email": "li.lei@example.com", "phone": "+86 138 0013 8000"},
+        "subject": "Leaking kettle",
+        "description": "The kettle leaks after two days.",
+        "channel": "phone",
+        "category": "product",
+        "product": "Kettle K2",
+        "priority": "high",
+        "expectation": "A kettle that works",
+    }
     body["customer"].update(overrides.pop("customer", {}))
     body.update(overrides)
     return body
 
 
-LISTEN = {"customer_words": "The kettle leaks after two days.", "restatement": "You mean the new kettle leaks?",
-          "restatement_confirmed": True, "expectation": "A working kettle", "emotion": "upset"}
+LISTEN = {
+    "customer_words": "The kettle leaks after two days.",
+    "restatement": "You mean the new kettle leaks?",
+    "restatement_confirmed": True,
+    "expectation": "A working kettle",
+    "emotion": "upset",
+}
 APOLOGISE = {"method": "phone", "wording": "We are sorry the kettle let you down."}
-ANALYSE = {"root_cause": "product", "detail": "A faulty seal", "legitimacy": "justified",
-           "responsibility": "company", "motive": "fix"}
+ANALYSE = {
+    "root_cause": "product",
+    "detail": "A faulty seal",
+    "legitimacy": "justified",
+    "responsibility": "company",
+    "motive": "fix",
+}
 FOLLOW_UP = {"method": "phone", "outcome": "satisfied", "satisfaction": 5, "retention": "retained"}
-REVIEW = {"summary": "Seal failed; kettle replaced.", "lesson": "Check seals at intake.",
-          "preventive_action": "Supplier audit"}
+REVIEW = {
+    "summary": "Seal failed; kettle replaced.",
+    "lesson": "Check seals at intake.",
+    "preventive_action": "Supplier audit",
+}
 
 
 def propose(amount=50, **overrides) -> dict:
     """A proposal with one economic and one emotional compensation line."""
-    body = {"method": "Replace the kettle", "promised_date": (utcnow() + timedelta(days=3)).date().isoformat(),
-            "estimated_loss": str(amount),
-            "compensation": [{"type": "refund", "amount": str(amount)},
-                             {"type": "apology_letter", "description": "Signed by the manager"}]}
+    body = {
+        "method": "Replace the kettle",
+        "promised_date": (utcnow() + timedelta(days=3)).date().isoformat(),
+        "estimated_loss": str(amount),
+        "compensation": [
+            {"type": "refund", "amount": str(amount)},
+            {"type": "apology_letter", "description": "Signed by the manager"},
+        ],
+    }
     body.update(overrides)
     return body
 

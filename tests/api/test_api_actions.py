@@ -1,10 +1,22 @@
 """POST /api/v1/tickets/{reference}/actions/{action} and .../messages: the workflow through the API."""
+
 from decimal import Decimal
 
 import pytest
 
 from tests.api.payloads import (
-    ANALYSE, APOLOGISE, FOLLOW_UP, LISTEN, REVIEW, act, create, error_fields, event_count, problem, propose, read,
+    ANALYSE,
+    APOLOGISE,
+    FOLLOW_UP,
+    LISTEN,
+    REVIEW,
+    act,
+    create,
+    error_fields,
+    event_count,
+    problem,
+    propose,
+    read,
 )
 from tests.factories import open_case, to_step
 from ticketing.auth.services import set_active
@@ -82,8 +94,13 @@ def test_a_case_walks_through_all_six_steps_by_api_alone(api, make_api, agent, s
     assert "approve_compensation" not in case["allowed_actions"]
     assert "approve_compensation" in read(boss, reference)["allowed_actions"]
 
-    case = walk.do("approve_compensation", {"comments": "Fair for a leak"}, client=boss,
-                   step="resolve", resolution_state="awaiting_customer")
+    case = walk.do(
+        "approve_compensation",
+        {"comments": "Fair for a leak"},
+        client=boss,
+        step="resolve",
+        resolution_state="awaiting_customer",
+    )
     assert all(line["approved_at"] for line in case["records"]["resolve"][0]["compensation"])
     assert events_of(api, reference)[-1]["actor"]["name"] == supervisor.name
 
@@ -104,8 +121,18 @@ def test_a_case_walks_through_all_six_steps_by_api_alone(api, make_api, agent, s
     assert read(api, reference)["allowed_actions"] == ["note"]  # the agent may only add notes now
 
     assert [event["action"] for event in events_of(api, reference)] == [
-        "create", "listen", "apologise", "analyse", "propose", "approve_compensation", "customer_accepts",
-        "carry_out", "follow_up", "record_review", "approve_review"]
+        "create",
+        "listen",
+        "apologise",
+        "analyse",
+        "propose",
+        "approve_compensation",
+        "customer_accepts",
+        "carry_out",
+        "follow_up",
+        "record_review",
+        "approve_review",
+    ]
 
 
 def test_the_record_log_is_numbered_and_hash_chained(api):
@@ -146,10 +173,18 @@ def test_a_supervisor_returns_a_review_to_a_named_step(api, make_api, agent, sup
     ticket = to_step(open_case(agent), agent, "review")
     walk = Walk(api, ticket.reference)
     walk.do("record_review", REVIEW)
-    refused(act(api, ticket.reference, "return_review", {"return_to": "analyse", "reason": "No root cause"}),
-            SUPERVISOR_ONLY)
-    case = walk.do("return_review", {"return_to": "analyse", "reason": "No root cause"}, client=make_api(supervisor),
-                   step="analyse", status="open", resolution_state="none")
+    refused(
+        act(api, ticket.reference, "return_review", {"return_to": "analyse", "reason": "No root cause"}),
+        SUPERVISOR_ONLY,
+    )
+    case = walk.do(
+        "return_review",
+        {"return_to": "analyse", "reason": "No root cause"},
+        client=make_api(supervisor),
+        step="analyse",
+        status="open",
+        resolution_state="none",
+    )
     review = case["records"]["review"][-1]
     assert (review["decision"], review["return_to"], review["comments"]) == ("returned", "analyse", "No root cause")
 
@@ -159,18 +194,23 @@ def test_cancel_then_reopen_by_a_supervisor(api, make_api, agent, supervisor):
     walk = Walk(api, ticket.reference)
     case = walk.do("cancel", {"reason": "Duplicate call"}, status="cancelled")
     assert case["closed_at"] is not None
-    refused(act(api, ticket.reference, "message", {"body": "Hello?"}),
-            "This case is Cancelled; nothing more can be done to it.")
+    refused(
+        act(api, ticket.reference, "message", {"body": "Hello?"}),
+        "This case is Cancelled; nothing more can be done to it.",
+    )
     refused(act(api, ticket.reference, "reopen", {"reason": "Customer called again"}), SUPERVISOR_ONLY)
-    case = walk.do("reopen", {"reason": "Customer called again"}, client=make_api(supervisor),
-                   status="open", step="apologise")
+    case = walk.do(
+        "reopen", {"reason": "Customer called again"}, client=make_api(supervisor), status="open", step="apologise"
+    )
     assert case["closed_at"] is None
 
 
 def test_reopening_an_open_case_is_refused(api, make_api, agent, supervisor):
     ticket = open_case(agent)
-    refused(act(make_api(supervisor), ticket.reference, "reopen", {"reason": "Why not"}),
-            "Only a closed or cancelled case can be reopened.")
+    refused(
+        act(make_api(supervisor), ticket.reference, "reopen", {"reason": "Why not"}),
+        "Only a closed or cancelled case can be reopened.",
+    )
 
 
 def test_a_cancel_needs_a_reason(api, agent):
@@ -187,12 +227,15 @@ def test_a_duplicate_is_merged_into_the_case_it_repeats(api, agent):
     assert events_of(api, duplicate.reference)[-1]["changes"]["merged_into"]["after"] == original.reference
 
 
-@pytest.mark.parametrize("target, reason", [
-    ("C-2020-999999", "There is no case with that reference."),
-    ("nonsense", "There is no case with that reference."),
-    ("Ｃ-２０２６", "There is no case with that reference."),
-    (None, "A case cannot be merged into itself."),
-])
+@pytest.mark.parametrize(
+    "target, reason",
+    [
+        ("C-2020-999999", "There is no case with that reference."),
+        ("nonsense", "There is no case with that reference."),
+        ("Ｃ-２０２６", "There is no case with that reference."),
+        (None, "A case cannot be merged into itself."),
+    ],
+)
 def test_a_merge_into_an_unknown_case_or_itself_is_refused(api, agent, target, reason):
     ticket = open_case(agent)
     events = event_count()
@@ -212,8 +255,10 @@ def test_a_supervisor_assigns_a_case_to_another_staff_member(api, make_api, make
 def test_an_agent_takes_an_unassigned_case_but_cannot_give_it_to_someone_else(api, make_user, agent):
     bo = make_user("agent", "bo@example.com", "Bo Agent")
     reference = create(api)["reference"]
-    refused(act(api, reference, "assign", {"assignee_id": bo.id}),
-            "An agent can only take an unassigned case for themselves.")
+    refused(
+        act(api, reference, "assign", {"assignee_id": bo.id}),
+        "An agent can only take an unassigned case for themselves.",
+    )
     walk = Walk(api, reference)
     assert walk.do("assign", {"assignee_id": agent.id})["assignee"]["id"] == agent.id
 
@@ -225,8 +270,10 @@ def test_assigning_to_a_missing_or_disabled_staff_member_is_refused(api, make_ap
     db.session.commit()
     ticket = open_case(agent)
     for assignee_id in (gone.id, 999_999):
-        refused(act(boss, ticket.reference, "assign", {"assignee_id": assignee_id}),
-                "There is no active staff member with that id.")
+        refused(
+            act(boss, ticket.reference, "assign", {"assignee_id": assignee_id}),
+            "There is no active staff member with that id.",
+        )
     assert error_fields(act(boss, ticket.reference, "assign", {"assignee_id": 2**31})) == {"assignee_id"}
     assert read(api, ticket.reference)["assignee"]["id"] == agent.id
 
@@ -281,8 +328,9 @@ def test_a_stale_version_is_a_409_and_changes_nothing(api, make_api, agent, supe
     assert act(make_api(supervisor), ticket.reference, "apologise", APOLOGISE).status_code == 200
     now = read(api, ticket.reference)
     events = event_count()
-    response = act(api, ticket.reference, "apologise", dict(APOLOGISE, wording="Sorry again"),
-                   version=read_by_agent["version"])
+    response = act(
+        api, ticket.reference, "apologise", dict(APOLOGISE, wording="Sorry again"), version=read_by_agent["version"]
+    )
     body = problem(response, 409)
     assert body["type"] == "/api/v1/problems/stale-version"
     assert body["current_version"] == now["version"] != read_by_agent["version"]
@@ -300,8 +348,10 @@ def test_a_version_from_the_future_is_stale_too(api, agent):
 def test_a_workflow_refusal_is_a_422_with_the_reason(api, agent):
     ticket = open_case(agent)  # at step apologise: no analysis yet
     events = event_count()
-    body = refused(act(api, ticket.reference, "propose", propose()),
-                   "This case is at step “Empathise and apologise”; that action belongs to another step.")
+    body = refused(
+        act(api, ticket.reference, "propose", propose()),
+        "This case is at step “Empathise and apologise”; that action belongs to another step.",
+    )
     assert body["title"] == "The workflow does not allow this now."
     assert event_count() == events and read(api, ticket.reference)["resolution_state"] == "none"
 
@@ -309,18 +359,23 @@ def test_a_workflow_refusal_is_a_422_with_the_reason(api, agent):
 def test_an_invalid_action_body_lists_its_fields_and_changes_nothing(api, agent):
     ticket = open_case(agent)
     before = read(api, ticket.reference)
-    response = api.post(f"/api/v1/tickets/{ticket.reference}/actions/apologise",
-                        json={"method": "pigeon", "wording": "", "colour": "red"})
+    response = api.post(
+        f"/api/v1/tickets/{ticket.reference}/actions/apologise",
+        json={"method": "pigeon", "wording": "", "colour": "red"},
+    )
     assert error_fields(response) == {"version", "method", "wording", "colour"}
     assert read(api, ticket.reference) == before
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"promised_date": "2001-01-01"}, "promised_date"),
-    ({"compensation": [{"type": "refund"}]}, "compensation.0"),
-    ({"compensation": [{"type": "refund", "amount": "-5"}]}, "compensation.0.amount"),
-    ({"currency": "yuan"}, "currency"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"promised_date": "2001-01-01"}, "promised_date"),
+        ({"compensation": [{"type": "refund"}]}, "compensation.0"),
+        ({"compensation": [{"type": "refund", "amount": "-5"}]}, "compensation.0.amount"),
+        ({"currency": "yuan"}, "currency"),
+    ],
+)
 def test_an_invalid_proposal_names_the_field(api, agent, change, field):
     ticket = to_step(open_case(agent), agent, "resolve")
     assert field in error_fields(act(api, ticket.reference, "propose", propose(**change)))
@@ -329,16 +384,18 @@ def test_an_invalid_proposal_names_the_field(api, agent, change, field):
 
 def test_compensation_above_every_approvers_limit_is_refused(api, agent):
     ticket = to_step(open_case(agent), agent, "resolve")
-    refused(act(api, ticket.reference, "propose", propose(20_001)),
-            "This compensation is above every approver's limit (20000); reduce it.")
+    refused(
+        act(api, ticket.reference, "propose", propose(20_001)),
+        "This compensation is above every approver's limit (20000); reduce it.",
+    )
 
 
 # --- role rules ---------------------------------------------------------------
 
+
 def _awaiting_approval(api, agent, amount):
     ticket = to_step(open_case(agent), agent, "resolve")
-    assert act(api, ticket.reference, "propose", propose(amount)).get_json()["resolution_state"] == \
-        "awaiting_approval"
+    assert act(api, ticket.reference, "propose", propose(amount)).get_json()["resolution_state"] == "awaiting_approval"
     return ticket.reference
 
 
@@ -370,11 +427,12 @@ def test_a_supervisor_refuses_compensation_with_a_reason(api, make_api, agent, s
     assert case["resolution_state"] == "refused" and case["promised_date"] is None
 
 
-def test_a_supervisor_cannot_approve_above_their_own_limit_but_an_admin_can(api, make_api, agent, supervisor,
-                                                                               admin):
+def test_a_supervisor_cannot_approve_above_their_own_limit_but_an_admin_can(api, make_api, agent, supervisor, admin):
     reference = _awaiting_approval(api, agent, 6000)
-    refused(act(make_api(supervisor), reference, "approve_compensation", {}),
-            "This compensation is above your own approval limit (5000).")
+    refused(
+        act(make_api(supervisor), reference, "approve_compensation", {}),
+        "This compensation is above your own approval limit (5000).",
+    )
     response = act(make_api(admin), reference, "approve_compensation", {})
     assert response.status_code == 200 and response.get_json()["resolution_state"] == "awaiting_customer"
 
@@ -416,5 +474,7 @@ def test_only_a_supervisor_approves_a_review(api, make_api, agent, supervisor):
 
 def test_a_review_cannot_be_approved_before_it_is_recorded(api, make_api, agent, supervisor):
     ticket = to_step(open_case(agent), agent, "review")
-    refused(act(make_api(supervisor), ticket.reference, "approve_review", {}),
-            "The summary and lessons must be recorded before the review can be approved.")
+    refused(
+        act(make_api(supervisor), ticket.reference, "approve_review", {}),
+        "The summary and lessons must be recorded before the review can be approved.",
+    )

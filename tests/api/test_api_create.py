@@ -1,4 +1,5 @@
 """POST /api/v1/tickets: a complaint from another system, and safe retries with an Idempotency-Key."""
+
 import json
 from urllib.parse import urlsplit
 
@@ -20,8 +21,13 @@ def test_a_created_case_answers_201_with_reference_status_step_and_location(api,
     assert body["resolution_state"] == "none" and body["version"] == 1
     assert response.headers["Location"] == f"/api/v1/tickets/{body['reference']}"
     assert "Idempotent-Replayed" not in response.headers
-    assert (body["subject"], body["channel"], body["category"], body["priority"], body["product"]) == \
-        ("Leaking kettle", "phone", "product", "high", "Kettle K2")
+    assert (body["subject"], body["channel"], body["category"], body["priority"], body["product"]) == (
+        "Leaking kettle",
+        "phone",
+        "product",
+        "high",
+        "Kettle K2",
+    )
     assert body["customer"]["email"] == "li.lei@example.com" and body["customer"]["name"] == "Li Lei"
 
 
@@ -50,8 +56,9 @@ def test_the_tracking_url_opens_the_case_in_the_customers_portal(app, api):
 
 def test_a_second_complaint_by_email_finds_the_same_customer(api):
     first = create(api, customer={"phone": None})
-    second = create(api, customer={"name": "Lei Li", "email": "LI.LEI@example.com", "phone": None},
-                    subject="Late refund")
+    second = create(
+        api, customer={"name": "Lei Li", "email": "LI.LEI@example.com", "phone": None}, subject="Late refund"
+    )
     assert second["customer"]["id"] == first["customer"]["id"]
     assert second["reference"] != first["reference"] and customer_count() == 1
 

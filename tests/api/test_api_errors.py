@@ -1,19 +1,29 @@
 """Errors of the API: problem+json for bad input, 401/403/404 without leaks, and the per-token rate limit."""
+
 import pytest
 from sqlalchemy import select
 
 from tests.api.payloads import (
-    LISTEN, PROBLEM, complaint, create, customer_count, error_fields, event_count, problem, ticket_count,
+    LISTEN,
+    PROBLEM,
+    complaint,
+    create,
+    customer_count,
+    error_fields,
+    event_count,
+    problem,
+    ticket_count,
 )
 from tests.conftest import login
-from ticketing.auth.tokens import ApiToken, revoke
 from ticketing.auth.services import set_active
+from ticketing.auth.tokens import ApiToken, revoke
 from ticketing.extensions import db
 
 URL = "/api/v1/tickets"
 
 
 # --- validation -----------------------------------------------------------------
+
 
 def test_a_customer_without_email_or_phone_is_refused_with_a_field_error(api):
     response = api.post(URL, json=complaint(customer={"email": None, "phone": None}))
@@ -26,8 +36,10 @@ def test_a_customer_without_email_or_phone_is_refused_with_a_field_error(api):
 def test_an_unknown_field_is_refused_not_ignored(api):
     response = api.post(URL, json=complaint(severity="high", customer={"age": 42}))
     errors = problem(response, 422)["errors"]
-    assert {(e["field"], e["type"]) for e in errors} == {("severity", "extra_forbidden"),
-                                                         ("customer.age", "extra_forbidden")}
+    assert {(e["field"], e["type"]) for e in errors} == {
+        ("severity", "extra_forbidden"),
+        ("customer.age", "extra_forbidden"),
+    }
 
 
 @pytest.mark.parametrize("field, value", [("channel", "fax"), ("priority", "asap"), ("category", "weather")])
@@ -37,12 +49,15 @@ def test_a_value_outside_its_list_names_the_field(api, field, value):
     assert error["field"] == field and error["type"] == "enum"
 
 
-@pytest.mark.parametrize("body", [
-    complaint(subject="Leaking\x00kettle"),
-    complaint(description="\x00"),
-    complaint(customer={"name": "Li\x00Lei"}),
-    complaint(expectation="A kettle\x00"),
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        complaint(subject="Leaking\x00kettle"),
+        complaint(description="\x00"),
+        complaint(customer={"name": "Li\x00Lei"}),
+        complaint(expectation="A kettle\x00"),
+    ],
+)
 def test_a_nul_character_is_a_422_not_a_server_error(api, body):
     response = api.post(URL, json=body)
     [error] = problem(response, 422)["errors"]
@@ -63,8 +78,14 @@ def test_nothing_is_saved_after_a_422(api):
     assert (ticket_count(), customer_count(), event_count()) == (tickets, customers, events)
 
 
-@pytest.mark.parametrize("action, body", [("note", {"body": "a\x00b"}), ("cancel", {"version": 1, "reason": "\x00"}),
-                                          ("listen", {"version": 1, **LISTEN, "place": "Shop\x00 3"})])
+@pytest.mark.parametrize(
+    "action, body",
+    [
+        ("note", {"body": "a\x00b"}),
+        ("cancel", {"version": 1, "reason": "\x00"}),
+        ("listen", {"version": 1, **LISTEN, "place": "Shop\x00 3"}),
+    ],
+)
 def test_a_nul_character_in_an_action_is_a_422_and_changes_nothing(api, action, body):
     reference = create(api)["reference"]
     events = event_count()
@@ -105,14 +126,16 @@ def test_an_unknown_api_address_is_a_404_problem(api):
 
 # --- authentication -------------------------------------------------------------
 
+
 def _unauthenticated(response) -> dict:
     body = problem(response, 401)
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
     return body
 
 
-@pytest.mark.parametrize("authorization", [None, "Bearer", "Bearer tk_not-a-real-token", "Basic dXNlcjpwYXNz",
-                                           "Bearer " + "x" * 500])
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer", "Bearer tk_not-a-real-token", "Basic dXNlcjpwYXNz", "Bearer " + "x" * 500]
+)
 def test_no_token_or_a_wrong_one_is_a_401(client, api, authorization):
     headers = {"Authorization": authorization} if authorization else {}
     _unauthenticated(client.get(URL, headers=headers))
@@ -145,8 +168,9 @@ def test_an_unknown_case_and_a_malformed_reference_get_the_same_404(api):
     assert bodies[0]["type"] == "/api/v1/problems/not-found"
 
 
-@pytest.mark.parametrize("suffix, method", [("", "get"), ("/events", "get"), ("/messages", "post"),
-                                            ("/actions/note", "post")])
+@pytest.mark.parametrize(
+    "suffix, method", [("", "get"), ("/events", "get"), ("/messages", "post"), ("/actions/note", "post")]
+)
 def test_every_case_address_answers_404_alike_for_a_case_that_does_not_exist(api, suffix, method):
     existing = create(api)["reference"]
     kwargs = {"json": {"body": "x"}} if method == "post" else {}
@@ -158,8 +182,11 @@ def test_every_case_address_answers_404_alike_for_a_case_that_does_not_exist(api
 
 def test_without_a_token_an_existing_and_an_unknown_case_look_the_same(client, api):
     existing = create(api)["reference"]
-    answers = [client.get(f"{URL}/{reference}{suffix}") for reference in (existing, "C-2020-999999")
-               for suffix in ("", "/events")]
+    answers = [
+        client.get(f"{URL}/{reference}{suffix}")
+        for reference in (existing, "C-2020-999999")
+        for suffix in ("", "/events")
+    ]
     bodies = [_unauthenticated(response) for response in answers]
     assert all(response.get_data() == answers[0].get_data() for response in answers)
     assert bodies[0]["type"] == "/api/v1/problems/unauthenticated"
@@ -175,9 +202,11 @@ def test_a_read_only_token_may_read_but_not_write(api, make_api, agent):
     for url in (URL, f"{URL}/{reference}", f"{URL}/{reference}/events", f"/api/v1/customers/{customer_id}"):
         assert reader.get(url).status_code == 200, url
     events = event_count()
-    writes = [reader.post(URL, json=complaint()),
-              reader.post(f"{URL}/{reference}/actions/note", json={"body": "A note"}),
-              reader.post(f"{URL}/{reference}/messages", json={"body": "Hello"})]
+    writes = [
+        reader.post(URL, json=complaint()),
+        reader.post(f"{URL}/{reference}/actions/note", json={"body": "A note"}),
+        reader.post(f"{URL}/{reference}/messages", json={"body": "Hello"}),
+    ]
     for response in writes:
         assert problem(response, 403)["type"] == "/api/v1/problems/read-only-token"
     assert ticket_count() == 1 and event_count() == events
@@ -202,6 +231,7 @@ def test_a_token_acts_as_its_owner(api, agent):
 
 
 # --- rate limit -----------------------------------------------------------------
+
 
 def test_requests_are_limited_per_token(app, api, make_api, make_user):
     app.config["API_RATE_LIMIT"] = "3 per minute"
@@ -232,7 +262,6 @@ def test_problems_are_sent_with_the_problem_media_type(api):
     response = api.post(URL, json=complaint(channel="fax"))
     assert response.headers["Content-Type"] == PROBLEM
     assert response.headers["Cache-Control"] == "no-store"
-
 
 
 @pytest.mark.parametrize("language, words", [("zh-CN,zh;q=0.9", "部分字段无效"), ("en", "Some fields are not valid")])

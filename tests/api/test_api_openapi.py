@@ -1,4 +1,5 @@
 """The OpenAPI 3.1 document matches the API: every route documented, every answer valid against it."""
+
 import copy
 import re
 
@@ -9,14 +10,23 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from tests.api.payloads import (
-    ANALYSE, APOLOGISE, FOLLOW_UP, LISTEN, REVIEW, act, complaint, create, propose, read,
+    ANALYSE,
+    APOLOGISE,
+    FOLLOW_UP,
+    LISTEN,
+    REVIEW,
+    act,
+    complaint,
+    create,
+    propose,
+    read,
 )
 from tests.factories import open_case, to_step
 from ticketing.api.actions import ACTIONS
 from ticketing.api.views import PUBLIC
 from ticketing.cases import services
-from ticketing.cases.vocabulary import Category, Priority, Status, Step
 from ticketing.cases.queries import find_ticket
+from ticketing.cases.vocabulary import Category, Priority, Status, Step
 from ticketing.extensions import db
 
 BASE = "urn:openapi"
@@ -43,6 +53,7 @@ def _closed(schemas: dict) -> dict:
         elif isinstance(node, list):
             for value in node:
                 close(value)
+
     close(schemas)
     return schemas
 
@@ -112,14 +123,26 @@ def test_every_operation_has_a_unique_id_and_documents_401_and_429(document):
 
 def test_the_list_parameters_are_the_filters_the_api_reads(document):
     parameters = {p["name"]: p["schema"] for p in document["paths"]["/api/v1/tickets"]["get"]["parameters"]}
-    assert set(parameters) == {"step", "status", "priority", "category", "assignee_id", "created_since",
-                               "updated_since", "limit", "cursor"}
+    assert set(parameters) == {
+        "step",
+        "status",
+        "priority",
+        "category",
+        "assignee_id",
+        "created_since",
+        "updated_since",
+        "limit",
+        "cursor",
+    }
     assert parameters["step"]["enum"] == [step.value for step in Step]
     assert parameters["status"]["enum"] == [status.value for status in Status]
     assert parameters["priority"]["enum"] == [priority.value for priority in Priority]
     assert parameters["category"]["enum"] == [category.value for category in Category]
-    assert (parameters["limit"]["minimum"], parameters["limit"]["maximum"], parameters["limit"]["default"]) == \
-        (1, 100, 50)
+    assert (parameters["limit"]["minimum"], parameters["limit"]["maximum"], parameters["limit"]["default"]) == (
+        1,
+        100,
+        50,
+    )
 
 
 def _request_schema(document, path: str) -> str:
@@ -131,8 +154,16 @@ def test_the_request_bodies_the_api_accepts_validate_and_unknown_fields_do_not(d
     assert creating.is_valid(complaint())
     assert not creating.is_valid(complaint(severity="high"))
     assert not creating.is_valid(complaint(channel="fax"))
-    bodies = {"listen": LISTEN, "apologise": APOLOGISE, "analyse": ANALYSE, "propose": propose(250),
-              "follow_up": FOLLOW_UP, "record_review": REVIEW, "note": {"body": "x"}, "assign": {"assignee_id": 1}}
+    bodies = {
+        "listen": LISTEN,
+        "apologise": APOLOGISE,
+        "analyse": ANALYSE,
+        "propose": propose(250),
+        "follow_up": FOLLOW_UP,
+        "record_review": REVIEW,
+        "note": {"body": "x"},
+        "assign": {"assignee_id": 1},
+    }
     for name, body in bodies.items():
         check = validator(document, _request_schema(document, f"/api/v1/tickets/{{reference}}/actions/{name}"))
         assert check.is_valid({"version": 1, **body}), name
@@ -165,8 +196,17 @@ def test_reading_answers_as_documented(document, api, agent, supervisor):
     services.return_review(ticket, supervisor, version=ticket.version, return_to="follow_up", reason="Call again")
     db.session.commit()
     ticket = find_ticket(ticket.reference)
-    services.record_follow_up(ticket, agent, version=ticket.version, method="phone", outcome="unsatisfied",
-                              satisfaction=2, retention="lost", churn_type="competitive", return_to="resolve")
+    services.record_follow_up(
+        ticket,
+        agent,
+        version=ticket.version,
+        method="phone",
+        outcome="unsatisfied",
+        satisfaction=2,
+        retention="lost",
+        churn_type="competitive",
+        return_to="resolve",
+    )
     services.add_note(ticket, agent, body="Escalate")
     services.send_message(ticket, None, body="Still leaking")
     db.session.commit()
@@ -175,8 +215,7 @@ def test_reading_answers_as_documented(document, api, agent, supervisor):
     customers, events = "/api/v1/customers/{customer_id}", f"{CASE}/events"
 
     detail = conforms(document, "get", CASE, 200, api.get(f"{TICKETS}/{ticket.reference}"))
-    assert all(detail["records"][step] for step in ("listen", "apologise", "analyse", "resolve", "follow_up",
-                                                    "review"))
+    assert all(detail["records"][step] for step in ("listen", "apologise", "analyse", "resolve", "follow_up", "review"))
     assert detail["notes"] and detail["messages"]
     conforms(document, "get", CASE, 404, api.get(f"{TICKETS}/C-2020-999999"))
     page = conforms(document, "get", TICKETS, 200, api.get(f"{TICKETS}?limit=2"))
@@ -198,6 +237,7 @@ def test_acting_answers_as_documented(document, api, make_api, agent, supervisor
 
     def path(name):
         return f"{CASE}/actions/{name}"
+
     for name, body in (("listen", LISTEN), ("apologise", APOLOGISE), ("analyse", ANALYSE), ("propose", propose(300))):
         conforms(document, "post", path(name), 200, act(api, reference, name, body))
     approve = path("approve_compensation")
@@ -209,8 +249,13 @@ def test_acting_answers_as_documented(document, api, make_api, agent, supervisor
     conforms(document, "post", note, 422, api.post(f"{TICKETS}/{reference}/actions/note", json={"body": ""}))
     reader = make_api(agent, read_only=True)
     conforms(document, "post", note, 403, reader.post(f"{TICKETS}/{reference}/actions/note", json={"body": "x"}))
-    message = conforms(document, "post", f"{CASE}/messages", 201,
-                       api.post(f"{TICKETS}/{reference}/messages", json={"body": "On its way"}))
+    message = conforms(
+        document,
+        "post",
+        f"{CASE}/messages",
+        201,
+        api.post(f"{TICKETS}/{reference}/messages", json={"body": "On its way"}),
+    )
     assert message["messages"][-1]["body"] == "On its way"
     assert read(api, reference)["resolution_state"] == "awaiting_customer"
 
@@ -234,9 +279,13 @@ def test_a_rate_limited_answer_is_as_documented(app, document, api):
 
 # --- the readable page -------------------------------------------------------------
 
+
 def _operations(document):
-    return [(method.upper(), path, op["operationId"]) for path, methods in document["paths"].items()
-            for method, op in methods.items()]
+    return [
+        (method.upper(), path, op["operationId"])
+        for path, methods in document["paths"].items()
+        for method, op in methods.items()
+    ]
 
 
 def test_the_reference_page_lists_every_operation(client, document):

@@ -1,4 +1,5 @@
 """Reading through the API: the case list with filters and cursor paging, a case, its log, a customer."""
+
 import base64
 from decimal import Decimal
 from urllib.parse import quote
@@ -21,9 +22,17 @@ def references(response) -> list[str]:
 
 def take(actor, subject, *, priority="normal", category=None, listen=False, assign=True):
     customer = services.find_or_create_customer("Li Lei", "li.lei@example.com", None)
-    ticket = services.take_complaint(actor, customer=customer, subject=subject, description="What happened",
-                                     channel="phone", priority=priority, category=category,
-                                     listen=dict(LISTEN) if listen else None, assign=assign)
+    ticket = services.take_complaint(
+        actor,
+        customer=customer,
+        subject=subject,
+        description="What happened",
+        channel="phone",
+        priority=priority,
+        category=category,
+        listen=dict(LISTEN) if listen else None,
+        assign=assign,
+    )
     db.session.commit()
     return ticket.reference
 
@@ -49,19 +58,22 @@ def cases(frozen_clock, agent, make_user):
     return made | {"bo": bo}
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("", ["urgent_billing", "heard_by_bo", "cancelled", "unassigned"]),
-    ("step=apologise", ["heard_by_bo"]),
-    ("step=listen", ["urgent_billing", "cancelled", "unassigned"]),
-    ("status=cancelled", ["cancelled"]),
-    ("status=open", ["urgent_billing", "heard_by_bo", "unassigned"]),
-    ("priority=urgent", ["urgent_billing"]),
-    ("priority=low", ["cancelled"]),
-    ("category=product", ["cancelled", "unassigned"]),
-    ("category=delivery&step=apologise", ["heard_by_bo"]),
-    ("category=service", []),
-    ("status=open&priority=normal&category=product", ["unassigned"]),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("", ["urgent_billing", "heard_by_bo", "cancelled", "unassigned"]),
+        ("step=apologise", ["heard_by_bo"]),
+        ("step=listen", ["urgent_billing", "cancelled", "unassigned"]),
+        ("status=cancelled", ["cancelled"]),
+        ("status=open", ["urgent_billing", "heard_by_bo", "unassigned"]),
+        ("priority=urgent", ["urgent_billing"]),
+        ("priority=low", ["cancelled"]),
+        ("category=product", ["cancelled", "unassigned"]),
+        ("category=delivery&step=apologise", ["heard_by_bo"]),
+        ("category=service", []),
+        ("status=open&priority=normal&category=product", ["unassigned"]),
+    ],
+)
 def test_the_case_list_filters(api, cases, query, expected):
     assert references(api.get(f"{URL}?{query}")) == [cases[name] for name in expected]
 
@@ -74,12 +86,18 @@ def test_the_case_list_filters_by_assignee(api, cases, agent):
 
 def test_the_case_list_filters_by_creation_and_change_time(api, cases):
     # Created 09:00, 10:00, 11:00, 12:00 UTC; the first changed again at 13:00.
-    assert references(api.get(f"{URL}?created_since=2026-11-24T10:00:00Z")) == \
-        [cases["heard_by_bo"], cases["cancelled"], cases["unassigned"]]
+    assert references(api.get(f"{URL}?created_since=2026-11-24T10:00:00Z")) == [
+        cases["heard_by_bo"],
+        cases["cancelled"],
+        cases["unassigned"],
+    ]
     assert references(api.get(f"{URL}?created_since=2026-11-24T10:00:01Z")) == [cases["cancelled"], cases["unassigned"]]
     assert references(api.get(f"{URL}?updated_since=2026-11-24T12:30:00Z")) == [cases["urgent_billing"]]
-    assert references(api.get(f"{URL}?updated_since=2026-11-24T11:00:00Z")) == \
-        [cases["urgent_billing"], cases["cancelled"], cases["unassigned"]]
+    assert references(api.get(f"{URL}?updated_since=2026-11-24T11:00:00Z")) == [
+        cases["urgent_billing"],
+        cases["cancelled"],
+        cases["unassigned"],
+    ]
     assert references(api.get(f"{URL}?created_since=2026-11-25T00:00:00Z")) == []
 
 
@@ -90,16 +108,27 @@ def test_a_time_with_an_offset_is_read_as_the_right_instant(api, cases):
 
 @pytest.mark.parametrize("value", ["2026-11-24T11:00:00", "2026-11-24", "1795504799"])
 def test_a_time_without_its_offset_is_refused_rather_than_guessed(api, value):
-    assert [error["field"] for error in problem(api.get(f"{URL}?updated_since={value}"), 422)["errors"]] == \
-        ["updated_since"]
+    assert [error["field"] for error in problem(api.get(f"{URL}?updated_since={value}"), 422)["errors"]] == [
+        "updated_since"
+    ]
 
 
-@pytest.mark.parametrize("query, field", [
-    ("step=nowhere", "step"), ("status=lost", "status"), ("priority=asap", "priority"), ("category=x", "category"),
-    ("assignee_id=abc", "assignee_id"), ("assignee_id=0", "assignee_id"), ("created_since=yesterday", "created_since"),
-    ("updated_since=9999-12-31T23:59:59Z", "updated_since"), ("limit=0", "limit"), ("limit=101", "limit"),
-    ("limit=ten", "limit"),
-])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("step=nowhere", "step"),
+        ("status=lost", "status"),
+        ("priority=asap", "priority"),
+        ("category=x", "category"),
+        ("assignee_id=abc", "assignee_id"),
+        ("assignee_id=0", "assignee_id"),
+        ("created_since=yesterday", "created_since"),
+        ("updated_since=9999-12-31T23:59:59Z", "updated_since"),
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("limit=ten", "limit"),
+    ],
+)
 def test_a_bad_filter_is_a_422_naming_it(api, query, field):
     body = problem(api.get(f"{URL}?{query}"), 422)
     assert [error["field"] for error in body["errors"]] == [field]
@@ -128,8 +157,10 @@ def test_a_page_that_ends_exactly_at_the_last_case_has_no_next_cursor(api, agent
 
 
 def test_paging_keeps_the_filters(api, agent):
-    made = [open_case(agent, listen=False, priority=priority).reference
-            for priority in ("high", "low", "high", "high", "low")]
+    made = [
+        open_case(agent, listen=False, priority=priority).reference
+        for priority in ("high", "low", "high", "high", "low")
+    ]
     first = api.get(f"{URL}?priority=high&limit=2").get_json()
     second = api.get(f"{URL}?priority=high&limit=2&cursor={first['next_cursor']}").get_json()
     assert [item["reference"] for item in first["items"] + second["items"]] == [made[0], made[2], made[3]]
@@ -140,9 +171,20 @@ def _b64(value: str) -> str:
     return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
 
 
-@pytest.mark.parametrize("cursor", ["not-a-cursor", "!!!", _b64("[1, 2]"), _b64('{"after": "1"}'),
-                                    _b64('{"after": -1}'), _b64('{"after": 99999999999}'), _b64('{"before": 1}'),
-                                    _b64('{"after": 1.5}'), _b64('{"after": true}')])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "not-a-cursor",
+        "!!!",
+        _b64("[1, 2]"),
+        _b64('{"after": "1"}'),
+        _b64('{"after": -1}'),
+        _b64('{"after": 99999999999}'),
+        _b64('{"before": 1}'),
+        _b64('{"after": 1.5}'),
+        _b64('{"after": true}'),
+    ],
+)
 def test_a_forged_cursor_is_a_400(api, agent, cursor):
     open_case(agent)
     body = problem(api.get(f"{URL}?cursor={cursor}"), 400)
@@ -158,12 +200,15 @@ def test_a_case_in_full_with_compensation_notes_and_messages(api, agent):
     assert case["reference"] == ticket.reference and case["description"] == LISTEN["customer_words"]
     assert case["step"] == "resolve" and case["resolution_state"] == "awaiting_customer"
     assert case["version"] == ticket.version
-    assert [len(case["records"][step]) for step in ("listen", "apologise", "analyse", "resolve", "follow_up",
-                                                      "review")] == [1, 1, 1, 1, 0, 0]
+    assert [
+        len(case["records"][step]) for step in ("listen", "apologise", "analyse", "resolve", "follow_up", "review")
+    ] == [1, 1, 1, 1, 0, 0]
     [resolution] = case["records"]["resolve"]
     assert resolution["method"] == "Replace the kettle" and Decimal(resolution["estimated_loss"]) == 120
-    assert [(line["type"], line["currency"]) for line in resolution["compensation"]] == \
-        [("refund", "CNY"), ("apology_letter", "CNY")]
+    assert [(line["type"], line["currency"]) for line in resolution["compensation"]] == [
+        ("refund", "CNY"),
+        ("apology_letter", "CNY"),
+    ]
     assert Decimal(resolution["compensation"][0]["amount"]) == Decimal("120")
     assert [note["body"] for note in case["notes"]] == ["VIP customer"]
     assert [message["body"] for message in case["messages"]] == ["A refund is on its way."]
@@ -212,4 +257,3 @@ def test_a_customer_with_their_cases_newest_first(api, agent):
 def test_an_unknown_customer_is_a_404_not_a_500(api, customer_id):
     body = problem(api.get(f"/api/v1/customers/{customer_id}"), 404)
     assert body["type"] == "/api/v1/problems/not-found"
-

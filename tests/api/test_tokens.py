@@ -1,4 +1,5 @@
 """Personal API tokens: created on the account page or the CLI, shown once, stored hashed, revoked."""
+
 import logging
 import re
 
@@ -6,8 +7,16 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import login
-from ticketing.auth.tokens import ApiToken, digest, token_for
-from ticketing.auth.tokens import MAX_ACTIVE_TOKENS, TokenError, create_token, revoke_token, tokens_of
+from ticketing.auth.tokens import (
+    MAX_ACTIVE_TOKENS,
+    ApiToken,
+    TokenError,
+    create_token,
+    digest,
+    revoke_token,
+    token_for,
+    tokens_of,
+)
 from ticketing.extensions import db
 
 SECRET = re.compile(r'id="new-token" value="(tk_[A-Za-z0-9_-]+)"')
@@ -50,11 +59,14 @@ def test_the_read_only_choice_is_kept(app, agent):
     assert "read-only" in client.get("/account").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("name, message", [
-    ("", "This field is required."),
-    ("    ", "This field is required."),
-    ("x" * 81, "Field cannot be longer than 80 characters."),
-])
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("", "This field is required."),
+        ("    ", "This field is required."),
+        ("x" * 81, "Field cannot be longer than 80 characters."),
+    ],
+)
 def test_a_token_needs_a_name_of_at_most_80_characters(app, agent, name, message):
     response = signed_in(app, agent).post("/account/tokens", data={"token-name": name})
     assert response.status_code == 422
@@ -174,8 +186,11 @@ def test_token_names_are_escaped_on_every_page(app, agent, admin):
     create_token(agent, name)
     db.session.commit()
     created = signed_in(app, agent).post("/account/tokens", data={"token-name": name}).get_data(as_text=True)
-    for page in (created, signed_in(app, agent).get("/account").get_data(as_text=True),
-                 signed_in(app, admin).get(f"/admin/users/{agent.id}").get_data(as_text=True)):
+    for page in (
+        created,
+        signed_in(app, agent).get("/account").get_data(as_text=True),
+        signed_in(app, admin).get(f"/admin/users/{agent.id}").get_data(as_text=True),
+    ):
         assert name not in page
         assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
 
@@ -190,10 +205,13 @@ def test_revoking_needs_the_csrf_token(app, agent):
     assert token_for(secret) is not None and token_count() == 1
 
 
-@pytest.mark.parametrize("locale, heading, once", [
-    ("en", "API tokens", "Copy it now: it will not be shown again."),
-    ("zh_CN", "API 令牌", "请立即复制：它不会再次显示。"),
-])
+@pytest.mark.parametrize(
+    "locale, heading, once",
+    [
+        ("en", "API tokens", "Copy it now: it will not be shown again."),
+        ("zh_CN", "API 令牌", "请立即复制：它不会再次显示。"),
+    ],
+)
 def test_the_section_speaks_both_languages(app, make_user, locale, heading, once):
     user = make_user("agent", locale=locale)
     client = signed_in(app, user)
@@ -229,7 +247,10 @@ def test_the_cli_refuses_clearly_and_creates_nothing(app, runner, agent, case):
         args += ["--name", "   "]
     result = runner.invoke(args=args)
     assert result.exit_code != 0
-    assert {"unknown": "No user with the email nobody@example.com", "disabled": "is disabled",
-            "bad name": "Give the token a name"}[case] in result.output
+    assert {
+        "unknown": "No user with the email nobody@example.com",
+        "disabled": "is disabled",
+        "bad name": "Give the token a name",
+    }[case] in result.output
     assert "Nothing created" in result.output or "nothing created" in result.output
     assert token_count() == 0

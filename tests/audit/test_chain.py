@@ -1,4 +1,5 @@
 """The record log is append-only and tamper-evident, on SQLite and PostgreSQL."""
+
 import threading
 
 import pytest
@@ -8,8 +9,8 @@ from sqlalchemy.exc import DatabaseError
 from tests.factories import open_case, to_step
 from ticketing.cases.audit import Event, record_event
 from ticketing.cases.chain import verify
-from ticketing.extensions import db
 from ticketing.clock import utcnow
+from ticketing.extensions import db
 
 
 def _without_update_trigger(statement: str) -> None:
@@ -84,13 +85,14 @@ def test_concurrent_writers_cannot_fork_a_chain(app, agent):
         with app.app_context():
             from ticketing.auth.models import User
             from ticketing.cases.models import Ticket
+
             start.wait()
             for n in range(10):
                 try:  # appends straight to the log: the chain itself must serialise them
                     case, author = db.session.get(Ticket, ticket_id), db.session.get(User, agent_id)
                     record_event(case, author, "note", {"body": (None, f"note {n}")}, utcnow())
                     db.session.commit()
-                except Exception as error:  # noqa: BLE001 — collected and asserted below
+                except Exception as error:
                     db.session.rollback()
                     errors.append(error)
             db.session.remove()

@@ -7,6 +7,7 @@ once all land, each with its record-log event, and the log's hash chain stays wh
 Runs on SQLite (a database file of its own) or, with TEST_DATABASE_URL, on a throw-away PostgreSQL
 database. A barrier releases every request at once, so they really overlap in the server.
 """
+
 import http.cookiejar
 import json
 import os
@@ -57,10 +58,12 @@ class Browser:
     def __init__(self, base: str):
         self.base = base
         self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), self._Stay())
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), self._Stay()
+        )
 
-    def request(self, path: str, data: dict | None = None, headers: dict | None = None,
-                body: bytes | None = None) -> Answer:
+    def request(
+        self, path: str, data: dict | None = None, headers: dict | None = None, body: bytes | None = None
+    ) -> Answer:
         if data is not None:
             body = urllib.parse.urlencode(data).encode()
         request = urllib.request.Request(self.base + path, data=body, headers=headers or {})
@@ -88,8 +91,11 @@ class Integrator:
         self.browser, self.secret = Browser(base), secret
 
     def post(self, path: str, payload: dict) -> Answer:
-        return self.browser.request(path, body=json.dumps(payload).encode(), headers={
-            "Authorization": f"Bearer {self.secret}", "Content-Type": "application/json"})
+        return self.browser.request(
+            path,
+            body=json.dumps(payload).encode(),
+            headers={"Authorization": f"Bearer {self.secret}", "Content-Type": "application/json"},
+        )
 
 
 @contextmanager
@@ -106,9 +112,13 @@ def _database(tmp_path_factory):
 def server(tmp_path_factory):
     """The app as in production (CSRF on, errors not propagated) in werkzeug's threaded server."""
     with _database(tmp_path_factory) as url:
-        settings = {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "writers-secret-key",
-                    "LOGIN_RATE_LIMIT": "1000 per minute", "API_RATE_LIMIT": "1000 per minute",
-                    "UPLOAD_DIR": str(tmp_path_factory.mktemp("writers-uploads"))}
+        settings = {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "writers-secret-key",
+            "LOGIN_RATE_LIMIT": "1000 per minute",
+            "API_RATE_LIMIT": "1000 per minute",
+            "UPLOAD_DIR": str(tmp_path_factory.mktemp("writers-uploads")),
+        }
         app = create_app(type("WritersConfig", (Config,), settings))
         with app.app_context():
             db.create_all()
@@ -131,13 +141,14 @@ def people(server):
     app, _base = server
     with app.app_context():
         agent = create_user(email="owner@example.com", password=PASSWORD, role="agent", name="Olive Owner")
-        supervisors = [create_user(email=f"boss{n}@example.com", password=PASSWORD, role="supervisor",
-                                   name=f"Boss {n}") for n in range(WRITERS)]
+        supervisors = [
+            create_user(email=f"boss{n}@example.com", password=PASSWORD, role="supervisor", name=f"Boss {n}")
+            for n in range(WRITERS)
+        ]
         db.session.flush()
         secrets = [issue_token(user, "writers")[1] for user in supervisors]
         db.session.commit()
-        return {"agent_id": agent.id, "supervisors": [(u.id, u.email, u.name) for u in supervisors],
-                "secrets": secrets}
+        return {"agent_id": agent.id, "supervisors": [(u.id, u.email, u.name) for u in supervisors], "secrets": secrets}
 
 
 @pytest.fixture
@@ -186,8 +197,9 @@ def _written(app, reference, model, action) -> tuple[int, int]:
     with app.app_context():
         ticket_id = db.session.scalar(select(Ticket.id).where(Ticket.reference == reference))
         rows = db.session.scalar(select(func.count(model.id)).where(model.ticket_id == ticket_id))
-        events = db.session.scalar(select(func.count(Event.id)).where(Event.ticket_id == ticket_id,
-                                                                       Event.action == action))
+        events = db.session.scalar(
+            select(func.count(Event.id)).where(Event.ticket_id == ticket_id, Event.action == action)
+        )
         _checked, broken = chain.verify(Event)
         assert broken is None, broken
         return rows, events
@@ -203,10 +215,14 @@ def test_api_same_version_actions_one_wins_and_concurrent_notes_all_land(server,
     version = _version(app, case)
     clients = [Integrator(base, secret) for secret in people["secrets"]]
     url = f"/api/v1/tickets/{case}/actions"
-    assigns = [lambda c=c, uid=uid: c.post(f"{url}/assign", {"version": version, "assignee_id": uid})
-               for c, (uid, _email, _name) in zip(clients, people["supervisors"], strict=True)]
-    notes = [lambda c=c, n=n: c.post(f"{url}/note", {"version": version, "body": f"API note {n}"})
-             for n, c in enumerate(clients)]
+    assigns = [
+        lambda c=c, uid=uid: c.post(f"{url}/assign", {"version": version, "assignee_id": uid})
+        for c, (uid, _email, _name) in zip(clients, people["supervisors"], strict=True)
+    ]
+    notes = [
+        lambda c=c, n=n: c.post(f"{url}/note", {"version": version, "body": f"API note {n}"})
+        for n, c in enumerate(clients)
+    ]
     answers = _all_at_once(assigns + notes)
     actions, noted = answers[:WRITERS], answers[WRITERS:]
 
@@ -229,9 +245,10 @@ def test_api_concurrent_messages_all_land(server, people, case):
     app, base = server
     version = _version(app, case)
     clients = [Integrator(base, secret) for secret in people["secrets"]]
-    messages = [lambda c=c, n=n: c.post(f"/api/v1/tickets/{case}/messages", {"version": version,
-                                                                              "body": f"Message {n}"})
-                for n, c in enumerate(clients)]
+    messages = [
+        lambda c=c, n=n: c.post(f"/api/v1/tickets/{case}/messages", {"version": version, "body": f"Message {n}"})
+        for n, c in enumerate(clients)
+    ]
     answers = _all_at_once(messages)
     _figures("API message", answers)
     assert [a.status for a in answers] == [201] * WRITERS
@@ -247,11 +264,16 @@ def test_desk_same_version_actions_one_wins_and_concurrent_notes_all_land(server
         desk = Browser(base)
         desk.log_in(email)
         desks.append((desk, desk.csrf(page)))
-    assigns = [lambda d=d, t=t, uid=uid: d.request(f"{page}/actions/assign", {
-        "assign-csrf_token": t, "assign-version": version, "assign-assignee": uid})
-        for (d, t), (uid, _email, _name) in zip(desks, people["supervisors"], strict=True)]
-    notes = [lambda d=d, t=t, n=n: d.request(f"{page}/actions/note", {
-        "note-csrf_token": t, "note-body": f"Desk note {n}"}) for n, (d, t) in enumerate(desks)]
+    assigns = [
+        lambda d=d, t=t, uid=uid: d.request(
+            f"{page}/actions/assign", {"assign-csrf_token": t, "assign-version": version, "assign-assignee": uid}
+        )
+        for (d, t), (uid, _email, _name) in zip(desks, people["supervisors"], strict=True)
+    ]
+    notes = [
+        lambda d=d, t=t, n=n: d.request(f"{page}/actions/note", {"note-csrf_token": t, "note-body": f"Desk note {n}"})
+        for n, (d, t) in enumerate(desks)
+    ]
     answers = _all_at_once(assigns + notes)
     actions, noted = answers[:WRITERS], answers[WRITERS:]
 

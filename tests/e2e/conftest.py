@@ -5,6 +5,7 @@ The app runs as its own process (`flask --app wsgi run`) against a fresh databas
 same database. Debian's /usr/bin/chromium is launched by path — Playwright never downloads a
 browser. Without it the tests skip, unless E2E_REQUIRED=1 (CI), which makes that a failure.
 """
+
 import os
 import shutil
 import subprocess
@@ -22,8 +23,15 @@ from tests.mail import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-               "--disable-component-update", "--no-first-run", "--disable-sync"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 SECRET_KEY = "e2e-secret-key-not-for-production"
 
 
@@ -61,14 +69,25 @@ def live_server(e2e_database_url, tmp_path_factory):
     """The app in its own process on a free port, its schema made by `flask db upgrade`."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "DATABASE_URL": e2e_database_url, "SECRET_KEY": SECRET_KEY, "PUBLIC_URL": url,
-           "UPLOAD_DIR": str(tmp_path_factory.mktemp("e2e-uploads")), "FLASK_DEBUG": "0"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": e2e_database_url,
+        "SECRET_KEY": SECRET_KEY,
+        "PUBLIC_URL": url,
+        "UPLOAD_DIR": str(tmp_path_factory.mktemp("e2e-uploads")),
+        "FLASK_DEBUG": "0",
+    }
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = open(ARTIFACTS / "server.log", "w")
-    process = subprocess.Popen([*flask, "run", "--host", "127.0.0.1", "--port", str(port), "--no-reload",
-                                "--no-debugger"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [*flask, "run", "--host", "127.0.0.1", "--port", str(port), "--no-reload", "--no-debugger"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         _wait_until_serving(url + "/login", process)
         yield type("LiveServer", (), {"url": url, "env": env})
@@ -97,10 +116,15 @@ def seed_app(live_server):
     """An app in the test process on the server's database, to seed users and cases with the services."""
     from ticketing import create_app
     from ticketing.extensions import db
-    settings = {"SQLALCHEMY_DATABASE_URI": live_server.env["DATABASE_URL"], "SECRET_KEY": SECRET_KEY,
-                "UPLOAD_DIR": live_server.env["UPLOAD_DIR"], "PUBLIC_URL": live_server.url,
-                # the seeded users' hashes are cheap like every test's; the server checks any method
-                "PASSWORD_HASH_METHOD": TestConfig.PASSWORD_HASH_METHOD}
+
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": live_server.env["DATABASE_URL"],
+        "SECRET_KEY": SECRET_KEY,
+        "UPLOAD_DIR": live_server.env["UPLOAD_DIR"],
+        "PUBLIC_URL": live_server.url,
+        # the seeded users' hashes are cheap like every test's; the server checks any method
+        "PASSWORD_HASH_METHOD": TestConfig.PASSWORD_HASH_METHOD,
+    }
     app = create_app(type("E2ESeedConfig", (Config,), settings))
     yield app
     with app.app_context():
@@ -111,6 +135,7 @@ def seed_app(live_server):
 @pytest.fixture(scope="package")
 def browser(live_server):
     from playwright.sync_api import sync_playwright
+
     playwright = sync_playwright().start()
     chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
     yield type("Browser", (), {"chromium": chromium, "devices": playwright.devices})
@@ -125,8 +150,12 @@ def journey(browser, live_server):
 
     def start(name: str, lang: str, device: str | None = None, **options) -> Journey:
         settings = dict(browser.devices[device]) if device else {"viewport": {"width": 1280, "height": 900}}
-        settings.update(locale="zh-CN" if lang == "zh_CN" else "en-GB", timezone_id="Asia/Shanghai",
-                        base_url=live_server.url, **options)
+        settings.update(
+            locale="zh-CN" if lang == "zh_CN" else "en-GB",
+            timezone_id="Asia/Shanghai",
+            base_url=live_server.url,
+            **options,
+        )
         context = browser.chromium.new_context(**settings)
         context.set_default_timeout(10_000)
         contexts.append(context)

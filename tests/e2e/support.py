@@ -1,5 +1,6 @@
 """What a browser journey records: page loads and form submissions (the effort it takes), keys
 pressed, screenshots, console errors, failed requests and accessibility violations (axe-core)."""
+
 import json
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,14 +16,16 @@ SUMMARIES: list[dict] = []  # one per journey run, for the terminal summary
 # The app's CSP forbids inline scripts, so a <script> tag with axe's source would be blocked (and
 # logged as a console error). Evaluating the source through the DevTools protocol is not subject to
 # the page's CSP and leaves the page's own policy untouched.
-_LOAD_AXE = "() => { if (!window.axe) { %s\n } return window.axe.version; }" % AXE_SOURCE
+_LOAD_AXE = "() => { if (!window.axe) { " + AXE_SOURCE + "\n } return window.axe.version; }"
 _RUN_AXE = """async () => {
   const result = await window.axe.run(document, {resultTypes: ["violations"]});
   return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-    nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + " — " + (n.failureSummary || "").split("\\n").join(" "))}));
+    nodes: v.nodes.slice(0, 5).map(
+      n => n.target.join(" ") + " — " + (n.failureSummary || "").split("\\n").join(" "))}));
 }"""
 _TIMING = """() => { const n = performance.getEntriesByType("navigation")[0];
-  return n ? {server_ms: Math.round(n.responseEnd - n.requestStart), load_ms: Math.round(n.loadEventEnd || n.duration)} : null; }"""
+  return n ? {server_ms: Math.round(n.responseEnd - n.requestStart),
+              load_ms: Math.round(n.loadEventEnd || n.duration)} : null; }"""
 _FOCUSED = """() => { const e = document.activeElement;
   return e && e !== document.body ? (e.id || e.getAttribute("name") || e.tagName.toLowerCase()) : null; }"""
 
@@ -32,7 +35,7 @@ class Journey:
 
     def __init__(self, page, name: str, lang: str, folder: Path):
         self.page, self.name, self.lang, self.folder = page, name, lang, folder
-        self.events: list[tuple[str, str]] = []      # ("load" | "submit", path), in order
+        self.events: list[tuple[str, str]] = []  # ("load" | "submit", path), in order
         self.steps: list[tuple[str, int, int]] = []  # (label, first event, end)
         self.problems: list[str] = []
         self.expected: set[tuple[int, str]] = set()  # (status, path) a journey provokes on purpose
@@ -52,7 +55,8 @@ class Journey:
     def _on_request(self, request):
         posted = request.method == "POST" and (
             (request.is_navigation_request() and request.frame == self.page.main_frame)
-            or request.resource_type in ("fetch", "xhr"))
+            or request.resource_type in ("fetch", "xhr")
+        )
         if posted:
             self.events.append(("submit", urlsplit(request.url).path))
 
@@ -102,8 +106,10 @@ class Journey:
 
     def wait_for_focus(self, ident: str) -> None:
         """Wait until `ident` has the focus (the browser applies `autofocus` after it renders the page)."""
-        self.page.wait_for_function("ident => { const e = document.activeElement; "
-                                    "return !!e && (e.id || e.getAttribute('name')) === ident; }", arg=ident)
+        self.page.wait_for_function(
+            "ident => { const e = document.activeElement; return !!e && (e.id || e.getAttribute('name')) === ident; }",
+            arg=ident,
+        )
 
     def tab_to(self, ident: str, limit: int = 6, backwards: bool = False) -> int:
         """Press Tab until `ident` has the focus; fail when that takes more than `limit` presses."""
@@ -128,11 +134,13 @@ class Journey:
 
     def assert_clean(self, where: str = "") -> None:
         assert not self.problems, f"{self.name}-{self.lang} at {where}:\n" + "\n".join(self.problems)
-        blocking = {label: [v for v in found if v["impact"] in BLOCKING_IMPACTS]
-                    for label, found in self.audits.items()}
+        blocking = {
+            label: [v for v in found if v["impact"] in BLOCKING_IMPACTS] for label, found in self.audits.items()
+        }
         blocking = {label: found for label, found in blocking.items() if found}
         assert not blocking, f"{self.name}-{self.lang}: serious accessibility violations:\n" + json.dumps(
-            blocking, indent=1, ensure_ascii=False)
+            blocking, indent=1, ensure_ascii=False
+        )
 
     def finish(self) -> dict:
         self.assert_clean("the end")
@@ -147,19 +155,30 @@ class Journey:
         return label, timed.get(label, 0)
 
     def totals(self) -> dict:
-        return {"journey": self.name, "lang": self.lang, **_count(self.events), "keys": self.keys,
-                "slowest_page": "%s (%d ms)" % self.slowest(),
-                "pages_audited": len(self.audits), "completed": self.completed,
-                "violations": sum(len(found) for found in self.audits.values()),
-                "blocking_violations": sum(1 for found in self.audits.values() for v in found
-                                           if v["impact"] in BLOCKING_IMPACTS)}
+        return {
+            "journey": self.name,
+            "lang": self.lang,
+            **_count(self.events),
+            "keys": self.keys,
+            "slowest_page": "{} ({} ms)".format(*self.slowest()),
+            "pages_audited": len(self.audits),
+            "completed": self.completed,
+            "violations": sum(len(found) for found in self.audits.values()),
+            "blocking_violations": sum(
+                1 for found in self.audits.values() for v in found if v["impact"] in BLOCKING_IMPACTS
+            ),
+        }
 
     def save(self, final: bool = False) -> dict:
-        record = {**self.totals(), "steps": [{"step": label, **_count(self.events[start:end])}
-                                             for label, start, end in self.steps],
-                  "timings": self.timings, "events": self.events, "problems": self.problems,
-                  "axe_version": AXE_VERSION,
-                  "axe": self.audits}
+        record = {
+            **self.totals(),
+            "steps": [{"step": label, **_count(self.events[start:end])} for label, start, end in self.steps],
+            "timings": self.timings,
+            "events": self.events,
+            "problems": self.problems,
+            "axe_version": AXE_VERSION,
+            "axe": self.audits,
+        }
         (self.folder / "effort.json").write_text(json.dumps(record, indent=1, ensure_ascii=False), encoding="utf-8")
         (self.folder / "effort.md").write_text(_markdown(record), encoding="utf-8")
         if final:
@@ -170,26 +189,38 @@ class Journey:
 
 
 def _count(events) -> dict:
-    return {"page_loads": sum(1 for kind, _ in events if kind == "load"),
-            "submissions": sum(1 for kind, _ in events if kind == "submit")}
+    return {
+        "page_loads": sum(1 for kind, _ in events if kind == "load"),
+        "submissions": sum(1 for kind, _ in events if kind == "submit"),
+    }
 
 
 def _markdown(record: dict) -> str:
-    lines = [f"## {record['journey']} ({record['lang']})", "",
-             f"page loads: {record['page_loads']} · form submissions: {record['submissions']} · "
-             f"keys pressed (besides typed text): {record['keys']} · pages audited with axe-core "
-             f"{record['axe_version']}: {record['pages_audited']} · violations: {record['violations']} "
-             f"(serious or critical: {record['blocking_violations']}) · slowest page: {record['slowest_page']}", "",
-             "| step | page loads | submissions |", "|---|---|---|"]
+    lines = [
+        f"## {record['journey']} ({record['lang']})",
+        "",
+        f"page loads: {record['page_loads']} · form submissions: {record['submissions']} · "
+        f"keys pressed (besides typed text): {record['keys']} · pages audited with axe-core "
+        f"{record['axe_version']}: {record['pages_audited']} · violations: {record['violations']} "
+        f"(serious or critical: {record['blocking_violations']}) · slowest page: {record['slowest_page']}",
+        "",
+        "| step | page loads | submissions |",
+        "|---|---|---|",
+    ]
     lines += [f"| {s['step']} | {s['page_loads']} | {s['submissions']} |" for s in record["steps"]]
     return "\n".join(lines) + "\n"
 
 
 def summary_table() -> str:
-    lines = ["| journey | language | page loads | submissions | keys | axe violations (serious+) | slowest page "
-             "| completed |", "|---|---|---|---|---|---|---|---|"]
-    lines += [f"| {s['journey']} | {s['lang']} | {s['page_loads']} | {s['submissions']} | {s['keys']} | "
-              f"{s['violations']} ({s['blocking_violations']}) | {s['slowest_page']} | "
-              f"{'yes' if s['completed'] else 'no'} |"
-              for s in SUMMARIES]
+    lines = [
+        "| journey | language | page loads | submissions | keys | axe violations (serious+) | slowest page "
+        "| completed |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {s['journey']} | {s['lang']} | {s['page_loads']} | {s['submissions']} | {s['keys']} | "
+        f"{s['violations']} ({s['blocking_violations']}) | {s['slowest_page']} | "
+        f"{'yes' if s['completed'] else 'no'} |"
+        for s in SUMMARIES
+    ]
     return "\n".join(lines)

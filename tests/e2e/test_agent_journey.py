@@ -1,5 +1,6 @@
 """Journey 1: an agent logs in, takes a phone complaint from an existing customer with the keyboard
 only, and carries the case through the six steps."""
+
 import pytest
 
 from tests.e2e import seed
@@ -17,8 +18,12 @@ def submit(journey, landing="**/tickets/*"):
 def choose(journey, field_id, value, key="ArrowDown", limit=10):
     """Move through a select or radio group with the arrow keys until `value` is chosen."""
     for _ in range(limit):
-        if journey.page.evaluate(f"document.querySelector('[name=\"{field_id}\"]:checked, select[name=\"{field_id}\"]')"
-                                 f"?.value") == value:
+        if (
+            journey.page.evaluate(
+                f'document.querySelector(\'[name="{field_id}"]:checked, select[name="{field_id}"]\')?.value'
+            )
+            == value
+        ):
             return
         journey.press(key)
     raise AssertionError(f"{field_id} never became {value!r}")
@@ -154,4 +159,5 @@ def test_agent_takes_a_phone_complaint_by_keyboard_and_carries_it_through_the_si
 
 def _in_days(days: int) -> str:
     from datetime import date, timedelta
+
     return (date.today() + timedelta(days=days)).isoformat()

@@ -1,5 +1,6 @@
 """Journey 2: a customer complains from a phone, opens the private tracking link, accepts the proposed
 resolution and rates the outcome."""
+
 import pytest
 
 from tests.e2e import seed
@@ -63,8 +64,14 @@ def test_customer_complains_from_a_phone_then_accepts_the_proposal_and_rates_it(
         page.goto(link)
         j.check("track-survey")
         assert fits_the_screen(page)
-        for name, value in (("satisfaction", "5"), ("recommend", "9"), ("buy_again", "yes"), ("fair_outcome", "5"),
-                            ("fair_process", "4"), ("fair_treatment", "5")):
+        for name, value in (
+            ("satisfaction", "5"),
+            ("recommend", "9"),
+            ("buy_again", "yes"),
+            ("fair_outcome", "5"),
+            ("fair_process", "4"),
+            ("fair_treatment", "5"),
+        ):
             page.locator(f"input[name='{name}'][value='{value}']").tap()
         page.locator("#comment").fill(words["summary"])
         tap_and_wait(j, ".survey button.primary")
@@ -79,4 +86,5 @@ def test_customer_complains_from_a_phone_then_accepts_the_proposal_and_rates_it(
 
 def _thanks():
     from flask_babel import lazy_gettext as _l
+
     return _l("Thank you for your answers.")

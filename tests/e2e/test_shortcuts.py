@@ -1,4 +1,5 @@
 """The queue's keyboard shortcuts and the visible focus, in a real browser."""
+
 import pytest
 
 from tests.e2e import seed
@@ -6,15 +7,18 @@ from tests.e2e.seed import PASSWORD
 from tests.factories import open_case
 from ticketing.auth.services import find_user_by_email
 
-OUTLINE = "() => { const s = getComputedStyle(document.activeElement); return [s.outlineStyle, parseFloat(s.outlineWidth)]; }"
+OUTLINE = (
+    "() => { const s = getComputedStyle(document.activeElement); return [s.outlineStyle, parseFloat(s.outlineWidth)]; }"
+)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh_CN"])
 def test_queue_shortcuts_move_open_search_and_list_themselves(journey, seed_app, lang):
     agent = seed.staff(seed_app, "agent", "shortcuts", lang)
     with seed.app_context(seed_app):
-        references = [open_case(find_user_by_email(agent), name=seed.NAMES[lang]["customer"]).reference
-                      for _ in range(3)]
+        references = [
+            open_case(find_user_by_email(agent), name=seed.NAMES[lang]["customer"]).reference for _ in range(3)
+        ]
     j = journey("shortcuts", lang)
     page = j.page
     page.goto("/login")

@@ -1,10 +1,11 @@
 """Journey 3: a supervisor approves compensation above the agent's limit, reviews the case, returns it
 once, approves it on the second review, and finds it in the record log."""
+
 import pytest
 
-from ticketing.cases.log_text import ACTION_LABELS
 from tests.e2e import seed
 from tests.e2e.seed import PASSWORD, WORDS
+from ticketing.cases.log_text import ACTION_LABELS
 
 
 def click_and_wait(journey, locator):
@@ -100,4 +101,5 @@ def test_supervisor_approves_compensation_returns_the_review_once_then_closes_it
 
 def _main():
     from flask_babel import lazy_gettext as _l
+
     return _l("Main")

@@ -21,6 +21,7 @@ Every figure test states its expected value by hand from this story (hours are a
 Before the period, A and C rated us: A 3 (case opened Oct 1), C 4 (case opened Oct 5).
 The dashboard is asked for on Nov 24 09:00 UTC, for Nov 1-30 in UTC.
 """
+
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -33,14 +34,21 @@ from ticketing.extensions import db
 from ticketing.insight.filters import Filters
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
-LISTEN = dict(customer_words="It broke.", restatement="You mean it broke?", restatement_confirmed=True,
-              expectation="A fix", emotion="upset", dissatisfaction="explicit")
+LISTEN = dict(
+    customer_words="It broke.",
+    restatement="You mean it broke?",
+    restatement_confirmed=True,
+    expectation="A fix",
+    emotion="upset",
+    dissatisfaction="explicit",
+)
 
 
 def period(**narrowed) -> Filters:
     """November 2026 in UTC, asked on NOW; `narrowed` replaces any of the Filters' fields."""
-    return replace(Filters(first_day=date(2026, 11, 1), last_day=date(2026, 11, 30), zone=ZoneInfo("UTC"), now=NOW),
-                   **narrowed)
+    return replace(
+        Filters(first_day=date(2026, 11, 1), last_day=date(2026, 11, 30), zone=ZoneInfo("UTC"), now=NOW), **narrowed
+    )
 
 
 class Story:
@@ -55,9 +63,17 @@ class Story:
 
 def _open(clock, start, actor, customer, channel, category, product, priority="normal"):
     clock.now = start
-    ticket = services.take_complaint(actor, customer=customer, subject="Complaint", description="It broke.",
-                                     channel=channel, category=category, product=product, priority=priority,
-                                     listen=dict(LISTEN))
+    ticket = services.take_complaint(
+        actor,
+        customer=customer,
+        subject="Complaint",
+        description="It broke.",
+        channel=channel,
+        category=category,
+        product=product,
+        priority=priority,
+        listen=dict(LISTEN),
+    )
     db.session.commit()
     return ticket, Story(clock, start)
 
@@ -68,18 +84,41 @@ def _do(action, ticket, *args, **kwargs):
 
 
 def _propose(ticket, actor, loss, lines):
-    _do(services.propose_resolution, ticket, actor, method="Put it right", promised_date=date(2026, 12, 20),
-        currency="CNY", estimated_loss=Decimal(loss), lines=lines)
+    _do(
+        services.propose_resolution,
+        ticket,
+        actor,
+        method="Put it right",
+        promised_date=date(2026, 12, 20),
+        currency="CNY",
+        estimated_loss=Decimal(loss),
+        lines=lines,
+    )
 
 
 def _analyse(ticket, actor, cause):
-    _do(services.record_analysis, ticket, actor, root_cause=cause, detail="Found it", legitimacy="justified",
-        responsibility="company", motive="fix")
+    _do(
+        services.record_analysis,
+        ticket,
+        actor,
+        root_cause=cause,
+        detail="Found it",
+        legitimacy="justified",
+        responsibility="company",
+        motive="fix",
+    )
 
 
 def _rate(ticket, satisfaction, recommend, buy_again, outcome, process, treatment):
-    answer_survey(ticket, satisfaction=satisfaction, recommend=recommend, buy_again=buy_again,
-                  fair_outcome=outcome, fair_process=process, fair_treatment=treatment)
+    answer_survey(
+        ticket,
+        satisfaction=satisfaction,
+        recommend=recommend,
+        buy_again=buy_again,
+        fair_outcome=outcome,
+        fair_process=process,
+        fair_treatment=treatment,
+    )
     db.session.commit()
 
 
@@ -98,8 +137,16 @@ def _handled(ticket, actor, story, *, cause="product", loss=10, lines=(), times=
 
 
 def _follow_up(ticket, actor, satisfaction, retention, outcome="satisfied", **extra):
-    _do(services.record_follow_up, ticket, actor, method="phone", outcome=outcome, satisfaction=satisfaction,
-        retention=retention, **extra)
+    _do(
+        services.record_follow_up,
+        ticket,
+        actor,
+        method="phone",
+        outcome=outcome,
+        satisfaction=satisfaction,
+        retention=retention,
+        **extra,
+    )
 
 
 def _rated_before(clock, actor, customer, start, rating):
@@ -113,8 +160,9 @@ def _rated_before(clock, actor, customer, start, rating):
 
 def build(clock, agent, other_agent, supervisor) -> SimpleNamespace:
     """The story above; returns the cases by number."""
-    a, b, c, d = (services.find_or_create_customer(name, f"{name.lower()}@example.com", None)
-                  for name in ("Li", "Bo", "Cy", "Di"))
+    a, b, c, d = (
+        services.find_or_create_customer(name, f"{name.lower()}@example.com", None) for name in ("Li", "Bo", "Cy", "Di")
+    )
     db.session.commit()
     _rated_before(clock, agent, a, datetime(2026, 10, 1, 9, tzinfo=timezone.utc), 3)
     _rated_before(clock, agent, c, datetime(2026, 10, 5, 9, tzinfo=timezone.utc), 4)
@@ -122,14 +170,17 @@ def build(clock, agent, other_agent, supervisor) -> SimpleNamespace:
     cases.one = _case_one(clock, agent, a)
     cases.two = _case_two(clock, other_agent, supervisor, b)
     cases.three = _case_three(clock, agent, c)
-    cases.four, _story = _open(clock, datetime(2026, 11, 4, 9, tzinfo=timezone.utc), agent, a, "wechat", "billing",
-                               None)
-    cases.five, story = _open(clock, datetime(2026, 11, 5, 9, tzinfo=timezone.utc), agent, d, "phone", "product",
-                              "Toaster")
+    cases.four, _story = _open(
+        clock, datetime(2026, 11, 4, 9, tzinfo=timezone.utc), agent, a, "wechat", "billing", None
+    )
+    cases.five, story = _open(
+        clock, datetime(2026, 11, 5, 9, tzinfo=timezone.utc), agent, d, "phone", "product", "Toaster"
+    )
     story.at(1)
     _do(services.cancel_case, cases.five, agent, reason="Not a complaint")
-    cases.six, story = _open(clock, datetime(2026, 11, 6, 9, tzinfo=timezone.utc), other_agent, a, "email",
-                             "product", "Kettle")
+    cases.six, story = _open(
+        clock, datetime(2026, 11, 6, 9, tzinfo=timezone.utc), other_agent, a, "email", "product", "Kettle"
+    )
     story.at(1)
     _do(services.merge_case, cases.six, other_agent, target=cases.one, reason="Same kettle")
     clock.now = NOW
@@ -137,10 +188,17 @@ def build(clock, agent, other_agent, supervisor) -> SimpleNamespace:
 
 
 def _case_one(clock, agent, customer):
-    ticket, story = _open(clock, datetime(2026, 11, 1, 9, tzinfo=timezone.utc), agent, customer, "phone", "product",
-                          "Kettle")
-    _handled(ticket, agent, story, loss=100, lines=[{"type": "refund", "amount": Decimal(50)},
-                                                    {"type": "gift", "amount": Decimal(10)}], times=(1, 3, 5, 6, 10))
+    ticket, story = _open(
+        clock, datetime(2026, 11, 1, 9, tzinfo=timezone.utc), agent, customer, "phone", "product", "Kettle"
+    )
+    _handled(
+        ticket,
+        agent,
+        story,
+        loss=100,
+        lines=[{"type": "refund", "amount": Decimal(50)}, {"type": "gift", "amount": Decimal(10)}],
+        times=(1, 3, 5, 6, 10),
+    )
     story.at(20)
     _follow_up(ticket, agent, 5, "retained")
     story.at(21)
@@ -149,8 +207,9 @@ def _case_one(clock, agent, customer):
 
 
 def _case_two(clock, agent, supervisor, customer):
-    ticket, story = _open(clock, datetime(2026, 11, 2, 9, tzinfo=timezone.utc), agent, customer, "email",
-                          "delivery", "Sofa")
+    ticket, story = _open(
+        clock, datetime(2026, 11, 2, 9, tzinfo=timezone.utc), agent, customer, "email", "delivery", "Sofa"
+    )
     story.at(2)
     _do(services.record_apology, ticket, agent, method="email", wording="Sorry")
     story.at(4)
@@ -177,12 +236,27 @@ def _case_two(clock, agent, supervisor, customer):
 
 
 def _case_three(clock, agent, customer):
-    ticket, story = _open(clock, datetime(2026, 11, 3, 9, tzinfo=timezone.utc), agent, customer, "phone", "product",
-                          "Kettle", priority="urgent")
+    ticket, story = _open(
+        clock,
+        datetime(2026, 11, 3, 9, tzinfo=timezone.utc),
+        agent,
+        customer,
+        "phone",
+        "product",
+        "Kettle",
+        priority="urgent",
+    )
     story.at(3)
     _do(services.send_message, ticket, agent, body="We are looking into it.")
-    _handled(ticket, agent, story, cause="service", loss=30, lines=[{"type": "refund", "amount": Decimal(30)}],
-             times=(4, 6, 8, 9, 20))
+    _handled(
+        ticket,
+        agent,
+        story,
+        cause="service",
+        loss=30,
+        lines=[{"type": "refund", "amount": Decimal(30)}],
+        times=(4, 6, 8, 9, 20),
+    )
     story.at(40)
     _follow_up(ticket, agent, 2, "at_risk", outcome="unsatisfied", return_to="analyse")
     story.at(50)

@@ -1,5 +1,6 @@
 """Hand-built rows for the early-warning, risk, win-back and team tests: tickets and step records
 inserted directly with chosen times, so every expected figure can be worked out by hand."""
+
 import itertools
 from datetime import date, datetime, timedelta, timezone
 
@@ -33,37 +34,79 @@ def customer(name="Li Lei", tier="standard", email=None) -> Customer:
     return row
 
 
-def ticket(owner: Customer, *, created_at: datetime = T0 - timedelta(days=1), category=None, product=None,
-           status="open", closed_at=None, assignee=None, responded_at=None, response_due_at=None,
-           merged_into=None) -> Ticket:
+def ticket(
+    owner: Customer,
+    *,
+    created_at: datetime = T0 - timedelta(days=1),
+    category=None,
+    product=None,
+    status="open",
+    closed_at=None,
+    assignee=None,
+    responded_at=None,
+    response_due_at=None,
+    merged_into=None,
+) -> Ticket:
     """A case with its deadlines comfortably in the future of T0 unless given."""
-    row = Ticket(reference=f"T-{next(_numbers):06d}", customer_id=owner.id, subject="Subject", description="Text",
-                 channel="phone", category=category, product=product, status=status, created_at=created_at,
-                 updated_at=created_at, closed_at=closed_at, assignee_id=assignee.id if assignee else None,
-                 responded_at=responded_at, response_due_at=response_due_at or T0 + timedelta(days=30),
-                 resolution_due_at=T0 + timedelta(days=30), merged_into_id=merged_into.id if merged_into else None)
+    row = Ticket(
+        reference=f"T-{next(_numbers):06d}",
+        customer_id=owner.id,
+        subject="Subject",
+        description="Text",
+        channel="phone",
+        category=category,
+        product=product,
+        status=status,
+        created_at=created_at,
+        updated_at=created_at,
+        closed_at=closed_at,
+        assignee_id=assignee.id if assignee else None,
+        responded_at=responded_at,
+        response_due_at=response_due_at or T0 + timedelta(days=30),
+        resolution_due_at=T0 + timedelta(days=30),
+        merged_into_id=merged_into.id if merged_into else None,
+    )
     db.session.add(row)
     db.session.flush()
     return row
 
 
 def listened(case: Ticket, emotion: str) -> ListenRecord:
-    row = ListenRecord(ticket_id=case.id, customer_words="words", restatement="restated", expectation="a fix",
-                       emotion=emotion, dissatisfaction="explicit", created_at=case.created_at)
+    row = ListenRecord(
+        ticket_id=case.id,
+        customer_words="words",
+        restatement="restated",
+        expectation="a fix",
+        emotion=emotion,
+        dissatisfaction="explicit",
+        created_at=case.created_at,
+    )
     db.session.add(row)
     return row
 
 
 def proposal(case: Ticket, by, state: str) -> Resolution:
-    row = Resolution(ticket_id=case.id, method="Replace it", promised_date=date(2026, 12, 1), currency="CNY",
-                     state=state, proposed_by_id=by.id)
+    row = Resolution(
+        ticket_id=case.id,
+        method="Replace it",
+        promised_date=date(2026, 12, 1),
+        currency="CNY",
+        state=state,
+        proposed_by_id=by.id,
+    )
     db.session.add(row)
     return row
 
 
 def followed_up(case: Ticket, by, *, outcome="satisfied", satisfaction=4) -> FollowUpRecord:
-    row = FollowUpRecord(ticket_id=case.id, method="phone", outcome=outcome, satisfaction=satisfaction,
-                         retention="retained", recorded_by_id=by.id)
+    row = FollowUpRecord(
+        ticket_id=case.id,
+        method="phone",
+        outcome=outcome,
+        satisfaction=satisfaction,
+        retention="retained",
+        recorded_by_id=by.id,
+    )
     db.session.add(row)
     db.session.flush()
     return row
@@ -71,7 +114,16 @@ def followed_up(case: Ticket, by, *, outcome="satisfied", satisfaction=4) -> Fol
 
 def rated(case: Ticket, by, satisfaction: int, at: datetime = T0 - timedelta(days=1)) -> SurveyResponse:
     follow_up = followed_up(case, by)
-    row = SurveyResponse(ticket_id=case.id, follow_up_id=follow_up.id, satisfaction=satisfaction, recommend=5,
-                         buy_again="maybe", fair_outcome=3, fair_process=3, fair_treatment=3, created_at=at)
+    row = SurveyResponse(
+        ticket_id=case.id,
+        follow_up_id=follow_up.id,
+        satisfaction=satisfaction,
+        recommend=5,
+        buy_again="maybe",
+        fair_outcome=3,
+        fair_process=3,
+        fair_treatment=3,
+        created_at=at,
+    )
     db.session.add(row)
     return row

@@ -1,4 +1,5 @@
 """The Insight dashboard page and its CSV exports, through the test client."""
+
 import re
 
 import pytest
@@ -54,11 +55,18 @@ def test_charts_carry_hover_text_and_no_inline_style_or_script(client, superviso
 def test_key_numbers_at_the_top(client, supervisor, story):
     page = page_for(client, supervisor)
     tiles = page.split('class="tiles"')[1].split("</ul>")[0]
-    for value, label in [("5", "Cases opened"), ("50.0%", "First responses on time"),
-                         ("33.3%", "First-contact resolution"), ("66.7%", "Retention rate"), ("33.3%", "Churn rate"),
-                         ("3.33", "Average satisfaction (1-5)"), ("0", "Net Promoter Score")]:
-        assert re.search(rf'tile-value">{re.escape(value)}</span>\s*<span class="tile-label">{re.escape(label)}',
-                         tiles), label
+    for value, label in [
+        ("5", "Cases opened"),
+        ("50.0%", "First responses on time"),
+        ("33.3%", "First-contact resolution"),
+        ("66.7%", "Retention rate"),
+        ("33.3%", "Churn rate"),
+        ("3.33", "Average satisfaction (1-5)"),
+        ("0", "Net Promoter Score"),
+    ]:
+        assert re.search(
+            rf'tile-value">{re.escape(value)}</span>\s*<span class="tile-label">{re.escape(label)}', tiles
+        ), label
 
 
 def test_an_empty_period_says_so(client, supervisor):
@@ -77,16 +85,27 @@ def test_the_csv_is_the_figure_table_for_the_same_filters(client, supervisor, st
     response = client.get(f"/insight/export/categories.csv?{NOVEMBER}&channel=phone")
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert response.headers["Content-Disposition"] == 'attachment; filename="insight-categories-20261101-20261130.csv"'
-    assert csv_lines(response) == ["Category,Number of cases,Share", "Product quality,3,100.00", "Delivery,0,0.00",
-                                   "Billing,0,0.00", "Service attitude,0,0.00", "Installation,0,0.00",
-                                   "After-sales,0,0.00", "Other,0,0.00"]
+    assert csv_lines(response) == [
+        "Category,Number of cases,Share",
+        "Product quality,3,100.00",
+        "Delivery,0,0.00",
+        "Billing,0,0.00",
+        "Service attitude,0,0.00",
+        "Installation,0,0.00",
+        "After-sales,0,0.00",
+        "Other,0,0.00",
+    ]
 
 
 def test_the_csv_has_plain_numbers_dates_and_money(client, supervisor, story):
     login(client, supervisor.email)
     times = csv_lines(client.get(f"/insight/export/handling_times.csv?{NOVEMBER}"))
-    assert times == ["From intake to,Cases measured,Median,90th percentile", "First response,3,2.00,3.00",
-                     "Apology,3,2.00,4.00", "Resolution carried out,3,12.00,60.00"]
+    assert times == [
+        "From intake to,Cases measured,Median,90th percentile",
+        "First response,3,2.00,3.00",
+        "Apology,3,2.00,4.00",
+        "Resolution carried out,3,12.00,60.00",
+    ]
     volume = csv_lines(client.get(f"/insight/export/volume.csv?{NOVEMBER}"))
     assert volume[:3] == ["Period from,Cases opened", "2026-11-01,1", "2026-11-02,1"]
     money = csv_lines(client.get(f"/insight/export/compensation.csv?{NOVEMBER}"))
@@ -102,8 +121,9 @@ def test_the_csv_is_in_the_readers_language(client, make_user, story):
 
 def test_csv_cells_cannot_run_as_formulas(client, supervisor, agent, frozen_clock):
     customer = services.find_or_create_customer("Eve", "eve@example.com", None)
-    services.take_complaint(agent, customer=customer, subject="S", description="D", channel="phone",
-                            product="=HYPERLINK(\"http://evil\")")
+    services.take_complaint(
+        agent, customer=customer, subject="S", description="D", channel="phone", product='=HYPERLINK("http://evil")'
+    )
     db.session.commit()
     login(client, supervisor.email)
     lines = csv_lines(client.get("/insight/export/products.csv"))
@@ -125,8 +145,10 @@ def test_bad_filters_are_explained_and_ignored(client, supervisor, story):
 def test_filters_are_kept_in_the_form_and_the_csv_links(client, supervisor, story):
     page = page_for(client, supervisor, f"{NOVEMBER}&category=product&assignee={story.one.assignee_id}")
     assert '<option selected value="product">' in page
-    assert f"/insight/export/volume.csv?date_from=2026-11-01&amp;date_to=2026-11-30&amp;category=product" \
-           f"&amp;assignee={story.one.assignee_id}" in page
+    assert (
+        f"/insight/export/volume.csv?date_from=2026-11-01&amp;date_to=2026-11-30&amp;category=product"
+        f"&amp;assignee={story.one.assignee_id}" in page
+    )
 
 
 def test_the_dashboard_reads_in_chinese(client, make_user, story):

@@ -1,11 +1,11 @@
 """The customers-at-risk and early-warning pages: who may see them, both languages, CSV exports."""
+
 from datetime import timedelta
 
 import pytest
 
 from tests.conftest import login
-from tests.insight.risk_data import (  # noqa: F401 (app: the pinned app fixture)
-    app, T0, WEEK_START, customer, listened, ticket)
+from tests.insight.risk_data import T0, WEEK_START, app, customer, listened, ticket  # noqa: F401 (app: the pinned app fixture)
 from ticketing.extensions import db
 
 
@@ -20,8 +20,9 @@ def rising(app, frozen_clock):
     return who
 
 
-@pytest.mark.parametrize("path", ["/insight/at-risk", "/insight/at-risk/export.csv", "/insight/warnings",
-                                  "/insight/warnings/category.csv"])
+@pytest.mark.parametrize(
+    "path", ["/insight/at-risk", "/insight/at-risk/export.csv", "/insight/warnings", "/insight/warnings/category.csv"]
+)
 def test_agents_are_turned_away(client, agent, rising, path):
     login(client, agent.email)
     assert client.get(path).status_code == 403
@@ -52,8 +53,10 @@ def test_the_at_risk_csv_lists_the_score_and_its_reasons(client, supervisor, ris
     assert text.startswith("\ufeffCustomer,Email,Phone,Value tier,Score,Reasons")
     [row] = text.splitlines()[1:]
     # 3 + 2 + 2: angry, six cases in 90 days, gold; the latest case at 04:00 on Monday in Shanghai.
-    assert row == ("Gold Gao,gold.gao@example.com,,Gold,7,Angry at intake (+3); Two or more complaints in 90 days "
-                   "(+2); High value tier (gold or VIP) (+2),6,6,2026-11-23 04:00,")
+    assert row == (
+        "Gold Gao,gold.gao@example.com,,Gold,7,Angry at intake (+3); Two or more complaints in 90 days "
+        "(+2); High value tier (gold or VIP) (+2),6,6,2026-11-23 04:00,"
+    )
 
 
 def test_the_warnings_page_states_the_rule_and_shows_the_alert(client, supervisor, rising):
@@ -82,6 +85,7 @@ def test_the_weekly_counts_csv_escapes_formulas(client, supervisor, rising):
 
 def test_the_dashboard_partial_lists_the_current_alerts(app, client, supervisor, rising):
     from flask import render_template
+
     login(client, supervisor.email)
     with app.test_request_context():
         html = render_template("insight/_alerts.html")

@@ -1,13 +1,13 @@
 """Customers at risk: the score's reasons, their points and the ranking, on a hand-built dataset."""
+
 from datetime import timedelta
 
 import pytest
 
-from tests.insight.risk_data import (  # noqa: F401 (app: the pinned app fixture)
-    app, T0, customer, followed_up, listened, proposal, rated, ticket)
+from tests.insight.risk_data import T0, app, customer, followed_up, listened, proposal, rated, ticket  # noqa: F401 (app: the pinned app fixture)
+from ticketing.cases.models import Reminder
 from ticketing.extensions import db
 from ticketing.insight import risk
-from ticketing.cases.models import Reminder
 
 
 @pytest.fixture
@@ -43,15 +43,27 @@ def people(app, agent, frozen_clock):
     ticket(old, created_at=T0 - timedelta(days=220), status="closed", closed_at=T0 - timedelta(days=200))
 
     dup = customer("Du")
-    main = ticket(dup, created_at=T0 - timedelta(days=10), responded_at=T0 - timedelta(days=9),
-                  response_due_at=T0 - timedelta(days=9, hours=2))
+    main = ticket(
+        dup,
+        created_at=T0 - timedelta(days=10),
+        responded_at=T0 - timedelta(days=9),
+        response_due_at=T0 - timedelta(days=9, hours=2),
+    )
     ticket(dup, created_at=T0 - timedelta(days=10), status="cancelled", merged_into=main)
 
     late = customer("Lu")
     breached = ticket(late, created_at=T0 - timedelta(days=20), status="closed", closed_at=T0 - timedelta(days=5))
-    db.session.add(Reminder(key="resolution_breached:x", kind="resolution_breached", ticket_id=breached.id,
-                            audience="supervisors", due_at=T0 - timedelta(days=15), run_at=T0 - timedelta(days=15),
-                            status="sent"))
+    db.session.add(
+        Reminder(
+            key="resolution_breached:x",
+            kind="resolution_breached",
+            ticket_id=breached.id,
+            audience="supervisors",
+            due_at=T0 - timedelta(days=15),
+            run_at=T0 - timedelta(days=15),
+            status="sent",
+        )
+    )
     db.session.commit()
     return dict(gold=gold, erin=erin, bo=bo, calm=calm, old=old, dup=dup, late=late)
 
@@ -59,17 +71,30 @@ def people(app, agent, frozen_clock):
 def test_customers_are_ranked_by_score_with_their_reasons(people):
     ranked = risk.at_risk(T0)
     assert [(item.customer.name, item.score) for item in ranked] == [
-        ("Gold Gao", 9), ("Erin", 5), ("Bo", 3), ("Du", 2), ("Lu", 2)]  # equal scores: latest case first
+        ("Gold Gao", 9),
+        ("Erin", 5),
+        ("Bo", 3),
+        ("Du", 2),
+        ("Lu", 2),
+    ]  # equal scores: latest case first
     reasons = {item.customer.name: item.reason_keys for item in ranked}
-    assert reasons == {"Gold Gao": ["angry", "repeat", "rejected", "high_value"],
-                       "Erin": ["breached", "low_rating"], "Bo": ["low_rating"], "Lu": ["breached"],
-                       "Du": ["breached"]}
+    assert reasons == {
+        "Gold Gao": ["angry", "repeat", "rejected", "high_value"],
+        "Erin": ["breached", "low_rating"],
+        "Bo": ["low_rating"],
+        "Lu": ["breached"],
+        "Du": ["breached"],
+    }
 
 
 def test_each_reason_carries_its_points_and_the_cases_behind_it(people):
     gold = risk.risk_of(people["gold"].id, T0)
     assert [(reason.key, reason.points, count) for reason, count in gold.explained] == [
-        ("angry", 3, 1), ("repeat", 2, 2), ("rejected", 2, 1), ("high_value", 2, None)]
+        ("angry", 3, 1),
+        ("repeat", 2, 2),
+        ("rejected", 2, 1),
+        ("high_value", 2, None),
+    ]
     assert (gold.open_cases, gold.recent_cases) == (1, 2)
     assert str(gold.reasons[0].label) == "Angry at intake"
 

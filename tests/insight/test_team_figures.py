@@ -1,11 +1,11 @@
 """The team view: per staff member figures against a hand-computed small dataset; the page and its CSV."""
+
 from datetime import timedelta
 
 import pytest
 
 from tests.conftest import login
-from tests.insight.risk_data import (  # noqa: F401 (app: the pinned app fixture)
-    app, T0, customer, rated, ticket)
+from tests.insight.risk_data import T0, app, customer, rated, ticket  # noqa: F401 (app: the pinned app fixture)
 from ticketing.cases.improvement import QualityScore
 from ticketing.cases.records import ReviewRecord
 from ticketing.extensions import db
@@ -16,18 +16,29 @@ SINCE, UNTIL = T0 - timedelta(days=90), T0
 
 def closed_case(who, assignee, hours, days_ago=10):
     opened = T0 - timedelta(days=days_ago)
-    return ticket(who, created_at=opened, status="closed", closed_at=opened + timedelta(hours=hours),
-                  assignee=assignee)
+    return ticket(who, created_at=opened, status="closed", closed_at=opened + timedelta(hours=hours), assignee=assignee)
 
 
 def reviewed(case, author, decision, at=T0 - timedelta(days=5)):
-    db.session.add(ReviewRecord(ticket_id=case.id, summary="s", lesson="l", recorded_by_id=author.id,
-                                decision=decision, decided_at=at))
+    db.session.add(
+        ReviewRecord(
+            ticket_id=case.id, summary="s", lesson="l", recorded_by_id=author.id, decision=decision, decided_at=at
+        )
+    )
 
 
 def scored(case, agent, reviewer, value, at=T0 - timedelta(days=4)):
-    db.session.add(QualityScore(sample="s1", ticket_id=case.id, agent_id=agent.id, reviewer_id=reviewer.id,
-                                score=value, scored_at=at, drawn_at=at))
+    db.session.add(
+        QualityScore(
+            sample="s1",
+            ticket_id=case.id,
+            agent_id=agent.id,
+            reviewer_id=reviewer.id,
+            score=value,
+            scored_at=at,
+            drawn_at=at,
+        )
+    )
 
 
 @pytest.fixture
@@ -45,7 +56,7 @@ def dataset(app, frozen_clock, agent, supervisor, make_user):
     closed_case(who, agent, 1, days_ago=120)
     ticket(who, assignee=agent)
     ticket(who, assignee=agent)
-    b1, b2 = closed_case(who, bob, 3), closed_case(who, bob, 1)
+    b1, _b2 = closed_case(who, bob, 3), closed_case(who, bob, 1)
     rated(a1, agent, 5)
     rated(a2, agent, 3)
     rated(b1, bob, 1)

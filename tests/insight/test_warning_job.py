@@ -1,19 +1,19 @@
 """Weekly counts in the database, the alerts they raise, and the daily job that notifies supervisors once."""
+
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import login
-from tests.insight.risk_data import (  # noqa: F401 (app: the pinned app fixture)
-    app, T0, WEEK_START, customer, ticket)
-from ticketing.extensions import db
+from tests.insight.risk_data import T0, WEEK_START, app, customer, ticket  # noqa: F401 (app: the pinned app fixture)
 from ticketing.cases import early_warning as warnings
+from ticketing.cases.models import Reminder
+from ticketing.extensions import db
 from ticketing.notify import messages
+from ticketing.notify.models import Notification
 from ticketing.scheduling.dispatcher import dispatch_due
 from ticketing.scheduling.jobs import early_warning_job
-from ticketing.notify.models import Notification
-from ticketing.cases.models import Reminder
 
 
 def in_week(offset: int, hours: int = 30):
@@ -51,7 +51,7 @@ def test_weekly_counts_are_grouped_by_week_in_the_database(dataset):
 def test_weeks_begin_on_monday_midnight_in_the_service_timezone(app, frozen_clock):
     who = customer()
     ticket(who, created_at=WEEK_START - timedelta(minutes=1), category="other")  # Sunday 23:59 Shanghai
-    ticket(who, created_at=WEEK_START, category="other")                         # Monday 00:00 Shanghai
+    ticket(who, created_at=WEEK_START, category="other")  # Monday 00:00 Shanghai
     db.session.commit()
     assert warnings.weekly_counts("category", T0)["other"][-2:] == [1, 1]
 
@@ -71,13 +71,16 @@ def test_no_alert_without_complaints(app, frozen_clock):
 
 
 def test_the_job_notifies_each_supervisor_once_per_alert_per_week(dataset, agent, supervisor, admin):
-    assert early_warning_job(T0) == "4 early-warning notices queued"   # 2 alerts x 2 supervisors
+    assert early_warning_job(T0) == "4 early-warning notices queued"  # 2 alerts x 2 supervisors
     assert early_warning_job(T0 + timedelta(hours=24)) == "0 early-warning notices queued"  # the next day
     dispatch_due(T0 + timedelta(hours=24))
     early_warning_job(T0 + timedelta(hours=25))
     dispatch_due(T0 + timedelta(hours=25))
-    rows = db.session.execute(select(Notification.user_id, func.count()).where(Notification.kind == "early_warning")
-                              .group_by(Notification.user_id)).all()
+    rows = db.session.execute(
+        select(Notification.user_id, func.count())
+        .where(Notification.kind == "early_warning")
+        .group_by(Notification.user_id)
+    ).all()
     assert dict(rows) == {supervisor.id: 2, admin.id: 2}  # none for the agent, none twice
     keys = set(db.session.scalars(select(Reminder.key).where(Reminder.kind == "early_warning")))
     assert f"early_warning:category:delivery:2026-11-23:{supervisor.id}" in keys
@@ -87,23 +90,29 @@ def test_the_notice_says_what_is_rising_in_the_readers_language(dataset, supervi
     chinese = make_user("supervisor", "zhang@example.com", "张伟", locale="zh_CN")
     early_warning_job(T0)
     dispatch_due(T0)
-    [notice] = [n for n in db.session.scalars(select(Notification).where(Notification.user_id == chinese.id))
-                if n.details["value"] == "delivery"]
+    [notice] = [
+        n
+        for n in db.session.scalars(select(Notification).where(Notification.user_id == chinese.id))
+        if n.details["value"] == "delivery"
+    ]
     subject, body = messages.render(notice.kind, notice.details, "zh_CN")
     assert subject == "预警：配送的投诉正在增多"
     assert body.startswith("2026年11月23日 当周至今已有 4 起投诉，而前 8 周平均每周 0.5 起")
     subject, body = messages.render(notice.kind, notice.details, "en")
     assert subject == "Early warning: complaints about Delivery are rising"
-    assert body.startswith("4 complaints so far in the week of Nov 23, 2026, against an average of 0.5 a week "
-                           "over the previous 8 weeks")
+    assert body.startswith(
+        "4 complaints so far in the week of Nov 23, 2026, against an average of 0.5 a week over the previous 8 weeks"
+    )
 
 
 def test_supervisors_get_the_notice_by_email_when_smtp_is_configured(dataset, supervisor, inbox):
     early_warning_job(T0)
     dispatch_due(T0)
     subjects = sorted(message["Subject"] for message in inbox.to(supervisor.email))
-    assert subjects == ["Early warning: complaints about Delivery are rising",
-                        "Early warning: complaints about Kettle K-200 are rising"]
+    assert subjects == [
+        "Early warning: complaints about Delivery are rising",
+        "Early warning: complaints about Kettle K-200 are rising",
+    ]
 
 
 def test_opening_the_notification_leads_to_the_warnings_page(dataset, client, supervisor):

@@ -1,4 +1,5 @@
 """The early-warning rule as a pure function: hand-computed Poisson tails, firing and not firing."""
+
 import math
 
 import pytest
@@ -8,14 +9,20 @@ from ticketing.cases.early_warning import Rule, evaluate, poisson_tail
 
 def hand_tail(count, mean):
     """1 - P(X <= count - 1), written out term by term."""
-    return 1 - sum(math.exp(-mean) * mean ** k / math.factorial(k) for k in range(count))
+    return 1 - sum(math.exp(-mean) * mean**k / math.factorial(k) for k in range(count))
 
 
-@pytest.mark.parametrize("count, mean, expected", [
-    (3, 0.5, 1 - math.exp(-0.5) * (1 + 0.5 + 0.125)),                      # 0.014388
-    (4, 0.5, 1 - math.exp(-0.5) * (1 + 0.5 + 0.125 + 0.125 / 6 * 1)),       # 0.001752
-    (7, 5.0, 0.2378165), (13, 5.0, 0.0020189), (0, 3.0, 1.0), (1, 0.0, 0.0),
-])
+@pytest.mark.parametrize(
+    "count, mean, expected",
+    [
+        (3, 0.5, 1 - math.exp(-0.5) * (1 + 0.5 + 0.125)),  # 0.014388
+        (4, 0.5, 1 - math.exp(-0.5) * (1 + 0.5 + 0.125 + 0.125 / 6 * 1)),  # 0.001752
+        (7, 5.0, 0.2378165),
+        (13, 5.0, 0.0020189),
+        (0, 3.0, 1.0),
+        (1, 0.0, 0.0),
+    ],
+)
 def test_the_poisson_tail_matches_the_hand_computation(count, mean, expected):
     assert poisson_tail(count, mean) == pytest.approx(expected, abs=1e-6)
     if count and mean:
@@ -39,8 +46,8 @@ def test_one_complaint_fewer_does_not_fire():
 
 def test_a_busy_series_fires_only_when_far_above_its_own_level():
     steady = [5] * 8
-    assert not evaluate(steady, 7).alert                                        # P = 0.238
-    assert evaluate(steady, 11).p_value == pytest.approx(0.0136953, abs=1e-6)   # still above 1%
+    assert not evaluate(steady, 7).alert  # P = 0.238
+    assert evaluate(steady, 11).p_value == pytest.approx(0.0136953, abs=1e-6)  # still above 1%
     assert not evaluate(steady, 11).alert
     assert evaluate(steady, 12).p_value == pytest.approx(0.0054531, abs=1e-6)
     assert evaluate(steady, 12).alert
@@ -66,4 +73,4 @@ def test_never_fewer_than_the_minimum_count():
 def test_large_counts_do_not_underflow():
     assert evaluate([800] * 8, 900).p_value == pytest.approx(0.000276, abs=2e-5)
     assert evaluate([800] * 8, 900).alert
-    assert not evaluate([800] * 8, 860).alert        # P = 0.0186
+    assert not evaluate([800] * 8, 860).alert  # P = 0.0186

@@ -1,20 +1,20 @@
 """Win-back actions: started by a supervisor, reminded to the owner when due, completed or cancelled."""
+
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
 
 from tests.conftest import login
-from tests.insight.risk_data import (  # noqa: F401 (app: the pinned app fixture)
-    app, T0, customer, listened, ticket)
+from tests.insight.risk_data import T0, app, customer, listened, ticket  # noqa: F401 (app: the pinned app fixture)
+from ticketing.cases import winback
+from ticketing.cases.models import Reminder
+from ticketing.cases.winback import WinBackAction
 from ticketing.cases.workflow import WorkflowError
 from ticketing.extensions import db
-from ticketing.cases import winback
-from ticketing.cases.winback import WinBackAction
 from ticketing.notify import messages
-from ticketing.scheduling.dispatcher import dispatch_due
 from ticketing.notify.models import Notification
-from ticketing.cases.models import Reminder
+from ticketing.scheduling.dispatcher import dispatch_due
 
 DUE = date(2026, 11, 27)
 DUE_AT = datetime(2026, 11, 27, 1, 0, tzinfo=timezone.utc)  # 09:00 in Shanghai
@@ -43,7 +43,11 @@ def test_starting_keeps_a_reminder_for_the_owner_at_nine_on_the_due_date(angry_c
     action = start(angry_customer, supervisor, agent)
     reminder = reminder_of(action)
     assert (reminder.kind, reminder.user_id, reminder.audience, reminder.status) == (
-        "win_back_due", agent.id, "user", "pending")
+        "win_back_due",
+        agent.id,
+        "user",
+        "pending",
+    )
     assert reminder.due_at == DUE_AT
     assert action.status == "open" and action.created_by_id == supervisor.id
 
@@ -84,10 +88,13 @@ def test_a_supervisor_cancels_with_a_reason(angry_customer, supervisor, agent):
         winback.complete_win_back(action, supervisor, outcome="lost", note="too late")
 
 
-@pytest.mark.parametrize("change, message", [
-    (dict(due_date=date(2026, 11, 23)), "The due date is in the past."),
-    (dict(plan="   "), "Say how the customer will be won back."),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(due_date=date(2026, 11, 23)), "The due date is in the past."),
+        (dict(plan="   "), "Say how the customer will be won back."),
+    ],
+)
 def test_bad_input_is_refused_with_a_reason(angry_customer, supervisor, agent, change, message):
     with pytest.raises(WorkflowError) as refused:
         start(angry_customer, supervisor, agent, **change)
@@ -118,25 +125,34 @@ def test_only_the_owner_or_a_supervisor_completes_it(angry_customer, supervisor,
 
 # --- the pages -------------------------------------------------------------------------------------
 
+
 def test_a_supervisor_starts_one_from_the_at_risk_page(client, angry_customer, supervisor, agent):
     login(client, supervisor.email)
     page = client.get("/insight/at-risk").get_data(as_text=True)
     assert "Gold Gao" in page and "Angry at intake" in page and "Start a win-back action" in page
     prefix = f"c{angry_customer.id}-"
-    response = client.post(f"/insight/at-risk/{angry_customer.id}/win-back", data={
-        prefix + "owner": agent.id, prefix + "due_date": "2026-11-27", prefix + "plan": "Call her today"})
+    response = client.post(
+        f"/insight/at-risk/{angry_customer.id}/win-back",
+        data={prefix + "owner": agent.id, prefix + "due_date": "2026-11-27", prefix + "plan": "Call her today"},
+    )
     assert response.status_code == 302 and response.headers["Location"].endswith("/insight/win-back")
     action = db.session.scalars(select(WinBackAction)).one()
     assert (action.owner_id, action.plan, action.risk_score, action.reasons) == (
-        agent.id, "Call her today", 5, ["angry", "high_value"])
+        agent.id,
+        "Call her today",
+        5,
+        ["angry", "high_value"],
+    )
     assert "Call her today" in client.get("/insight/win-back").get_data(as_text=True)
 
 
 def test_a_bad_form_is_answered_next_to_the_field(client, angry_customer, supervisor, agent):
     login(client, supervisor.email)
     prefix = f"c{angry_customer.id}-"
-    response = client.post(f"/insight/at-risk/{angry_customer.id}/win-back", data={
-        prefix + "owner": agent.id, prefix + "due_date": "not a date", prefix + "plan": ""})
+    response = client.post(
+        f"/insight/at-risk/{angry_customer.id}/win-back",
+        data={prefix + "owner": agent.id, prefix + "due_date": "not a date", prefix + "plan": ""},
+    )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "Say how the customer will be won back." in page and "Not a valid date value." in page
@@ -149,21 +165,23 @@ def test_a_bad_form_for_a_customer_not_listed_still_says_what_is_wrong(client, a
     calm = customer("Calm Cai")
     db.session.commit()
     login(client, supervisor.email)
-    response = client.post(f"/insight/at-risk/{calm.id}/win-back", data={
-        f"c{calm.id}-owner": agent.id, f"c{calm.id}-due_date": "2026-11-27", f"c{calm.id}-plan": ""})
+    response = client.post(
+        f"/insight/at-risk/{calm.id}/win-back",
+        data={f"c{calm.id}-owner": agent.id, f"c{calm.id}-due_date": "2026-11-27", f"c{calm.id}-plan": ""},
+    )
     assert response.status_code == 422
     assert "Say how the customer will be won back." in response.get_data(as_text=True)
 
 
-def test_the_owner_sees_and_completes_their_own_and_nobody_elses(client, angry_customer, supervisor, agent,
-                                                                    make_user):
+def test_the_owner_sees_and_completes_their_own_and_nobody_elses(client, angry_customer, supervisor, agent, make_user):
     mine = start(angry_customer, supervisor, agent, plan="My plan")
     theirs = start(customer("Other One"), supervisor, supervisor, plan="Their plan")
     login(client, agent.email)
     page = client.get("/insight/win-back").get_data(as_text=True)
     assert "My plan" in page and "Their plan" not in page
-    assert client.post(f"/insight/win-back/{theirs.id}/done", data={"outcome": "retained", "note": "x"}
-                       ).status_code == 404
+    assert (
+        client.post(f"/insight/win-back/{theirs.id}/done", data={"outcome": "retained", "note": "x"}).status_code == 404
+    )
     response = client.post(f"/insight/win-back/{mine.id}/done", data={"outcome": "retained", "note": "Visited."})
     assert response.status_code == 302
     db.session.refresh(mine)

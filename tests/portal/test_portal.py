@@ -1,4 +1,5 @@
 """The customer portal: complain without an account, follow the case by a private link."""
+
 import logging
 import re
 
@@ -6,12 +7,18 @@ from sqlalchemy import func, select
 
 from tests.conftest import login
 from ticketing.cases import services
-from ticketing.cases.models import Customer, Ticket
+from ticketing.cases.models import Customer, Reminder, Ticket
 from ticketing.extensions import db
-from ticketing.cases.models import Reminder
 
-COMPLAINT = {"name": "王小明", "email": "xm.wang@example.cn", "phone": "", "product": "订单 88231 电饭煲",
-             "what_happened": "电饭煲用了两天就不加热了，客服电话一直占线。", "wish": "换一台新的", "website": ""}
+COMPLAINT = {
+    "name": "王小明",
+    "email": "xm.wang@example.cn",
+    "phone": "",
+    "product": "订单 88231 电饭煲",
+    "what_happened": "电饭煲用了两天就不加热了，客服电话一直占线。",
+    "wish": "换一台新的",
+    "website": "",
+}
 
 
 def submit(client, **changes):
@@ -59,6 +66,7 @@ def test_the_token_is_stored_only_as_a_hash(client):
     submit(client)
     token = private_link(client).rsplit("/", 1)[1]
     from ticketing.cases.portal_access import PortalAccess
+
     stored = db.session.scalars(select(PortalAccess)).one().token_hash
     assert token not in stored and len(token) >= 22  # at least 128 random bits, url-safe
 
@@ -109,8 +117,15 @@ def test_internal_notes_never_appear_in_the_portal(client, agent):
 
 
 def test_tracking_tokens_are_hidden_in_request_logs(app):
-    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '%s - "%s" %s',
-                               ("127.0.0.1", "GET /track/SeCrEtToKeN123 HTTP/1.1", "302"), None)
+    record = logging.LogRecord(
+        "werkzeug",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s" %s',
+        ("127.0.0.1", "GET /track/SeCrEtToKeN123 HTTP/1.1", "302"),
+        None,
+    )
     for log_filter in logging.getLogger("werkzeug").filters:
         log_filter.filter(record)
     assert "SeCrEtToKeN123" not in record.getMessage() and "/track/[token]" in record.getMessage()
@@ -118,6 +133,7 @@ def test_tracking_tokens_are_hidden_in_request_logs(app):
 
 def _case_at(agent, supervisor, step, client):
     from tests.factories import to_step
+
     submit(client)
     ticket = db.session.scalars(select(Ticket)).one()
     services.assign_case(ticket, agent, version=ticket.version, assignee=agent)
@@ -127,6 +143,7 @@ def _case_at(agent, supervisor, step, client):
 
 def test_the_customer_accepts_the_proposal_and_the_case_moves_on(client, agent, supervisor):
     from tests.factories import propose
+
     ticket = _case_at(agent, supervisor, "resolve", client)
     propose(ticket, agent, amount=80)
     page = client.get("/track").get_data(as_text=True)
@@ -138,6 +155,7 @@ def test_the_customer_accepts_the_proposal_and_the_case_moves_on(client, agent, 
 
 def test_a_rejection_needs_a_reason_and_is_then_recorded(client, agent, supervisor):
     from tests.factories import propose
+
     ticket = _case_at(agent, supervisor, "resolve", client)
     propose(ticket, agent, amount=80)
     refused = client.post("/track/answer", data={"version": ticket.version, "answer": "reject", "reason": ""})
@@ -149,10 +167,18 @@ def test_a_rejection_needs_a_reason_and_is_then_recorded(client, agent, supervis
 
 def test_the_survey_is_offered_after_the_follow_up_and_answered_once(client, agent, supervisor):
     from ticketing.cases.survey import SurveyResponse
-    ticket = _case_at(agent, supervisor, "review", client)
+
+    _case_at(agent, supervisor, "review", client)
     assert "How did we do?" in client.get("/track").get_data(as_text=True)
-    answers = {"satisfaction": "4", "recommend": "9", "buy_again": "yes", "fair_outcome": "4",
-               "fair_process": "5", "fair_treatment": "5", "comment": "很好"}
+    answers = {
+        "satisfaction": "4",
+        "recommend": "9",
+        "buy_again": "yes",
+        "fair_outcome": "4",
+        "fair_process": "5",
+        "fair_treatment": "5",
+        "comment": "很好",
+    }
     assert client.post("/track/survey", data=answers).status_code == 302
     row = db.session.scalars(select(SurveyResponse)).one()
     assert (row.satisfaction, row.recommend, row.fair_process) == (4, 9, 5)
@@ -163,6 +189,7 @@ def test_the_survey_is_offered_after_the_follow_up_and_answered_once(client, age
 
 def test_the_confirmation_email_carries_a_working_private_link(app, client, inbox):
     from ticketing.scheduling.dispatcher import dispatch_due
+
     app.config["PUBLIC_URL"] = "http://desk.example"
     submit(client)
     dispatch_due()
@@ -208,11 +235,13 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 def _with_files(*files):
     from io import BytesIO
+
     return {**COMPLAINT, "attachments": [(BytesIO(data), name) for name, data in files]}
 
 
 def test_a_photo_is_stored_and_served_only_to_the_case(app, client, agent):
     from ticketing.cases.attachments import Attachment
+
     response = client.post("/complain", data=_with_files(("leak.png", PNG)), content_type="multipart/form-data")
     assert response.status_code == 302
     row = db.session.scalars(select(Attachment)).one()
@@ -229,12 +258,15 @@ def test_a_photo_is_stored_and_served_only_to_the_case(app, client, agent):
 
 def test_wrong_type_and_oversize_files_are_refused_and_nothing_is_saved(app, client):
     from ticketing.cases.attachments import Attachment
-    disguised = client.post("/complain", data=_with_files(("photo.png", b"<script>alert(1)</script>")),
-                            content_type="multipart/form-data")
+
+    disguised = client.post(
+        "/complain", data=_with_files(("photo.png", b"<script>alert(1)</script>")), content_type="multipart/form-data"
+    )
     assert disguised.status_code == 422 and "is not a photo" in disguised.get_data(as_text=True)
     app.config["MAX_ATTACHMENT_BYTES"] = 100
-    big = client.post("/complain", data=_with_files(("big.png", PNG + b"\x00" * 200)),
-                      content_type="multipart/form-data")
+    big = client.post(
+        "/complain", data=_with_files(("big.png", PNG + b"\x00" * 200)), content_type="multipart/form-data"
+    )
     assert big.status_code == 422 and "is larger than" in big.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Ticket.id))) == 0
     assert db.session.scalar(select(func.count(Attachment.id))) == 0

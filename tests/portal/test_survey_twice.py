@@ -1,5 +1,6 @@
 """A survey sent twice (a double click, two tabs, two at the same moment) is kept once and answered
 with a clear 409 and the reason, never a 500."""
+
 from sqlalchemy import func, select
 
 from tests.portal.test_portal import _case_at
@@ -8,14 +9,23 @@ from ticketing.cases.audit import Event
 from ticketing.cases.survey import SurveyResponse
 from ticketing.extensions import db
 
-ANSWERS = {"satisfaction": "4", "recommend": "9", "buy_again": "yes", "fair_outcome": "4",
-           "fair_process": "5", "fair_treatment": "5", "comment": "Good"}
+ANSWERS = {
+    "satisfaction": "4",
+    "recommend": "9",
+    "buy_again": "yes",
+    "fair_outcome": "4",
+    "fair_process": "5",
+    "fair_treatment": "5",
+    "comment": "Good",
+}
 ALREADY = "Your answers to this survey are already saved. Thank you!"
 
 
 def _kept() -> tuple[int, int]:
-    return (db.session.scalar(select(func.count(SurveyResponse.id))),
-            db.session.scalar(select(func.count(Event.id)).where(Event.action == "rate")))
+    return (
+        db.session.scalar(select(func.count(SurveyResponse.id))),
+        db.session.scalar(select(func.count(Event.id)).where(Event.action == "rate")),
+    )
 
 
 def test_a_second_answer_is_refused_with_the_reason(client, agent, supervisor):

@@ -1,4 +1,5 @@
 """The record-log browser: filters, keyset paging, the CSV export, and the printable case report."""
+
 import codecs
 import csv
 import html
@@ -24,8 +25,15 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")  # the staff's default timezone
 
 def _complaint(actor, subject, category, listen=True):
     customer = services.find_or_create_customer("王芳", "wang.fang@example.com", "+86 139 0000 0000")
-    ticket = services.take_complaint(actor, customer=customer, subject=subject, description="见主题。",
-                                     channel="phone", category=category, listen=dict(LISTEN) if listen else None)
+    ticket = services.take_complaint(
+        actor,
+        customer=customer,
+        subject=subject,
+        description="见主题。",
+        channel="phone",
+        category=category,
+        listen=dict(LISTEN) if listen else None,
+    )
     db.session.commit()
     return ticket
 
@@ -33,8 +41,8 @@ def _complaint(actor, subject, category, listen=True):
 @pytest.fixture
 def history(frozen_clock, agent, supervisor):
     """Two cases whose events fall on three days in Shanghai, by staff, the customer and the scheduler."""
-    parcel = _complaint(agent, "快递丢失了", "delivery")            # 2026-11-24 17:00 in Shanghai
-    frozen_clock.move(hours=7, minutes=30)                          # 2026-11-25 00:30 in Shanghai
+    parcel = _complaint(agent, "快递丢失了", "delivery")  # 2026-11-24 17:00 in Shanghai
+    frozen_clock.move(hours=7, minutes=30)  # 2026-11-25 00:30 in Shanghai
     bill = _complaint(None, "Charged twice", "billing", listen=False)
     suggest_service_guarantee(bill, frozen_clock.now)
     db.session.commit()
@@ -42,15 +50,16 @@ def history(frozen_clock, agent, supervisor):
     services.add_note(parcel, supervisor, body="Call the courier")
     services.send_message(bill, None, body="Any news?")
     db.session.commit()
-    frozen_clock.move(days=2)                                       # 2026-11-27 in Shanghai
+    frozen_clock.move(days=2)  # 2026-11-27 in Shanghai
     services.add_note(bill, agent, body="Refund pending")
     db.session.commit()
     return SimpleNamespace(parcel=parcel, bill=bill, agent=agent, supervisor=supervisor)
 
 
 def _all_events():
-    return db.session.execute(select(Event, Ticket.reference, Ticket.category)
-                              .join(Ticket, Ticket.id == Event.ticket_id)).all()
+    return db.session.execute(
+        select(Event, Ticket.reference, Ticket.category).join(Ticket, Ticket.id == Event.ticket_id)
+    ).all()
 
 
 def _listed(response) -> list[int]:
@@ -63,19 +72,28 @@ def _local_day(event):
 
 
 FILTERS = {
-    "reference": (lambda h: {"reference": h.parcel.reference.lower()}, lambda h, e, ref, cat: ref == h.parcel.reference),
+    "reference": (
+        lambda h: {"reference": h.parcel.reference.lower()},
+        lambda h, e, ref, cat: ref == h.parcel.reference,
+    ),
     "category": (lambda h: {"category": "billing"}, lambda h, e, ref, cat: cat == "billing"),
     "action": (lambda h: {"action": "note"}, lambda h, e, ref, cat: e.action == "note"),
     "staff member": (lambda h: {"actor": str(h.agent.id)}, lambda h, e, ref, cat: e.actor_id == h.agent.id),
-    "customer": (lambda h: {"actor": "customer"},
-                 lambda h, e, ref, cat: e.actor_id is None and e.actor_name == "customer"),
+    "customer": (
+        lambda h: {"actor": "customer"},
+        lambda h, e, ref, cat: e.actor_id is None and e.actor_name == "customer",
+    ),
     "scheduler": (lambda h: {"actor": "scheduler"}, lambda h, e, ref, cat: e.actor_name == "scheduler"),
-    "one local day": (lambda h: {"date_from": "2026-11-25", "date_to": "2026-11-25"},
-                      lambda h, e, ref, cat: _local_day(e) == "2026-11-25"),
+    "one local day": (
+        lambda h: {"date_from": "2026-11-25", "date_to": "2026-11-25"},
+        lambda h, e, ref, cat: _local_day(e) == "2026-11-25",
+    ),
     "up to a day": (lambda h: {"date_to": "2026-11-24"}, lambda h, e, ref, cat: _local_day(e) <= "2026-11-24"),
     "from a day": (lambda h: {"date_from": "2026-11-26"}, lambda h, e, ref, cat: _local_day(e) >= "2026-11-26"),
-    "combined": (lambda h: {"category": "billing", "actor": "customer", "action": "message"},
-                 lambda h, e, ref, cat: cat == "billing" and e.actor_name == "customer" and e.action == "message"),
+    "combined": (
+        lambda h: {"category": "billing", "actor": "customer", "action": "message"},
+        lambda h, e, ref, cat: cat == "billing" and e.actor_name == "customer" and e.action == "message",
+    ),
 }
 
 
@@ -102,8 +120,9 @@ def test_the_log_lists_every_event_newest_first_with_words_and_links(client, his
 
 def test_a_bad_filter_value_is_explained_and_ignored(client, history):
     login(client, history.supervisor.email)
-    response = client.get("/record-log/", query_string={"date_from": "2026-11-26", "date_to": "2026-11-24",
-                                                        "action": "no-such-action"})
+    response = client.get(
+        "/record-log/", query_string={"date_from": "2026-11-26", "date_to": "2026-11-24", "action": "no-such-action"}
+    )
     assert "The end of the period comes before its start." in response.get_data(as_text=True)
     assert len(_listed(response)) == 1  # only "from" still applies: one event, on the 27th
 
@@ -203,16 +222,30 @@ def test_agents_may_not_browse_or_export_the_record_log(client, agent, url):
 def test_the_report_shows_the_six_steps_compensation_and_the_whole_log(client, agent, supervisor):
     ticket = open_case(agent)
     to_step(ticket, agent, "review", approver=supervisor, amount=120)
-    services.record_review(ticket, agent, version=ticket.version, summary="Kettle replaced within a day",
-                           lesson="Check seals before shipping")
+    services.record_review(
+        ticket,
+        agent,
+        version=ticket.version,
+        summary="Kettle replaced within a day",
+        lesson="Check seals before shipping",
+    )
     services.add_note(ticket, agent, body="Customer thanked us")
     db.session.commit()
     login(client, agent.email)  # any staff member may print a case
     response = client.get(f"/record-log/cases/{ticket.reference}/report")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    for number, step in enumerate(["Accept and listen", "Empathise and apologise", "Analyse the cause",
-                                   "Propose a resolution", "Follow up", "Record and review"], start=1):
+    for number, step in enumerate(
+        [
+            "Accept and listen",
+            "Empathise and apologise",
+            "Analyse the cause",
+            "Propose a resolution",
+            "Follow up",
+            "Record and review",
+        ],
+        start=1,
+    ):
         assert f"{number} · {step}" in page
     assert "Faulty seal" in page and "Replace the kettle" in page and "Kettle replaced within a day" in page
     assert "Compensation against estimated loss" in page and "100 %" in page  # refund 120 for a loss of 120

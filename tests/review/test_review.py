@@ -1,5 +1,6 @@
 """Supervisor review: audit with the checklist, approve or return, approvals queue,
 preventive actions, lessons, quality sampling."""
+
 from datetime import date
 
 from sqlalchemy import select
@@ -8,17 +9,18 @@ from tests.conftest import login
 from tests.factories import open_case, to_step
 from ticketing.cases import services
 from ticketing.cases.improvement import PreventiveAction, QualityScore
+from ticketing.cases.models import Reminder
 from ticketing.cases.records import ReviewRecord
 from ticketing.extensions import db
-from ticketing.cases.models import Reminder
 
 CHECKS = {f"check_{key}": "y" for key in ("recorded", "apology", "cause", "compensation", "follow_up", "retention")}
 
 
 def waiting_case(agent, supervisor):
     ticket = to_step(open_case(agent), agent, "review", approver=supervisor)
-    services.record_review(ticket, agent, version=ticket.version, summary="Kettle replaced next day",
-                           lesson="Check seals before shipping")
+    services.record_review(
+        ticket, agent, version=ticket.version, summary="Kettle replaced next day", lesson="Check seals before shipping"
+    )
     db.session.commit()
     return ticket
 
@@ -37,9 +39,15 @@ def test_approving_closes_the_case_and_keeps_the_checklist(client, agent, superv
     login(client, supervisor.email)
     page = client.get(f"/review/cases/{ticket.reference}").get_data(as_text=True)
     assert "Audit checklist" in page and "Check seals before shipping" in page
-    response = client.post(f"/review/cases/{ticket.reference}", data={
-        "version": ticket.version, "decision": "approve", "comments": "Well handled",
-        **{k: v for k, v in CHECKS.items() if k != "check_compensation"}})
+    response = client.post(
+        f"/review/cases/{ticket.reference}",
+        data={
+            "version": ticket.version,
+            "decision": "approve",
+            "comments": "Well handled",
+            **{k: v for k, v in CHECKS.items() if k != "check_compensation"},
+        },
+    )
     assert response.status_code == 302
     db.session.refresh(ticket)
     review = db.session.scalars(select(ReviewRecord).where(ReviewRecord.ticket_id == ticket.id)).one()
@@ -50,9 +58,16 @@ def test_approving_closes_the_case_and_keeps_the_checklist(client, agent, superv
 def test_returning_sends_the_case_back_with_comments_and_tells_the_assignee(client, agent, supervisor):
     ticket = waiting_case(agent, supervisor)
     login(client, supervisor.email)
-    response = client.post(f"/review/cases/{ticket.reference}", data={
-        "version": ticket.version, "decision": "return", "return_to": "analyse",
-        "comments": "Say why the seal failed", **CHECKS})
+    response = client.post(
+        f"/review/cases/{ticket.reference}",
+        data={
+            "version": ticket.version,
+            "decision": "return",
+            "return_to": "analyse",
+            "comments": "Say why the seal failed",
+            **CHECKS,
+        },
+    )
     assert response.status_code == 302
     db.session.refresh(ticket)
     assert (ticket.status, ticket.step) == ("open", "analyse")
@@ -63,8 +78,10 @@ def test_returning_sends_the_case_back_with_comments_and_tells_the_assignee(clie
 def test_returning_without_a_step_or_comment_is_refused_next_to_the_fields(client, agent, supervisor):
     ticket = waiting_case(agent, supervisor)
     login(client, supervisor.email)
-    response = client.post(f"/review/cases/{ticket.reference}", data={
-        "version": ticket.version, "decision": "return", "return_to": "", "comments": ""})
+    response = client.post(
+        f"/review/cases/{ticket.reference}",
+        data={"version": ticket.version, "decision": "return", "return_to": "", "comments": ""},
+    )
     assert response.status_code == 422
     assert b"Choose the step the case goes back to." in response.data and b"Say what needs doing." in response.data
     db.session.refresh(ticket)
@@ -74,11 +91,14 @@ def test_returning_without_a_step_or_comment_is_refused_next_to_the_fields(clien
 def test_the_approvals_queue_approves_and_comes_back(client, agent, supervisor):
     ticket = to_step(open_case(agent), agent, "resolve")
     from tests.factories import propose
+
     propose(ticket, agent, amount=900)
     login(client, supervisor.email)
     assert ticket.reference in client.get("/review/approvals").get_data(as_text=True)
-    response = client.post(f"/tickets/{ticket.reference}/actions/approve_compensation", data={
-        "approve_compensation-version": ticket.version, "next": "/review/approvals"})
+    response = client.post(
+        f"/tickets/{ticket.reference}/actions/approve_compensation",
+        data={"approve_compensation-version": ticket.version, "next": "/review/approvals"},
+    )
     assert response.status_code == 302 and response.headers["Location"].endswith("/review/approvals")
     db.session.refresh(ticket)
     assert ticket.resolution_state == "awaiting_customer"
@@ -89,8 +109,10 @@ def test_a_preventive_action_is_owned_reminded_done_and_verified(app, agent, sup
     sup_client, agent_client = app.test_client(), app.test_client()
     login(sup_client, supervisor.email)
     login(agent_client, agent.email)
-    response = sup_client.post(f"/review/cases/{ticket.reference}/preventive-actions", data={
-        "description": "Pressure-test seals at the warehouse", "owner": agent.id, "due_date": "2099-01-10"})
+    response = sup_client.post(
+        f"/review/cases/{ticket.reference}/preventive-actions",
+        data={"description": "Pressure-test seals at the warehouse", "owner": agent.id, "due_date": "2099-01-10"},
+    )
     assert response.status_code == 302
     action = db.session.scalars(select(PreventiveAction)).one()
     assert action.root_cause == "product" and action.status == "open"
@@ -121,7 +143,7 @@ def test_quality_sampling_scores_closed_cases_per_agent(client, agent, superviso
     assert client.post("/review/quality", data={"size": 5, "agent": "", "category": ""}).status_code == 302
     row = db.session.scalars(select(QualityScore)).one()
     assert row.ticket_id == ticket.id and row.agent_id == agent.id
-    client.post(f"/review/quality/{row.id}", data={**{k: v for k, v in list(CHECKS.items())[:3]}, "comment": "ok"})
+    client.post(f"/review/quality/{row.id}", data={**dict(list(CHECKS.items())[:3]), "comment": "ok"})
     db.session.refresh(row)
     assert row.score == 50
     page = client.get("/review/quality").get_data(as_text=True)
@@ -132,5 +154,9 @@ def test_agents_cannot_use_the_review_pages(client, agent, supervisor):
     ticket = waiting_case(agent, supervisor)
     login(client, agent.email)
     assert client.get("/review/").status_code == 403
-    assert client.post(f"/review/cases/{ticket.reference}", data={"version": ticket.version,
-                                                                   "decision": "approve"}).status_code == 403
+    assert (
+        client.post(
+            f"/review/cases/{ticket.reference}", data={"version": ticket.version, "decision": "approve"}
+        ).status_code
+        == 403
+    )

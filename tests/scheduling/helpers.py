@@ -1,13 +1,13 @@
 """Helpers shared by the scheduler tests: reading reminders and notifications back."""
+
 from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 
-from ticketing.extensions import db
-from ticketing.notify.models import Notification
-
 # The frozen clock's first instant: Tuesday 24 November 2026, 09:00 UTC = 17:00 in Shanghai.
 from ticketing.cases.models import Reminder
+from ticketing.extensions import db
+from ticketing.notify.models import Notification
 
 # The frozen clock's first instant: Tuesday 24 November 2026, 09:00 UTC = 17:00 in Shanghai.
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)

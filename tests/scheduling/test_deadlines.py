@@ -1,18 +1,19 @@
 """Deadline policy: working time, the pause while the customer considers a proposal, the restart
 when the customer writes again, and one overdue rule in SQL and in Python."""
+
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
-from ticketing.cases import services
-from ticketing.cases.models import Ticket
-from ticketing.extensions import db
-from ticketing.cases.calendar import Calendar
-from ticketing.cases.deadlines import case_deadlines, is_overdue, overdue_condition, policy_hours
 from tests.factories import open_case, propose, to_step
 from tests.scheduling.helpers import T0
+from ticketing.cases import services
+from ticketing.cases.calendar import Calendar
+from ticketing.cases.deadlines import case_deadlines, is_overdue, overdue_condition, policy_hours
+from ticketing.cases.models import Ticket
+from ticketing.extensions import db
 
 
 def utc(*args) -> datetime:
@@ -20,25 +21,35 @@ def utc(*args) -> datetime:
 
 
 def office(hours="09:00-18:00", days=(0, 1, 2, 3, 4), holidays=()) -> Calendar:
-    return Calendar.from_config({"BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai", "BUSINESS_HOURS": hours,
-                                 "BUSINESS_DAYS": list(days), "HOLIDAYS": list(holidays)})
+    return Calendar.from_config(
+        {
+            "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+            "BUSINESS_HOURS": hours,
+            "BUSINESS_DAYS": list(days),
+            "HOLIDAYS": list(holidays),
+        }
+    )
 
 
 # --- the calendar -------------------------------------------------------------------
+
 
 def test_without_business_hours_deadlines_count_every_hour():
     calendar = Calendar.from_config({"BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai", "BUSINESS_HOURS": None})
     assert calendar.add_hours(T0, 30) == T0 + timedelta(hours=30)
 
 
-@pytest.mark.parametrize("start, hours, due, case", [
-    # T0 is Tuesday 17:00 in Shanghai (UTC+8): one hour today, seven tomorrow.
-    (utc(2026, 11, 24, 9), 8, utc(2026, 11, 25, 8), "carried over to the next morning"),
-    (utc(2026, 11, 23, 23), 2, utc(2026, 11, 24, 3), "started before opening: counts from 09:00"),
-    (utc(2026, 11, 24, 12), 1, utc(2026, 11, 25, 2), "started after closing: counts from tomorrow 09:00"),
-    (utc(2026, 11, 27, 9), 2, utc(2026, 11, 30, 2), "Friday 17:00 plus two hours is Monday 10:00"),
-    (utc(2026, 11, 24, 9), 1, utc(2026, 11, 24, 10), "ends exactly at closing time"),
-])
+@pytest.mark.parametrize(
+    "start, hours, due, case",
+    [
+        # T0 is Tuesday 17:00 in Shanghai (UTC+8): one hour today, seven tomorrow.
+        (utc(2026, 11, 24, 9), 8, utc(2026, 11, 25, 8), "carried over to the next morning"),
+        (utc(2026, 11, 23, 23), 2, utc(2026, 11, 24, 3), "started before opening: counts from 09:00"),
+        (utc(2026, 11, 24, 12), 1, utc(2026, 11, 25, 2), "started after closing: counts from tomorrow 09:00"),
+        (utc(2026, 11, 27, 9), 2, utc(2026, 11, 30, 2), "Friday 17:00 plus two hours is Monday 10:00"),
+        (utc(2026, 11, 24, 9), 1, utc(2026, 11, 24, 10), "ends exactly at closing time"),
+    ],
+)
 def test_business_hours_count_only_working_time(start, hours, due, case):
     assert office().add_hours(start, hours) == due, case
 
@@ -61,6 +72,7 @@ def test_a_calendar_without_working_days_refuses_instead_of_looping():
 
 # --- deadlines of a new case ----------------------------------------------------------
 
+
 def test_a_new_case_is_due_by_the_hours_of_its_priority(agent, frozen_clock):
     ticket = open_case(agent, priority="urgent")
     assert (ticket.response_due_at, ticket.resolution_due_at) == (T0 + timedelta(hours=1), T0 + timedelta(hours=24))
@@ -80,13 +92,15 @@ def test_a_category_can_have_its_own_deadline_hours(app, agent, frozen_clock):
     assert policy_hours("normal", "billing") == (2, 10)
     assert policy_hours("normal", "product") == (8, 72)
     customer = services.find_or_create_customer("Han Meimei", "han@example.com", None)
-    ticket = services.take_complaint(agent, customer=customer, subject="Charged twice", description="Twice.",
-                                     channel="phone", category="billing")
+    ticket = services.take_complaint(
+        agent, customer=customer, subject="Charged twice", description="Twice.", channel="phone", category="billing"
+    )
     db.session.commit()
     assert (ticket.response_due_at, ticket.resolution_due_at) == (T0 + timedelta(hours=2), T0 + timedelta(hours=10))
 
 
 # --- the response clock -------------------------------------------------------------------
+
 
 def test_the_first_staff_message_is_the_first_response(agent, frozen_clock):
     ticket = open_case(agent)
@@ -117,6 +131,7 @@ def test_a_customer_message_on_saturday_is_due_on_monday(agent, frozen_clock, bu
 
 
 # --- the resolution clock -----------------------------------------------------------------
+
 
 def test_the_resolution_clock_stands_still_while_the_customer_considers_a_proposal(agent, frozen_clock):
     ticket = to_step(open_case(agent), agent, "resolve")
@@ -179,6 +194,7 @@ def test_follow_up_and_review_are_due_after_their_configured_delays(app, agent, 
 
 # --- the deadlines a case shows, and the overdue rule --------------------------------------
 
+
 def names_and_met(ticket) -> dict:
     return {item.name: item.met for item in case_deadlines(ticket)}
 
@@ -211,8 +227,9 @@ def build_cases_in_every_state(agent, supervisor) -> dict[str, Ticket]:
     propose(cases["awaiting_customer"], agent)
     cases["rejected"] = to_step(open_case(agent), agent, "resolve")
     propose(cases["rejected"], agent)
-    services.record_customer_answer(cases["rejected"], agent, version=cases["rejected"].version,
-                                    accepted=False, reason="No")
+    services.record_customer_answer(
+        cases["rejected"], agent, version=cases["rejected"].version, accepted=False, reason="No"
+    )
     cases["follow_up"] = to_step(open_case(agent), agent, "follow_up")
     cases["review"] = to_step(open_case(agent), agent, "review")
     services.record_review(cases["review"], agent, version=cases["review"].version, summary="s", lesson="l")
@@ -227,9 +244,9 @@ def build_cases_in_every_state(agent, supervisor) -> dict[str, Ticket]:
 
 EXPECTED_OVERDUE = {
     7: set(),
-    9: {"new"},                                   # first response was due after 8 hours
-    25: {"new", "review"},                        # review waiting since hour 24
-    49: {"new", "review", "follow_up"},           # follow-up call due after 48 hours
+    9: {"new"},  # first response was due after 8 hours
+    25: {"new", "review"},  # review waiting since hour 24
+    49: {"new", "review", "follow_up"},  # follow-up call due after 48 hours
     73: {"new", "review", "follow_up", "analysing", "awaiting_approval", "rejected"},
     24 * 30: {"new", "review", "follow_up", "analysing", "awaiting_approval", "rejected"},
 }
@@ -256,4 +273,3 @@ def test_a_passed_promise_alone_does_not_make_a_case_overdue(agent, frozen_clock
     assert promise.overdue(after_promise)
     assert not is_overdue(ticket, after_promise)
     assert db.session.scalar(select(Ticket.id).where(overdue_condition(after_promise))) is None
-

@@ -1,5 +1,6 @@
 """The dispatcher: each due reminder is delivered exactly once, to the right people; failures
 retry with backoff and end "failed"; a lost claim is taken over; jobs record their runs."""
+
 import socket
 from datetime import timedelta
 from decimal import Decimal
@@ -7,18 +8,18 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from tests.factories import open_case, propose, to_step
+from tests.scheduling.helpers import T0, notifications, only_pending, reminders_of
 from ticketing.cases import services
 from ticketing.cases.audit import Event
+from ticketing.cases.models import Reminder
 from ticketing.cases.records import GuaranteeSuggestion
+from ticketing.cases.reminders import create_daily_digests
 from ticketing.extensions import db
 from ticketing.scheduling import dispatcher
 from ticketing.scheduling.dispatcher import claim_due, dispatch_due
 from ticketing.scheduling.jobs import digest_job, dispatch_job, run_recorded
 from ticketing.scheduling.models import JobRun
-from ticketing.cases.models import Reminder
-from ticketing.cases.reminders import create_daily_digests
-from tests.factories import open_case, propose, to_step
-from tests.scheduling.helpers import T0, notifications, only_pending, reminders_of
 
 
 def hours(n):
@@ -50,6 +51,7 @@ def receivers(kind) -> list[int]:
 
 
 # --- on time, once ---------------------------------------------------------------------
+
 
 def test_nothing_is_delivered_before_it_is_due(agent, frozen_clock):
     ticket = open_case(agent)
@@ -121,16 +123,19 @@ def review_recorded(agent, supervisor):
     return ticket
 
 
-@pytest.mark.parametrize("kind, reach, to_supervisors", [
-    ("response_at_risk", new_case, False),
-    ("response_breached", new_case, True),
-    ("resolution_at_risk", analysing, False),
-    ("resolution_breached", analysing, True),
-    ("promise_approaching", awaiting_customer, False),
-    ("promise_passed", accepted, False),
-    ("follow_up_due", carried_out, False),
-    ("review_waiting", review_recorded, True),
-])
+@pytest.mark.parametrize(
+    "kind, reach, to_supervisors",
+    [
+        ("response_at_risk", new_case, False),
+        ("response_breached", new_case, True),
+        ("resolution_at_risk", analysing, False),
+        ("resolution_breached", analysing, True),
+        ("promise_approaching", awaiting_customer, False),
+        ("promise_passed", accepted, False),
+        ("follow_up_due", carried_out, False),
+        ("review_waiting", review_recorded, True),
+    ],
+)
 def test_every_kind_is_delivered_once_when_due(kind, reach, to_supervisors, agent, supervisor, frozen_clock):
     ticket = reach(agent, supervisor)
     reminder = only_pending(ticket, kind)
@@ -143,8 +148,9 @@ def test_every_kind_is_delivered_once_when_due(kind, reach, to_supervisors, agen
     assert receivers(kind) == [supervisor.id if to_supervisors else agent.id]
 
 
-def test_a_batch_smaller_than_the_due_reminders_still_delivers_them_all_in_one_pass(app, agent, supervisor,
-                                                                                   frozen_clock):
+def test_a_batch_smaller_than_the_due_reminders_still_delivers_them_all_in_one_pass(
+    app, agent, supervisor, frozen_clock
+):
     app.config["DISPATCH_BATCH"] = 2
     for _ in range(3):
         open_case(agent)
@@ -155,6 +161,7 @@ def test_a_batch_smaller_than_the_due_reminders_still_delivers_them_all_in_one_p
 
 
 # --- the case moved on ------------------------------------------------------------------------
+
 
 def test_a_reminder_cancelled_before_it_is_due_is_never_delivered(agent, supervisor, frozen_clock):
     ticket = open_case(agent)
@@ -202,6 +209,7 @@ def test_a_claimed_reminder_of_a_closed_case_is_cancelled(agent, supervisor, mon
 
 # --- failures and crashes ----------------------------------------------------------------------
 
+
 def test_a_refused_email_is_retried_with_backoff_then_marked_failed(app, agent, unreachable_smtp, frozen_clock):
     ticket = open_case(agent)
     reminder = only_pending(ticket, "response_at_risk")
@@ -226,7 +234,8 @@ def test_a_missed_resolution_deadline_suggests_the_guarantee_once(agent, supervi
     dispatch_due(frozen_clock.now)
     suggestions = list(db.session.scalars(select(GuaranteeSuggestion)))
     assert [(s.ticket_id, s.type, s.amount, s.status) for s in suggestions] == [
-        (ticket.id, "voucher", Decimal("20.00"), "suggested")]  # the normal-priority guarantee
+        (ticket.id, "voucher", Decimal("20.00"), "suggested")
+    ]  # the normal-priority guarantee
     events = list(db.session.scalars(select(Event).where(Event.action == "suggest_compensation")))
     assert [(e.ticket_id, e.actor_id, e.actor_name) for e in events] == [(ticket.id, None, "scheduler")]
     # A second missed deadline on the same case (the customer rejected a late proposal) adds nothing.
@@ -241,8 +250,9 @@ def test_a_missed_resolution_deadline_suggests_the_guarantee_once(agent, supervi
     assert len(list(db.session.scalars(select(Event).where(Event.action == "suggest_compensation")))) == 1
 
 
-def test_the_guarantee_is_suggested_even_when_the_email_cannot_be_sent(agent, supervisor, unreachable_smtp,
-                                                                       frozen_clock):
+def test_the_guarantee_is_suggested_even_when_the_email_cannot_be_sent(
+    agent, supervisor, unreachable_smtp, frozen_clock
+):
     ticket = to_step(open_case(agent), agent, "analyse")
     assert dispatch_due(hours(72)).retried == 2  # the at-risk warning and the breach
     assert [s.ticket_id for s in db.session.scalars(select(GuaranteeSuggestion))] == [ticket.id]
@@ -269,6 +279,7 @@ def test_a_claimed_reminder_is_not_claimed_twice(agent, frozen_clock):
 
 
 # --- reminders that are not about one case ---------------------------------------------------
+
 
 def test_the_daily_digest_counts_each_readers_own_cases(agent, supervisor, frozen_clock):
     open_case(agent)
@@ -302,6 +313,7 @@ def test_a_survey_without_smtp_is_skipped_and_no_staff_member_is_notified(agent,
 
 
 # --- jobs ---------------------------------------------------------------------------------
+
 
 def test_a_job_run_is_recorded_with_its_result(agent, frozen_clock):
     open_case(agent)

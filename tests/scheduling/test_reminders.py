@@ -1,17 +1,18 @@
 """Reminder rows follow the case: each kind is created when the case reaches its state, with the
 right due time and audience, and cancelled when the case moves on."""
+
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from sqlalchemy import select
 
-from ticketing.cases import services
-from ticketing.extensions import db
-from ticketing.cases.models import Reminder
-from ticketing.cases.reminders import create_daily_digests, sync_reminders
 from tests.factories import open_case, propose, to_step
 from tests.scheduling.helpers import T0, only_pending, pending, reminder_count, reminders_of
+from ticketing.cases import services
+from ticketing.cases.models import Reminder
+from ticketing.cases.reminders import create_daily_digests, sync_reminders
+from ticketing.extensions import db
 
 ASSIGNEE_KINDS = {"response_at_risk", "resolution_at_risk"}
 SUPERVISOR_KINDS = {"response_breached", "resolution_breached"}
@@ -31,12 +32,17 @@ def assert_for(reminder, user):
 
 # --- created at the right time, for the right people --------------------------------
 
+
 def test_a_new_case_gets_response_and_resolution_reminders(agent, frozen_clock):
     ticket = open_case(agent)
     assert set(pending(ticket)) == ASSIGNEE_KINDS | SUPERVISOR_KINDS
     # normal priority: 8 hours to respond, 72 to propose; warn when 75% of the time is used
-    expected = {"response_at_risk": (hours(6), agent), "response_breached": (hours(8), None),
-                "resolution_at_risk": (hours(54), agent), "resolution_breached": (hours(72), None)}
+    expected = {
+        "response_at_risk": (hours(6), agent),
+        "response_breached": (hours(8), None),
+        "resolution_at_risk": (hours(54), agent),
+        "resolution_breached": (hours(72), None),
+    }
     for kind, (due, user) in expected.items():
         reminder = only_pending(ticket, kind)
         assert reminder.due_at == reminder.run_at == due, kind
@@ -52,8 +58,9 @@ def test_the_warning_comes_when_the_configured_fraction_of_the_time_is_used(app,
 
 def test_a_complaint_from_the_portal_alerts_the_supervisors_at_once(agent, frozen_clock):
     customer = services.find_or_create_customer("Li Lei", "li.lei@example.com", None)
-    ticket = services.take_complaint(None, customer=customer, subject="Leaking kettle",
-                                     description="It leaks.", channel="web")
+    ticket = services.take_complaint(
+        None, customer=customer, subject="Leaking kettle", description="It leaks.", channel="web"
+    )
     db.session.commit()
     assert ticket.assignee_id is None
     assert set(pending(ticket)) == ASSIGNEE_KINDS | SUPERVISOR_KINDS
@@ -141,8 +148,16 @@ def test_no_survey_is_queued_for_a_customer_without_email(agent, frozen_clock):
 def test_an_unsatisfied_follow_up_cancels_the_call_and_restarts_the_resolution(agent, frozen_clock):
     ticket = to_step(open_case(agent), agent, "follow_up")
     frozen_clock.move(hours=10)
-    services.record_follow_up(ticket, agent, version=ticket.version, method="phone", outcome="unsatisfied",
-                              satisfaction=2, retention="at_risk", return_to="resolve")
+    services.record_follow_up(
+        ticket,
+        agent,
+        version=ticket.version,
+        method="phone",
+        outcome="unsatisfied",
+        satisfaction=2,
+        retention="at_risk",
+        return_to="resolve",
+    )
     db.session.commit()
     assert reminders_of(ticket, "satisfaction_survey") == []
     assert set(pending(ticket)) == {"resolution_at_risk", "resolution_breached"}
@@ -176,8 +191,12 @@ def test_a_returned_review_cancels_the_review_reminder(agent, supervisor, frozen
     db.session.commit()
     assert [r.status for r in reminders_of(ticket, "review_waiting")] == ["cancelled"]
     # …and the assignee hears at once that the case came back.
-    assert set(pending(ticket)) == {"resolution_at_risk", "resolution_breached", "satisfaction_survey",
-                                    "review_returned"}
+    assert set(pending(ticket)) == {
+        "resolution_at_risk",
+        "resolution_breached",
+        "satisfaction_survey",
+        "review_returned",
+    }
     assert only_pending(ticket, "review_returned").user_id == agent.id
     assert only_pending(ticket, "resolution_breached").due_at == hours(3 + 72)  # a new proposal is due
 
@@ -206,11 +225,12 @@ def test_reopening_a_cancelled_case_brings_its_reminders_back(agent, supervisor,
     services.reopen_case(ticket, supervisor, version=ticket.version, reason="Customer called again")
     db.session.commit()
     assert set(pending(ticket)) == ASSIGNEE_KINDS | SUPERVISOR_KINDS
-    assert only_pending(ticket, "response_breached").due_at == hours(8)      # never answered: same deadline
+    assert only_pending(ticket, "response_breached").due_at == hours(8)  # never answered: same deadline
     assert only_pending(ticket, "resolution_breached").due_at == hours(1 + 72)  # a fresh resolution clock
 
 
 # --- reassignment ------------------------------------------------------------------------
+
 
 def test_reassigning_moves_the_reminders_to_the_new_assignee(agent, supervisor, make_user, frozen_clock):
     colleague = make_user("agent", "colleague@example.com", "Cole Colleague")
@@ -224,8 +244,7 @@ def test_reassigning_moves_the_reminders_to_the_new_assignee(agent, supervisor, 
     assert only_pending(ticket, "response_breached").id == breached_before  # the supervisors' stays as it was
 
 
-def test_reassigning_back_gives_the_first_assignee_their_reminders_again(agent, supervisor, make_user,
-                                                                         frozen_clock):
+def test_reassigning_back_gives_the_first_assignee_their_reminders_again(agent, supervisor, make_user, frozen_clock):
     colleague = make_user("agent", "colleague@example.com", "Cole Colleague")
     ticket = open_case(agent)
     for assignee in (colleague, agent):
@@ -237,7 +256,8 @@ def test_reassigning_back_gives_the_first_assignee_their_reminders_again(agent, 
 
 
 def test_two_reassignments_in_one_transaction_leave_the_reminders_with_the_last_assignee(
-        agent, supervisor, make_user, frozen_clock):
+    agent, supervisor, make_user, frozen_clock
+):
     colleague = make_user("agent", "colleague@example.com", "Cole Colleague")
     ticket = open_case(agent)
     services.assign_case(ticket, supervisor, version=ticket.version, assignee=colleague)
@@ -248,8 +268,7 @@ def test_two_reassignments_in_one_transaction_leave_the_reminders_with_the_last_
         assert_for(only_pending(ticket, kind), agent)
 
 
-def test_a_new_assignee_gets_no_warning_for_a_deadline_already_missed(agent, supervisor, make_user,
-                                                                       frozen_clock):
+def test_a_new_assignee_gets_no_warning_for_a_deadline_already_missed(agent, supervisor, make_user, frozen_clock):
     colleague = make_user("agent", "colleague@example.com", "Cole Colleague")
     ticket = open_case(agent)
     frozen_clock.move(hours=9)  # the response deadline (8 hours) has passed
@@ -261,6 +280,7 @@ def test_a_new_assignee_gets_no_warning_for_a_deadline_already_missed(agent, sup
 
 
 # --- no duplicates ----------------------------------------------------------------------
+
 
 def test_changes_that_move_no_deadline_add_no_reminders(agent, frozen_clock):
     ticket = open_case(agent)
@@ -290,6 +310,7 @@ def test_every_reminder_key_is_unique_through_a_whole_case(agent, supervisor, ma
 
 # --- daily digests --------------------------------------------------------------------------
 
+
 def test_every_active_user_gets_one_digest_per_local_day(app, agent, supervisor, make_user, frozen_clock):
     retired = make_user("agent", "retired@example.com", "Ret Ired")
     retired.active = False
@@ -297,9 +318,11 @@ def test_every_active_user_gets_one_digest_per_local_day(app, agent, supervisor,
     assert create_daily_digests(T0) == 2
     db.session.commit()
     digests = list(db.session.scalars(select(Reminder).where(Reminder.kind == "daily_digest")))
-    assert {(d.user_id, d.audience, d.ticket_id) for d in digests} == {(agent.id, "user", None),
-                                                                       (supervisor.id, "user", None)}
+    assert {(d.user_id, d.audience, d.ticket_id) for d in digests} == {
+        (agent.id, "user", None),
+        (supervisor.id, "user", None),
+    }
     assert create_daily_digests(T0 + timedelta(hours=6, minutes=59)) == 0  # 23:59 in Shanghai: same day
-    assert create_daily_digests(T0 + timedelta(hours=7)) == 2              # midnight in Shanghai: a new day
+    assert create_daily_digests(T0 + timedelta(hours=7)) == 2  # midnight in Shanghai: a new day
     db.session.commit()
     assert reminder_count() == 4

@@ -3,19 +3,20 @@ messages arrive once, in the reader's language, with a Message-ID that makes a r
 
 The Chinese texts come from the compiled catalog: run `make test` (or `pybabel compile -d
 ticketing/translations`) first."""
+
 import re
 
 import pytest
 from sqlalchemy import select
 
-from ticketing.cases.models import Customer
-from ticketing.extensions import db
-from ticketing.notify import email
-from ticketing.scheduling.dispatcher import dispatch_due
-from ticketing.notify.models import Notification
-from ticketing.cases.reminders import create_daily_digests
 from tests.factories import open_case, to_step
 from tests.scheduling.helpers import T0, only_pending, reminders_of
+from ticketing.cases.models import Customer
+from ticketing.cases.reminders import create_daily_digests
+from ticketing.extensions import db
+from ticketing.notify import email
+from ticketing.notify.models import Notification
+from ticketing.scheduling.dispatcher import dispatch_due
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -25,6 +26,7 @@ def english_subject(ticket) -> str:
 
 
 # --- staff reminders ---------------------------------------------------------------------
+
 
 def test_an_english_reader_gets_one_english_email_with_a_recognisable_message_id(agent, inbox, frozen_clock):
     ticket = open_case(agent)
@@ -74,6 +76,7 @@ def test_each_supervisor_gets_the_breach_in_their_own_language(agent, supervisor
 
 # --- the customer's survey ----------------------------------------------------------------
 
+
 def test_the_satisfaction_survey_goes_to_the_customer_only(agent, inbox, frozen_clock):
     ticket = to_step(open_case(agent, name="Li Lei", email="li.lei@example.com"), agent, "review")
     [survey] = reminders_of(ticket, "satisfaction_survey")
@@ -99,6 +102,7 @@ def test_a_chinese_customer_gets_the_survey_in_chinese(agent, inbox, frozen_cloc
 
 # --- refusing what must not be sent ------------------------------------------------------------
 
+
 @pytest.mark.parametrize("field", ["to", "to_name", "subject"])
 @pytest.mark.parametrize("injected", ["x\r\nBcc: victim@example.com", "x\nBcc: victim@example.com", "x\rBcc: y"])
 def test_header_values_with_line_breaks_are_refused(app, field, injected):
@@ -109,8 +113,9 @@ def test_header_values_with_line_breaks_are_refused(app, field, injected):
 
 
 def test_a_message_that_cannot_be_built_fails_alone_and_the_others_go_out(app, agent, inbox, frozen_clock):
-    ticket = to_step(open_case(agent, name="Li\r\nBcc: victim@example.com", email="li.lei@example.com"),
-                     agent, "review")
+    ticket = to_step(
+        open_case(agent, name="Li\r\nBcc: victim@example.com", email="li.lei@example.com"), agent, "review"
+    )
     create_daily_digests(frozen_clock.now)
     db.session.commit()
     result = dispatch_due(frozen_clock.now)

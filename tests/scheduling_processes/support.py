@@ -1,4 +1,5 @@
 """What the process tests share: an SMTP sink, a prepared database, scheduler processes."""
+
 import email
 import os
 import signal
@@ -19,11 +20,10 @@ from sqlalchemy import create_engine, func, insert, select
 from config import Config
 from tests.databases import temporary_postgres_database
 from ticketing.auth.models import User
-from ticketing.cases.models import Customer, Ticket
+from ticketing.cases.models import Customer, Reminder, Ticket
 from ticketing.cases.vocabulary import Channel, Role
 from ticketing.clock import utcnow
 from ticketing.notify.models import Notification
-from ticketing.cases.models import Reminder
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIL_DOMAIN = "example.test"
@@ -98,8 +98,14 @@ def mail_sink():
 
 def migrate(url: str) -> None:
     """The schema as production gets it: `flask db upgrade`."""
-    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
-                          env=os.environ | {"DATABASE_URL": url}, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+        cwd=ROOT,
+        env=os.environ | {"DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -112,22 +118,60 @@ def seed_reminders(url: str, digests: int, surveys: int, staff: int = 3) -> dict
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
-            conn.execute(insert(User), [dict(email=f"staff{n}@{MAIL_DOMAIN}", name=f"Staff {n}", password_hash="!",
-                                             role=Role.SUPERVISOR if n == 0 else Role.AGENT) for n in range(staff)])
+            conn.execute(
+                insert(User),
+                [
+                    dict(
+                        email=f"staff{n}@{MAIL_DOMAIN}",
+                        name=f"Staff {n}",
+                        password_hash="!",
+                        role=Role.SUPERVISOR if n == 0 else Role.AGENT,
+                    )
+                    for n in range(staff)
+                ],
+            )
             users = list(conn.scalars(select(User.id).order_by(User.id)))
-            customer = conn.execute(insert(Customer).values(name="Li Lei", email=f"li.lei@{MAIL_DOMAIN}")
-                                    .returning(Customer.id)).scalar_one()
-            ticket = conn.execute(insert(Ticket).values(
-                reference="C-2026-000001", customer_id=customer, subject="Leaking kettle", description="It leaks.",
-                channel=Channel.PHONE, response_due_at=now, resolution_due_at=now, version=1)
-                .returning(Ticket.id)).scalar_one()
+            customer = conn.execute(
+                insert(Customer).values(name="Li Lei", email=f"li.lei@{MAIL_DOMAIN}").returning(Customer.id)
+            ).scalar_one()
+            ticket = conn.execute(
+                insert(Ticket)
+                .values(
+                    reference="C-2026-000001",
+                    customer_id=customer,
+                    subject="Leaking kettle",
+                    description="It leaks.",
+                    channel=Channel.PHONE,
+                    response_due_at=now,
+                    resolution_due_at=now,
+                    version=1,
+                )
+                .returning(Ticket.id)
+            ).scalar_one()
             due = now - timedelta(minutes=1)
-            rows = [dict(key=f"daily_digest:{users[n % staff]}{MARK}{n}", kind="daily_digest", audience="user",
-                         user_id=users[n % staff], ticket_id=None) for n in range(digests)]
-            rows += [dict(key=f"satisfaction_survey:{ticket}{MARK}{n}", kind="satisfaction_survey",
-                          audience="customer", ticket_id=ticket, user_id=None) for n in range(surveys)]
-            conn.execute(insert(Reminder), [dict(row, due_at=due, run_at=due, status="pending", attempts=0)
-                                            for row in rows])
+            rows = [
+                dict(
+                    key=f"daily_digest:{users[n % staff]}{MARK}{n}",
+                    kind="daily_digest",
+                    audience="user",
+                    user_id=users[n % staff],
+                    ticket_id=None,
+                )
+                for n in range(digests)
+            ]
+            rows += [
+                dict(
+                    key=f"satisfaction_survey:{ticket}{MARK}{n}",
+                    kind="satisfaction_survey",
+                    audience="customer",
+                    ticket_id=ticket,
+                    user_id=None,
+                )
+                for n in range(surveys)
+            ]
+            conn.execute(
+                insert(Reminder), [dict(row, due_at=due, run_at=due, status="pending", attempts=0) for row in rows]
+            )
             seeded = conn.execute(select(Reminder.id, Reminder.user_id).where(Reminder.key.contains(MARK))).all()
     finally:
         engine.dispose()
@@ -142,14 +186,29 @@ def _quiet_digest_hour() -> int:
 
 def start_scheduler(url: str, smtp_port: int, log: Path, *command: str, **settings) -> subprocess.Popen:
     """`flask --app wsgi scheduler run` (or another command) as a process of its own."""
-    env = os.environ | {
-        "DATABASE_URL": url, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port), "SMTP_TIMEOUT": "5",
-        "MAIL_FROM": f"service-desk@{MAIL_DOMAIN}", "DIGEST_HOUR": str(_quiet_digest_hour()),
-        "DISPATCH_INTERVAL_SECONDS": "1", "DISPATCH_LEASE_SECONDS": "2", "DISPATCH_BATCH": "5",
-    } | {name: str(value) for name, value in settings.items()}
+    env = (
+        os.environ
+        | {
+            "DATABASE_URL": url,
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(smtp_port),
+            "SMTP_TIMEOUT": "5",
+            "MAIL_FROM": f"service-desk@{MAIL_DOMAIN}",
+            "DIGEST_HOUR": str(_quiet_digest_hour()),
+            "DISPATCH_INTERVAL_SECONDS": "1",
+            "DISPATCH_LEASE_SECONDS": "2",
+            "DISPATCH_BATCH": "5",
+        }
+        | {name: str(value) for name, value in settings.items()}
+    )
     with open(log, "ab") as output:
-        return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", *(command or ("scheduler", "run"))],
-                                cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", *(command or ("scheduler", "run"))],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -186,26 +245,44 @@ class Inspector:
 
     def statuses(self) -> Counter:
         with self.engine.connect() as conn:
-            return Counter(dict(conn.execute(self._ours(select(Reminder.status, func.count(Reminder.id))
-                                                        .group_by(Reminder.status))).all()))
+            return Counter(
+                dict(
+                    conn.execute(
+                        self._ours(select(Reminder.status, func.count(Reminder.id)).group_by(Reminder.status))
+                    ).all()
+                )
+            )
 
     def claimers(self) -> Counter:
         """Process ("<host>:<pid>") -> how many of the reminders it claimed last."""
         with self.engine.connect() as conn:
-            return Counter(token.rsplit(":", 1)[0]  # claim tokens are "<host>:<pid>:<random>"
-                           for token in conn.scalars(self._ours(select(Reminder.claimed_by))))
+            return Counter(
+                token.rsplit(":", 1)[0]  # claim tokens are "<host>:<pid>:<random>"
+                for token in conn.scalars(self._ours(select(Reminder.claimed_by)))
+            )
 
     def notifications(self) -> Counter:
         """(reminder id, user id) -> how many in-app notifications it has."""
         with self.engine.connect() as conn:
-            return Counter(dict(((rid, uid), n) for rid, uid, n in conn.execute(
-                select(Notification.reminder_id, Notification.user_id, func.count(Notification.id))
-                .group_by(Notification.reminder_id, Notification.user_id))))
+            return Counter(
+                {
+                    (rid, uid): n
+                    for rid, uid, n in conn.execute(
+                        select(Notification.reminder_id, Notification.user_id, func.count(Notification.id)).group_by(
+                            Notification.reminder_id, Notification.user_id
+                        )
+                    )
+                }
+            )
 
     def expected_notifications(self) -> set[tuple[int, int]]:
         with self.engine.connect() as conn:
-            return {(rid, uid) for rid, uid in conn.execute(self._ours(select(Reminder.id, Reminder.user_id)
-                                                                       .where(Reminder.audience == "user")))}
+            return {
+                (rid, uid)
+                for rid, uid in conn.execute(
+                    self._ours(select(Reminder.id, Reminder.user_id).where(Reminder.audience == "user"))
+                )
+            }
 
 
 def log_tail(log: Path, lines: int = 40) -> str:

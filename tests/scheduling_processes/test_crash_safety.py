@@ -5,13 +5,22 @@ message and the commit; that repeat carries the same Message-ID, and the test re
 The database is SQLite (a file) on the default run and a throw-away PostgreSQL database when
 TEST_DATABASE_URL names PostgreSQL. Set CRASH_TEST_SEED to replay a run's kill timings.
 """
+
 import os
 import random
 import signal
 import time
 
 from tests.scheduling_processes.support import (
-    Inspector, log_tail, mail_sink, migrate, process_database, report, seed_reminders, start_scheduler, stop,
+    Inspector,
+    log_tail,
+    mail_sink,
+    migrate,
+    process_database,
+    report,
+    seed_reminders,
+    start_scheduler,
+    stop,
     wait_until,
 )
 
@@ -54,8 +63,11 @@ def test_killed_schedulers_lose_no_reminder_and_repeat_only_accepted_mail(tmp_pa
         run = {"args": (url, port, log), "sink": sink, "log": log}
         try:
             started = time.monotonic()
-            kills = sum(_kill_one_scheduler(run, rng, at_acceptance=round_ in KILL_ON_ACCEPT)
-                        for round_ in range(ROUNDS) if inspector.unsent())
+            kills = sum(
+                _kill_one_scheduler(run, rng, at_acceptance=round_ in KILL_ON_ACCEPT)
+                for round_ in range(ROUNDS)
+                if inspector.unsent()
+            )
             left_after_kills = inspector.unsent()
             final = start_scheduler(*run["args"])
             try:
@@ -67,7 +79,7 @@ def test_killed_schedulers_lose_no_reminder_and_repeat_only_accepted_mail(tmp_pa
             assert inspector.statuses() == {"sent": len(expected)}
             assert set(expected) - set(sink.received) == set(), "reminders lost"
             assert set(sink.received) - set(expected) == set(), "unexpected e-mails"
-            assert inspector.notifications() == {pair: 1 for pair in inspector.expected_notifications()}
+            assert inspector.notifications() == dict.fromkeys(inspector.expected_notifications(), 1)
             repeats = {message_id: n - 1 for message_id, n in sink.received.items() if n > 1}
             # Each kill can interrupt at most one accepted-but-uncommitted message.
             assert sum(repeats.values()) <= kills
@@ -77,11 +89,13 @@ def test_killed_schedulers_lose_no_reminder_and_repeat_only_accepted_mail(tmp_pa
             inspector.close()
 
     in_window = sum(repeats.values()) - len(sink.killed_at)
-    report(capsys, f"crash safety ({url.split(':')[0]}): {len(expected)} reminders, {kills} SIGKILLs "
-                   f"({kills - len(sink.killed_at)} at random points while dispatching, {len(sink.killed_at)} "
-                   f"right after the SMTP server accepted a message); {left_after_kills} left for the final run. "
-                   f"None lost. Repeated e-mails, each with its first copy's Message-ID: {sum(repeats.values())} — "
-                   f"{in_window} because a random kill fell between SMTP acceptance and commit, "
-                   f"{len(sink.killed_at)} by the acceptance kills. {elapsed:.0f} s, seed {seed}.")
+    report(
+        capsys,
+        f"crash safety ({url.split(':')[0]}): {len(expected)} reminders, {kills} SIGKILLs "
+        f"({kills - len(sink.killed_at)} at random points while dispatching, {len(sink.killed_at)} "
+        f"right after the SMTP server accepted a message); {left_after_kills} left for the final run. "
+        f"None lost. Repeated e-mails, each with its first copy's Message-ID: {sum(repeats.values())} — "
+        f"{in_window} because a random kill fell between SMTP acceptance and commit, "
+        f"{len(sink.killed_at)} by the acceptance kills. {elapsed:.0f} s, seed {seed}.",
+    )
     assert kills >= ROUNDS * 3 // 4, "too few kills landed mid-dispatch: add reminders"
-

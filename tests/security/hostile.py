@@ -5,6 +5,7 @@ form accepts; the fuzzer changes one input at a time (a converter of the rule, a
 field of the form), so each hostile value gets as far into the application as it can. The world
 holds the users and the cases in each situation the targets need.
 """
+
 import base64
 import json
 import re
@@ -49,9 +50,15 @@ def _cursor(value, ident) -> str:
 
 
 # The `after` parameter of keyset pages: well-formed base64 JSON holding what no column can hold.
-CURSORS = (_cursor({"t": "0001-01-01T00:00:00"}, 99999999999999999999), _cursor("abc", 1),
-           _cursor(99999999999999999999, 1), _cursor([1, 2], {"a": 1}), _cursor({"t": "9999-12-31T23:59:59"}, -1),
-           "a\x00b", "%%%")
+CURSORS = (
+    _cursor({"t": "0001-01-01T00:00:00"}, 99999999999999999999),
+    _cursor("abc", 1),
+    _cursor(99999999999999999999, 1),
+    _cursor([1, 2], {"a": 1}),
+    _cursor({"t": "9999-12-31T23:59:59"}, -1),
+    "a\x00b",
+    "%%%",
+)
 
 # A path segment per converter type; the others of the rule keep their real value.
 SEGMENTS = {"int": IDS + ("9" * 5000,), "default": TEXTS, "string": TEXTS}
@@ -62,9 +69,17 @@ def values_for(form_field) -> tuple[str, ...]:
     """What to send in place of one field's value, by the kind of field."""
     if form_field.short_name == "version":
         return VERSIONS
-    kinds = ((HiddenField, IDS + TEXTS), (StringField, TEXTS), (DateTimeLocalField, DATETIMES),
-             (DateField, DATES), (DecimalField, AMOUNTS), (IntegerField, NUMBERS), (SelectFieldBase, CHOICES),
-             (BooleanField, ()), (FileField, ()))
+    kinds = (
+        (HiddenField, IDS + TEXTS),
+        (StringField, TEXTS),
+        (DateTimeLocalField, DATETIMES),
+        (DateField, DATES),
+        (DecimalField, AMOUNTS),
+        (IntegerField, NUMBERS),
+        (SelectFieldBase, CHOICES),
+        (BooleanField, ()),
+        (FileField, ()),
+    )
     return next(values for kind, values in kinds if isinstance(form_field, kind))
 
 
@@ -102,16 +117,17 @@ def build_path(rule: str, values: dict) -> str:
 @dataclass
 class Target:
     """One way in: a URL rule, the user who uses it, the form its view reads and what that form accepts."""
+
     rule: str
     method: str = "GET"
-    user: str | None = "agent"          # a key of World.clients; "customer" is the portal's session
-    situation: str | None = None        # the case the request is about (World.case)
-    values: Callable = lambda world, case: {}    # real values for the rule's variables
+    user: str | None = "agent"  # a key of World.clients; "customer" is the portal's session
+    situation: str | None = None  # the case the request is about (World.case)
+    values: Callable = lambda world, case: {}  # real values for the rule's variables
     form: type | None = None
     prefix: str | Callable = ""
     baseline: Callable = lambda world, case: {}  # data the form accepts: the control request succeeds
-    params: dict = field(default_factory=dict)   # raw parameters the view reads itself -> hostile values
-    control: bool = True                # the baseline must succeed (so the fuzzing is not vacuous)
+    params: dict = field(default_factory=dict)  # raw parameters the view reads itself -> hostile values
+    control: bool = True  # the baseline must succeed (so the fuzzing is not vacuous)
 
 
 @dataclass
@@ -163,8 +179,9 @@ class Fuzzer:
     def _send(self, target: Target, what: str, path=None, data=None, record=True) -> Outcome:
         case = self.world.case(target.situation) if target.situation else None
         prefix = self._prefix(target, case)
-        baseline = {(f"{prefix}-{key}" if prefix else key): value
-                    for key, value in target.baseline(self.world, case).items()}
+        baseline = {
+            (f"{prefix}-{key}" if prefix else key): value for key, value in target.baseline(self.world, case).items()
+        }
         url = build_path(target.rule, {**target.values(self.world, case), **(path or {})})
         body = {**baseline, **(data or {})}
         client = self.world.client(target.user, case)
@@ -199,7 +216,7 @@ class World:
         self.supervisor = make_user("supervisor", "supervisor@example.com", "Sam Supervisor")
         self.admin = make_user("admin", "admin@example.com", "Ada Admin")
         self.holder = make_user("agent", "holder@example.com", "Hal Holder")  # changes their own account
-        self.other = make_user("agent", "other@example.com", "Otto Other")    # edited by the admin
+        self.other = make_user("agent", "other@example.com", "Otto Other")  # edited by the admin
         self.clients, self.cases, self.rows = {}, {}, {}
 
     def client(self, who, case=None):
@@ -236,8 +253,9 @@ class World:
 def case_of(world, name, email, phone):
     """A case of a customer of their own (open_case's customers share one phone number)."""
     customer = services.find_or_create_customer(name, email, phone)
-    ticket = services.take_complaint(world.agent, customer=customer, subject="Late delivery", description=TEXT,
-                                     channel="phone")
+    ticket = services.take_complaint(
+        world.agent, customer=customer, subject="Late delivery", description=TEXT, channel="phone"
+    )
     db.session.commit()
     return ticket
 

@@ -1,4 +1,5 @@
 """The security baseline: headers, cookies, CSRF, escaping."""
+
 from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD, login
@@ -26,10 +27,12 @@ def test_forms_without_a_csrf_token_are_refused_and_save_nothing(app, agent):
     page = client.get("/login").get_data(as_text=True)
     token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
     assert client.post("/login", data={"email": agent.email, "password": PASSWORD}).status_code == 400
-    assert client.post("/login", data={"email": agent.email, "password": PASSWORD,
-                                       "csrf_token": token}).status_code == 302
-    response = client.post("/intake", data={"customer_name": "X", "customer_phone": "12345678",
-                                            "subject": "s", "customer_words": "w"})
+    assert (
+        client.post("/login", data={"email": agent.email, "password": PASSWORD, "csrf_token": token}).status_code == 302
+    )
+    response = client.post(
+        "/intake", data={"customer_name": "X", "customer_phone": "12345678", "subject": "s", "customer_words": "w"}
+    )
     assert response.status_code == 400
     assert b"The form expired" in response.data
     assert db.session.scalar(select(func.count(Ticket.id))) == 0
@@ -51,7 +54,8 @@ def test_an_unknown_case_reference_is_a_plain_404(client, agent):
 def test_an_action_never_redirects_to_another_site(client, agent):
     ticket = open_case(agent)
     login(client, agent.email)
-    response = client.post(f"/tickets/{ticket.reference}/actions/note",
-                           data={"note-body": "checked", "next": "https://evil.example/x"})
+    response = client.post(
+        f"/tickets/{ticket.reference}/actions/note", data={"note-body": "checked", "next": "https://evil.example/x"}
+    )
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/tickets/{ticket.reference}")

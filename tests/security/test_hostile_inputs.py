@@ -4,6 +4,7 @@ Every rule of the URL map is in one of the GROUPS of targets (or in ELSEWHERE wi
 cannot be forgotten. Each target's baseline must succeed, so the hostile values, sent one at a time
 in place of one input, reach as far as real input does.
 """
+
 import re
 import uuid
 from datetime import timedelta
@@ -34,20 +35,54 @@ from ticketing.review.log import LogFilterForm
 
 # Each desk action: the situation it needs, who does it, and what its form accepts.
 ACTIONS = {
-    "listen": ("listen", "agent", dict(customer_words=TEXT, restatement=TEXT, restatement_confirmed="y",
-                                       expectation=TEXT, emotion="upset", dissatisfaction="explicit",
-                                       occurred_at="2026-11-20T10:00", place="Shop 3")),
+    "listen": (
+        "listen",
+        "agent",
+        dict(
+            customer_words=TEXT,
+            restatement=TEXT,
+            restatement_confirmed="y",
+            expectation=TEXT,
+            emotion="upset",
+            dissatisfaction="explicit",
+            occurred_at="2026-11-20T10:00",
+            place="Shop 3",
+        ),
+    ),
     "apologise": ("open", "agent", dict(method="phone", wording=TEXT)),
-    "analyse": ("analyse", "agent", dict(root_cause="product", detail=TEXT, product="Kettle", legitimacy="justified",
-                                         responsibility="company", motive="fix")),
-    "propose": ("resolve", "agent", {"method": TEXT, "promised_date": soon, "estimated_loss": "50", "currency": "CNY",
-                                     "lines-0-compensation": "refund", "lines-0-amount": "50"}),
+    "analyse": (
+        "analyse",
+        "agent",
+        dict(
+            root_cause="product",
+            detail=TEXT,
+            product="Kettle",
+            legitimacy="justified",
+            responsibility="company",
+            motive="fix",
+        ),
+    ),
+    "propose": (
+        "resolve",
+        "agent",
+        {
+            "method": TEXT,
+            "promised_date": soon,
+            "estimated_loss": "50",
+            "currency": "CNY",
+            "lines-0-compensation": "refund",
+            "lines-0-amount": "50",
+        },
+    ),
     "approve_compensation": ("awaiting_approval", "supervisor", dict(comments=TEXT)),
     "refuse_compensation": ("awaiting_approval", "supervisor", dict(reason=TEXT)),
     "customer_answer": ("awaiting_customer", "agent", dict(answer="accept", reason=TEXT)),
     "carry_out": ("accepted", "agent", dict(note=TEXT)),
-    "follow_up": ("follow_up", "agent", dict(method="phone", outcome="satisfied", satisfaction="5",
-                                             retention="retained", notes=TEXT)),
+    "follow_up": (
+        "follow_up",
+        "agent",
+        dict(method="phone", outcome="satisfied", satisfaction="5", retention="retained", notes=TEXT),
+    ),
     "record_review": ("review", "agent", dict(summary=TEXT, lesson=TEXT, preventive_action=TEXT)),
     "approve_review": ("reviewed", "supervisor", dict(comments=TEXT)),
     "return_review": ("reviewed", "supervisor", dict(return_to="analyse", reason=TEXT)),
@@ -62,9 +97,11 @@ ACTIONS = {
 
 def _filled(data: dict, with_version=True):
     """Baseline data: callables are evaluated for the world; the case's version added."""
+
     def baseline(world, case):
         values = {key: value(world) if callable(value) else value for key, value in data.items()}
         return {**values, "version": case.version} if with_version and case is not None else values
+
     return baseline
 
 
@@ -74,27 +111,46 @@ def _reference(world, case):
 
 def _action_target(action: str) -> Target:
     situation, user, data = ACTIONS[action]
-    return Target("/tickets/<reference>/actions/<action>", "POST", user, situation,
-                  values=lambda w, c: {"reference": c.reference, "action": action}, form=SPECS[action].form,
-                  prefix=action, baseline=_filled(data), params={"next": TEXTS})
+    return Target(
+        "/tickets/<reference>/actions/<action>",
+        "POST",
+        user,
+        situation,
+        values=lambda w, c: {"reference": c.reference, "action": action},
+        form=SPECS[action].form,
+        prefix=action,
+        baseline=_filled(data),
+        params={"next": TEXTS},
+    )
 
 
 def _preventive_action(world):
-    return add_preventive_action(world.case("reviewed"), world.supervisor, description=TEXT, owner=world.agent,
-                                 due_date=utcnow().date() + timedelta(days=5))
+    return add_preventive_action(
+        world.case("reviewed"),
+        world.supervisor,
+        description=TEXT,
+        owner=world.agent,
+        due_date=utcnow().date() + timedelta(days=5),
+    )
 
 
 def _score(world):
-    score = QualityScore(sample="s1", ticket_id=world.case("closed").id, agent_id=world.agent.id,
-                         reviewer_id=world.supervisor.id, drawn_at=utcnow())
+    score = QualityScore(
+        sample="s1",
+        ticket_id=world.case("closed").id,
+        agent_id=world.agent.id,
+        reviewer_id=world.supervisor.id,
+        drawn_at=utcnow(),
+    )
     db.session.add(score)
     return score
 
 
 def _win_back_action(world):
     customer = case_of(world, "Qian Li", "qian@example.com", "+86 139 0000 0003").customer
-    return winback.start_win_back(customer, world.supervisor, owner=world.agent,
-                                  due_date=utcnow().date() + timedelta(days=5), plan=TEXT)
+    return winback.start_win_back(
+        customer, world.supervisor, owner=world.agent, due_date=utcnow().date() + timedelta(days=5), plan=TEXT
+    )
 
 
 def _reply_template(world):
@@ -110,18 +166,33 @@ def _id_of(name, make, key):
 QUEUE_PARAMS = {"after": CURSORS}
 DESK = [
     Target("/", user="agent"),
-    Target("/queue", form=QueueFilterForm, baseline=lambda w, c: {"view": "team", "sort": "priority"},
-           params=QUEUE_PARAMS),
+    Target(
+        "/queue", form=QueueFilterForm, baseline=lambda w, c: {"view": "team", "sort": "priority"}, params=QUEUE_PARAMS
+    ),
     Target("/queue", form=None, baseline=lambda w, c: {"view": "team", "sort": "due"}, params=QUEUE_PARAMS),
     Target("/tickets", params={"reference": TEXTS}, baseline=lambda w, c: {"reference": "C-2026-000001"}),
     Target("/intake"),
-    Target("/intake", "POST", form=IntakeForm, baseline=lambda w, c: dict(
-        customer_name="Li Lei", customer_phone="+86 138 0013 8000", subject="Leaking kettle", channel="phone",
-        priority="normal", customer_words=TEXT)),
+    Target(
+        "/intake",
+        "POST",
+        form=IntakeForm,
+        baseline=lambda w, c: dict(
+            customer_name="Li Lei",
+            customer_phone="+86 138 0013 8000",
+            subject="Leaking kettle",
+            channel="phone",
+            priority="normal",
+            customer_words=TEXT,
+        ),
+    ),
     Target("/customers/lookup", params={"q": TEXTS}, baseline=lambda w, c: {"q": "li.lei@example.com"}),
     Target("/tickets/<reference>", situation="open", values=_reference),
-    Target("/tickets/<reference>/attachments/<int:attachment_id>", situation="open",
-           values=lambda w, c: {"reference": c.reference, "attachment_id": 1}, control=False),
+    Target(
+        "/tickets/<reference>/attachments/<int:attachment_id>",
+        situation="open",
+        values=lambda w, c: {"reference": c.reference, "attachment_id": 1},
+        control=False,
+    ),
     *[_action_target(action) for action in SPECS],
 ]
 
@@ -130,20 +201,49 @@ REVIEW = [
     Target("/review/", user="supervisor"),
     Target("/review/approvals", user="supervisor"),
     Target("/review/cases/<reference>", user="supervisor", situation="reviewed", values=_reference),
-    Target("/review/cases/<reference>", "POST", "supervisor", "reviewed", values=_reference, form=DecisionForm,
-           baseline=_filled(dict(decision="approve", comments=TEXT))),
-    Target("/review/cases/<reference>/preventive-actions", "POST", "supervisor", "reviewed", values=_reference,
-           form=PreventiveActionForm,
-           baseline=_filled({"description": TEXT, "owner": lambda w: w.agent.id, "due_date": soon}, False)),
+    Target(
+        "/review/cases/<reference>",
+        "POST",
+        "supervisor",
+        "reviewed",
+        values=_reference,
+        form=DecisionForm,
+        baseline=_filled(dict(decision="approve", comments=TEXT)),
+    ),
+    Target(
+        "/review/cases/<reference>/preventive-actions",
+        "POST",
+        "supervisor",
+        "reviewed",
+        values=_reference,
+        form=PreventiveActionForm,
+        baseline=_filled({"description": TEXT, "owner": lambda w: w.agent.id, "due_date": soon}, False),
+    ),
     Target("/review/lessons", params={"q": TEXTS, "cause": TEXTS, "status": TEXTS}),
-    Target("/review/preventive-actions/<int:action_id>/<verb>", "POST", "agent", form=DoneForm,
-           values=lambda w, c: {"action_id": w.row("preventive", _preventive_action).id, "verb": "done"},
-           baseline=lambda w, c: {"note": TEXT}),
+    Target(
+        "/review/preventive-actions/<int:action_id>/<verb>",
+        "POST",
+        "agent",
+        form=DoneForm,
+        values=lambda w, c: {"action_id": w.row("preventive", _preventive_action).id, "verb": "done"},
+        baseline=lambda w, c: {"note": TEXT},
+    ),
     Target("/review/quality", user="supervisor"),
-    Target("/review/quality", "POST", "supervisor", form=SampleForm,
-           baseline=lambda w, c: {"since": "2026-01-01", "until": "2026-12-31", "size": "5"}),
-    Target("/review/quality/<int:score_id>", "POST", "supervisor", form=ScoreForm,
-           values=_id_of("score", _score, "score_id"), baseline=lambda w, c: {"comment": TEXT}),
+    Target(
+        "/review/quality",
+        "POST",
+        "supervisor",
+        form=SampleForm,
+        baseline=lambda w, c: {"since": "2026-01-01", "until": "2026-12-31", "size": "5"},
+    ),
+    Target(
+        "/review/quality/<int:score_id>",
+        "POST",
+        "supervisor",
+        form=ScoreForm,
+        values=_id_of("score", _score, "score_id"),
+        baseline=lambda w, c: {"comment": TEXT},
+    ),
     Target("/record-log/", user="supervisor", form=LogFilterForm, params=LOG_PARAMS),
     Target("/record-log/export.csv", user="supervisor", form=LogFilterForm),
     Target("/record-log/cases/<reference>/report", situation="open", values=_reference),
@@ -151,80 +251,186 @@ REVIEW = [
 
 PORTAL = [
     Target("/complain", user=None),
-    Target("/complain", "POST", None, form=ComplaintForm, baseline=lambda w, c: dict(
-        name="Wang Xiaoming", email="xm.wang@example.cn", what_happened="The rice cooker stopped heating.")),
+    Target(
+        "/complain",
+        "POST",
+        None,
+        form=ComplaintForm,
+        baseline=lambda w, c: dict(
+            name="Wang Xiaoming", email="xm.wang@example.cn", what_happened="The rice cooker stopped heating."
+        ),
+    ),
     Target("/complain/received", user=None),
     Target("/track/lost", user=None),
-    Target("/track/lost", "POST", None, form=LostLinkForm,
-           baseline=lambda w, c: {"reference": w.case("open").reference, "email": "li.lei@example.com"}),
+    Target(
+        "/track/lost",
+        "POST",
+        None,
+        form=LostLinkForm,
+        baseline=lambda w, c: {"reference": w.case("open").reference, "email": "li.lei@example.com"},
+    ),
     Target("/track/<token>", user=None, values=lambda w, c: {"token": "x" * 32}, control=False),
     Target("/track", user="customer", situation="open"),
     Target("/track", "POST", "customer", "open", form=MessageForm, baseline=lambda w, c: {"body": TEXT}),
-    Target("/track/attachments/<int:attachment_id>", user="customer", situation="open",
-           values=lambda w, c: {"attachment_id": 1}, control=False),
-    Target("/track/answer", "POST", "customer", "awaiting_customer", form=AnswerForm,
-           baseline=_filled(dict(answer="reject", reason=TEXT))),
-    Target("/track/survey", "POST", "customer", "review", form=SurveyForm, baseline=lambda w, c: dict(
-        satisfaction="5", recommend="9", buy_again="yes", fair_outcome="5", fair_process="5", fair_treatment="5",
-        comment=TEXT)),
+    Target(
+        "/track/attachments/<int:attachment_id>",
+        user="customer",
+        situation="open",
+        values=lambda w, c: {"attachment_id": 1},
+        control=False,
+    ),
+    Target(
+        "/track/answer",
+        "POST",
+        "customer",
+        "awaiting_customer",
+        form=AnswerForm,
+        baseline=_filled(dict(answer="reject", reason=TEXT)),
+    ),
+    Target(
+        "/track/survey",
+        "POST",
+        "customer",
+        "review",
+        form=SurveyForm,
+        baseline=lambda w, c: dict(
+            satisfaction="5",
+            recommend="9",
+            buy_again="yes",
+            fair_outcome="5",
+            fair_process="5",
+            fair_treatment="5",
+            comment=TEXT,
+        ),
+    ),
     Target("/track/reopen", "POST", "customer", "closed", form=ReopenForm, baseline=_filled(dict(reason=TEXT))),
 ]
 
 INSIGHT = [
     Target("/insight/", user="supervisor", form=InsightFilterForm),
-    Target("/insight/export/<figure>.csv", user="supervisor", form=InsightFilterForm,
-           values=lambda w, c: {"figure": "volume"}),
+    Target(
+        "/insight/export/<figure>.csv",
+        user="supervisor",
+        form=InsightFilterForm,
+        values=lambda w, c: {"figure": "volume"},
+    ),
     Target("/insight/at-risk", user="supervisor", form=AtRiskFilterForm),
     Target("/insight/at-risk/export.csv", user="supervisor", form=AtRiskFilterForm),
-    Target("/insight/at-risk/<int:customer_id>/win-back", "POST", "supervisor", "win_back",
-           values=lambda w, c: {"customer_id": c.customer_id}, form=WinBackForm,
-           prefix=lambda w, c: f"c{c.customer_id}",
-           baseline=lambda w, c: {"owner": w.agent.id, "due_date": soon(), "plan": TEXT}),
+    Target(
+        "/insight/at-risk/<int:customer_id>/win-back",
+        "POST",
+        "supervisor",
+        "win_back",
+        values=lambda w, c: {"customer_id": c.customer_id},
+        form=WinBackForm,
+        prefix=lambda w, c: f"c{c.customer_id}",
+        baseline=lambda w, c: {"owner": w.agent.id, "due_date": soon(), "plan": TEXT},
+    ),
     Target("/insight/team", user="supervisor", form=PeriodForm),
     Target("/insight/team/export.csv", user="supervisor", form=PeriodForm),
     Target("/insight/warnings", user="supervisor"),
     Target("/insight/warnings/<kind>.csv", user="supervisor", values=lambda w, c: {"kind": "category"}),
     Target("/insight/win-back", params={"status": TEXTS}),
-    Target("/insight/win-back/<int:action_id>/<verb>", "POST", "supervisor", form=WinBackCancelForm,
-           values=lambda w, c: {"action_id": w.row("win_back", _win_back_action).id, "verb": "cancel"},
-           baseline=lambda w, c: {"reason": TEXT}, control=False),
-    Target("/insight/win-back/<int:action_id>/<verb>", "POST", "agent", form=WinBackDoneForm,
-           values=lambda w, c: {"action_id": w.row("win_back", _win_back_action).id, "verb": "done"},
-           baseline=lambda w, c: {"outcome": "retained", "note": TEXT}),
+    Target(
+        "/insight/win-back/<int:action_id>/<verb>",
+        "POST",
+        "supervisor",
+        form=WinBackCancelForm,
+        values=lambda w, c: {"action_id": w.row("win_back", _win_back_action).id, "verb": "cancel"},
+        baseline=lambda w, c: {"reason": TEXT},
+        control=False,
+    ),
+    Target(
+        "/insight/win-back/<int:action_id>/<verb>",
+        "POST",
+        "agent",
+        form=WinBackDoneForm,
+        values=lambda w, c: {"action_id": w.row("win_back", _win_back_action).id, "verb": "done"},
+        baseline=lambda w, c: {"outcome": "retained", "note": TEXT},
+    ),
 ]
 
 ACCOUNT = [
     Target("/login", user=None),
-    Target("/login", "POST", None, form=LoginForm, baseline=lambda w, c: {"email": w.agent.email,
-                                                                          "password": PASSWORD}),
-    Target("/language", "POST", "agent", form=LanguageForm, baseline=lambda w, c: {"locale": "en"},
-           params={"next": TEXTS}),
+    Target(
+        "/login", "POST", None, form=LoginForm, baseline=lambda w, c: {"email": w.agent.email, "password": PASSWORD}
+    ),
+    Target(
+        "/language", "POST", "agent", form=LanguageForm, baseline=lambda w, c: {"locale": "en"}, params={"next": TEXTS}
+    ),
     Target("/account", user="holder"),
-    Target("/account", "POST", "holder", form=AccountForm, prefix="account",
-           baseline=lambda w, c: {"locale": "en", "timezone": "UTC"}),
+    Target(
+        "/account",
+        "POST",
+        "holder",
+        form=AccountForm,
+        prefix="account",
+        baseline=lambda w, c: {"locale": "en", "timezone": "UTC"},
+    ),
     Target("/account/tokens", "POST", "holder", form=TokenForm, prefix="token", baseline=lambda w, c: {"name": "ci"}),
-    Target("/account/tokens/<int:token_id>/revoke", "POST", "holder", values=lambda w, c: {"token_id": 1},
-           control=False),
-    Target("/account", "POST", "holder", form=PasswordForm, prefix="password", baseline=lambda w, c: {
-        "current_password": PASSWORD, "new_password": "another long password", "confirm": "another long password"}),
+    Target(
+        "/account/tokens/<int:token_id>/revoke", "POST", "holder", values=lambda w, c: {"token_id": 1}, control=False
+    ),
+    Target(
+        "/account",
+        "POST",
+        "holder",
+        form=PasswordForm,
+        prefix="password",
+        baseline=lambda w, c: {
+            "current_password": PASSWORD,
+            "new_password": "another long password",
+            "confirm": "another long password",
+        },
+    ),
     Target("/admin/users/", user="admin"),
-    Target("/admin/users/", "POST", "admin", form=UserForm, baseline=lambda w, c: dict(
-        name="New Agent", email=f"new.{uuid.uuid4().hex[:8]}@example.com", role="agent", password=PASSWORD,
-        locale="en")),
-    Target("/admin/users/<int:user_id>", "POST", "admin", form=UserEditForm,
-           values=lambda w, c: {"user_id": w.other.id}, baseline=lambda w, c: {"role": "agent", "active": "y"}),
+    Target(
+        "/admin/users/",
+        "POST",
+        "admin",
+        form=UserForm,
+        baseline=lambda w, c: dict(
+            name="New Agent",
+            email=f"new.{uuid.uuid4().hex[:8]}@example.com",
+            role="agent",
+            password=PASSWORD,
+            locale="en",
+        ),
+    ),
+    Target(
+        "/admin/users/<int:user_id>",
+        "POST",
+        "admin",
+        form=UserEditForm,
+        values=lambda w, c: {"user_id": w.other.id},
+        baseline=lambda w, c: {"role": "agent", "active": "y"},
+    ),
     Target("/replies/", user="supervisor"),
-    Target("/replies/new", "POST", "supervisor", form=ReplyTemplateForm,
-           baseline=lambda w, c: dict(kind="apology", locale="en", title="Sorry", body=TEXT, active="y")),
-    Target("/replies/<int:template_id>", "POST", "supervisor", form=ReplyTemplateForm,
-           values=_id_of("template", _reply_template, "template_id"),
-           baseline=lambda w, c: dict(kind="apology", locale="en", title="Sorry", body=TEXT, active="y")),
+    Target(
+        "/replies/new",
+        "POST",
+        "supervisor",
+        form=ReplyTemplateForm,
+        baseline=lambda w, c: dict(kind="apology", locale="en", title="Sorry", body=TEXT, active="y"),
+    ),
+    Target(
+        "/replies/<int:template_id>",
+        "POST",
+        "supervisor",
+        form=ReplyTemplateForm,
+        values=_id_of("template", _reply_template, "template_id"),
+        baseline=lambda w, c: dict(kind="apology", locale="en", title="Sorry", body=TEXT, active="y"),
+    ),
     Target("/admin/scheduler/", user="supervisor"),
-    Target("/admin/scheduler/reminders/<int:reminder_id>/retry", "POST", "supervisor",
-           values=lambda w, c: {"reminder_id": 1}, control=False),
+    Target(
+        "/admin/scheduler/reminders/<int:reminder_id>/retry",
+        "POST",
+        "supervisor",
+        values=lambda w, c: {"reminder_id": 1},
+        control=False,
+    ),
     Target("/notifications/"),
-    Target("/notifications/<int:notification_id>", "POST", values=lambda w, c: {"notification_id": 1},
-           control=False),
+    Target("/notifications/<int:notification_id>", "POST", values=lambda w, c: {"notification_id": 1}, control=False),
     Target("/notifications/read", "POST"),
     # The API's own inputs are fuzzed by .ci/fuzz-api; its URL ids go through the same converter.
     Target("/api/v1/customers/<int:customer_id>", user=None, values=lambda w, c: {"customer_id": 1}, control=False),
@@ -267,7 +473,6 @@ def test_hostile_input_never_gets_a_server_error(app, make_user, group):
     assert not refused, "baselines refused, so their hostile requests prove little:\n" + "\n".join(refused)
 
 
-
 def _act(client, ticket, action, **fields):
     data = {f"{action}-{name}": value for name, value in {"version": ticket.version, **fields}.items()}
     return client.post(f"/tickets/{ticket.reference}/actions/{action}", data=data)
@@ -280,22 +485,29 @@ def _events(ticket) -> int:
 UNSTORABLE = "This field contains characters that cannot be saved."
 RELOAD = "Reload the case before saving."
 AMOUNT = "Give an ordinary amount smaller than 10,000,000,000."
-PROPOSAL = {"method": TEXT, "estimated_loss": "50", "currency": "CNY", "lines-0-compensation": "refund",
-            "lines-0-amount": "50"}
+PROPOSAL = {
+    "method": TEXT,
+    "estimated_loss": "50",
+    "currency": "CNY",
+    "lines-0-compensation": "refund",
+    "lines-0-amount": "50",
+}
 
 
-@pytest.mark.parametrize("step, action, fields, message", [
-    ("apologise", "note", {"body": "a\x00b"}, UNSTORABLE),
-    ("apologise", "apologise", {"method": "phone", "wording": "Sorry \x1b[31m"}, UNSTORABLE),
-    ("apologise", "apologise", {"method": "phone", "wording": "Sorry", "version": "abc"}, RELOAD),
-    ("apologise", "apologise", {"method": "phone", "wording": "Sorry", "version": "99999999999999999999"}, RELOAD),
-    ("apologise", "merge", {"target": "C-2026\n000001", "reason": TEXT}, "This field must fit on one line."),
-    ("resolve", "propose", {**PROPOSAL, "estimated_loss": "sNaN"}, AMOUNT),
-    ("resolve", "propose", {**PROPOSAL, "lines-0-amount": "Infinity"}, AMOUNT),
-    ("resolve", "propose", {**PROPOSAL, "promised_date": "9999-12-31"}, "Give a date between 1900 and 2100."),
-])
-def test_a_refused_action_says_why_next_to_the_field_and_changes_nothing(client, agent, step, action, fields,
-                                                                        message):
+@pytest.mark.parametrize(
+    "step, action, fields, message",
+    [
+        ("apologise", "note", {"body": "a\x00b"}, UNSTORABLE),
+        ("apologise", "apologise", {"method": "phone", "wording": "Sorry \x1b[31m"}, UNSTORABLE),
+        ("apologise", "apologise", {"method": "phone", "wording": "Sorry", "version": "abc"}, RELOAD),
+        ("apologise", "apologise", {"method": "phone", "wording": "Sorry", "version": "99999999999999999999"}, RELOAD),
+        ("apologise", "merge", {"target": "C-2026\n000001", "reason": TEXT}, "This field must fit on one line."),
+        ("resolve", "propose", {**PROPOSAL, "estimated_loss": "sNaN"}, AMOUNT),
+        ("resolve", "propose", {**PROPOSAL, "lines-0-amount": "Infinity"}, AMOUNT),
+        ("resolve", "propose", {**PROPOSAL, "promised_date": "9999-12-31"}, "Give a date between 1900 and 2100."),
+    ],
+)
+def test_a_refused_action_says_why_next_to_the_field_and_changes_nothing(client, agent, step, action, fields, message):
     ticket = to_step(open_case(agent), agent, step)
     version, events = ticket.version, _events(ticket)
     login(client, agent.email)
@@ -314,8 +526,10 @@ def test_the_refusal_is_in_the_users_language(client, make_user):
 
 
 def test_a_customer_gets_the_message_next_to_the_field_and_no_case(client):
-    response = client.post("/complain", data={"name": "Li\x00Lei", "email": "li@example.com",
-                                              "what_happened": "The kettle leaks after two days."})
+    response = client.post(
+        "/complain",
+        data={"name": "Li\x00Lei", "email": "li@example.com", "what_happened": "The kettle leaks after two days."},
+    )
     assert response.status_code == 422 and UNSTORABLE in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Ticket.id))) == 0
 
@@ -358,5 +572,6 @@ def test_every_form_applies_the_validation_policy(app):
         for sub in cls.__subclasses__():
             yield sub
             yield from subclasses(sub)
+
     forms = {cls for cls in subclasses(wtforms.Form) if cls.__module__.startswith("ticketing.")}
     assert forms and {cls.__qualname__ for cls in forms if not issubclass(cls, StorablePolicy)} == set()

@@ -1,4 +1,5 @@
 """Helpers shared by the unit tests: stand-in tickets and actors, and database snapshots."""
+
 from types import SimpleNamespace
 
 import pytest
@@ -9,15 +10,34 @@ from ticketing.cases.models import Ticket
 from ticketing.extensions import db
 
 # The ticket columns a workflow action may change; compared before and after a refused action.
-TICKET_FIELDS = ("step", "status", "resolution_state", "assignee_id", "analysed_at", "review_recorded_at",
-                 "responded_at", "promised_date", "closed_at", "merged_into_id", "updated_at",
-                 "updated_by_id", "version")
+TICKET_FIELDS = (
+    "step",
+    "status",
+    "resolution_state",
+    "assignee_id",
+    "analysed_at",
+    "review_recorded_at",
+    "responded_at",
+    "promised_date",
+    "closed_at",
+    "merged_into_id",
+    "updated_at",
+    "updated_by_id",
+    "version",
+)
 
 
 def fake_ticket(**fields):
     """A ticket as the pure workflow rules see it: open, at step 1, assigned to actor 1."""
-    values = dict(id=10, step="listen", status="open", resolution_state="none", assignee_id=1,
-                  analysed_at=None, review_recorded_at=None)
+    values = dict(
+        id=10,
+        step="listen",
+        status="open",
+        resolution_state="none",
+        assignee_id=1,
+        analysed_at=None,
+        review_recorded_at=None,
+    )
     values.update(fields)
     return SimpleNamespace(**values)
 

@@ -1,5 +1,6 @@
 """One action registry: every action the record log can name is a row of the workflow's rules and of
 the registry, performed through Change; reminder rows are written only through the reminder API."""
+
 import ast
 from pathlib import Path
 
@@ -58,6 +59,7 @@ def test_reminder_rows_are_made_only_by_the_reminder_api():
 
 def test_every_event_the_demo_desk_writes_names_a_registered_action(app):
     from ticketing.demo import load_demo_data
+
     load_demo_data()
     logged = set(db.session.scalars(select(Event.action).distinct()))
     assert logged and logged <= set(ACTIONS)

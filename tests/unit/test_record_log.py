@@ -1,26 +1,28 @@
 """The record log: every action leaves exactly one event, written in the action's own transaction."""
+
 from datetime import date, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
 
+from tests.factories import LISTEN, open_case, propose, to_step
+from tests.unit.helpers import event_count, events_of, last_event, snapshot
 from ticketing.cases import services
 from ticketing.cases.audit import Event
 from ticketing.cases.workflow import WorkflowError
 from ticketing.extensions import db
-from tests.factories import LISTEN, open_case, propose, to_step
-from tests.unit.helpers import event_count, events_of, last_event, snapshot
 
-T0 = "2026-11-24T09:00:00+00:00"     # the frozen clock, while the case is prepared
-NOW = "2026-11-24T09:05:00+00:00"    # five minutes later, when the logged action happens
-PROMISED = "2026-11-27"              # factories.propose promises three days ahead
+T0 = "2026-11-24T09:00:00+00:00"  # the frozen clock, while the case is prepared
+NOW = "2026-11-24T09:05:00+00:00"  # five minutes later, when the logged action happens
+PROMISED = "2026-11-27"  # factories.propose promises three days ahead
 
 
 @pytest.fixture
 def people(agent, supervisor, make_user):
-    return SimpleNamespace(agent=agent, supervisor=supervisor,
-                           colleague=make_user("agent", "colleague@example.com", "Cole Colleague"))
+    return SimpleNamespace(
+        agent=agent, supervisor=supervisor, colleague=make_user("agent", "colleague@example.com", "Cole Colleague")
+    )
 
 
 def resolving(p, amount=50):
@@ -53,150 +55,289 @@ def cancelled(p):
 # Each scenario prepares a case and returns (ticket, who acts, the action, the changes it must log).
 def _listen(p):
     t = open_case(p.agent, listen=False)
-    return t, p.agent, lambda: services.record_listening(t, p.agent, version=t.version, **LISTEN), {
-        "step": ["listen", "apologise"], "emotion": [None, "upset"], "dissatisfaction": [None, "explicit"],
-        "restatement_confirmed": [None, True], "expectation": [None, "A working kettle"]}
+    return (
+        t,
+        p.agent,
+        lambda: services.record_listening(t, p.agent, version=t.version, **LISTEN),
+        {
+            "step": ["listen", "apologise"],
+            "emotion": [None, "upset"],
+            "dissatisfaction": [None, "explicit"],
+            "restatement_confirmed": [None, True],
+            "expectation": [None, "A working kettle"],
+        },
+    )
 
 
 def _apologise(p):
     t = open_case(p.agent)
-    return t, p.agent, lambda: services.record_apology(
-        t, p.agent, version=t.version, method="phone", wording="We are so sorry"), {
-        "step": ["apologise", "analyse"], "method": [None, "phone"], "wording": [None, "We are so sorry"],
-        "responded_at": [None, NOW]}
+    return (
+        t,
+        p.agent,
+        lambda: services.record_apology(t, p.agent, version=t.version, method="phone", wording="We are so sorry"),
+        {
+            "step": ["apologise", "analyse"],
+            "method": [None, "phone"],
+            "wording": [None, "We are so sorry"],
+            "responded_at": [None, NOW],
+        },
+    )
 
 
 def _analyse(p):
     t = to_step(open_case(p.agent), p.agent, "analyse")
-    return t, p.agent, lambda: services.record_analysis(
-        t, p.agent, version=t.version, root_cause="product", detail="Seal", legitimacy="partly_justified",
-        responsibility="shared", motive="compensation", product="Kettle K1"), {
-        "step": ["analyse", "resolve"], "root_cause": [None, "product"], "legitimacy": [None, "partly_justified"],
-        "responsibility": [None, "shared"], "motive": [None, "compensation"], "analysed_at": [None, NOW],
-        "product": [None, "Kettle K1"]}
+    return (
+        t,
+        p.agent,
+        lambda: services.record_analysis(
+            t,
+            p.agent,
+            version=t.version,
+            root_cause="product",
+            detail="Seal",
+            legitimacy="partly_justified",
+            responsibility="shared",
+            motive="compensation",
+            product="Kettle K1",
+        ),
+        {
+            "step": ["analyse", "resolve"],
+            "root_cause": [None, "product"],
+            "legitimacy": [None, "partly_justified"],
+            "responsibility": [None, "shared"],
+            "motive": [None, "compensation"],
+            "analysed_at": [None, NOW],
+            "product": [None, "Kettle K1"],
+        },
+    )
 
 
 def _propose(p):
     t = to_step(open_case(p.agent), p.agent, "resolve")
-    return t, p.agent, lambda: services.propose_resolution(
-        t, p.agent, version=t.version, method="Replace the kettle", promised_date=date(2026, 11, 27),
-        currency="CNY", estimated_loss=Decimal("50"), lines=[{"type": "refund", "amount": Decimal("50")},
-                                                             {"type": "apology_letter"}]), {
-        "resolution_state": ["none", "awaiting_customer"], "method": [None, "Replace the kettle"],
-        "promised_date": [None, PROMISED], "currency": [None, "CNY"], "estimated_loss": [None, "50"],
-        "compensation_total": [None, "50"], "compensation": [None, ["refund 50", "apology_letter"]]}
+    return (
+        t,
+        p.agent,
+        lambda: services.propose_resolution(
+            t,
+            p.agent,
+            version=t.version,
+            method="Replace the kettle",
+            promised_date=date(2026, 11, 27),
+            currency="CNY",
+            estimated_loss=Decimal("50"),
+            lines=[{"type": "refund", "amount": Decimal("50")}, {"type": "apology_letter"}],
+        ),
+        {
+            "resolution_state": ["none", "awaiting_customer"],
+            "method": [None, "Replace the kettle"],
+            "promised_date": [None, PROMISED],
+            "currency": [None, "CNY"],
+            "estimated_loss": [None, "50"],
+            "compensation_total": [None, "50"],
+            "compensation": [None, ["refund 50", "apology_letter"]],
+        },
+    )
 
 
 def _approve_compensation(p):
     t = resolving(p, amount=300)
-    return t, p.supervisor, lambda: services.approve_compensation(t, p.supervisor, version=t.version), {
-        "resolution_state": ["awaiting_approval", "awaiting_customer"]}
+    return (
+        t,
+        p.supervisor,
+        lambda: services.approve_compensation(t, p.supervisor, version=t.version),
+        {"resolution_state": ["awaiting_approval", "awaiting_customer"]},
+    )
 
 
 def _refuse_compensation(p):
     t = resolving(p, amount=300)
-    return t, p.supervisor, lambda: services.refuse_compensation(
-        t, p.supervisor, version=t.version, reason="Too generous"), {
-        "resolution_state": ["awaiting_approval", "refused"], "reason": [None, "Too generous"]}
+    return (
+        t,
+        p.supervisor,
+        lambda: services.refuse_compensation(t, p.supervisor, version=t.version, reason="Too generous"),
+        {"resolution_state": ["awaiting_approval", "refused"], "reason": [None, "Too generous"]},
+    )
 
 
 def _customer_accepts(p):
     t = resolving(p)
-    return t, None, lambda: services.record_customer_answer(t, None, version=t.version, accepted=True), {
-        "resolution_state": ["awaiting_customer", "accepted"]}
+    return (
+        t,
+        None,
+        lambda: services.record_customer_answer(t, None, version=t.version, accepted=True),
+        {"resolution_state": ["awaiting_customer", "accepted"]},
+    )
 
 
 def _customer_rejects(p):
     t = resolving(p)
-    return t, None, lambda: services.record_customer_answer(
-        t, None, version=t.version, accepted=False, reason="Not enough"), {
-        "resolution_state": ["awaiting_customer", "rejected"], "reason": [None, "Not enough"]}
+    return (
+        t,
+        None,
+        lambda: services.record_customer_answer(t, None, version=t.version, accepted=False, reason="Not enough"),
+        {"resolution_state": ["awaiting_customer", "rejected"], "reason": [None, "Not enough"]},
+    )
 
 
 def _carry_out(p):
     t = accepted(p)
-    return t, p.agent, lambda: services.carry_out_resolution(t, p.agent, version=t.version, note="Delivered"), {
-        "step": ["resolve", "follow_up"], "resolution_state": ["accepted", "carried_out"],
-        "note": [None, "Delivered"]}
+    return (
+        t,
+        p.agent,
+        lambda: services.carry_out_resolution(t, p.agent, version=t.version, note="Delivered"),
+        {
+            "step": ["resolve", "follow_up"],
+            "resolution_state": ["accepted", "carried_out"],
+            "note": [None, "Delivered"],
+        },
+    )
 
 
 def _follow_up(p):
     t = to_step(open_case(p.agent), p.agent, "follow_up")
-    return t, p.agent, lambda: services.record_follow_up(
-        t, p.agent, version=t.version, method="wechat", outcome="unsatisfied", satisfaction=2,
-        retention="at_risk", return_to="resolve"), {
-        "step": ["follow_up", "resolve"], "outcome": [None, "unsatisfied"], "satisfaction": [None, 2],
-        "retention": [None, "at_risk"], "resolution_state": ["carried_out", "none"]}
+    return (
+        t,
+        p.agent,
+        lambda: services.record_follow_up(
+            t,
+            p.agent,
+            version=t.version,
+            method="wechat",
+            outcome="unsatisfied",
+            satisfaction=2,
+            retention="at_risk",
+            return_to="resolve",
+        ),
+        {
+            "step": ["follow_up", "resolve"],
+            "outcome": [None, "unsatisfied"],
+            "satisfaction": [None, 2],
+            "retention": [None, "at_risk"],
+            "resolution_state": ["carried_out", "none"],
+        },
+    )
 
 
 def _record_review(p):
     t = to_step(open_case(p.agent), p.agent, "review")
-    return t, p.agent, lambda: services.record_review(
-        t, p.agent, version=t.version, summary="Replaced", lesson="Test seals", preventive_action="Audit"), {
-        "review_recorded_at": [None, NOW], "summary": [None, "Replaced"], "lesson": [None, "Test seals"],
-        "preventive_action": [None, "Audit"]}
+    return (
+        t,
+        p.agent,
+        lambda: services.record_review(
+            t, p.agent, version=t.version, summary="Replaced", lesson="Test seals", preventive_action="Audit"
+        ),
+        {
+            "review_recorded_at": [None, NOW],
+            "summary": [None, "Replaced"],
+            "lesson": [None, "Test seals"],
+            "preventive_action": [None, "Audit"],
+        },
+    )
 
 
 def _approve_review(p):
     t = reviewed(p)
-    return t, p.supervisor, lambda: services.approve_review(t, p.supervisor, version=t.version), {
-        "status": ["open", "closed"], "closed_at": [None, NOW], "decision": [None, "approved"]}
+    return (
+        t,
+        p.supervisor,
+        lambda: services.approve_review(t, p.supervisor, version=t.version),
+        {"status": ["open", "closed"], "closed_at": [None, NOW], "decision": [None, "approved"]},
+    )
 
 
 def _return_review(p):
     t = reviewed(p)
-    return t, p.supervisor, lambda: services.return_review(
-        t, p.supervisor, version=t.version, return_to="analyse", reason="Cause unclear"), {
-        "step": ["review", "analyse"], "decision": [None, "returned"], "reason": [None, "Cause unclear"],
-        "review_recorded_at": [T0, None], "resolution_state": ["carried_out", "none"], "analysed_at": [T0, None]}
+    return (
+        t,
+        p.supervisor,
+        lambda: services.return_review(t, p.supervisor, version=t.version, return_to="analyse", reason="Cause unclear"),
+        {
+            "step": ["review", "analyse"],
+            "decision": [None, "returned"],
+            "reason": [None, "Cause unclear"],
+            "review_recorded_at": [T0, None],
+            "resolution_state": ["carried_out", "none"],
+            "analysed_at": [T0, None],
+        },
+    )
 
 
 def _assign(p):
     t = open_case(p.agent)
-    return t, p.supervisor, lambda: services.assign_case(
-        t, p.supervisor, version=t.version, assignee=p.colleague), {
-        "assignee": ["agent@example.com", "colleague@example.com"]}
+    return (
+        t,
+        p.supervisor,
+        lambda: services.assign_case(t, p.supervisor, version=t.version, assignee=p.colleague),
+        {"assignee": ["agent@example.com", "colleague@example.com"]},
+    )
 
 
 def _note(p):
     t = open_case(p.agent)
-    return t, p.colleague, lambda: services.add_note(t, p.colleague, body="Known batch problem"), {
-        "body": [None, "Known batch problem"]}
+    return (
+        t,
+        p.colleague,
+        lambda: services.add_note(t, p.colleague, body="Known batch problem"),
+        {"body": [None, "Known batch problem"]},
+    )
 
 
 def _message(p):
     t = open_case(p.agent)
-    return t, p.agent, lambda: services.send_message(t, p.agent, body="We are on it"), {
-        "body": [None, "We are on it"], "responded_at": [None, NOW]}
+    return (
+        t,
+        p.agent,
+        lambda: services.send_message(t, p.agent, body="We are on it"),
+        {"body": [None, "We are on it"], "responded_at": [None, NOW]},
+    )
 
 
 def _cancel(p):
     t = open_case(p.agent)
-    return t, p.agent, lambda: services.cancel_case(t, p.agent, version=t.version, reason="Withdrawn"), {
-        "status": ["open", "cancelled"], "closed_at": [None, NOW], "reason": [None, "Withdrawn"]}
+    return (
+        t,
+        p.agent,
+        lambda: services.cancel_case(t, p.agent, version=t.version, reason="Withdrawn"),
+        {"status": ["open", "cancelled"], "closed_at": [None, NOW], "reason": [None, "Withdrawn"]},
+    )
 
 
 def _merge(p):
     target, t = open_case(p.agent), open_case(p.agent)
-    return t, p.agent, lambda: services.merge_case(
-        t, p.agent, version=t.version, target=target, reason="Called twice"), {
-        "status": ["open", "cancelled"], "reason": [None, "Called twice"],
-        "merged_into": [None, "C-2026-000001"]}
+    return (
+        t,
+        p.agent,
+        lambda: services.merge_case(t, p.agent, version=t.version, target=target, reason="Called twice"),
+        {"status": ["open", "cancelled"], "reason": [None, "Called twice"], "merged_into": [None, "C-2026-000001"]},
+    )
 
 
 def _reopen(p):
     t = cancelled(p)
-    return t, p.supervisor, lambda: services.reopen_case(t, p.supervisor, version=t.version, reason="Leaks"), {
-        "status": ["cancelled", "open"], "step": ["resolve", "analyse"], "closed_at": [T0, None],
-        "analysed_at": [T0, None], "reason": [None, "Leaks"]}
+    return (
+        t,
+        p.supervisor,
+        lambda: services.reopen_case(t, p.supervisor, version=t.version, reason="Leaks"),
+        {
+            "status": ["cancelled", "open"],
+            "step": ["resolve", "analyse"],
+            "closed_at": [T0, None],
+            "analysed_at": [T0, None],
+            "reason": [None, "Leaks"],
+        },
+    )
 
 
 def _customer_reopens(p):
     t = reviewed(p)
     services.approve_review(t, p.supervisor, version=t.version)
     db.session.commit()
-    return t, None, lambda: services.customer_reopens(t, version=t.version, reason="It leaks again"), {
-        "status": ["closed", "open"], "step": ["review", "analyse"], "reason": [None, "It leaks again"]}
+    return (
+        t,
+        None,
+        lambda: services.customer_reopens(t, version=t.version, reason="It leaks again"),
+        {"status": ["closed", "open"], "step": ["review", "analyse"], "reason": [None, "It leaks again"]},
+    )
 
 
 def _create(p):
@@ -204,10 +345,16 @@ def _create(p):
     created = {}
 
     def perform():
-        created["ticket"] = services.take_complaint(p.agent, customer=customer, subject="Broken lid",
-                                                    description="The lid broke", channel="phone")
-    return created, p.agent, perform, {"subject": [None, "Broken lid"], "channel": [None, "phone"],
-                                       "assignee": [None, "agent@example.com"]}
+        created["ticket"] = services.take_complaint(
+            p.agent, customer=customer, subject="Broken lid", description="The lid broke", channel="phone"
+        )
+
+    return (
+        created,
+        p.agent,
+        perform,
+        {"subject": [None, "Broken lid"], "channel": [None, "phone"], "assignee": [None, "agent@example.com"]},
+    )
 
 
 def _attach(p):
@@ -216,6 +363,7 @@ def _attach(p):
     from werkzeug.datastructures import FileStorage
 
     from ticketing.cases.attachments import save_attachments
+
     t = open_case(p.agent)
     photo = FileStorage(BytesIO(b"\x89PNG\r\n\x1a\n" + b"0" * 64), filename="lid.png")
     return t, None, lambda: save_attachments(t, [photo]), {"files": [None, ["lid.png"]]}
@@ -223,74 +371,125 @@ def _attach(p):
 
 def _rate(p):
     from ticketing.cases.survey import answer_survey
+
     t = to_step(open_case(p.agent), p.agent, "review")
-    return t, None, lambda: answer_survey(t, satisfaction=4, recommend=8, buy_again="yes", fair_outcome=4,
-                                          fair_process=4, fair_treatment=5), {
-        "satisfaction": [None, 4], "recommend": [None, 8], "buy_again": [None, "yes"]}
+    return (
+        t,
+        None,
+        lambda: answer_survey(
+            t, satisfaction=4, recommend=8, buy_again="yes", fair_outcome=4, fair_process=4, fair_treatment=5
+        ),
+        {"satisfaction": [None, 4], "recommend": [None, 8], "buy_again": [None, "yes"]},
+    )
 
 
 def _suggest_compensation(p):
     from ticketing.cases.services.guarantee import suggest_service_guarantee
     from ticketing.clock import utcnow
+
     t = open_case(p.agent, priority="high")
-    return t, None, lambda: suggest_service_guarantee(t, utcnow()), {
-        "compensation": [None, ["voucher 50", "apology_letter"]]}
+    return (
+        t,
+        None,
+        lambda: suggest_service_guarantee(t, utcnow()),
+        {"compensation": [None, ["voucher 50", "apology_letter"]]},
+    )
 
 
 def _preventive(p):
     from ticketing.cases import improvement
+
     t = reviewed(p)
-    return t, improvement.add_preventive_action(t, p.supervisor, description="Test every seal", owner=p.agent,
-                                                due_date=date(2026, 12, 15))
+    return t, improvement.add_preventive_action(
+        t, p.supervisor, description="Test every seal", owner=p.agent, due_date=date(2026, 12, 15)
+    )
 
 
 def _add_preventive_action(p):
     from ticketing.cases import improvement
+
     t = reviewed(p)
-    return t, p.supervisor, lambda: improvement.add_preventive_action(
-        t, p.supervisor, description="Test every seal", owner=p.agent, due_date=date(2026, 12, 15)), {
-        "preventive_action": [None, "Test every seal"], "owner": [None, "agent@example.com"],
-        "due_date": [None, "2026-12-15"]}
+    return (
+        t,
+        p.supervisor,
+        lambda: improvement.add_preventive_action(
+            t, p.supervisor, description="Test every seal", owner=p.agent, due_date=date(2026, 12, 15)
+        ),
+        {
+            "preventive_action": [None, "Test every seal"],
+            "owner": [None, "agent@example.com"],
+            "due_date": [None, "2026-12-15"],
+        },
+    )
 
 
 def _complete_preventive_action(p):
     from ticketing.cases import improvement
+
     t, action = _preventive(p)
     db.session.commit()
-    return t, p.agent, lambda: improvement.complete_preventive_action(action, p.agent, note="Seals tested"), {
-        "preventive_action": [None, "Test every seal"], "note": [None, "Seals tested"]}
+    return (
+        t,
+        p.agent,
+        lambda: improvement.complete_preventive_action(action, p.agent, note="Seals tested"),
+        {"preventive_action": [None, "Test every seal"], "note": [None, "Seals tested"]},
+    )
 
 
 def _verify_preventive_action(p):
     from ticketing.cases import improvement
+
     t, action = _preventive(p)
     improvement.complete_preventive_action(action, p.agent, note="Seals tested")
     db.session.commit()
-    return t, p.supervisor, lambda: improvement.verify_preventive_action(action, p.supervisor), {
-        "preventive_action": [None, "Test every seal"]}
+    return (
+        t,
+        p.supervisor,
+        lambda: improvement.verify_preventive_action(action, p.supervisor),
+        {"preventive_action": [None, "Test every seal"]},
+    )
 
 
 # Who the log names when no staff member acts (default: the customer).
 ACTOR_NAMES = {"suggest_compensation": "scheduler"}
 
 SIDE_SCENARIOS = {
-    "create": _create, "attach": _attach, "rate": _rate, "suggest_compensation": _suggest_compensation,
-    "add_preventive_action": _add_preventive_action, "complete_preventive_action": _complete_preventive_action,
+    "create": _create,
+    "attach": _attach,
+    "rate": _rate,
+    "suggest_compensation": _suggest_compensation,
+    "add_preventive_action": _add_preventive_action,
+    "complete_preventive_action": _complete_preventive_action,
     "verify_preventive_action": _verify_preventive_action,
 }
 CASE_SCENARIOS = {
-    "listen": _listen, "apologise": _apologise, "analyse": _analyse, "propose": _propose,
-    "approve_compensation": _approve_compensation, "refuse_compensation": _refuse_compensation,
-    "customer_accepts": _customer_accepts, "customer_rejects": _customer_rejects, "carry_out": _carry_out,
-    "follow_up": _follow_up, "record_review": _record_review, "approve_review": _approve_review,
-    "return_review": _return_review, "assign": _assign, "note": _note, "message": _message,
-    "cancel": _cancel, "merge": _merge, "reopen": _reopen, "customer_reopens": _customer_reopens,
+    "listen": _listen,
+    "apologise": _apologise,
+    "analyse": _analyse,
+    "propose": _propose,
+    "approve_compensation": _approve_compensation,
+    "refuse_compensation": _refuse_compensation,
+    "customer_accepts": _customer_accepts,
+    "customer_rejects": _customer_rejects,
+    "carry_out": _carry_out,
+    "follow_up": _follow_up,
+    "record_review": _record_review,
+    "approve_review": _approve_review,
+    "return_review": _return_review,
+    "assign": _assign,
+    "note": _note,
+    "message": _message,
+    "cancel": _cancel,
+    "merge": _merge,
+    "reopen": _reopen,
+    "customer_reopens": _customer_reopens,
 }
 SCENARIOS = {**SIDE_SCENARIOS, **CASE_SCENARIOS}
 
 
 def test_every_workflow_action_has_a_log_scenario():
     from ticketing.cases import workflow
+
     assert set(SCENARIOS) == set(workflow.ACTIONS)
 
 
@@ -317,7 +516,7 @@ def test_rolled_back_action_leaves_no_event_and_no_change(people, frozen_clock, 
     before, events = snapshot(ticket), event_count()
     frozen_clock.move(minutes=5)
     event = perform()
-    assert isinstance(event, Event) and event in db.session   # staged in the action's open transaction
+    assert isinstance(event, Event) and event in db.session  # staged in the action's open transaction
     db.session.rollback()
     assert event_count() == events
     assert snapshot(ticket) == before
@@ -349,8 +548,10 @@ def test_customer_is_logged_as_customer(app):
     services.send_message(ticket, None, body="Any news?")
     db.session.commit()
     assert [(e.action, e.actor_id, e.actor_name) for e in events_of(ticket)] == [
-        ("create", None, "customer"), ("message", None, "customer")]
-    assert ticket.responded_at is None   # the customer's own message is not a response
+        ("create", None, "customer"),
+        ("message", None, "customer"),
+    ]
+    assert ticket.responded_at is None  # the customer's own message is not a response
 
 
 def test_approved_compensation_logs_the_total(people):
@@ -374,8 +575,15 @@ def test_log_reads_in_the_order_things_happened(people, frozen_clock):
         frozen_clock.move(hours=1)
         to_step(ticket, people.agent, step)
     events = events_of(ticket)
-    assert [e.action for e in events] == ["create", "listen", "apologise", "analyse", "propose",
-                                          "customer_accepts", "carry_out"]
+    assert [e.action for e in events] == [
+        "create",
+        "listen",
+        "apologise",
+        "analyse",
+        "propose",
+        "customer_accepts",
+        "carry_out",
+    ]
     times = [e.created_at for e in events]
     assert times == sorted(times)
     assert times[-1] - times[0] == timedelta(hours=3)

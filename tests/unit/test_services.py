@@ -1,4 +1,5 @@
 """The service functions against a real database: what each action changes, and what it refuses."""
+
 from datetime import timedelta
 from decimal import Decimal
 
@@ -6,16 +7,16 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
+from tests.factories import open_case, propose, to_step
+from tests.unit.helpers import assert_refused_and_unchanged, event_count, last_event, snapshot
 from ticketing.cases import services
 from ticketing.cases.models import Customer, Ticket
 from ticketing.cases.records import FollowUpRecord, ListenRecord, Resolution, ReviewRecord
 from ticketing.cases.services import StaleCase
 from ticketing.cases.services.intake import phone_digits
 from ticketing.cases.workflow import WorkflowError
-from ticketing.extensions import db
 from ticketing.clock import utcnow
-from tests.factories import open_case, propose, to_step
-from tests.unit.helpers import assert_refused_and_unchanged, event_count, last_event, snapshot
+from ticketing.extensions import db
 
 
 @pytest.fixture
@@ -28,9 +29,15 @@ def at_resolve(agent):
 
 
 def propose_lines(ticket, actor, lines):
-    services.propose_resolution(ticket, actor, version=ticket.version, method="Refund the kettle",
-                                promised_date=(utcnow() + timedelta(days=2)).date(), currency="CNY",
-                                lines=lines)
+    services.propose_resolution(
+        ticket,
+        actor,
+        version=ticket.version,
+        method="Refund the kettle",
+        promised_date=(utcnow() + timedelta(days=2)).date(),
+        currency="CNY",
+        lines=lines,
+    )
     db.session.commit()
 
 
@@ -43,8 +50,14 @@ def awaiting_approval(agent, amount="300"):
 
 def at_review(agent, supervisor):
     ticket = to_step(open_case(agent), agent, "review", approver=supervisor)
-    services.record_review(ticket, agent, version=ticket.version, summary="Kettle replaced",
-                           lesson="Check seals", preventive_action="Seal test at the warehouse")
+    services.record_review(
+        ticket,
+        agent,
+        version=ticket.version,
+        summary="Kettle replaced",
+        lesson="Check seals",
+        preventive_action="Seal test at the warehouse",
+    )
     db.session.commit()
     return ticket
 
@@ -61,6 +74,7 @@ def resolution_count(ticket):
 
 
 # --- compensation and the approval limit --------------------------------------------
+
 
 def test_compensation_within_the_agent_limit_goes_straight_to_the_customer(agent, frozen_clock):
     ticket = at_resolve(agent)
@@ -82,8 +96,14 @@ def test_compensation_above_the_agent_limit_waits_for_a_supervisor(agent):
 
 def test_emotional_compensation_with_a_cost_counts_towards_the_limit(agent):
     ticket = at_resolve(agent)
-    propose_lines(ticket, agent, [{"type": "voucher", "amount": Decimal("120")},
-                                  {"type": "gift", "amount": Decimal("100"), "description": "Tea set"}])
+    propose_lines(
+        ticket,
+        agent,
+        [
+            {"type": "voucher", "amount": Decimal("120")},
+            {"type": "gift", "amount": Decimal("100"), "description": "Tea set"},
+        ],
+    )
     resolution = services.current_resolution(ticket)
     assert [line.kind for line in resolution.lines] == ["economic", "emotional"]
     assert ticket.resolution_state == "awaiting_approval"
@@ -92,8 +112,11 @@ def test_emotional_compensation_with_a_cost_counts_towards_the_limit(agent):
 def test_agent_cannot_approve_compensation_above_limit(agent):
     ticket = awaiting_approval(agent)
     assert_refused_and_unchanged(
-        ticket, lambda: services.approve_compensation(ticket, agent, version=ticket.version),
-        WorkflowError, "Only a supervisor can do this.")
+        ticket,
+        lambda: services.approve_compensation(ticket, agent, version=ticket.version),
+        WorkflowError,
+        "Only a supervisor can do this.",
+    )
     assert all(line.approved_by_id is None for line in services.current_resolution(ticket).lines)
 
 
@@ -113,8 +136,11 @@ def test_supervisor_approval_sends_the_compensation_to_the_customer(agent, super
 def test_supervisor_cannot_approve_compensation_above_their_own_limit(app, agent, supervisor, admin):
     ticket = awaiting_approval(agent, amount="6000")
     assert_refused_and_unchanged(
-        ticket, lambda: services.approve_compensation(ticket, supervisor, version=ticket.version),
-        WorkflowError, "This compensation is above your own approval limit (5000).")
+        ticket,
+        lambda: services.approve_compensation(ticket, supervisor, version=ticket.version),
+        WorkflowError,
+        "This compensation is above your own approval limit (5000).",
+    )
     app.config["COMPENSATION_LIMITS"] = {**app.config["COMPENSATION_LIMITS"], "admin": 10000}
     services.approve_compensation(ticket, admin, version=ticket.version)
     db.session.commit()
@@ -145,8 +171,11 @@ def test_refused_compensation_lets_the_agent_propose_again(agent, supervisor):
 def test_refusing_compensation_needs_a_reason(agent, supervisor):
     ticket = awaiting_approval(agent)
     assert_refused_and_unchanged(
-        ticket, lambda: services.refuse_compensation(ticket, supervisor, version=ticket.version, reason=" "),
-        WorkflowError, "Please give a reason.")
+        ticket,
+        lambda: services.refuse_compensation(ticket, supervisor, version=ticket.version, reason=" "),
+        WorkflowError,
+        "Please give a reason.",
+    )
 
 
 def test_second_proposal_is_refused_while_the_first_waits_for_approval(agent):
@@ -158,8 +187,9 @@ def test_second_proposal_is_refused_while_the_first_waits_for_approval(agent):
 def test_customer_rejection_lets_the_agent_propose_again(agent):
     ticket = at_resolve(agent)
     propose(ticket, agent)
-    services.record_customer_answer(ticket, None, version=ticket.version, accepted=False,
-                                    reason="I want my money back, not a letter")
+    services.record_customer_answer(
+        ticket, None, version=ticket.version, accepted=False, reason="I want my money back, not a letter"
+    )
     db.session.commit()
     rejected = services.current_resolution(ticket)
     assert ticket.resolution_state == rejected.state == "rejected"
@@ -173,8 +203,11 @@ def test_customer_rejection_needs_a_reason(agent):
     ticket = at_resolve(agent)
     propose(ticket, agent)
     assert_refused_and_unchanged(
-        ticket, lambda: services.record_customer_answer(ticket, None, version=ticket.version, accepted=False),
-        WorkflowError, "Please give a reason.")
+        ticket,
+        lambda: services.record_customer_answer(ticket, None, version=ticket.version, accepted=False),
+        WorkflowError,
+        "Please give a reason.",
+    )
 
 
 def test_customer_accepts_through_the_portal(agent):
@@ -189,8 +222,11 @@ def test_customer_accepts_through_the_portal(agent):
 def test_customer_cannot_answer_a_proposal_still_waiting_for_approval(agent):
     ticket = awaiting_approval(agent)
     assert_refused_and_unchanged(
-        ticket, lambda: services.record_customer_answer(ticket, None, version=ticket.version, accepted=True),
-        WorkflowError, "No proposal is waiting for the customer's answer.")
+        ticket,
+        lambda: services.record_customer_answer(ticket, None, version=ticket.version, accepted=True),
+        WorkflowError,
+        "No proposal is waiting for the customer's answer.",
+    )
 
 
 def test_carrying_out_an_accepted_resolution_moves_to_follow_up(agent, frozen_clock):
@@ -209,17 +245,27 @@ def test_resolution_cannot_be_carried_out_before_the_customer_accepts(agent):
     ticket = at_resolve(agent)
     propose(ticket, agent)
     assert_refused_and_unchanged(
-        ticket, lambda: services.carry_out_resolution(ticket, agent, version=ticket.version),
-        WorkflowError, "The customer has not accepted the proposed resolution yet.")
+        ticket,
+        lambda: services.carry_out_resolution(ticket, agent, version=ticket.version),
+        WorkflowError,
+        "The customer has not accepted the proposed resolution yet.",
+    )
 
 
 # --- follow-up and review ---------------------------------------------------------------
 
+
 def follow_up(ticket, actor, outcome, return_to=None):
-    services.record_follow_up(ticket, actor, version=ticket.version, method="phone", outcome=outcome,
-                              satisfaction=2 if outcome == "unsatisfied" else 5,
-                              retention="at_risk" if outcome == "unsatisfied" else "retained",
-                              return_to=return_to)
+    services.record_follow_up(
+        ticket,
+        actor,
+        version=ticket.version,
+        method="phone",
+        outcome=outcome,
+        satisfaction=2 if outcome == "unsatisfied" else 5,
+        retention="at_risk" if outcome == "unsatisfied" else "retained",
+        return_to=return_to,
+    )
     db.session.commit()
 
 
@@ -260,15 +306,21 @@ def test_unsatisfied_follow_up_returning_to_resolution_keeps_the_analysis(agent)
 def test_unsatisfied_follow_up_without_a_step_to_return_to_is_refused(agent, return_to):
     ticket = to_step(open_case(agent), agent, "follow_up")
     assert_refused_and_unchanged(
-        ticket, lambda: follow_up(ticket, agent, "unsatisfied", return_to=return_to), WorkflowError,
-        "An unsatisfied customer sends the case back to analysis or resolution: choose one.")
+        ticket,
+        lambda: follow_up(ticket, agent, "unsatisfied", return_to=return_to),
+        WorkflowError,
+        "An unsatisfied customer sends the case back to analysis or resolution: choose one.",
+    )
 
 
 def test_review_cannot_be_approved_before_the_summary_is_recorded(agent, supervisor):
     ticket = to_step(open_case(agent), agent, "review")
     assert_refused_and_unchanged(
-        ticket, lambda: services.approve_review(ticket, supervisor, version=ticket.version), WorkflowError,
-        "The summary and lessons must be recorded before the review can be approved.")
+        ticket,
+        lambda: services.approve_review(ticket, supervisor, version=ticket.version),
+        WorkflowError,
+        "The summary and lessons must be recorded before the review can be approved.",
+    )
 
 
 def test_approved_review_closes_the_case(agent, supervisor, frozen_clock):
@@ -284,22 +336,29 @@ def test_approved_review_closes_the_case(agent, supervisor, frozen_clock):
 def test_agent_cannot_approve_their_own_review(agent, supervisor):
     ticket = at_review(agent, supervisor)
     assert_refused_and_unchanged(
-        ticket, lambda: services.approve_review(ticket, agent, version=ticket.version), WorkflowError,
-        "Only a supervisor can do this.")
+        ticket,
+        lambda: services.approve_review(ticket, agent, version=ticket.version),
+        WorkflowError,
+        "Only a supervisor can do this.",
+    )
 
 
 # return_to: (resolution state afterwards, whether the analysis still stands)
 RETURNED = {
-    "listen": ("none", False), "apologise": ("none", False), "analyse": ("none", False),
-    "resolve": ("none", True), "follow_up": ("carried_out", True),
+    "listen": ("none", False),
+    "apologise": ("none", False),
+    "analyse": ("none", False),
+    "resolve": ("none", True),
+    "follow_up": ("carried_out", True),
 }
 
 
 @pytest.mark.parametrize("return_to", list(RETURNED))
 def test_supervisor_returns_review_to_a_named_step_with_a_reason(agent, supervisor, return_to):
     ticket = at_review(agent, supervisor)
-    services.return_review(ticket, supervisor, version=ticket.version, return_to=return_to,
-                           reason="The customer's words are missing")
+    services.return_review(
+        ticket, supervisor, version=ticket.version, return_to=return_to, reason="The customer's words are missing"
+    )
     db.session.commit()
     state, analysed = RETURNED[return_to]
     assert (ticket.status, ticket.step, ticket.resolution_state) == ("open", return_to, state)
@@ -312,29 +371,38 @@ def test_supervisor_returns_review_to_a_named_step_with_a_reason(agent, supervis
 
 def test_review_returned_to_follow_up_must_be_followed_up_and_recorded_again(agent, supervisor):
     ticket = at_review(agent, supervisor)
-    services.return_review(ticket, supervisor, version=ticket.version, return_to="follow_up",
-                           reason="Call the customer back")
+    services.return_review(
+        ticket, supervisor, version=ticket.version, return_to="follow_up", reason="Call the customer back"
+    )
     db.session.commit()
     follow_up(ticket, agent, "satisfied")
     assert ticket.step == "review"
     assert_refused_and_unchanged(
-        ticket, lambda: services.approve_review(ticket, supervisor, version=ticket.version), WorkflowError)
+        ticket, lambda: services.approve_review(ticket, supervisor, version=ticket.version), WorkflowError
+    )
 
 
-@pytest.mark.parametrize("who,reason,message", [
-    ("agent", "Incomplete", "Only a supervisor can do this."),
-    ("supervisor", "", "Please give a reason."),
-], ids=["by_an_agent", "without_a_reason"])
+@pytest.mark.parametrize(
+    "who,reason,message",
+    [
+        ("agent", "Incomplete", "Only a supervisor can do this."),
+        ("supervisor", "", "Please give a reason."),
+    ],
+    ids=["by_an_agent", "without_a_reason"],
+)
 def test_returning_a_review_needs_a_supervisor_and_a_reason(agent, supervisor, who, reason, message):
     ticket = at_review(agent, supervisor)
     actor = {"agent": agent, "supervisor": supervisor}[who]
     assert_refused_and_unchanged(
-        ticket, lambda: services.return_review(ticket, actor, version=ticket.version, return_to="resolve",
-                                               reason=reason),
-        WorkflowError, message)
+        ticket,
+        lambda: services.return_review(ticket, actor, version=ticket.version, return_to="resolve", reason=reason),
+        WorkflowError,
+        message,
+    )
 
 
 # --- cancel, merge, reopen, assign ------------------------------------------------------
+
 
 def test_cancelled_case_refuses_further_steps_but_takes_notes(agent, frozen_clock):
     ticket = open_case(agent)
@@ -342,8 +410,10 @@ def test_cancelled_case_refuses_further_steps_but_takes_notes(agent, frozen_cloc
     db.session.commit()
     assert (ticket.status, ticket.closed_at) == ("cancelled", frozen_clock.now)
     assert_refused_and_unchanged(
-        ticket, lambda: services.record_apology(ticket, agent, version=ticket.version, method="phone",
-                                                wording="Sorry"), WorkflowError)
+        ticket,
+        lambda: services.record_apology(ticket, agent, version=ticket.version, method="phone", wording="Sorry"),
+        WorkflowError,
+    )
     services.add_note(ticket, agent, body="Customer called to say thanks anyway")
     db.session.commit()
     assert last_event(ticket).action == "note"
@@ -352,14 +422,18 @@ def test_cancelled_case_refuses_further_steps_but_takes_notes(agent, frozen_cloc
 def test_cancelling_needs_a_reason(agent):
     ticket = open_case(agent)
     assert_refused_and_unchanged(
-        ticket, lambda: services.cancel_case(ticket, agent, version=ticket.version, reason=""),
-        WorkflowError, "Please give a reason.")
+        ticket,
+        lambda: services.cancel_case(ticket, agent, version=ticket.version, reason=""),
+        WorkflowError,
+        "Please give a reason.",
+    )
 
 
 def test_duplicate_is_merged_into_the_case_it_repeats(agent):
     original, duplicate = open_case(agent), open_case(agent)
-    services.merge_case(duplicate, agent, version=duplicate.version, target=original,
-                        reason="Same kettle, called twice")
+    services.merge_case(
+        duplicate, agent, version=duplicate.version, target=original, reason="Same kettle, called twice"
+    )
     db.session.commit()
     assert (duplicate.status, duplicate.merged_into_id) == ("cancelled", original.id)
     assert (original.status, original.merged_into_id) == ("open", None)
@@ -368,17 +442,21 @@ def test_duplicate_is_merged_into_the_case_it_repeats(agent):
 def test_case_cannot_be_merged_into_itself(agent):
     ticket = open_case(agent)
     assert_refused_and_unchanged(
-        ticket, lambda: services.merge_case(ticket, agent, version=ticket.version, target=ticket,
-                                            reason="Duplicate"),
-        WorkflowError, "A case cannot be merged into itself.")
+        ticket,
+        lambda: services.merge_case(ticket, agent, version=ticket.version, target=ticket, reason="Duplicate"),
+        WorkflowError,
+        "A case cannot be merged into itself.",
+    )
 
 
 def test_case_cannot_be_merged_into_a_closed_case(agent, supervisor):
     target, ticket = closed_case(agent, supervisor), open_case(agent)
     assert_refused_and_unchanged(
-        ticket, lambda: services.merge_case(ticket, agent, version=ticket.version, target=target,
-                                            reason="Duplicate"),
-        WorkflowError, "A case can only be merged into an open case.")
+        ticket,
+        lambda: services.merge_case(ticket, agent, version=ticket.version, target=target, reason="Duplicate"),
+        WorkflowError,
+        "A case can only be merged into an open case.",
+    )
 
 
 def test_supervisor_reopens_a_closed_case_at_analysis(agent, supervisor):
@@ -392,15 +470,20 @@ def test_supervisor_reopens_a_closed_case_at_analysis(agent, supervisor):
     assert ticket.resolution_state == "awaiting_customer"
 
 
-@pytest.mark.parametrize("reason,message", [
-    ("It leaks again", "Only a supervisor can do this."), ("", "Please give a reason.")],
-    ids=["by_an_agent", "without_a_reason"])
+@pytest.mark.parametrize(
+    "reason,message",
+    [("It leaks again", "Only a supervisor can do this."), ("", "Please give a reason.")],
+    ids=["by_an_agent", "without_a_reason"],
+)
 def test_reopening_needs_a_supervisor_and_a_reason(agent, supervisor, reason, message):
     ticket = closed_case(agent, supervisor)
     actor = agent if message.startswith("Only") else supervisor
     assert_refused_and_unchanged(
-        ticket, lambda: services.reopen_case(ticket, actor, version=ticket.version, reason=reason),
-        WorkflowError, message)
+        ticket,
+        lambda: services.reopen_case(ticket, actor, version=ticket.version, reason=reason),
+        WorkflowError,
+        message,
+    )
 
 
 def test_reopening_a_merged_case_unlinks_it(agent, supervisor):
@@ -424,8 +507,9 @@ def test_case_cancelled_before_its_analysis_reopens_where_it_stopped(agent, supe
 
 def portal_case():
     customer = services.find_or_create_customer("Han Meimei", "han@example.com", None)
-    ticket = services.take_complaint(None, customer=customer, subject="Late delivery",
-                                     description="Still waiting after two weeks", channel="web")
+    ticket = services.take_complaint(
+        None, customer=customer, subject="Late delivery", description="Still waiting after two weeks", channel="web"
+    )
     db.session.commit()
     return ticket
 
@@ -441,15 +525,21 @@ def test_agent_takes_an_unassigned_case_for_themselves(agent):
 def test_agent_cannot_hand_an_unassigned_case_to_someone_else(agent, colleague):
     ticket = portal_case()
     assert_refused_and_unchanged(
-        ticket, lambda: services.assign_case(ticket, agent, version=ticket.version, assignee=colleague),
-        WorkflowError, "An agent can only take an unassigned case for themselves.")
+        ticket,
+        lambda: services.assign_case(ticket, agent, version=ticket.version, assignee=colleague),
+        WorkflowError,
+        "An agent can only take an unassigned case for themselves.",
+    )
 
 
 def test_agent_cannot_take_a_case_assigned_to_someone_else(agent, colleague):
     ticket = open_case(agent)
     assert_refused_and_unchanged(
-        ticket, lambda: services.assign_case(ticket, colleague, version=ticket.version, assignee=colleague),
-        WorkflowError, "Only a supervisor can reassign a case.")
+        ticket,
+        lambda: services.assign_case(ticket, colleague, version=ticket.version, assignee=colleague),
+        WorkflowError,
+        "Only a supervisor can reassign a case.",
+    )
 
 
 def test_supervisor_reassigns_a_case_and_the_new_assignee_works_it(agent, colleague, supervisor):
@@ -460,13 +550,24 @@ def test_supervisor_reassigns_a_case_and_the_new_assignee_works_it(agent, collea
     services.record_apology(ticket, colleague, version=ticket.version, method="phone", wording="So sorry")
     db.session.commit()
     assert_refused_and_unchanged(
-        ticket, lambda: services.record_analysis(
-            ticket, agent, version=ticket.version, root_cause="product", detail="Seal", legitimacy="justified",
-            responsibility="company", motive="fix"),
-        WorkflowError, "This case is assigned to someone else; ask a supervisor to reassign it.")
+        ticket,
+        lambda: services.record_analysis(
+            ticket,
+            agent,
+            version=ticket.version,
+            root_cause="product",
+            detail="Seal",
+            legitimacy="justified",
+            responsibility="company",
+            motive="fix",
+        ),
+        WorkflowError,
+        "This case is assigned to someone else; ask a supervisor to reassign it.",
+    )
 
 
 # --- intake -----------------------------------------------------------------------------
+
 
 def customer_count():
     return db.session.scalar(select(func.count(Customer.id)))
@@ -477,21 +578,25 @@ def test_intake_finds_the_customer_again_by_email_whatever_the_case(app):
     again = services.find_or_create_customer("Lei Li", "  Li.Lei@Example.COM ", "139 0000 0000")
     assert again.id == first.id and customer_count() == 1
     assert again.name == "Li Lei"
-    assert again.phone_digits == "13900000000"   # what we did not know is filled in
+    assert again.phone_digits == "13900000000"  # what we did not know is filled in
 
 
-@pytest.mark.parametrize("known,typed", [
-    ("138-0013-8000", "+86 138 0013 8000"),
-    ("+86 138 0013 8000", "138-0013-8000"),
-    ("13800138000", "0086 138 0013 8000"),
-    ("(010) 1234-5678", "+86 10 1234 5678"),
-], ids=["dashes_then_country_code", "country_code_then_dashes", "plain_then_0086", "landline"])
+@pytest.mark.parametrize(
+    "known,typed",
+    [
+        ("138-0013-8000", "+86 138 0013 8000"),
+        ("+86 138 0013 8000", "138-0013-8000"),
+        ("13800138000", "0086 138 0013 8000"),
+        ("(010) 1234-5678", "+86 10 1234 5678"),
+    ],
+    ids=["dashes_then_country_code", "country_code_then_dashes", "plain_then_0086", "landline"],
+)
 def test_intake_finds_the_customer_again_by_phone_whatever_the_formatting(app, known, typed):
     first = services.find_or_create_customer("Li Lei", None, known)
     again = services.find_or_create_customer("Li Lei", "li.lei@example.com", typed)
     assert again.id == first.id and customer_count() == 1
     assert again.email == "li.lei@example.com"
-    assert again.phone == known   # never overwritten
+    assert again.phone == known  # never overwritten
 
 
 def test_intake_keeps_the_email_the_customer_gave_before(app):
@@ -506,12 +611,22 @@ def test_intake_creates_a_new_customer_when_nothing_matches(app):
     assert other.id != first.id and customer_count() == 2
 
 
-@pytest.mark.parametrize("typed,digits", [
-    ("138-0013-8000", "13800138000"), ("+86 138 0013 8000", "13800138000"),
-    ("0086 13800138000", "13800138000"), ("8613800138000", "13800138000"),
-    ("010-1234-5678", "01012345678"), ("+86 (0)10 1234 5678", "01012345678"),
-    ("+1 415 555 0100", "14155550100"), ("", None), (None, None), ("n/a", None),
-], ids=lambda value: str(value).replace(" ", "_"))
+@pytest.mark.parametrize(
+    "typed,digits",
+    [
+        ("138-0013-8000", "13800138000"),
+        ("+86 138 0013 8000", "13800138000"),
+        ("0086 13800138000", "13800138000"),
+        ("8613800138000", "13800138000"),
+        ("010-1234-5678", "01012345678"),
+        ("+86 (0)10 1234 5678", "01012345678"),
+        ("+1 415 555 0100", "14155550100"),
+        ("", None),
+        (None, None),
+        ("n/a", None),
+    ],
+    ids=lambda value: str(value).replace(" ", "_"),
+)
 def test_phone_numbers_compare_by_their_digits_as_dialled_in_china(typed, digits):
     assert phone_digits(typed) == digits
 
@@ -536,7 +651,11 @@ def test_references_are_numbered_per_year_and_increase(agent, frozen_clock):
 def test_agent_owns_the_complaint_they_take_with_deadlines_from_its_priority(agent, frozen_clock):
     ticket = open_case(agent, listen=False, priority="urgent")
     assert (ticket.assignee_id, ticket.created_by_id, ticket.step, ticket.status) == (
-        agent.id, agent.id, "listen", "open")
+        agent.id,
+        agent.id,
+        "listen",
+        "open",
+    )
     assert ticket.response_due_at == frozen_clock.now + timedelta(hours=1)
     assert ticket.resolution_due_at == frozen_clock.now + timedelta(hours=24)
 
@@ -557,17 +676,31 @@ def test_intake_with_the_customers_words_records_step_one_at_once(agent):
 
 FORBIDDEN = {
     "analysis_before_the_apology": lambda t, a, c: services.record_analysis(
-        t, a, version=t.version, root_cause="product", detail="x", legitimacy="justified",
-        responsibility="company", motive="fix"),
+        t,
+        a,
+        version=t.version,
+        root_cause="product",
+        detail="x",
+        legitimacy="justified",
+        responsibility="company",
+        motive="fix",
+    ),
     "listening_twice": lambda t, a, c: services.record_listening(
-        t, a, version=t.version, customer_words="x", restatement="x", expectation="x", emotion="calm",
-        dissatisfaction="explicit"),
+        t,
+        a,
+        version=t.version,
+        customer_words="x",
+        restatement="x",
+        expectation="x",
+        emotion="calm",
+        dissatisfaction="explicit",
+    ),
     "proposal_before_analysis": lambda t, a, c: propose(t, a),
     "follow_up_before_resolution": lambda t, a, c: follow_up(t, a, "satisfied"),
-    "review_before_follow_up": lambda t, a, c: services.record_review(
-        t, a, version=t.version, summary="x", lesson="x"),
+    "review_before_follow_up": lambda t, a, c: services.record_review(t, a, version=t.version, summary="x", lesson="x"),
     "colleague_apologises_on_anothers_case": lambda t, a, c: services.record_apology(
-        t, c, version=t.version, method="phone", wording="Sorry"),
+        t, c, version=t.version, method="phone", wording="Sorry"
+    ),
     "customer_cancels": lambda t, a, c: services.cancel_case(t, None, version=t.version, reason="No"),
     "reopening_an_open_case": lambda t, a, c: services.reopen_case(t, a, version=t.version, reason="Again"),
 }
@@ -580,6 +713,7 @@ def test_forbidden_action_raises_and_changes_nothing(agent, colleague, attempt):
 
 
 # --- optimistic locking -----------------------------------------------------------------
+
 
 def test_every_action_moves_the_version_on(agent):
     ticket = open_case(agent, listen=False)
@@ -606,7 +740,8 @@ def test_stale_version_is_refused_naming_who_changed_the_case_and_when(agent, su
     db.session.commit()
     frozen_clock.move(minutes=1)
     error = assert_refused_and_unchanged(
-        ticket, lambda: services.cancel_case(ticket, agent, version=seen_version, reason="Duplicate"), StaleCase)
+        ticket, lambda: services.cancel_case(ticket, agent, version=seen_version, reason="Duplicate"), StaleCase
+    )
     assert (error.changed_by, error.changed_at) == ("Sam Supervisor", changed_at)
     assert "Sam Supervisor" in str(error) and ticket.reference in str(error)
 
@@ -618,20 +753,20 @@ def test_stale_version_after_the_customers_answer_names_the_customer(agent):
     services.record_customer_answer(ticket, None, version=ticket.version, accepted=True)
     db.session.commit()
     error = assert_refused_and_unchanged(
-        ticket, lambda: services.carry_out_resolution(ticket, agent, version=seen_version), StaleCase)
+        ticket, lambda: services.carry_out_resolution(ticket, agent, version=seen_version), StaleCase
+    )
     assert str(error.changed_by) == "the customer"
 
 
 def test_concurrent_change_in_another_session_loses_and_the_first_change_stays(app, agent, supervisor):
     ticket = open_case(agent)
     ticket_id, events = ticket.id, event_count(ticket)
-    with app.app_context():                        # the agent's request: its own session
+    with app.app_context():  # the agent's request: its own session
         mine = db.session.get(Ticket, ticket_id)
-        with app.app_context():                    # the supervisor's request, at the same moment
+        with app.app_context():  # the supervisor's request, at the same moment
             theirs = db.session.get(Ticket, ticket_id)
             assert theirs is not mine
-            services.record_apology(theirs, supervisor, version=theirs.version, method="phone",
-                                    wording="We apologise")
+            services.record_apology(theirs, supervisor, version=theirs.version, method="phone", wording="We apologise")
             db.session.commit()
         # The agent's copy still carries the old version, so the service's own check passes; the database
         # refuses the write at the service's flush, and the service answers with the one refusal for it.
@@ -649,26 +784,45 @@ def test_concurrent_change_in_another_session_loses_and_the_first_change_stays(a
 
 def test_negative_compensation_is_refused(app, agent):
     from datetime import date, timedelta
+
     import pytest
+
+    from tests.factories import open_case, to_step
     from ticketing.cases import services
     from ticketing.cases.workflow import WorkflowError
-    from tests.factories import open_case, to_step
+
     ticket = open_case(agent)
     to_step(ticket, agent, "resolve")
     with pytest.raises(WorkflowError, match="cannot be negative"):
-        services.propose_resolution(ticket, agent, version=ticket.version, method="m", promised_date=date.today() + timedelta(days=10),
-                                    currency="CNY", lines=[{"type": "refund", "amount": 500},
-                                                           {"type": "discount", "amount": -400}])
+        services.propose_resolution(
+            ticket,
+            agent,
+            version=ticket.version,
+            method="m",
+            promised_date=date.today() + timedelta(days=10),
+            currency="CNY",
+            lines=[{"type": "refund", "amount": 500}, {"type": "discount", "amount": -400}],
+        )
 
 
 def test_compensation_above_every_approvers_limit_is_refused_at_once(app, agent):
     from datetime import date, timedelta
+
     import pytest
+
+    from tests.factories import open_case, to_step
     from ticketing.cases import services
     from ticketing.cases.workflow import WorkflowError
-    from tests.factories import open_case, to_step
+
     ticket = open_case(agent)
     to_step(ticket, agent, "resolve")
     with pytest.raises(WorkflowError, match="above every approver's limit"):
-        services.propose_resolution(ticket, agent, version=ticket.version, method="m", promised_date=date.today() + timedelta(days=10),
-                                    currency="CNY", lines=[{"type": "refund", "amount": 1_000_000}])
+        services.propose_resolution(
+            ticket,
+            agent,
+            version=ticket.version,
+            method="m",
+            promised_date=date.today() + timedelta(days=10),
+            currency="CNY",
+            lines=[{"type": "refund", "amount": 1_000_000}],
+        )

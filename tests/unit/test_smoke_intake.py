@@ -1,10 +1,11 @@
+from tests.factories import open_case, to_step
 from ticketing.cases.audit import Event
 from ticketing.extensions import db
-from tests.factories import open_case, to_step
 
 
 def test_a_case_walks_all_six_steps_and_closes(agent, supervisor):
     from ticketing.cases import services
+
     ticket = open_case(agent)
     assert ticket.reference.startswith("C-")
     to_step(ticket, agent, "review", approver=supervisor)

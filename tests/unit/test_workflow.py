@@ -3,6 +3,7 @@
 The expectations below are written out by hand from the six handling steps (DOMAIN.md) and
 the workflow vocabulary (DESIGN.md); they are deliberately not derived from workflow.RULES.
 """
+
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from types import SimpleNamespace
@@ -10,26 +11,25 @@ from types import SimpleNamespace
 import pytest
 
 from config import TestConfig
+from tests.unit.helpers import fake_actor, fake_ticket
 from ticketing import create_app
 from ticketing.cases import workflow
 from ticketing.cases.workflow import Context, WorkflowError
-from tests.unit.helpers import fake_actor, fake_ticket
 
 STEPS = ["listen", "apologise", "analyse", "resolve", "follow_up", "review"]
 STATUSES = ["open", "closed", "cancelled"]
-RESOLUTION_STATES = ["none", "awaiting_approval", "refused", "awaiting_customer", "accepted", "rejected",
-                     "carried_out"]
+RESOLUTION_STATES = ["none", "awaiting_approval", "refused", "awaiting_customer", "accepted", "rejected", "carried_out"]
 LIMITS = {"agent": 200, "supervisor": 5000, "admin": 5000}
 AT = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
 
-OWNER = fake_actor(1, "agent")         # the agent the case is assigned to
-COLLEAGUE = fake_actor(2, "agent")     # another agent
+OWNER = fake_actor(1, "agent")  # the agent the case is assigned to
+COLLEAGUE = fake_actor(2, "agent")  # another agent
 SUPERVISOR = fake_actor(3, "supervisor")
 ADMIN = fake_actor(4, "admin")
-CUSTOMER = None                        # the customer, through the portal
+CUSTOMER = None  # the customer, through the portal
 OPEN_TARGET = fake_ticket(id=20, step="analyse")
 TODAY = AT.date()
-OPEN_FIX = SimpleNamespace(status="open", owner_id=OWNER.id)   # a preventive action owned by OWNER
+OPEN_FIX = SimpleNamespace(status="open", owner_id=OWNER.id)  # a preventive action owned by OWNER
 DONE_FIX = SimpleNamespace(status="done", owner_id=OWNER.id)
 
 # --- the independent tables ---------------------------------------------------
@@ -75,29 +75,51 @@ FAVOURABLE = {
     "listen": (OWNER, {}, {}),
     "apologise": (OWNER, {}, {}),
     "analyse": (OWNER, {}, {}),
-    "propose": (OWNER, {"analysed_at": AT}, {"promised_date": TODAY + timedelta(days=3), "today": TODAY,
-                                             "lines": [{"type": "refund", "amount": Decimal("40")}]}),
-    "approve_compensation": (SUPERVISOR, {"analysed_at": AT, "resolution_state": "awaiting_approval"},
-                             {"amount": Decimal("300")}),
-    "refuse_compensation": (SUPERVISOR, {"analysed_at": AT, "resolution_state": "awaiting_approval"},
-                            {"reason": "Too generous for a leaking kettle"}),
+    "propose": (
+        OWNER,
+        {"analysed_at": AT},
+        {
+            "promised_date": TODAY + timedelta(days=3),
+            "today": TODAY,
+            "lines": [{"type": "refund", "amount": Decimal("40")}],
+        },
+    ),
+    "approve_compensation": (
+        SUPERVISOR,
+        {"analysed_at": AT, "resolution_state": "awaiting_approval"},
+        {"amount": Decimal("300")},
+    ),
+    "refuse_compensation": (
+        SUPERVISOR,
+        {"analysed_at": AT, "resolution_state": "awaiting_approval"},
+        {"reason": "Too generous for a leaking kettle"},
+    ),
     "customer_accepts": (CUSTOMER, {"analysed_at": AT, "resolution_state": "awaiting_customer"}, {}),
-    "customer_rejects": (CUSTOMER, {"analysed_at": AT, "resolution_state": "awaiting_customer"},
-                         {"reason": "I want a refund, not a repair"}),
+    "customer_rejects": (
+        CUSTOMER,
+        {"analysed_at": AT, "resolution_state": "awaiting_customer"},
+        {"reason": "I want a refund, not a repair"},
+    ),
     "carry_out": (OWNER, {"analysed_at": AT, "resolution_state": "accepted"}, {}),
     "follow_up": (OWNER, {"analysed_at": AT, "resolution_state": "carried_out"}, {"outcome": "satisfied"}),
     "record_review": (OWNER, {"resolution_state": "carried_out"}, {}),
     "approve_review": (SUPERVISOR, {"review_recorded_at": AT}, {}),
-    "return_review": (SUPERVISOR, {"review_recorded_at": AT},
-                      {"return_to": "resolve", "reason": "The refund was never paid"}),
+    "return_review": (
+        SUPERVISOR,
+        {"review_recorded_at": AT},
+        {"return_to": "resolve", "reason": "The refund was never paid"},
+    ),
     "assign": (SUPERVISOR, {}, {"assignee": COLLEAGUE}),
     "note": (OWNER, {}, {}),
     "message": (OWNER, {}, {}),
     "cancel": (OWNER, {}, {"reason": "Withdrawn by the customer"}),
     "merge": (OWNER, {}, {"reason": "Same kettle, second call", "target": OPEN_TARGET}),
     "reopen": (SUPERVISOR, {}, {"reason": "The kettle leaks again"}),
-    "customer_reopens": (CUSTOMER, {"closed_at": AT},
-                         {"reason": "It leaks again", "now": AT + timedelta(days=3), "reopen_days": 30}),
+    "customer_reopens": (
+        CUSTOMER,
+        {"closed_at": AT},
+        {"reason": "It leaks again", "now": AT + timedelta(days=3), "reopen_days": 30},
+    ),
     "create": (OWNER, {}, {}),
     "attach": (CUSTOMER, {}, {}),
     "rate": (CUSTOMER, {}, {}),
@@ -116,9 +138,15 @@ LEADS_TO = {
     "follow_up": {"follow_up": "review"},
     "return_review": {"review": "resolve"},
     # Back to analysis; a case cancelled before its analysis goes on from where it stopped.
-    "reopen": {"listen": "listen", "apologise": "apologise", "analyse": "analyse", "resolve": "analyse",
-               "follow_up": "analyse", "review": "analyse"},
-    "customer_reopens": {step: "analyse" for step in STEPS},
+    "reopen": {
+        "listen": "listen",
+        "apologise": "apologise",
+        "analyse": "analyse",
+        "resolve": "analyse",
+        "follow_up": "analyse",
+        "review": "analyse",
+    },
+    "customer_reopens": dict.fromkeys(STEPS, "analyse"),
 }
 
 # Actions that depend on where the proposed resolution stands, and the states they need.
@@ -136,19 +164,32 @@ NEEDS_RESOLUTION_STATE = {
 WORKERS = {"assigned_agent", "agent_on_unassigned_case", "supervisor", "admin"}
 SUPERVISORS = {"supervisor", "admin"}
 ALLOWED_ACTORS = {
-    "listen": WORKERS, "apologise": WORKERS, "analyse": WORKERS, "propose": WORKERS,
-    "carry_out": WORKERS, "follow_up": WORKERS, "record_review": WORKERS,
-    "approve_compensation": SUPERVISORS, "refuse_compensation": SUPERVISORS,
-    "approve_review": SUPERVISORS, "return_review": SUPERVISORS, "reopen": SUPERVISORS,
-    "customer_accepts": WORKERS | {"customer"}, "customer_rejects": WORKERS | {"customer"},
+    "listen": WORKERS,
+    "apologise": WORKERS,
+    "analyse": WORKERS,
+    "propose": WORKERS,
+    "carry_out": WORKERS,
+    "follow_up": WORKERS,
+    "record_review": WORKERS,
+    "approve_compensation": SUPERVISORS,
+    "refuse_compensation": SUPERVISORS,
+    "approve_review": SUPERVISORS,
+    "return_review": SUPERVISORS,
+    "reopen": SUPERVISORS,
+    "customer_accepts": WORKERS | {"customer"},
+    "customer_rejects": WORKERS | {"customer"},
     "message": WORKERS | {"customer"},
     "assign": {"agent_on_unassigned_case", "supervisor", "admin"},
     "note": WORKERS | {"colleague"},
-    "cancel": WORKERS, "merge": WORKERS,
+    "cancel": WORKERS,
+    "merge": WORKERS,
     "customer_reopens": {"customer"},
     "create": {"customer", "assigned_agent", "colleague", "agent_on_unassigned_case", "supervisor", "admin"},
-    "attach": {"customer"}, "rate": {"customer"}, "suggest_compensation": {"customer"},
-    "add_preventive_action": SUPERVISORS, "verify_preventive_action": SUPERVISORS,
+    "attach": {"customer"},
+    "rate": {"customer"},
+    "suggest_compensation": {"customer"},
+    "add_preventive_action": SUPERVISORS,
+    "verify_preventive_action": SUPERVISORS,
     # the owner of the preventive action (the assigned agent here) or a supervisor
     "complete_preventive_action": {"assigned_agent", "supervisor", "admin"},
 }
@@ -166,16 +207,23 @@ def favourable(action, actor="default", data=None, **ticket_fields):
     default_actor, fields, default_data = FAVOURABLE[action]
     step, status = home(action)
     ticket = fake_ticket(**{"step": step, "status": status, **fields, **ticket_fields})
-    return Context(ticket, default_actor if actor == "default" else actor,
-                   default_data if data is None else data, LIMITS)
+    return Context(
+        ticket, default_actor if actor == "default" else actor, default_data if data is None else data, LIMITS
+    )
 
 
 def with_actor(action, kind) -> Context:
-    actor = {"customer": CUSTOMER, "assigned_agent": OWNER, "colleague": COLLEAGUE,
-             "agent_on_unassigned_case": COLLEAGUE, "supervisor": SUPERVISOR, "admin": ADMIN}[kind]
+    actor = {
+        "customer": CUSTOMER,
+        "assigned_agent": OWNER,
+        "colleague": COLLEAGUE,
+        "agent_on_unassigned_case": COLLEAGUE,
+        "supervisor": SUPERVISOR,
+        "admin": ADMIN,
+    }[kind]
     data = dict(FAVOURABLE[action][2])
     if action == "assign":
-        data["assignee"] = actor or COLLEAGUE   # agents may only take a case for themselves
+        data["assignee"] = actor or COLLEAGUE  # agents may only take a case for themselves
     assignee = None if kind == "agent_on_unassigned_case" else OWNER.id
     return favourable(action, actor=actor, data=data, assignee_id=assignee)
 
@@ -198,6 +246,7 @@ def test_the_tables_name_every_workflow_action():
 
 
 # --- every allowed and every forbidden transition ------------------------------
+
 
 @pytest.mark.parametrize("status", STATUSES)
 @pytest.mark.parametrize("step", STEPS)
@@ -237,21 +286,53 @@ def test_each_action_is_allowed_only_to_the_right_people(action, kind):
 
 # --- the reasons people read -----------------------------------------------------
 
-@pytest.mark.parametrize("action", ["listen", "apologise", "analyse", "propose", "carry_out", "follow_up",
-                                    "record_review", "cancel", "merge", "message", "customer_accepts"])
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        "listen",
+        "apologise",
+        "analyse",
+        "propose",
+        "carry_out",
+        "follow_up",
+        "record_review",
+        "cancel",
+        "merge",
+        "message",
+        "customer_accepts",
+    ],
+)
 def test_agent_cannot_act_on_another_agents_case(action):
-    assert reason(action, favourable(action, actor=COLLEAGUE)) == \
-        "This case is assigned to someone else; ask a supervisor to reassign it."
+    assert (
+        reason(action, favourable(action, actor=COLLEAGUE))
+        == "This case is assigned to someone else; ask a supervisor to reassign it."
+    )
 
 
-@pytest.mark.parametrize("action", ["listen", "apologise", "analyse", "propose", "carry_out", "follow_up",
-                                    "record_review", "cancel", "merge", "note", "assign"])
+@pytest.mark.parametrize(
+    "action",
+    [
+        "listen",
+        "apologise",
+        "analyse",
+        "propose",
+        "carry_out",
+        "follow_up",
+        "record_review",
+        "cancel",
+        "merge",
+        "note",
+        "assign",
+    ],
+)
 def test_customer_cannot_take_staff_actions(action):
     assert reason(action, favourable(action, actor=CUSTOMER)) == "Only staff can do this."
 
 
-@pytest.mark.parametrize("action", ["approve_compensation", "refuse_compensation", "approve_review",
-                                    "return_review", "reopen"])
+@pytest.mark.parametrize(
+    "action", ["approve_compensation", "refuse_compensation", "approve_review", "return_review", "reopen"]
+)
 @pytest.mark.parametrize("actor", [OWNER, COLLEAGUE, CUSTOMER], ids=["own_agent", "other_agent", "customer"])
 def test_only_a_supervisor_approves_returns_reviews_and_reopens(action, actor):
     assert reason(action, favourable(action, actor=actor)) == "Only a supervisor can do this."
@@ -262,8 +343,9 @@ def test_agent_cannot_approve_compensation_even_within_their_own_limit():
     assert reason("approve_compensation", ctx) == "Only a supervisor can do this."
 
 
-@pytest.mark.parametrize("action", ["cancel", "merge", "reopen", "refuse_compensation", "customer_rejects",
-                                    "return_review"])
+@pytest.mark.parametrize(
+    "action", ["cancel", "merge", "reopen", "refuse_compensation", "customer_rejects", "return_review"]
+)
 @pytest.mark.parametrize("given", [None, "", "   \n"], ids=["missing", "empty", "blank"])
 def test_a_reason_is_required(action, given):
     data = {**FAVOURABLE[action][2], "reason": given}
@@ -277,8 +359,9 @@ def test_customer_may_accept_without_giving_a_reason():
 @pytest.mark.parametrize("return_to", [None, "listen", "apologise", "follow_up", "review", "nowhere"])
 def test_unsatisfied_follow_up_must_go_back_to_analysis_or_resolution(return_to):
     ctx = favourable("follow_up", data={"outcome": "unsatisfied", "return_to": return_to})
-    assert reason("follow_up", ctx) == \
-        "An unsatisfied customer sends the case back to analysis or resolution: choose one."
+    assert (
+        reason("follow_up", ctx) == "An unsatisfied customer sends the case back to analysis or resolution: choose one."
+    )
 
 
 @pytest.mark.parametrize("return_to", ["analyse", "resolve"])
@@ -310,8 +393,9 @@ def test_review_cannot_be_returned_without_an_earlier_step(return_to):
 
 def test_review_approval_needs_the_summary_recorded():
     ctx = favourable("approve_review", review_recorded_at=None)
-    assert reason("approve_review", ctx) == \
-        "The summary and lessons must be recorded before the review can be approved."
+    assert (
+        reason("approve_review", ctx) == "The summary and lessons must be recorded before the review can be approved."
+    )
 
 
 def test_merge_needs_a_target():
@@ -346,19 +430,16 @@ def test_admin_with_a_higher_limit_approves_what_a_supervisor_cannot():
     ticket = fake_ticket(step="resolve", resolution_state="awaiting_approval", analysed_at=AT)
     limits = {**LIMITS, "admin": 20000}
     assert workflow.refusal("approve_compensation", Context(ticket, ADMIN, {"amount": 12000}, limits)) is None
-    assert workflow.refusal("approve_compensation", Context(ticket, SUPERVISOR, {"amount": 12000}, limits)) \
-        is not None
+    assert workflow.refusal("approve_compensation", Context(ticket, SUPERVISOR, {"amount": 12000}, limits)) is not None
 
 
 def test_proposal_needs_an_analysed_cause():
-    assert reason("propose", favourable("propose", analysed_at=None)) == \
-        "A resolution needs an analysed cause first."
+    assert reason("propose", favourable("propose", analysed_at=None)) == "A resolution needs an analysed cause first."
 
 
 def test_second_proposal_is_refused_while_one_awaits_approval():
     ctx = favourable("propose", resolution_state="awaiting_approval")
-    assert reason("propose", ctx) == \
-        "A proposal is already under way: Compensation awaiting supervisor approval."
+    assert reason("propose", ctx) == "A proposal is already under way: Compensation awaiting supervisor approval."
 
 
 MISSING = [
@@ -377,13 +458,16 @@ def test_resolution_actions_explain_what_is_missing(action, state, expected):
 
 
 def test_step_action_at_another_step_names_the_current_step():
-    assert reason("analyse", favourable("analyse", step="listen")) == \
-        "This case is at step “Accept and listen”; that action belongs to another step."
+    assert (
+        reason("analyse", favourable("analyse", step="listen"))
+        == "This case is at step “Accept and listen”; that action belongs to another step."
+    )
 
 
 @pytest.mark.parametrize("status,label", [("closed", "Closed"), ("cancelled", "Cancelled")])
-@pytest.mark.parametrize("action", ["listen", "propose", "follow_up", "approve_review", "assign", "message",
-                                    "cancel", "merge"])
+@pytest.mark.parametrize(
+    "action", ["listen", "propose", "follow_up", "approve_review", "assign", "message", "cancel", "merge"]
+)
 def test_ended_case_refuses_every_action_but_notes_and_reopening(action, status, label):
     found = reason(action, favourable(action, status=status))
     assert found is not None
@@ -402,8 +486,7 @@ def test_supervisor_reopens_an_ended_case_but_an_agent_cannot(status):
 
 
 def test_open_case_cannot_be_reopened():
-    assert reason("reopen", favourable("reopen", status="open")) == \
-        "Only a closed or cancelled case can be reopened."
+    assert reason("reopen", favourable("reopen", status="open")) == "Only a closed or cancelled case can be reopened."
 
 
 def test_agent_cannot_reassign_a_case():
@@ -428,6 +511,7 @@ def test_unknown_action_is_refused():
 
 # --- check() and offered_actions() ------------------------------------------------
 
+
 def test_check_raises_the_refusal_reason():
     with pytest.raises(WorkflowError) as raised:
         workflow.check("approve_review", favourable("approve_review", actor=OWNER))
@@ -449,8 +533,15 @@ def test_assigned_agent_is_offered_a_proposal_once_the_cause_is_analysed():
 
 def test_supervisor_is_offered_approval_whatever_the_amount():
     ticket = fake_ticket(step="resolve", analysed_at=AT, resolution_state="awaiting_approval")
-    assert offered(ticket, SUPERVISOR) == {"approve_compensation", "refuse_compensation", "assign", "note",
-                                           "message", "cancel", "merge"}
+    assert offered(ticket, SUPERVISOR) == {
+        "approve_compensation",
+        "refuse_compensation",
+        "assign",
+        "note",
+        "message",
+        "cancel",
+        "merge",
+    }
 
 
 def test_customer_is_offered_an_answer_to_the_proposal():
@@ -469,8 +560,16 @@ def test_colleague_is_offered_only_a_note():
 
 def test_supervisor_is_offered_the_review_decision():
     ticket = fake_ticket(step="review", review_recorded_at=AT, resolution_state="carried_out")
-    assert offered(ticket, SUPERVISOR) == {"record_review", "approve_review", "return_review", "assign", "note",
-                                           "message", "cancel", "merge"}
+    assert offered(ticket, SUPERVISOR) == {
+        "record_review",
+        "approve_review",
+        "return_review",
+        "assign",
+        "note",
+        "message",
+        "cancel",
+        "merge",
+    }
 
 
 @pytest.mark.parametrize("status", ["closed", "cancelled"])
@@ -484,14 +583,20 @@ def test_ended_case_offers_notes_to_agents_and_reopening_to_supervisors(status):
 
 # --- the rules about an action's data ---------------------------------------------
 
+
 def _proposal(**data):
     return favourable("propose", data={**FAVOURABLE["propose"][2], **data})
 
 
-@pytest.mark.parametrize("days,expected", [
-    (-1, "The promised date cannot be in the past."), (0, None), (730, None),
-    (731, "The promised date must be within the next two years."),
-])
+@pytest.mark.parametrize(
+    "days,expected",
+    [
+        (-1, "The promised date cannot be in the past."),
+        (0, None),
+        (730, None),
+        (731, "The promised date must be within the next two years."),
+    ],
+)
 def test_the_promised_date_is_today_or_later_and_within_two_years(days, expected):
     assert reason("propose", _proposal(promised_date=TODAY + timedelta(days=days))) == expected
 
@@ -502,8 +607,9 @@ def test_a_proposal_needs_a_promised_date():
 
 @pytest.mark.parametrize("kind", ["refund", "voucher", "discount", "replacement", "repair"])
 def test_economic_compensation_needs_an_amount(kind):
-    assert reason("propose", _proposal(lines=[{"type": kind, "amount": None}])) == \
-        "Economic compensation needs an amount."
+    assert (
+        reason("propose", _proposal(lines=[{"type": kind, "amount": None}])) == "Economic compensation needs an amount."
+    )
 
 
 @pytest.mark.parametrize("kind", ["apology_letter", "gift", "personal_visit", "manager_call"])
@@ -512,8 +618,10 @@ def test_emotional_compensation_needs_no_amount(kind):
 
 
 def test_compensation_amounts_cannot_be_negative():
-    assert reason("propose", _proposal(lines=[{"type": "refund", "amount": Decimal("-5")}])) == \
-        "Compensation amounts cannot be negative."
+    assert (
+        reason("propose", _proposal(lines=[{"type": "refund", "amount": Decimal("-5")}]))
+        == "Compensation amounts cannot be negative."
+    )
 
 
 def test_a_data_refusal_names_the_field_it_is_about():
@@ -521,12 +629,16 @@ def test_a_data_refusal_names_the_field_it_is_about():
         workflow.check("propose", _proposal(promised_date=TODAY - timedelta(days=1)))
     assert refused.value.field == "promised_date"
     with pytest.raises(WorkflowError) as refused:
-        workflow.check("propose", _proposal(lines=[{"type": "gift", "amount": None}, {"type": "refund", "amount": None}]))
+        workflow.check(
+            "propose", _proposal(lines=[{"type": "gift", "amount": None}, {"type": "refund", "amount": None}])
+        )
     assert refused.value.field == "lines.1"
 
 
-@pytest.mark.parametrize("churn_type,expected", [(None, "Say what kind of loss this is."), ("", "Say what kind of loss this is."),
-                                                 ("competitive", None)])
+@pytest.mark.parametrize(
+    "churn_type,expected",
+    [(None, "Say what kind of loss this is."), ("", "Say what kind of loss this is."), ("competitive", None)],
+)
 def test_a_lost_customer_needs_the_kind_of_loss(churn_type, expected):
     ctx = favourable("follow_up", data={"outcome": "satisfied", "retention": "lost", "churn_type": churn_type})
     assert reason("follow_up", ctx) == expected
@@ -544,6 +656,14 @@ def test_only_a_finished_preventive_action_can_be_verified():
 
 def test_side_actions_never_move_the_case_or_bump_its_version():
     side = {name for name, rule in workflow.RULES.items() if rule.side}
-    assert side == {"create", "note", "attach", "rate", "suggest_compensation", "add_preventive_action",
-                    "complete_preventive_action", "verify_preventive_action"}
+    assert side == {
+        "create",
+        "note",
+        "attach",
+        "rate",
+        "suggest_compensation",
+        "add_preventive_action",
+        "complete_preventive_action",
+        "verify_preventive_action",
+    }
     assert all(workflow.RULES[name].to is None for name in side)

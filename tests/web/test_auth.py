@@ -1,4 +1,5 @@
 """Logging in and out, sessions that end when they should, and no account enumeration."""
+
 import re
 
 from sqlalchemy import select
@@ -19,8 +20,10 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(client, agent):
     unknown = login(client, "nobody@example.com", "not the password")
     assert wrong.status_code == unknown.status_code == 200
     assert b"Email or password is incorrect" in wrong.data
+
     def page(response, email):  # the same page but for the echoed email and the per-request CSRF token
         return re.sub(rb'name="csrf_token" value="[^"]*"', b"", response.data.replace(email, b""))
+
     assert page(wrong, b"agent@example.com") == page(unknown, b"nobody@example.com")
 
 
@@ -41,9 +44,14 @@ def test_changing_password_ends_other_sessions_but_keeps_this_one(app, agent):
     this, other = app.test_client(), app.test_client()
     login(this, agent.email)
     login(other, agent.email)
-    response = this.post("/account", data={"password-current_password": PASSWORD,
-                                           "password-new_password": "a brand new password",
-                                           "password-confirm": "a brand new password"})
+    response = this.post(
+        "/account",
+        data={
+            "password-current_password": PASSWORD,
+            "password-new_password": "a brand new password",
+            "password-confirm": "a brand new password",
+        },
+    )
     assert response.status_code == 302
     assert this.get("/queue").status_code == 200
     assert other.get("/queue").status_code == 302
@@ -75,15 +83,25 @@ def test_login_is_rate_limited(app, agent):
 
 def test_admin_creates_a_user_who_can_log_in(client, admin):
     login(client, admin.email)
-    response = client.post("/admin/users/", data={"name": "New Agent", "email": "new@example.com",
-                                                    "role": "agent", "password": "long enough pw", "locale": "en"})
+    response = client.post(
+        "/admin/users/",
+        data={
+            "name": "New Agent",
+            "email": "new@example.com",
+            "role": "agent",
+            "password": "long enough pw",
+            "locale": "en",
+        },
+    )
     assert response.status_code == 302
     assert login(client.application.test_client(), "new@example.com", "long enough pw").status_code == 302
 
 
 def test_user_form_cannot_create_an_account_with_a_taken_email(client, admin, agent):
     login(client, admin.email)
-    response = client.post("/admin/users/", data={"name": "Dup", "email": agent.email, "role": "admin",
-                                                   "password": "long enough pw", "locale": "en"})
+    response = client.post(
+        "/admin/users/",
+        data={"name": "Dup", "email": agent.email, "role": "admin", "password": "long enough pw", "locale": "en"},
+    )
     assert response.status_code == 422
     assert b"already exists" in response.data

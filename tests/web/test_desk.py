@@ -1,4 +1,5 @@
 """The desk as an agent and a supervisor use it: intake, step forms, conflicts, refusals."""
+
 import re
 from datetime import date, timedelta
 
@@ -13,13 +14,21 @@ from ticketing.extensions import db
 PROMISED = (date.today() + timedelta(days=10)).isoformat()  # within the two years a promise may reach
 
 INTAKE = {
-    "customer_name": "Zhang Wei", "customer_phone": "139 1111 2222", "customer_email": "",
-    "subject": "Air conditioner not installed", "channel": "phone", "priority": "high", "category": "installation",
+    "customer_name": "Zhang Wei",
+    "customer_phone": "139 1111 2222",
+    "customer_email": "",
+    "subject": "Air conditioner not installed",
+    "channel": "phone",
+    "priority": "high",
+    "category": "installation",
     "product": "KFR-35 air conditioner",
     "customer_words": "You promised installation this afternoon and nobody came.",
     "restatement": "You mean the installer did not come as promised, is that right?",
-    "restatement_confirmed": "y", "expectation": "Installation tomorrow morning", "emotion": "angry",
-    "dissatisfaction": "explicit", "place": "Home, Pudong",
+    "restatement_confirmed": "y",
+    "expectation": "Installation tomorrow morning",
+    "emotion": "angry",
+    "dissatisfaction": "explicit",
+    "place": "Home, Pudong",
 }
 
 
@@ -67,13 +76,20 @@ def test_intake_leaves_step_one_for_later_when_there_is_no_restatement(client, a
 
 def test_a_form_cannot_set_fields_the_user_may_not_set(client, agent, supervisor):
     login(client, agent.email)
-    client.post("/intake", data={**INTAKE, "step": "review", "status": "closed", "assignee_id": supervisor.id,
-                                 "role": "admin"})
+    client.post(
+        "/intake", data={**INTAKE, "step": "review", "status": "closed", "assignee_id": supervisor.id, "role": "admin"}
+    )
     ticket = db.session.scalars(select(Ticket)).one()
     assert (ticket.step, ticket.status, ticket.assignee_id) == ("apologise", "open", agent.id)
-    client.post(f"/tickets/{ticket.reference}/actions/apologise",
-                data={"apologise-version": ticket.version, "apologise-method": "phone",
-                      "apologise-wording": "Sorry", "apologise-step": "review"})
+    client.post(
+        f"/tickets/{ticket.reference}/actions/apologise",
+        data={
+            "apologise-version": ticket.version,
+            "apologise-method": "phone",
+            "apologise-wording": "Sorry",
+            "apologise-step": "review",
+        },
+    )
     db.session.refresh(ticket)
     assert ticket.step == "analyse"
 
@@ -84,11 +100,19 @@ def test_second_editor_of_a_case_is_told_who_changed_it_and_nothing_is_overwritt
     first, second = app.test_client(), app.test_client()
     login(first, agent.email)
     login(second, supervisor.email)
-    ok = first.post(f"/tickets/{ticket.reference}/actions/apologise", data={
-        "apologise-version": loaded_version, "apologise-method": "phone", "apologise-wording": "Agent's apology"})
+    ok = first.post(
+        f"/tickets/{ticket.reference}/actions/apologise",
+        data={"apologise-version": loaded_version, "apologise-method": "phone", "apologise-wording": "Agent's apology"},
+    )
     assert ok.status_code == 302
-    late = second.post(f"/tickets/{ticket.reference}/actions/apologise", data={
-        "apologise-version": loaded_version, "apologise-method": "email", "apologise-wording": "Supervisor's apology"})
+    late = second.post(
+        f"/tickets/{ticket.reference}/actions/apologise",
+        data={
+            "apologise-version": loaded_version,
+            "apologise-method": "email",
+            "apologise-wording": "Supervisor's apology",
+        },
+    )
     assert late.status_code == 409
     text = late.get_data(as_text=True)
     assert "changed by Ann Agent" in text and "Nothing was saved" in text
@@ -102,8 +126,9 @@ def test_a_forbidden_action_is_refused_with_the_reason_and_changes_nothing(clien
     to_step(ticket, agent, "review", approver=supervisor)
     login(client, agent.email)
     before = (ticket.status, ticket.version)
-    response = client.post(f"/tickets/{ticket.reference}/actions/approve_review",
-                           data={"approve_review-version": ticket.version})
+    response = client.post(
+        f"/tickets/{ticket.reference}/actions/approve_review", data={"approve_review-version": ticket.version}
+    )
     assert response.status_code == 409
     assert b"Only a supervisor can do this." in response.data
     db.session.refresh(ticket)
@@ -116,8 +141,10 @@ def test_an_agent_cannot_work_another_agents_case(client, agent, make_user):
     login(client, agent.email)
     page = client.get(f"/tickets/{ticket.reference}").get_data(as_text=True)
     assert "only its assignee or a supervisor can work on it" in page
-    response = client.post(f"/tickets/{ticket.reference}/actions/apologise", data={
-        "apologise-version": ticket.version, "apologise-method": "phone", "apologise-wording": "x"})
+    response = client.post(
+        f"/tickets/{ticket.reference}/actions/apologise",
+        data={"apologise-version": ticket.version, "apologise-method": "phone", "apologise-wording": "x"},
+    )
     assert response.status_code == 409 and b"assigned to someone else" in response.data
 
 
@@ -127,17 +154,29 @@ def test_agent_proposal_above_limit_waits_for_a_supervisor_who_approves_it(app, 
     agent_client, supervisor_client = app.test_client(), app.test_client()
     login(agent_client, agent.email)
     login(supervisor_client, supervisor.email)
-    response = agent_client.post(f"/tickets/{ticket.reference}/actions/propose", data={
-        "propose-version": ticket.version, "propose-method": "Replace the unit", "propose-promised_date": PROMISED,
-        "propose-currency": "CNY", "propose-estimated_loss": "800",
-        "propose-lines-0-compensation": "refund", "propose-lines-0-amount": "600",
-        "propose-lines-1-compensation": "gift", "propose-lines-1-details": "Tea set", "propose-lines-1-amount": "50"})
+    response = agent_client.post(
+        f"/tickets/{ticket.reference}/actions/propose",
+        data={
+            "propose-version": ticket.version,
+            "propose-method": "Replace the unit",
+            "propose-promised_date": PROMISED,
+            "propose-currency": "CNY",
+            "propose-estimated_loss": "800",
+            "propose-lines-0-compensation": "refund",
+            "propose-lines-0-amount": "600",
+            "propose-lines-1-compensation": "gift",
+            "propose-lines-1-details": "Tea set",
+            "propose-lines-1-amount": "50",
+        },
+    )
     assert response.status_code == 302
     db.session.refresh(ticket)
     assert ticket.resolution_state == "awaiting_approval"
     assert b"Waiting for a supervisor" in agent_client.get(f"/tickets/{ticket.reference}").data
-    response = supervisor_client.post(f"/tickets/{ticket.reference}/actions/approve_compensation",
-                                      data={"approve_compensation-version": ticket.version})
+    response = supervisor_client.post(
+        f"/tickets/{ticket.reference}/actions/approve_compensation",
+        data={"approve_compensation-version": ticket.version},
+    )
     assert response.status_code == 302
     db.session.refresh(ticket)
     assert ticket.resolution_state == "awaiting_customer"
@@ -147,9 +186,16 @@ def test_economic_compensation_without_an_amount_is_refused_next_to_the_field(cl
     ticket = open_case(agent)
     to_step(ticket, agent, "resolve")
     login(client, agent.email)
-    response = client.post(f"/tickets/{ticket.reference}/actions/propose", data={
-        "propose-version": ticket.version, "propose-method": "Refund", "propose-promised_date": PROMISED,
-        "propose-currency": "CNY", "propose-lines-0-compensation": "refund"})
+    response = client.post(
+        f"/tickets/{ticket.reference}/actions/propose",
+        data={
+            "propose-version": ticket.version,
+            "propose-method": "Refund",
+            "propose-promised_date": PROMISED,
+            "propose-currency": "CNY",
+            "propose-lines-0-compensation": "refund",
+        },
+    )
     assert response.status_code == 422
     assert b"Economic compensation needs an amount." in response.data
     db.session.refresh(ticket)

@@ -1,4 +1,5 @@
 """Every staff route checks the role: a role × route matrix over the whole URL map."""
+
 import pytest
 
 from tests.conftest import login
@@ -92,6 +93,7 @@ def test_every_route_is_in_the_permission_matrix(app):
 @pytest.mark.parametrize("endpoint", sorted(ROUTES))
 def test_route_answers_by_role(app, make_user, endpoint, role):
     from flask import url_for
+
     owner = make_user("agent")
     ticket = open_case(owner)
     who, method, args = ROUTES[endpoint]

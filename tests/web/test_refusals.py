@@ -1,5 +1,6 @@
 """The error handlers registered once (setup.configure_errors): the session rolled back first, a
 refusal answered with its reason and status, a page for people and problem+json for the API."""
+
 import pytest
 from flask import render_template_string
 
@@ -12,6 +13,7 @@ from ticketing.extensions import db
 @pytest.fixture
 def routes(app):
     """Routes that fail the ways a view can, added before the app's first request."""
+
     def refuse():
         raise refusals.Refusal("You may not do that now.")
 
@@ -23,8 +25,12 @@ def routes(app):
         db.session.add(User(email="agent@example.com", name="Twin", role="agent", password_hash="x"))
         db.session.flush()  # the email is taken: the flush fails and the session needs a rollback
 
-    for rule, view in (("/test/refuse", refuse), ("/test/reshow", refuse_and_reshow),
-                       ("/test/broken", break_the_transaction), ("/api/v1/test/refuse", refuse)):
+    for rule, view in (
+        ("/test/refuse", refuse),
+        ("/test/reshow", refuse_and_reshow),
+        ("/test/broken", break_the_transaction),
+        ("/api/v1/test/refuse", refuse),
+    ):
         app.add_url_rule(rule, rule, view, methods=["GET", "POST"])
     return app
 

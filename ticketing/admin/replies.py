@@ -1,6 +1,8 @@
 """Reply templates (apology, restatement, proposal wording) that supervisors maintain, per language."""
+
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
@@ -10,9 +12,9 @@ from ticketing.auth.forms import LANGUAGE_CHOICES
 from ticketing.auth.permissions import SUPERVISORS, roles_required
 from ticketing.cases.models import ReplyTemplate
 from ticketing.cases.vocabulary import ReplyKind
+from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.forms_common import PolicyForm, options
-from ticketing.clock import utcnow
 
 bp = Blueprint("replies", __name__, url_prefix="/replies")
 
@@ -28,8 +30,9 @@ class ReplyTemplateForm(PolicyForm):
 @bp.route("/")
 @roles_required(*SUPERVISORS)
 def index():
-    rows = db.session.scalars(select(ReplyTemplate).order_by(ReplyTemplate.locale, ReplyTemplate.kind,
-                                                             ReplyTemplate.title))
+    rows = db.session.scalars(
+        select(ReplyTemplate).order_by(ReplyTemplate.locale, ReplyTemplate.kind, ReplyTemplate.title)
+    )
     return render_template("desk/replies.html", templates=list(rows))
 
 

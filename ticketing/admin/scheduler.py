@@ -1,23 +1,28 @@
 """The scheduler's admin page: jobs and their last run, reminders by status, retrying failures."""
+
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from ticketing.cases.vocabulary import ReminderStatus
 from ticketing.auth.permissions import SUPERVISORS, roles_required
+from ticketing.cases.models import Reminder
+from ticketing.cases.vocabulary import ReminderStatus
+from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.notify.messages import KIND_LABELS, STATUS_LABELS
-from ticketing.clock import utcnow
 from ticketing.scheduling.dispatcher import retry_failed
 from ticketing.scheduling.models import JobRun
-from ticketing.cases.models import Reminder
 from ticketing.scheduling.runner import job_table
 
 bp = Blueprint("scheduler_admin", __name__, url_prefix="/admin/scheduler")
-JOB_LABELS = {"dispatch": _l("Dispatch due reminders"), "daily_digest": _l("Queue the daily digests"),
-              "early_warning": _l("Check for early warnings")}
+JOB_LABELS = {
+    "dispatch": _l("Dispatch due reminders"),
+    "daily_digest": _l("Queue the daily digests"),
+    "early_warning": _l("Check for early warnings"),
+}
 
 
 @bp.route("/")
@@ -25,20 +30,44 @@ JOB_LABELS = {"dispatch": _l("Dispatch due reminders"), "daily_digest": _l("Queu
 def index():
     now = utcnow()
     counts = dict(db.session.execute(select(Reminder.status, func.count(Reminder.id)).group_by(Reminder.status)).all())
-    overdue_pending = db.session.scalar(select(func.count(Reminder.id)).where(
-        Reminder.status == ReminderStatus.PENDING, Reminder.run_at < now - timedelta(minutes=5)))
+    overdue_pending = db.session.scalar(
+        select(func.count(Reminder.id)).where(
+            Reminder.status == ReminderStatus.PENDING, Reminder.run_at < now - timedelta(minutes=5)
+        )
+    )
     runs = {run.job_id: run for run in db.session.scalars(select(JobRun))}
     jobs = [(job, runs.get(job["id"])) for job in job_table(current_app)]
-    failed = list(db.session.scalars(select(Reminder).where(Reminder.status == ReminderStatus.FAILED)
-                                     .order_by(Reminder.id.desc()).limit(50)))
-    recent = list(db.session.scalars(select(Reminder).where(Reminder.status.in_((ReminderStatus.SENT, ReminderStatus.SKIPPED)))
-                                     .order_by(Reminder.sent_at.desc()).limit(20)))
-    upcoming = list(db.session.scalars(select(Reminder).where(Reminder.status == ReminderStatus.PENDING)
-                                       .order_by(Reminder.run_at).limit(20)))
-    return render_template("admin/scheduler.html", counts=counts, overdue_pending=overdue_pending, jobs=jobs,
-                           failed=failed, recent=recent, upcoming=upcoming,
-                           smtp=bool(current_app.config.get("SMTP_HOST")), kind_labels=KIND_LABELS,
-                           status_labels=STATUS_LABELS, job_labels=JOB_LABELS)
+    failed = list(
+        db.session.scalars(
+            select(Reminder).where(Reminder.status == ReminderStatus.FAILED).order_by(Reminder.id.desc()).limit(50)
+        )
+    )
+    recent = list(
+        db.session.scalars(
+            select(Reminder)
+            .where(Reminder.status.in_((ReminderStatus.SENT, ReminderStatus.SKIPPED)))
+            .order_by(Reminder.sent_at.desc())
+            .limit(20)
+        )
+    )
+    upcoming = list(
+        db.session.scalars(
+            select(Reminder).where(Reminder.status == ReminderStatus.PENDING).order_by(Reminder.run_at).limit(20)
+        )
+    )
+    return render_template(
+        "admin/scheduler.html",
+        counts=counts,
+        overdue_pending=overdue_pending,
+        jobs=jobs,
+        failed=failed,
+        recent=recent,
+        upcoming=upcoming,
+        smtp=bool(current_app.config.get("SMTP_HOST")),
+        kind_labels=KIND_LABELS,
+        status_labels=STATUS_LABELS,
+        job_labels=JOB_LABELS,
+    )
 
 
 @bp.route("/reminders/<int:reminder_id>/retry", methods=["POST"])

@@ -1,15 +1,16 @@
 """User administration: admins create staff accounts, change roles, disable and reset."""
+
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from ticketing import refusals
-from ticketing.auth.tokens import tokens_of
 from ticketing.auth.forms import UserEditForm, UserForm
 from ticketing.auth.models import User
 from ticketing.auth.permissions import ADMINS, roles_required
 from ticketing.auth.services import change_password, create_user, set_active, set_role
+from ticketing.auth.tokens import tokens_of
 from ticketing.extensions import db
 
 bp = Blueprint("users", __name__, url_prefix="/admin/users")
@@ -21,8 +22,13 @@ def index():
     form = UserForm()
     if form.validate_on_submit():
         refusals.reshow(lambda error: _users_page(form), form=form)
-        create_user(email=form.email.data, password=form.password.data, role=form.role.data,
-                    name=form.name.data, locale=form.locale.data)
+        create_user(
+            email=form.email.data,
+            password=form.password.data,
+            role=form.role.data,
+            name=form.name.data,
+            locale=form.locale.data,
+        )
         db.session.commit()
         flash(_("The account is created."), "success")
         return redirect(url_for("users.index"))

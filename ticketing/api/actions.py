@@ -4,8 +4,9 @@ Named as in the workflow vocabulary (DESIGN.md); the customer's own `customer_re
 belongs to the portal and is not offered here. What each action does, and its summary in the
 reference, is the registry's (ticketing/cases/actions.py).
 """
+
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from flask import current_app
 
@@ -19,8 +20,10 @@ def _fields(body: s.Body) -> dict:
 
 
 def _proposal(body: s.ProposeIn) -> dict:
-    lines = [{"type": line.type.value, "description": line.description or "", "amount": line.amount}
-             for line in body.compensation]
+    lines = [
+        {"type": line.type.value, "description": line.description or "", "amount": line.amount}
+        for line in body.compensation
+    ]
     return {**_fields(body), "lines": lines, "currency": body.currency or current_app.config["DEFAULT_CURRENCY"]}
 
 
@@ -43,12 +46,24 @@ class Action:
 
 
 BODIES: dict[str, tuple] = {
-    "listen": (s.ListenIn,), "apologise": (s.ApologiseIn,), "analyse": (s.AnalyseIn,),
-    "propose": (s.ProposeIn, _proposal), "approve_compensation": (s.CommentsIn,),
-    "refuse_compensation": (s.ReasonIn,), "customer_accepts": (s.CustomerAcceptsIn,),
-    "customer_rejects": (s.ReasonIn,), "carry_out": (s.CarryOutIn,), "follow_up": (s.FollowUpIn,),
-    "record_review": (s.RecordReviewIn,), "approve_review": (s.CommentsIn,), "return_review": (s.ReturnReviewIn,),
-    "assign": (s.AssignIn, _assignment), "note": (s.BodyIn,), "message": (s.BodyIn,), "cancel": (s.ReasonIn,),
-    "merge": (s.MergeIn,), "reopen": (s.ReasonIn,),
+    "listen": (s.ListenIn,),
+    "apologise": (s.ApologiseIn,),
+    "analyse": (s.AnalyseIn,),
+    "propose": (s.ProposeIn, _proposal),
+    "approve_compensation": (s.CommentsIn,),
+    "refuse_compensation": (s.ReasonIn,),
+    "customer_accepts": (s.CustomerAcceptsIn,),
+    "customer_rejects": (s.ReasonIn,),
+    "carry_out": (s.CarryOutIn,),
+    "follow_up": (s.FollowUpIn,),
+    "record_review": (s.RecordReviewIn,),
+    "approve_review": (s.CommentsIn,),
+    "return_review": (s.ReturnReviewIn,),
+    "assign": (s.AssignIn, _assignment),
+    "note": (s.BodyIn,),
+    "message": (s.BodyIn,),
+    "cancel": (s.ReasonIn,),
+    "merge": (s.MergeIn,),
+    "reopen": (s.ReasonIn,),
 }
 ACTIONS: dict[str, Action] = {name: Action(name, *body) for name, body in BODIES.items()}

@@ -3,15 +3,16 @@
 Only the token counts: a browser's session cookie is ignored here, so no cross-site form
 can use the API on a signed-in user's behalf (the API is exempt from CSRF for that reason).
 """
+
 from datetime import timedelta
 
 from flask import abort, g, request
 from flask_babel import gettext as _
 
-from ticketing.auth.tokens import token_for
 from ticketing.api.problems import ApiProblem
-from ticketing.extensions import db
+from ticketing.auth.tokens import token_for
 from ticketing.clock import utcnow
+from ticketing.extensions import db
 
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 LAST_USED_RESOLUTION = timedelta(minutes=5)  # fewer writes: "last used" to the nearest few minutes

@@ -1,4 +1,5 @@
 """Idempotent creation: a retried POST with the same Idempotency-Key makes one case only."""
+
 import hashlib
 import json
 
@@ -9,8 +10,8 @@ from sqlalchemy import select
 from ticketing.api.models import IdempotentRequest
 from ticketing.api.problems import ApiProblem
 from ticketing.cases.models import Ticket
-from ticketing.extensions import db
 from ticketing.clock import utcnow
+from ticketing.extensions import db
 
 HEADER = "Idempotency-Key"
 
@@ -22,8 +23,9 @@ def key_from_request() -> str | None:
         return None
     key = key.strip()
     if not 1 <= len(key) <= 200 or not all(33 <= ord(c) < 127 for c in key):
-        raise ApiProblem(400, "idempotency-key", _("The Idempotency-Key header must be 1 to 200 visible ASCII "
-                                                   "characters."))
+        raise ApiProblem(
+            400, "idempotency-key", _("The Idempotency-Key header must be 1 to 200 visible ASCII characters.")
+        )
     return key
 
 
@@ -35,18 +37,23 @@ def body_hash(body) -> str:
 
 def earlier_case(user, key: str, digest: str) -> Ticket | None:
     """The case an earlier request with this key made, or None; a different body is refused."""
-    row = db.session.scalar(select(IdempotentRequest).where(
-        IdempotentRequest.user_id == user.id, IdempotentRequest.key == key))
+    row = db.session.scalar(
+        select(IdempotentRequest).where(IdempotentRequest.user_id == user.id, IdempotentRequest.key == key)
+    )
     if row is None:
         return None
     if row.body_hash != digest:
-        raise ApiProblem(422, "idempotency-key-reused",
-                         _("This Idempotency-Key was used with a different request body."),
-                         _("Use a new key for a new complaint; nothing was saved."))
+        raise ApiProblem(
+            422,
+            "idempotency-key-reused",
+            _("This Idempotency-Key was used with a different request body."),
+            _("Use a new key for a new complaint; nothing was saved."),
+        )
     return db.session.get(Ticket, row.ticket_id)
 
 
 def remember(user, key: str, digest: str, ticket: Ticket) -> None:
     """Stored in the same transaction as the case: both are saved, or neither."""
-    db.session.add(IdempotentRequest(user_id=user.id, key=key, body_hash=digest, ticket_id=ticket.id,
-                                     created_at=utcnow()))
+    db.session.add(
+        IdempotentRequest(user_id=user.id, key=key, body_hash=digest, ticket_id=ticket.id, created_at=utcnow())
+    )

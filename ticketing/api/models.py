@@ -1,4 +1,5 @@
 """Remembered idempotent creations: the same Idempotency-Key and body answer the same case."""
+
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint

@@ -1,4 +1,5 @@
 """The OpenAPI 3.1 document, generated from the same models and action table the API runs on."""
+
 from functools import lru_cache
 
 from pydantic.json_schema import models_json_schema
@@ -15,19 +16,26 @@ PROBLEM_STATUSES = {
     409: "The case changed since you read it (stale `version`): read it again. Nothing was saved.",
     415: "The body is not JSON.",
     422: "Invalid fields (listed in `errors`), a refusal by the workflow (the reason in `detail`), "
-         "or an Idempotency-Key reused with another body. Nothing was saved.",
+    "or an Idempotency-Key reused with another body. Nothing was saved.",
     429: "Too many requests for this token; retry after the time in the Retry-After header.",
 }
 
-REFERENCE = {"name": "reference", "in": "path", "required": True, "description": "The case reference, C-2026-000123.",
-             "schema": {"type": "string", "pattern": r"^[Cc]-[0-9]{4}-[0-9]{6,9}$"}}
+REFERENCE = {
+    "name": "reference",
+    "in": "path",
+    "required": True,
+    "description": "The case reference, C-2026-000123.",
+    "schema": {"type": "string", "pattern": r"^[Cc]-[0-9]{4}-[0-9]{6,9}$"},
+}
 
 
 def _schemas() -> tuple[dict, dict]:
     inputs = [s.TicketIn, s.BodyIn, *{action.body for action in ACTIONS.values()}]
     outputs = [r.TicketCreated, r.TicketDetail, r.TicketPage, r.EventList, r.CustomerDetail, r.Problem]
-    keys, document = models_json_schema([(m, "validation") for m in inputs] + [(m, "serialization") for m in outputs],
-                                        ref_template="#/components/schemas/{model}")
+    keys, document = models_json_schema(
+        [(m, "validation") for m in inputs] + [(m, "serialization") for m in outputs],
+        ref_template="#/components/schemas/{model}",
+    )
     refs = {model: ref["$ref"] for (model, _mode), ref in keys.items()}
     return refs, document.get("$defs", {})
 
@@ -39,8 +47,10 @@ def _json(ref: str) -> dict:
 def _responses(refs: dict, ok: int, model, *problems: int) -> dict:
     responses = {str(ok): {"description": "Success.", "content": _json(refs[model])}}
     for status in sorted({401, 429, *problems}):
-        responses[str(status)] = {"description": PROBLEM_STATUSES[status],
-                                  "content": {"application/problem+json": {"schema": {"$ref": refs[r.Problem]}}}}
+        responses[str(status)] = {
+            "description": PROBLEM_STATUSES[status],
+            "content": {"application/problem+json": {"schema": {"$ref": refs[r.Problem]}}},
+        }
     return responses
 
 
@@ -56,8 +66,11 @@ def _query_parameters() -> list[dict]:
         choices = [option for option in prop.get("anyOf", [prop]) if option.get("type") != "null"]
         simple = {key: value for key, value in choices[0].items() if key != "title"}
         if "$ref" in simple:  # an enum: inline its values
-            simple = {key: value for key, value in schema["$defs"][simple["$ref"].rsplit("/", 1)[1]].items()
-                      if key in ("type", "enum")}
+            simple = {
+                key: value
+                for key, value in schema["$defs"][simple["$ref"].rsplit("/", 1)[1]].items()
+                if key in ("type", "enum")
+            }
         if name == "limit":
             simple["default"] = prop["default"]
         parameters.append({"name": name, "in": "query", "required": False, "schema": simple})
@@ -65,11 +78,16 @@ def _query_parameters() -> list[dict]:
 
 
 def _action_path(refs: dict, name: str, action) -> dict:
-    return {"post": {
-        "operationId": f"action_{name}", "summary": action.summary, "tags": ["actions"],
-        "parameters": [REFERENCE], "requestBody": _body(refs, action.body),
-        "responses": _responses(refs, 200, r.TicketDetail, 400, 403, 404, 409, 415, 422),
-    }}
+    return {
+        "post": {
+            "operationId": f"action_{name}",
+            "summary": action.summary,
+            "tags": ["actions"],
+            "parameters": [REFERENCE],
+            "requestBody": _body(refs, action.body),
+            "responses": _responses(refs, 200, r.TicketDetail, 400, 403, 404, 409, 415, 422),
+        }
+    }
 
 
 @lru_cache(maxsize=1)
@@ -78,58 +96,92 @@ def document() -> dict:
     paths = {
         "/api/v1/tickets": {
             "post": {
-                "operationId": "createTicket", "summary": "Take a complaint from another system", "tags": ["cases"],
+                "operationId": "createTicket",
+                "summary": "Take a complaint from another system",
+                "tags": ["cases"],
                 "description": "Opens a case in the team queue. Send an `Idempotency-Key` to retry safely: the "
-                               "same key and body answer the same case (with `Idempotent-Replayed: true`).",
-                "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
-                                "schema": {"type": "string", "minLength": 1, "maxLength": 200,
-                                           "pattern": "^[!-~]+$"}}],
+                "same key and body answer the same case (with `Idempotent-Replayed: true`).",
+                "parameters": [
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]+$"},
+                    }
+                ],
                 "requestBody": _body(refs, s.TicketIn),
                 "responses": _responses(refs, 201, r.TicketCreated, 400, 403, 415, 422),
             },
             "get": {
-                "operationId": "listTickets", "summary": "List cases, oldest first, a page at a time",
-                "tags": ["cases"], "parameters": _query_parameters(),
+                "operationId": "listTickets",
+                "summary": "List cases, oldest first, a page at a time",
+                "tags": ["cases"],
+                "parameters": _query_parameters(),
                 "responses": _responses(refs, 200, r.TicketPage, 400, 422),
             },
         },
-        "/api/v1/tickets/{reference}": {"get": {
-            "operationId": "getTicket", "summary": "A case with its step records, messages, notes and version",
-            "tags": ["cases"], "parameters": [REFERENCE], "responses": _responses(refs, 200, r.TicketDetail, 404),
-        }},
-        "/api/v1/tickets/{reference}/messages": {"post": {
-            "operationId": "postMessage", "summary": "Send a message the customer sees", "tags": ["cases"],
-            "parameters": [REFERENCE], "requestBody": _body(refs, s.BodyIn),
-            "responses": _responses(refs, 201, r.TicketDetail, 400, 403, 404, 409, 415, 422),
-        }},
-        "/api/v1/tickets/{reference}/events": {"get": {
-            "operationId": "listEvents", "summary": "The case's record log, hash-chained", "tags": ["cases"],
-            "parameters": [REFERENCE], "responses": _responses(refs, 200, r.EventList, 404),
-        }},
-        **{f"/api/v1/tickets/{{reference}}/actions/{name}": _action_path(refs, name, action)
-           for name, action in ACTIONS.items()},
-        "/api/v1/customers/{customer_id}": {"get": {
-            "operationId": "getCustomer", "summary": "A customer with their cases, newest first", "tags": ["customers"],
-            "parameters": [{"name": "customer_id", "in": "path", "required": True,
-                            "schema": {"type": "integer", "minimum": 1}}],
-            "responses": _responses(refs, 200, r.CustomerDetail, 404),
-        }},
+        "/api/v1/tickets/{reference}": {
+            "get": {
+                "operationId": "getTicket",
+                "summary": "A case with its step records, messages, notes and version",
+                "tags": ["cases"],
+                "parameters": [REFERENCE],
+                "responses": _responses(refs, 200, r.TicketDetail, 404),
+            }
+        },
+        "/api/v1/tickets/{reference}/messages": {
+            "post": {
+                "operationId": "postMessage",
+                "summary": "Send a message the customer sees",
+                "tags": ["cases"],
+                "parameters": [REFERENCE],
+                "requestBody": _body(refs, s.BodyIn),
+                "responses": _responses(refs, 201, r.TicketDetail, 400, 403, 404, 409, 415, 422),
+            }
+        },
+        "/api/v1/tickets/{reference}/events": {
+            "get": {
+                "operationId": "listEvents",
+                "summary": "The case's record log, hash-chained",
+                "tags": ["cases"],
+                "parameters": [REFERENCE],
+                "responses": _responses(refs, 200, r.EventList, 404),
+            }
+        },
+        **{
+            f"/api/v1/tickets/{{reference}}/actions/{name}": _action_path(refs, name, action)
+            for name, action in ACTIONS.items()
+        },
+        "/api/v1/customers/{customer_id}": {
+            "get": {
+                "operationId": "getCustomer",
+                "summary": "A customer with their cases, newest first",
+                "tags": ["customers"],
+                "parameters": [
+                    {"name": "customer_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+                ],
+                "responses": _responses(refs, 200, r.CustomerDetail, 404),
+            }
+        },
     }
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Service Recovery Desk API", "version": "1.0.0",
-                 "description": "Complaints in from other systems; cases, their six handling steps and the "
-                                "record log out. Authenticate with a personal API token: "
-                                "`Authorization: Bearer tk_…`. Errors are RFC 9457 problem details."},
+        "info": {
+            "title": "Service Recovery Desk API",
+            "version": "1.0.0",
+            "description": "Complaints in from other systems; cases, their six handling steps and the "
+            "record log out. Authenticate with a personal API token: "
+            "`Authorization: Bearer tk_…`. Errors are RFC 9457 problem details.",
+        },
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}],
         "paths": paths,
-        "components": {"schemas": components,
-                       "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        "components": {"schemas": components, "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
     }
 
 
 # --- the readable page -----------------------------------------------------------
+
 
 def _type_text(prop: dict) -> str:
     if "$ref" in prop:
@@ -148,10 +200,19 @@ def schema_fields(name: str) -> list[dict]:
     """The fields of a component schema, as rows for the reference page."""
     schema = document()["components"]["schemas"].get(name, {})
     if "enum" in schema:
-        return [{"name": "", "type": _type_text(schema), "required": True, "description": schema.get("description", "")}]
+        return [
+            {"name": "", "type": _type_text(schema), "required": True, "description": schema.get("description", "")}
+        ]
     required = set(schema.get("required", []))
-    return [{"name": field, "type": _type_text(prop), "required": field in required,
-             "description": prop.get("description", "")} for field, prop in schema.get("properties", {}).items()]
+    return [
+        {
+            "name": field,
+            "type": _type_text(prop),
+            "required": field in required,
+            "description": prop.get("description", ""),
+        }
+        for field, prop in schema.get("properties", {}).items()
+    ]
 
 
 def operations() -> list[dict]:
@@ -160,9 +221,19 @@ def operations() -> list[dict]:
     for path, methods in document()["paths"].items():
         for method, op in methods.items():
             body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
-            rows.append({"method": method.upper(), "path": path, "id": op["operationId"], "summary": op["summary"],
-                         "description": op.get("description", ""), "parameters": op.get("parameters", []),
-                         "body": body.get("$ref", "").rsplit("/", 1)[-1] or None,
-                         "responses": [(code, answer["description"], _type_text(next(iter(
-                             answer["content"].values()))["schema"])) for code, answer in op["responses"].items()]})
+            rows.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "id": op["operationId"],
+                    "summary": op["summary"],
+                    "description": op.get("description", ""),
+                    "parameters": op.get("parameters", []),
+                    "body": body.get("$ref", "").rsplit("/", 1)[-1] or None,
+                    "responses": [
+                        (code, answer["description"], _type_text(next(iter(answer["content"].values()))["schema"]))
+                        for code, answer in op["responses"].items()
+                    ],
+                }
+            )
     return rows

@@ -1,4 +1,5 @@
 """Errors as RFC 9457 problem details (application/problem+json)."""
+
 from flask import Response, json, request
 from flask_babel import gettext as _
 from pydantic import ValidationError
@@ -22,8 +23,13 @@ class ApiProblem(Exception):
 
 
 def respond(status: int, slug: str, title, detail=None, headers=None, **extra) -> Response:
-    problem = Problem(type=TYPE_BASE + slug, title=str(title), status=status,
-                      detail=str(detail) if detail is not None else None, **extra)
+    problem = Problem(
+        type=TYPE_BASE + slug,
+        title=str(title),
+        status=status,
+        detail=str(detail) if detail is not None else None,
+        **extra,
+    )
     body = json.dumps(problem.model_dump(mode="json", exclude_none=True))
     return Response(body, status=status, mimetype=MEDIA_TYPE, headers=headers)
 
@@ -52,23 +58,41 @@ def from_refusal(error) -> Response:
     if isinstance(error, StaleCase):
         title = _("The case has changed since you read it.")
         if error.ticket is None:
-            return respond(409, "stale-version", title, _("The case was changed by someone else meanwhile. "
-                                                          "Read it again; nothing was saved."))
-        return respond(409, "stale-version", title,
-                       _("This case was changed by %(who)s at %(when)s. Read it again; nothing was saved.",
-                         who=error.changed_by, when=error.changed_at.isoformat()),
-                       current_version=error.ticket.version)
+            return respond(
+                409,
+                "stale-version",
+                title,
+                _("The case was changed by someone else meanwhile. Read it again; nothing was saved."),
+            )
+        return respond(
+            409,
+            "stale-version",
+            title,
+            _(
+                "This case was changed by %(who)s at %(when)s. Read it again; nothing was saved.",
+                who=error.changed_by,
+                when=error.changed_at.isoformat(),
+            ),
+            current_version=error.ticket.version,
+        )
     if isinstance(error, WorkflowError):
-        errors = None if error.field is None else [
-            FieldError(field=_api_field(error.field), message=str(error.reason), type="workflow")]
+        errors = (
+            None
+            if error.field is None
+            else [FieldError(field=_api_field(error.field), message=str(error.reason), type="workflow")]
+        )
         return respond(422, "workflow", _("The workflow does not allow this now."), error.reason, errors=errors)
     return respond(error.status, "refused", _("The request was refused; nothing was saved."), error.reason)
 
 
 def invalid(error: ValidationError, where: str = "body") -> Response:
     """422 with one entry per field, so an integrator sees every mistake at once."""
-    errors = [FieldError(field=".".join(str(part) for part in item["loc"]) or where,
-                         message=_message(item), type=item["type"]) for item in error.errors(include_url=False)]
+    errors = [
+        FieldError(
+            field=".".join(str(part) for part in item["loc"]) or where, message=_message(item), type=item["type"]
+        )
+        for item in error.errors(include_url=False)
+    ]
     if any(item.type == "json_invalid" for item in errors):
         return respond(400, "malformed-json", _("The request body is not valid JSON."))
     return respond(422, "validation", _("Some fields are not valid."), _("Nothing was saved."), errors=errors)

@@ -1,4 +1,5 @@
 """Read-only queries of the API: the case list with cursor paging, and a case's record log."""
+
 import base64
 import json
 
@@ -43,7 +44,7 @@ def ticket_page(filters: TicketFilters) -> TicketPage | None:
         query = query.where(Ticket.id > after)
     rows = list(db.session.scalars(query.order_by(Ticket.id).limit(filters.limit + 1)).unique())
     more = len(rows) > filters.limit
-    rows = rows[:filters.limit]
+    rows = rows[: filters.limit]
     return TicketPage(items=[summary(t) for t in rows], next_cursor=encode_cursor(rows[-1].id) if more else None)
 
 

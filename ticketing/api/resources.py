@@ -3,6 +3,7 @@
 Every response goes through one of these models, so what is sent always matches the
 OpenAPI document generated from them.
 """
+
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -14,11 +15,32 @@ from ticketing.cases import workflow
 from ticketing.cases.audit import Event
 from ticketing.cases.models import Message, Note, Ticket
 from ticketing.cases.records import (
-    AnalysisRecord, ApologyRecord, FollowUpRecord, ListenRecord, Resolution, ReviewRecord,
+    AnalysisRecord,
+    ApologyRecord,
+    FollowUpRecord,
+    ListenRecord,
+    Resolution,
+    ReviewRecord,
 )
 from ticketing.cases.vocabulary import (
-    Category, Channel, ChurnType, CompensationKind, CompensationType, ContactMethod, Dissatisfaction, Emotion,
-    Legitimacy, Motive, Outcome, Priority, ResolutionState, Responsibility, Retention, RootCause, Status, Step,
+    Category,
+    Channel,
+    ChurnType,
+    CompensationKind,
+    CompensationType,
+    ContactMethod,
+    Dissatisfaction,
+    Emotion,
+    Legitimacy,
+    Motive,
+    Outcome,
+    Priority,
+    ResolutionState,
+    Responsibility,
+    Retention,
+    RootCause,
+    Status,
+    Step,
     ValueTier,
 )
 from ticketing.extensions import db
@@ -212,6 +234,7 @@ class FieldError(Out):
 
 class Problem(Out):
     """RFC 9457 problem details."""
+
     type: str
     title: str
     status: int
@@ -222,6 +245,7 @@ class Problem(Out):
 
 # --- building them from rows --------------------------------------------------
 
+
 def _user(user) -> UserRef | None:
     return UserRef(id=user.id, name=user.name) if user is not None else None
 
@@ -231,11 +255,29 @@ def _customer(customer) -> dict:
 
 
 def _summary_fields(ticket: Ticket) -> dict:
-    names = ("reference", "subject", "channel", "category", "product", "priority", "step", "status",
-             "resolution_state", "created_at", "updated_at", "response_due_at", "resolution_due_at",
-             "promised_date", "closed_at", "version")
-    return {**{name: getattr(ticket, name) for name in names},
-            "customer": CustomerRef(**_customer(ticket.customer)), "assignee": _user(ticket.assignee)}
+    names = (
+        "reference",
+        "subject",
+        "channel",
+        "category",
+        "product",
+        "priority",
+        "step",
+        "status",
+        "resolution_state",
+        "created_at",
+        "updated_at",
+        "response_due_at",
+        "resolution_due_at",
+        "promised_date",
+        "closed_at",
+        "version",
+    )
+    return {
+        **{name: getattr(ticket, name) for name in names},
+        "customer": CustomerRef(**_customer(ticket.customer)),
+        "assignee": _user(ticket.assignee),
+    }
 
 
 def summary(ticket: Ticket) -> TicketSummary:
@@ -268,15 +310,24 @@ def detail(ticket: Ticket, actor, limits) -> TicketDetail:
         follow_up=[_from(FollowUpOut, r) for r in _rows(FollowUpRecord, ticket)],
         review=[_from(ReviewOut, r) for r in _rows(ReviewRecord, ticket)],
     )
-    messages = [MessageOut(id=m.id, from_customer=m.from_customer, author=_user(m.author), body=m.body,
-                           created_at=m.created_at) for m in _rows(Message, ticket)]
-    notes = [NoteOut(id=n.id, author=_user(n.author), body=n.body, created_at=n.created_at)
-             for n in _rows(Note, ticket)]
+    messages = [
+        MessageOut(id=m.id, from_customer=m.from_customer, author=_user(m.author), body=m.body, created_at=m.created_at)
+        for m in _rows(Message, ticket)
+    ]
+    notes = [
+        NoteOut(id=n.id, author=_user(n.author), body=n.body, created_at=n.created_at) for n in _rows(Note, ticket)
+    ]
     allowed = sorted(workflow.offered_actions(workflow.Context(ticket, actor, {}, limits)))
-    return TicketDetail(**_summary_fields(ticket), description=ticket.description,
-                        customer_expectation=ticket.customer_expectation,
-                        merged_into=ticket.merged_into.reference if ticket.merged_into else None,
-                        records=records, messages=messages, notes=notes, allowed_actions=allowed)
+    return TicketDetail(
+        **_summary_fields(ticket),
+        description=ticket.description,
+        customer_expectation=ticket.customer_expectation,
+        merged_into=ticket.merged_into.reference if ticket.merged_into else None,
+        records=records,
+        messages=messages,
+        notes=notes,
+        allowed_actions=allowed,
+    )
 
 
 def event(row: Event) -> EventOut:
@@ -285,11 +336,23 @@ def event(row: Event) -> EventOut:
     else:
         actor = Actor(kind="scheduler" if row.actor_name == "scheduler" else "customer", name=None)
     changes = {field: {"before": before, "after": after} for field, (before, after) in (row.changes or {}).items()}
-    return EventOut(seq=row.seq, action=row.action, actor=actor, changes=changes, created_at=row.created_at,
-                    prev_hash=row.prev_hash, hash=row.hash)
+    return EventOut(
+        seq=row.seq,
+        action=row.action,
+        actor=actor,
+        changes=changes,
+        created_at=row.created_at,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
 
 
 def customer_detail(customer, tickets) -> CustomerDetail:
-    return CustomerDetail(**_customer(customer), external_id=customer.external_id, value_tier=customer.value_tier,
-                          locale=customer.locale, created_at=customer.created_at,
-                          tickets=[summary(t) for t in tickets])
+    return CustomerDetail(
+        **_customer(customer),
+        external_id=customer.external_id,
+        value_tier=customer.value_tier,
+        locale=customer.locale,
+        created_at=customer.created_at,
+        tickets=[summary(t) for t in tickets],
+    )

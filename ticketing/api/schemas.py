@@ -4,22 +4,43 @@ The models are also the OpenAPI document's request schemas, so the description a
 validation cannot drift apart. Unknown fields are refused (a misspelt field is a bug in
 the caller, better reported than ignored).
 """
+
 import re
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import (
-    AfterValidator, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, Strict, StringConstraints, field_validator,
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    Strict,
+    StringConstraints,
     model_validator,
 )
 
-from ticketing.cases.vocabulary import (
-    Category, Channel, ChurnType, CompensationType, ContactMethod, Dissatisfaction, Emotion, Legitimacy,
-    Motive, Outcome, Priority, Responsibility, Retention, RootCause, Status, Step,
-)
 from ticketing import validation
-from ticketing.clock import utcnow
+from ticketing.cases.vocabulary import (
+    Category,
+    Channel,
+    ChurnType,
+    CompensationType,
+    ContactMethod,
+    Dissatisfaction,
+    Emotion,
+    Legitimacy,
+    Motive,
+    Outcome,
+    Priority,
+    Responsibility,
+    Retention,
+    RootCause,
+    Status,
+    Step,
+)
 
 TEXT = 4000
 MAX_ID = validation.MAX_INT  # ids and versions are 32-bit integers in the database
@@ -28,8 +49,9 @@ MAX_ID = validation.MAX_INT  # ids and versions are 32-bit integers in the datab
 def _storable(value: str) -> str:
     """Text both databases can store (the policy of ticketing/validation.py; line breaks and tabs allowed)."""
     if validation.has_unstorable_characters(value, multiline=True):
-        raise ValueError("must not contain the NUL character or other control characters, and must be valid "
-                         "Unicode text")
+        raise ValueError(
+            "must not contain the NUL character or other control characters, and must be valid Unicode text"
+        )
     return value
 
 
@@ -40,9 +62,16 @@ NOT_BLANK = rf"^[^{_C}]*[^{_C}\s][^{_C}]*$"  # documents what the trimming and t
 
 def _text(max_length: int, min_length: int = 1):
     """Text, trimmed; required text must not be blank."""
-    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length,
-                                            pattern=NOT_BLANK if min_length else NO_NUL),
-                     AfterValidator(_storable)]
+    return Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=True,
+            min_length=min_length,
+            max_length=max_length,
+            pattern=NOT_BLANK if min_length else NO_NUL,
+        ),
+        AfterValidator(_storable),
+    ]
 
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$")
@@ -70,8 +99,9 @@ Optional = _text(TEXT, min_length=0)
 UtcDateTime = Annotated[datetime, BeforeValidator(_rfc3339), AfterValidator(_utc)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 # Bodies take JSON integers only (not "2", not true); query parameters arrive as text.
-Version = Annotated[int, Strict(), Field(ge=1, le=MAX_ID,
-                                         description="The case `version` you read; a newer one answers 409.")]
+Version = Annotated[
+    int, Strict(), Field(ge=1, le=MAX_ID, description="The case `version` you read; a newer one answers 409.")
+]
 BodyId = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
 Money = Annotated[Decimal, Field(ge=0, le=10_000_000, max_digits=10, decimal_places=2)]
 
@@ -83,8 +113,9 @@ class Body(BaseModel):
 class CustomerIn(Body):
     name: _text(120)
     email: EmailStr | None = Field(None, max_length=254)
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ()\-.]{2,38}$")] | None = \
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ()\-.]{2,38}$")] | None = (
         Field(None, description="Digits with optional +, spaces, dashes, dots or brackets.")
+    )
     locale: Literal["en", "zh_CN"] | None = Field(None, description="The customer's language for e-mails.")
 
     @model_validator(mode="after")
@@ -96,6 +127,7 @@ class CustomerIn(Body):
 
 class TicketIn(Body):
     """A complaint from another system (call centre, shop, chat bot)."""
+
     customer: CustomerIn
     subject: _text(200)
     description: Required = Field(description="The complaint, in the customer's words.")
@@ -145,7 +177,8 @@ class ProposeIn(ActionIn):
     method: Required = Field(description="How we will resolve it.")
     promised_date: date = Field(description="Within the next two years, not in the past.")
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = Field(
-        None, description="ISO 4217 code; the desk's default currency when left out.")
+        None, description="ISO 4217 code; the desk's default currency when left out."
+    )
     estimated_loss: Money | None = None
     compensation: list[CompensationIn] = Field(default_factory=list, max_length=10)
 
@@ -198,12 +231,14 @@ class BodyIn(Body):
 
 class MergeIn(ActionIn):
     target: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] = Field(
-        description="Reference of the case this one duplicates.")
+        description="Reference of the case this one duplicates."
+    )
     reason: Required
 
 
 class TicketFilters(BaseModel):
     """Query parameters of the case list."""
+
     model_config = ConfigDict(extra="ignore")
 
     step: Step | None = None

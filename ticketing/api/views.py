@@ -1,4 +1,5 @@
 """The JSON API v1: thin views that parse, call one service, commit and answer JSON."""
+
 import re
 
 from flask import Blueprint, current_app, g, json, render_template, request, url_for
@@ -17,9 +18,9 @@ from ticketing.cases import services
 from ticketing.cases.models import Customer, Ticket
 from ticketing.cases.portal_access import issue_token
 from ticketing.cases.queries import find_ticket
-from ticketing.extensions import db, limiter
-from ticketing.clock import utcnow
 from ticketing.cases.reminders import send_portal_link
+from ticketing.clock import utcnow
+from ticketing.extensions import db, limiter
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 PUBLIC = {"api.openapi", "api.docs"}
@@ -42,8 +43,9 @@ def _no_store(response):
 
 
 def _json(model, status: int = 200, headers=None):
-    return current_app.response_class(json.dumps(model.model_dump(mode="json")), status=status,
-                                      mimetype="application/json", headers=headers)
+    return current_app.response_class(
+        json.dumps(model.model_dump(mode="json")), status=status, mimetype="application/json", headers=headers
+    )
 
 
 def _parse(model):
@@ -88,12 +90,19 @@ def create_ticket():
 
 def _take(body: TicketIn) -> Ticket:
     person = body.customer
-    customer = services.find_or_create_customer(person.name, person.email, person.phone,
-                                                locale=person.locale)
+    customer = services.find_or_create_customer(person.name, person.email, person.phone, locale=person.locale)
     ticket = services.take_complaint(
-        g.api_user, customer=customer, subject=body.subject, description=body.description, channel=body.channel,
-        category=body.category, product=body.product, priority=body.priority,
-        customer_expectation=body.expectation, assign=False)
+        g.api_user,
+        customer=customer,
+        subject=body.subject,
+        description=body.description,
+        channel=body.channel,
+        category=body.category,
+        product=body.product,
+        priority=body.priority,
+        customer_expectation=body.expectation,
+        assign=False,
+    )
     send_portal_link(ticket, utcnow())  # the customer's confirmation e-mail, as from the portal
     return ticket
 
@@ -162,8 +171,12 @@ def get_customer(customer_id):
     customer = db.session.get(Customer, customer_id) if customer_id <= MAX_ID else None
     if customer is None:
         raise ApiProblem(404, "not-found", _("There is no customer with that id."))
-    tickets = db.session.scalars(select(Ticket).options(joinedload(Ticket.assignee))
-                                 .where(Ticket.customer_id == customer.id).order_by(Ticket.id.desc()))
+    tickets = db.session.scalars(
+        select(Ticket)
+        .options(joinedload(Ticket.assignee))
+        .where(Ticket.customer_id == customer.id)
+        .order_by(Ticket.id.desc())
+    )
     return _json(resources.customer_detail(customer, list(tickets)))
 
 
@@ -175,5 +188,7 @@ def openapi():
 @bp.get("/docs")
 def docs():
     from ticketing.api.openapi import operations, schema_fields
-    return render_template("api/docs.html", doc=openapi_document(), operations=operations(),
-                           schema_fields=schema_fields)
+
+    return render_template(
+        "api/docs.html", doc=openapi_document(), operations=operations(), schema_fields=schema_fields
+    )

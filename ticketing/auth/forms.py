@@ -1,15 +1,27 @@
 """Login, account and user-administration forms."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-from ticketing.roles import Role
 from ticketing.forms_common import PolicyForm, options
+from ticketing.roles import Role
 
 LANGUAGE_CHOICES = [("en", "English"), ("zh_CN", "简体中文")]
-TIMEZONE_CHOICES = [(tz, tz) for tz in (
-    "Asia/Shanghai", "Asia/Hong_Kong", "Asia/Singapore", "Asia/Tokyo", "Europe/London",
-    "Europe/Berlin", "America/New_York", "America/Los_Angeles", "UTC")]
+TIMEZONE_CHOICES = [
+    (tz, tz)
+    for tz in (
+        "Asia/Shanghai",
+        "Asia/Hong_Kong",
+        "Asia/Singapore",
+        "Asia/Tokyo",
+        "Europe/London",
+        "Europe/Berlin",
+        "America/New_York",
+        "America/Los_Angeles",
+        "UTC",
+    )
+]
 
 
 class LoginForm(PolicyForm):
@@ -29,13 +41,18 @@ class AccountForm(PolicyForm):
 class PasswordForm(PolicyForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=10, max=200)])
-    confirm = PasswordField(_l("Repeat the new password"),
-                            validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords do not match."))])
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords do not match."))],
+    )
 
 
 class TokenForm(PolicyForm):
-    name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=80)],
-                       filters=[lambda value: value.strip() if isinstance(value, str) else value])
+    name = StringField(
+        _l("Token name"),
+        validators=[DataRequired(), Length(max=80)],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+    )
     read_only = BooleanField(_l("Read-only (may only read, never change anything)"))
 
 

@@ -1,4 +1,5 @@
 """Staff accounts."""
+
 import secrets
 from datetime import datetime
 
@@ -8,9 +9,9 @@ from sqlalchemy import Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ticketing.roles import Role
-from ticketing.extensions import db
 from ticketing.clock import utcnow
+from ticketing.extensions import db
+from ticketing.roles import Role
 from ticketing.types import UTCDateTime, enum_type
 
 

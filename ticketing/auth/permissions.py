@@ -1,4 +1,5 @@
 """Route guards: every staff route names who may use it."""
+
 from functools import wraps
 
 from flask import abort
@@ -13,6 +14,7 @@ ADMINS = (Role.ADMIN,)
 
 def roles_required(*roles):
     """Log in first; then 403 unless the user has one of `roles`."""
+
     def decorator(view):
         @wraps(view)
         @login_required
@@ -20,6 +22,8 @@ def roles_required(*roles):
             if current_user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)
+
         wrapped.allowed_roles = roles
         return wrapped
+
     return decorator

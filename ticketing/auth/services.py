@@ -1,11 +1,12 @@
 """Creating and changing staff accounts (admin pages and the CLI both call these)."""
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ticketing import refusals
 from ticketing.auth.models import User
-from ticketing.roles import Role
 from ticketing.extensions import db
+from ticketing.roles import Role
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -28,16 +29,29 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalars(select(User).where(func.lower(User.email) == email.strip().lower())).first()
 
 
-def create_user(*, email: str, password: str, role: str, name: str | None = None,
-                locale: str = "en", timezone: str = "Asia/Shanghai") -> User:
+def create_user(
+    *,
+    email: str,
+    password: str,
+    role: str,
+    name: str | None = None,
+    locale: str = "en",
+    timezone: str = "Asia/Shanghai",
+) -> User:
     email = email.strip().lower()
     if find_user_by_email(email) is not None:
         raise AccountError(_l("A user with this email already exists."), "email")
     if role not in {r.value for r in Role}:
         raise AccountError(_l("Unknown role."), "role")
     check_password_strength(password)
-    user = User(email=email, name=(name or email.split("@")[0]).strip(), role=Role(role),
-                locale=locale, timezone=timezone, active=True)
+    user = User(
+        email=email,
+        name=(name or email.split("@")[0]).strip(),
+        role=Role(role),
+        locale=locale,
+        timezone=timezone,
+        active=True,
+    )
     user.set_password(password)
     db.session.add(user)
     return user

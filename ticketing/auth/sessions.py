@@ -1,4 +1,5 @@
 """Login sessions: the cookie carries the user's session token, so rotating it ends them all."""
+
 from sqlalchemy import select
 
 from ticketing.auth.models import User

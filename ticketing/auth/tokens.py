@@ -7,6 +7,7 @@ can tell their tokens apart in the list.
 Services stage changes and never commit. Tokens are not case changes, so who did what is
 written to the application log rather than to a case's record log.
 """
+
 import hashlib
 import hmac
 import secrets
@@ -55,8 +56,14 @@ def digest(token: str) -> str:
 def issue_token(user: User, name: str, read_only: bool = False) -> tuple[ApiToken, str]:
     """A new token for `user`; returns the row and the secret, which is never stored."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, name=name.strip(), token_hash=digest(secret), hint=secret[:8],
-                   read_only=read_only, created_at=utcnow())
+    row = ApiToken(
+        user_id=user.id,
+        name=name.strip(),
+        token_hash=digest(secret),
+        hint=secret[:8],
+        read_only=read_only,
+        created_at=utcnow(),
+    )
     db.session.add(row)
     return row, secret
 
@@ -91,14 +98,19 @@ class TokenError(refusals.Refusal):
 
 def tokens_of(user: User) -> list[ApiToken]:
     """The user's tokens: active ones first, newest first within each group."""
-    return list(db.session.scalars(
-        select(ApiToken).where(ApiToken.user_id == user.id)
-        .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc(), ApiToken.id.desc())))
+    return list(
+        db.session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == user.id)
+            .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
 
 
 def active_token_count(user: User) -> int:
-    return db.session.scalar(select(func.count(ApiToken.id))
-                             .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)))
+    return db.session.scalar(
+        select(func.count(ApiToken.id)).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    )
 
 
 def create_token(user: User, name: str, read_only: bool = False) -> tuple[ApiToken, str]:
@@ -114,11 +126,17 @@ def create_token(user: User, name: str, read_only: bool = False) -> tuple[ApiTok
     if not user.active:
         raise TokenError(_l("A disabled account cannot get new tokens."))
     if active_token_count(user) >= MAX_ACTIVE_TOKENS:
-        raise TokenError(_l("There are already %(n)d active tokens: revoke one that is no longer used first.",
-                            n=MAX_ACTIVE_TOKENS))
+        raise TokenError(
+            _l("There are already %(n)d active tokens: revoke one that is no longer used first.", n=MAX_ACTIVE_TOKENS)
+        )
     row, secret = issue_token(user, name, read_only)
-    current_app.logger.info("API token %s… %r (%s) created for %s", row.hint, row.name,
-                            "read-only" if read_only else "read-write", user.email)
+    current_app.logger.info(
+        "API token %s… %r (%s) created for %s",
+        row.hint,
+        row.name,
+        "read-only" if read_only else "read-write",
+        user.email,
+    )
     return row, secret
 
 
@@ -141,5 +159,4 @@ def revoke_token(actor: User, token: ApiToken) -> None:
         raise TokenError(_l("This token is already revoked."))
     revoke(token)
     owner = db.session.get(User, token.user_id)  # also when the token is not flushed yet
-    current_app.logger.info("API token %s… %r of %s revoked by %s", token.hint, token.name,
-                            owner.email, actor.email)
+    current_app.logger.info("API token %s… %r of %s revoked by %s", token.hint, token.name, owner.email, actor.email)

@@ -1,14 +1,16 @@
 """Login, logout, language and the user's own account."""
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ticketing import refusals
-from ticketing.auth.tokens import create_token as create_api_token, revoke_token as revoke_api_token
-from ticketing.auth.tokens import token_visible_to, tokens_of
 from ticketing.auth.forms import AccountForm, LanguageForm, LoginForm, PasswordForm, TokenForm
 from ticketing.auth.services import change_password, find_user_by_email
+from ticketing.auth.tokens import create_token as create_api_token
+from ticketing.auth.tokens import revoke_token as revoke_api_token
+from ticketing.auth.tokens import token_visible_to, tokens_of
 from ticketing.extensions import db, limiter
 from ticketing.redirects import local_path_or
 
@@ -84,8 +86,11 @@ def account():
         if not current_user.check_password(password_form.current_password.data):
             password_form.current_password.errors.append(_("This is not your current password."))
         else:
-            refusals.reshow(lambda error: _account_page(form=form, password_form=password_form)[0],
-                            form=password_form, field=password_form.new_password)
+            refusals.reshow(
+                lambda error: _account_page(form=form, password_form=password_form)[0],
+                form=password_form,
+                field=password_form.new_password,
+            )
             change_password(current_user, password_form.new_password.data)
             db.session.commit()
             login_user(current_user._get_current_object())  # this session goes on with the new token; the others end
@@ -96,10 +101,13 @@ def account():
 
 def _account_page(form=None, password_form=None, token_form=None, new_token=None, status=200):
     return render_template(
-        "auth/account.html", form=form or AccountForm(obj=current_user, prefix="account"),
+        "auth/account.html",
+        form=form or AccountForm(obj=current_user, prefix="account"),
         password_form=password_form or PasswordForm(prefix="password"),
-        token_form=token_form or TokenForm(prefix="token", formdata=None), tokens=tokens_of(current_user),
-        new_token=new_token), status
+        token_form=token_form or TokenForm(prefix="token", formdata=None),
+        tokens=tokens_of(current_user),
+        new_token=new_token,
+    ), status
 
 
 @bp.route("/account/tokens", methods=["POST"])

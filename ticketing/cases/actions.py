@@ -4,10 +4,12 @@ it takes, how the record log names it, and the one line the API reference shows.
 The desk, the API, the OpenAPI document and the record log all read this table; the rules of
 each action are its row of `workflow.RULES` (a test keeps the two tables naming the same actions).
 """
+
 import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -22,8 +24,8 @@ from ticketing.extensions import db
 
 @dataclass(frozen=True)
 class Action:
-    label: Any                      # the record log's wording, past tense ("Cause analysed (step 3)")
-    summary: str = ""               # what it does, for the API reference (English, like the rest of it)
+    label: Any  # the record log's wording, past tense ("Cause analysed (step 3)")
+    summary: str = ""  # what it does, for the API reference (English, like the rest of it)
     service: Callable | None = None  # (ticket, actor, *, version, **data); None: done by its own machinery
     fields: tuple[str, ...] = field(init=False, default=())  # the data it takes besides the version
 
@@ -37,29 +39,44 @@ class Action:
 ACTIONS: dict[str, Action] = {
     "create": Action(_l("Case opened")),
     # the six steps
-    "listen": Action(_l("Complaint heard (step 1)"), "Record step 1: the complaint heard and restated",
-                     services.record_listening),
+    "listen": Action(
+        _l("Complaint heard (step 1)"), "Record step 1: the complaint heard and restated", services.record_listening
+    ),
     "apologise": Action(_l("Apology made (step 2)"), "Record step 2: the apology", services.record_apology),
-    "analyse": Action(_l("Cause analysed (step 3)"), "Record step 3: the cause, judged fairly",
-                      services.record_analysis),
-    "propose": Action(_l("Resolution proposed (step 4)"), "Propose a resolution with compensation",
-                      services.propose_resolution),
-    "approve_compensation": Action(_l("Compensation approved"), "Approve compensation above the proposer's limit",
-                                   services.approve_compensation),
-    "refuse_compensation": Action(_l("Compensation refused"), "Refuse compensation above the proposer's limit",
-                                  services.refuse_compensation),
-    "customer_accepts": Action(_l("Customer accepted"), "The customer accepts the proposal",
-                               partial(services.record_customer_answer, accepted=True)),
-    "customer_rejects": Action(_l("Customer rejected"), "The customer rejects the proposal",
-                               partial(services.record_customer_answer, accepted=False)),
-    "carry_out": Action(_l("Resolution carried out"), "The accepted resolution is carried out",
-                        services.carry_out_resolution),
-    "follow_up": Action(_l("Followed up (step 5)"), "Record step 5: the follow-up with the customer",
-                        services.record_follow_up),
-    "record_review": Action(_l("Summary recorded (step 6)"), "Record step 6: the summary and the lesson",
-                            services.record_review),
-    "approve_review": Action(_l("Review approved, case closed"), "Approve the review: the case closes",
-                             services.approve_review),
+    "analyse": Action(
+        _l("Cause analysed (step 3)"), "Record step 3: the cause, judged fairly", services.record_analysis
+    ),
+    "propose": Action(
+        _l("Resolution proposed (step 4)"), "Propose a resolution with compensation", services.propose_resolution
+    ),
+    "approve_compensation": Action(
+        _l("Compensation approved"), "Approve compensation above the proposer's limit", services.approve_compensation
+    ),
+    "refuse_compensation": Action(
+        _l("Compensation refused"), "Refuse compensation above the proposer's limit", services.refuse_compensation
+    ),
+    "customer_accepts": Action(
+        _l("Customer accepted"),
+        "The customer accepts the proposal",
+        partial(services.record_customer_answer, accepted=True),
+    ),
+    "customer_rejects": Action(
+        _l("Customer rejected"),
+        "The customer rejects the proposal",
+        partial(services.record_customer_answer, accepted=False),
+    ),
+    "carry_out": Action(
+        _l("Resolution carried out"), "The accepted resolution is carried out", services.carry_out_resolution
+    ),
+    "follow_up": Action(
+        _l("Followed up (step 5)"), "Record step 5: the follow-up with the customer", services.record_follow_up
+    ),
+    "record_review": Action(
+        _l("Summary recorded (step 6)"), "Record step 6: the summary and the lesson", services.record_review
+    ),
+    "approve_review": Action(
+        _l("Review approved, case closed"), "Approve the review: the case closes", services.approve_review
+    ),
     "return_review": Action(_l("Review returned"), "Return the case to a step", services.return_review),
     # around the steps
     "assign": Action(_l("Assigned"), "Assign the case to a staff member", services.assign_case),
@@ -97,8 +114,11 @@ def perform(name: str, ticket: Ticket, actor, *, version, data: Mapping[str, Any
 
 
 def _active_staff_member(user_id) -> User:
-    user = db.session.scalar(select(User).where(User.id == user_id, User.active.is_(True))) \
-        if isinstance(user_id, int) else None
+    user = (
+        db.session.scalar(select(User).where(User.id == user_id, User.active.is_(True)))
+        if isinstance(user_id, int)
+        else None
+    )
     if user is None:
         raise WorkflowError(_l("There is no active staff member with that id."), "assignee")
     return user

@@ -1,5 +1,6 @@
 """Files customers attach: images and PDF only, checked by content and size, stored outside the
 web root under random names and served only to people allowed to see the case."""
+
 import secrets
 from datetime import datetime
 from pathlib import Path
@@ -10,8 +11,8 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ticketing.cases.services.base import Change
-from ticketing.extensions import db
 from ticketing.clock import utcnow
+from ticketing.extensions import db
 from ticketing.types import UTCDateTime
 
 # What a file's first bytes must be, whatever its name says.
@@ -76,9 +77,15 @@ def save_attachments(ticket, files, message=None) -> list[Attachment]:
         data = upload.stream.read()
         stored = secrets.token_hex(16)
         (upload_dir() / stored).write_bytes(data)
-        row = Attachment(ticket_id=ticket.id, message_id=message.id if message else None,
-                         original_name=Path(upload.filename).name[:200], content_type=sniff(data[:16]),
-                         size=len(data), stored_name=stored, created_at=utcnow())
+        row = Attachment(
+            ticket_id=ticket.id,
+            message_id=message.id if message else None,
+            original_name=Path(upload.filename).name[:200],
+            content_type=sniff(data[:16]),
+            size=len(data),
+            stored_name=stored,
+            created_at=utcnow(),
+        )
         db.session.add(row)
         saved.append(row)
     if saved:

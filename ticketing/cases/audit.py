@@ -4,6 +4,7 @@ Written by the services in the same transaction as the change it records. Append
 tamper-evident: each event carries a hash chained to the previous event of the same case
 (see chain.py), and the database refuses UPDATE and DELETE on the table.
 """
+
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -14,8 +15,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing.auth.models import User
 from ticketing.cases import chain
-from ticketing.extensions import db
 from ticketing.clock import utcnow
+from ticketing.extensions import db
 from ticketing.types import UTCDateTime
 
 
@@ -35,7 +36,7 @@ class Event(db.Model):
     action: Mapped[str] = mapped_column(String(40), index=True)
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
-    seq: Mapped[int] = mapped_column(Integer)                 # 1, 2, 3 … within the case
+    seq: Mapped[int] = mapped_column(Integer)  # 1, 2, 3 … within the case
     prev_hash: Mapped[str | None] = mapped_column(String(64))  # None for a case's first event
     hash: Mapped[str] = mapped_column(String(64))
 
@@ -61,8 +62,9 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def record_event(ticket, actor, action: str, changes: dict[str, tuple[Any, Any]], at: datetime,
-                 actor_name: str = "customer") -> Event:
+def record_event(
+    ticket, actor, action: str, changes: dict[str, tuple[Any, Any]], at: datetime, actor_name: str = "customer"
+) -> Event:
     """Append one event; `changes` maps a field to (before, after). No actor: the customer,
     or the `actor_name` given (the scheduler)."""
     event = Event(

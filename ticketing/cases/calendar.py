@@ -1,4 +1,5 @@
 """Working time: deadlines count business hours when configured, every hour (24×7) otherwise."""
+
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -22,9 +23,13 @@ class Calendar:
         opens = closes = None
         if hours:
             opens, closes = (_clock_time(part) for part in hours.split("-"))
-        return cls(timezone=config["BABEL_DEFAULT_TIMEZONE"], opens=opens, closes=closes,
-                   weekdays=frozenset(config.get("BUSINESS_DAYS", range(7))),
-                   holidays=frozenset(date.fromisoformat(d) for d in config.get("HOLIDAYS", ()) if d))
+        return cls(
+            timezone=config["BABEL_DEFAULT_TIMEZONE"],
+            opens=opens,
+            closes=closes,
+            weekdays=frozenset(config.get("BUSINESS_DAYS", range(7))),
+            holidays=frozenset(date.fromisoformat(d) for d in config.get("HOLIDAYS", ()) if d),
+        )
 
     @property
     def around_the_clock(self) -> bool:
@@ -55,7 +60,7 @@ class Calendar:
 
 
 def _clock_time(text: str) -> time:
-    """"09:30" -> 09:30 (the minutes count: a half-past opening is common)."""
+    """ "09:30" -> 09:30 (the minutes count: a half-past opening is common)."""
     hour, _, minute = text.strip().partition(":")
     return time(int(hour), int(minute or 0))
 

@@ -1,4 +1,5 @@
 """What is on file for a case, gathered for the pages that show it (the desk's case page, review)."""
+
 from sqlalchemy import select
 
 from ticketing.cases.attachments import Attachment

@@ -8,6 +8,7 @@ appends to one case are serialised by a transaction-level advisory lock on Postg
 by taking its one write lock before reading the chain's end), and the unique (ticket_id, seq)
 constraint makes a fork impossible.
 """
+
 import hashlib
 import json
 from dataclasses import dataclass
@@ -19,17 +20,23 @@ from ticketing.extensions import db
 _LOCK_NAMESPACE = 7_311  # advisory locks of the record log: (namespace, ticket id)
 
 
-def digest(prev_hash: str | None, ticket_id: int, seq: int, actor_id, actor_name: str, action: str,
-           changes: dict, created_at) -> str:
+def digest(
+    prev_hash: str | None, ticket_id: int, seq: int, actor_id, actor_name: str, action: str, changes: dict, created_at
+) -> str:
     """The SHA-256 of an event's content and its predecessor's hash (canonical JSON)."""
-    content = json.dumps([prev_hash, ticket_id, seq, actor_id, actor_name, action, changes,
-                          created_at.isoformat()], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    content = json.dumps(
+        [prev_hash, ticket_id, seq, actor_id, actor_name, action, changes, created_at.isoformat()],
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
 def _hash_of(row) -> str:
-    return digest(row.prev_hash, row.ticket_id, row.seq, row.actor_id, row.actor_name, row.action,
-                  row.changes, row.created_at)
+    return digest(
+        row.prev_hash, row.ticket_id, row.seq, row.actor_id, row.actor_name, row.action, row.changes, row.created_at
+    )
 
 
 def link(new_event) -> None:
@@ -37,16 +44,18 @@ def link(new_event) -> None:
     Event = type(new_event)
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:space, :key)"),
-                           {"space": _LOCK_NAMESPACE, "key": new_event.ticket_id})
+        db.session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": _LOCK_NAMESPACE, "key": new_event.ticket_id}
+        )
     elif dialect == "sqlite":
         # Take the database's write lock before reading the last seq: the driver opens a transaction
         # only at the first write, and a read before it could see a seq another writer is about to
         # take. An UPDATE matching no row locks without changing anything (the append-only triggers
         # fire per row, so never).
         db.session.execute(text("UPDATE events SET seq = seq WHERE 0"))
-    last = db.session.execute(select(Event.seq, Event.hash).where(Event.ticket_id == new_event.ticket_id)
-                              .order_by(Event.seq.desc()).limit(1)).first()
+    last = db.session.execute(
+        select(Event.seq, Event.hash).where(Event.ticket_id == new_event.ticket_id).order_by(Event.seq.desc()).limit(1)
+    ).first()
     new_event.seq = last.seq + 1 if last else 1
     new_event.prev_hash = last.hash if last else None
     new_event.hash = _hash_of(new_event)

@@ -2,11 +2,17 @@
 
 Used when reviewing a case before it closes and when scoring sampled closed cases.
 """
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ticketing.cases.records import (
-    AnalysisRecord, ApologyRecord, FollowUpRecord, ListenRecord, Resolution, ReviewRecord,
+    AnalysisRecord,
+    ApologyRecord,
+    FollowUpRecord,
+    ListenRecord,
+    Resolution,
+    ReviewRecord,
 )
 from ticketing.cases.vocabulary import Retention
 from ticketing.extensions import db
@@ -30,10 +36,13 @@ def suggest(ticket) -> dict[str, bool]:
     """What the records show, as a starting point: the supervisor confirms or corrects each item."""
     listen, review = _latest(ListenRecord, ticket), _latest(ReviewRecord, ticket)
     resolution, follow_up = _latest(Resolution, ticket), _latest(FollowUpRecord, ticket)
-    has = lambda model: db.session.scalar(  # noqa: E731
-        select(func.count(model.id)).where(model.ticket_id == ticket.id)) > 0
+
+    def has(model) -> bool:
+        return db.session.scalar(select(func.count(model.id)).where(model.ticket_id == ticket.id)) > 0
+
     proportionate = resolution is not None and (
-        resolution.estimated_loss is None or resolution.total <= 2 * resolution.estimated_loss)
+        resolution.estimated_loss is None or resolution.total <= 2 * resolution.estimated_loss
+    )
     return {
         "recorded": bool(listen and review and (listen.occurred_at or listen.place) and review.summary),
         "apology": has(ApologyRecord),

@@ -1,5 +1,6 @@
 """Deadline policy: when a case must be answered, resolved, followed up and reviewed,
 and when it is overdue. Hours come from configuration, per priority and optionally per category."""
+
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -8,9 +9,9 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_
 
+from ticketing.cases.calendar import Calendar
 from ticketing.cases.models import Ticket
 from ticketing.cases.vocabulary import ResolutionState, Status, Step
-from ticketing.cases.calendar import Calendar
 from ticketing.clock import as_utc
 
 
@@ -61,19 +62,29 @@ def promise_deadline(ticket: Ticket) -> datetime | None:
 
 
 _BEFORE_RESOLUTION = (Step.LISTEN, Step.APOLOGISE, Step.ANALYSE, Step.RESOLVE)
-_NOT_YET_PROPOSED = (ResolutionState.NONE, ResolutionState.REJECTED, ResolutionState.REFUSED,
-                     ResolutionState.AWAITING_APPROVAL)
+_NOT_YET_PROPOSED = (
+    ResolutionState.NONE,
+    ResolutionState.REJECTED,
+    ResolutionState.REFUSED,
+    ResolutionState.AWAITING_APPROVAL,
+)
 
 
 def overdue_condition(now: datetime):
     """Open, and late on any of its running deadlines (SQL, for the queues)."""
-    return and_(Ticket.status == Status.OPEN, or_(
-        and_(Ticket.responded_at.is_(None), Ticket.response_due_at < now),
-        and_(Ticket.step.in_(_BEFORE_RESOLUTION), Ticket.resolution_state.in_(_NOT_YET_PROPOSED),
-             Ticket.resolution_due_at < now),
-        Ticket.follow_up_due_at < now,
-        Ticket.review_due_at < now,
-    ))
+    return and_(
+        Ticket.status == Status.OPEN,
+        or_(
+            and_(Ticket.responded_at.is_(None), Ticket.response_due_at < now),
+            and_(
+                Ticket.step.in_(_BEFORE_RESOLUTION),
+                Ticket.resolution_state.in_(_NOT_YET_PROPOSED),
+                Ticket.resolution_due_at < now,
+            ),
+            Ticket.follow_up_due_at < now,
+            Ticket.review_due_at < now,
+        ),
+    )
 
 
 def waiting_on_customer(ticket: Ticket) -> bool:
@@ -105,14 +116,24 @@ def case_deadlines(ticket: Ticket) -> list[Deadline]:
     """Every deadline of the case, met or running (the case page shows them all)."""
     items = [
         Deadline("response", _l("First response"), ticket.response_due_at, met=ticket.responded_at is not None),
-        Deadline("resolution", _l("Proposed resolution"), ticket.resolution_due_at,
-                 met=resolution_offered(ticket) and not waiting_on_customer(ticket),
-                 paused=waiting_on_customer(ticket)),
+        Deadline(
+            "resolution",
+            _l("Proposed resolution"),
+            ticket.resolution_due_at,
+            met=resolution_offered(ticket) and not waiting_on_customer(ticket),
+            paused=waiting_on_customer(ticket),
+        ),
     ]
     promise = promise_deadline(ticket)
     if promise is not None:
-        items.append(Deadline("promise", _l("Promised to the customer"), promise,
-                              met=ticket.resolution_state == ResolutionState.CARRIED_OUT))
+        items.append(
+            Deadline(
+                "promise",
+                _l("Promised to the customer"),
+                promise,
+                met=ticket.resolution_state == ResolutionState.CARRIED_OUT,
+            )
+        )
     if ticket.follow_up_due_at is not None:
         items.append(Deadline("follow_up", _l("Follow-up call"), ticket.follow_up_due_at))
     if ticket.review_due_at is not None:

@@ -9,6 +9,7 @@ the chance of that many or more under the baseline, P(X >= count | Poisson(basel
 below 1%. The current week is still running, so the test can only under-count: it is
 conservative early in the week, never alarmist.
 """
+
 import hashlib
 import math
 from dataclasses import dataclass
@@ -30,9 +31,9 @@ REMINDER_KIND = ReminderKind.EARLY_WARNING
 
 @dataclass(frozen=True)
 class Rule:
-    weeks: int = 8              # weeks of history forming the baseline
-    alpha: float = 0.01         # alert when the chance of so many complaints is below this
-    min_count: int = 3          # never alert on fewer complaints than this in the week
+    weeks: int = 8  # weeks of history forming the baseline
+    alpha: float = 0.01  # alert when the chance of so many complaints is below this
+    min_count: int = 3  # never alert on fewer complaints than this in the week
     baseline_floor: float = 0.5  # a quiet or new series is assumed to run at least this rate
 
 
@@ -61,15 +62,14 @@ def evaluate(history: list[int], count: int, rule: Rule = RULE) -> Check:
     """The rule applied to one series: `history` are the previous weeks' counts, `count` this week's."""
     mean = sum(history) / len(history) if history else 0.0
     p_value = poisson_tail(count, max(mean, rule.baseline_floor))
-    return Check(count=count, baseline=mean, p_value=p_value,
-                 alert=count >= rule.min_count and p_value < rule.alpha)
+    return Check(count=count, baseline=mean, p_value=p_value, alert=count >= rule.min_count and p_value < rule.alpha)
 
 
 @dataclass
 class Series:
-    kind: str                 # category | product
+    kind: str  # category | product
     value: str
-    counts: list[int]         # oldest first; the last is the current week
+    counts: list[int]  # oldest first; the last is the current week
     check: Check
 
     @property
@@ -107,11 +107,19 @@ def weekly_counts(kind: str, now: datetime, weeks: int = RULE.weeks) -> dict[str
     bucket = case(*[(Ticket.created_at < end, index) for index, end in enumerate(bounds[1:])], else_=None)
     # Bucketed in a subquery, so the GROUP BY names columns (PostgreSQL refuses to match a repeated
     # CASE whose bound parameters differ).
-    tickets = (select(column.label("value"), bucket.label("week"))
-               .where(Ticket.created_at >= bounds[0], Ticket.created_at < bounds[-1], column.is_not(None),
-                      Ticket.merged_into_id.is_(None)).subquery())
-    rows = db.session.execute(select(tickets.c.value, tickets.c.week, func.count())
-                              .group_by(tickets.c.value, tickets.c.week))
+    tickets = (
+        select(column.label("value"), bucket.label("week"))
+        .where(
+            Ticket.created_at >= bounds[0],
+            Ticket.created_at < bounds[-1],
+            column.is_not(None),
+            Ticket.merged_into_id.is_(None),
+        )
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(tickets.c.value, tickets.c.week, func.count()).group_by(tickets.c.value, tickets.c.week)
+    )
     counts: dict[str, list[int]] = {}
     for value, week, number in rows:
         value = value.value if isinstance(value, Category) else value
@@ -121,8 +129,10 @@ def weekly_counts(kind: str, now: datetime, weeks: int = RULE.weeks) -> dict[str
 
 def all_series(kind: str, now: datetime, rule: Rule = RULE) -> list[Series]:
     """Every category or product seen in the window with the rule applied, alerts first."""
-    series = [Series(kind, value, counts, evaluate(counts[:-1], counts[-1], rule))
-              for value, counts in weekly_counts(kind, now, rule.weeks).items()]
+    series = [
+        Series(kind, value, counts, evaluate(counts[:-1], counts[-1], rule))
+        for value, counts in weekly_counts(kind, now, rule.weeks).items()
+    ]
     return sorted(series, key=lambda s: (not s.check.alert, s.check.p_value, -s.counts[-1], s.value))
 
 
@@ -145,16 +155,35 @@ def raise_early_warnings(now: datetime, rule: Rule = RULE) -> int:
     The reminder key holds the series, the week and the supervisor, and an insert that skips
     existing keys makes a rerun — or a second scheduler at the same moment — add nothing."""
     alerts = current_alerts(now, rule)
-    supervisors = list(db.session.scalars(select(User.id).where(
-        User.active.is_(True), User.role.in_([Role.SUPERVISOR, Role.ADMIN]))))
+    supervisors = list(
+        db.session.scalars(select(User.id).where(User.active.is_(True), User.role.in_([Role.SUPERVISOR, Role.ADMIN])))
+    )
     week = current_week(now)
-    return reminders.schedule_new([
-        dict(key=warning_key(series, week, user_id), kind=REMINDER_KIND, user_id=user_id, audience="user",
-             due_at=now, details=_details(series, week))
-        for series in alerts for user_id in supervisors], now)
+    return reminders.schedule_new(
+        [
+            dict(
+                key=warning_key(series, week, user_id),
+                kind=REMINDER_KIND,
+                user_id=user_id,
+                audience="user",
+                due_at=now,
+                details=_details(series, week),
+            )
+            for series in alerts
+            for user_id in supervisors
+        ],
+        now,
+    )
 
 
 def _details(series: Series, week: date) -> dict:
     check = series.check
-    return {"warning_kind": series.kind, "value": series.value, "week": week.isoformat(), "count": check.count,
-            "baseline": round(check.baseline, 2), "weeks": len(series.history), "p_value": check.p_value}
+    return {
+        "warning_kind": series.kind,
+        "value": series.value,
+        "week": week.isoformat(),
+        "count": check.count,
+        "baseline": round(check.baseline, 2),
+        "weeks": len(series.history),
+        "p_value": check.p_value,
+    }

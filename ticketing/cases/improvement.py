@@ -1,12 +1,12 @@
 """Closing the loop from complaint to fix: preventive actions tracked to done and verified,
 and quality scores of sampled closed cases."""
+
 import uuid
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, func, select, update
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing.auth.models import User
@@ -16,8 +16,8 @@ from ticketing.cases.models import Ticket
 from ticketing.cases.records import AnalysisRecord
 from ticketing.cases.services.base import Change
 from ticketing.cases.vocabulary import PreventiveState, ReminderKind, RootCause, Status
-from ticketing.extensions import db
 from ticketing.clock import as_utc, utcnow
+from ticketing.extensions import db
 from ticketing.types import UTCDateTime, enum_type
 
 
@@ -66,21 +66,38 @@ class QualityScore(db.Model):
 
 
 def _latest_cause(ticket) -> RootCause | None:
-    return db.session.scalar(select(AnalysisRecord.root_cause).where(AnalysisRecord.ticket_id == ticket.id)
-                             .order_by(AnalysisRecord.id.desc()).limit(1))
+    return db.session.scalar(
+        select(AnalysisRecord.root_cause)
+        .where(AnalysisRecord.ticket_id == ticket.id)
+        .order_by(AnalysisRecord.id.desc())
+        .limit(1)
+    )
 
 
 def add_preventive_action(ticket, actor, *, description: str, owner: User, due_date: date) -> PreventiveAction:
     """Record a fix for the cause of this complaint; the owner is reminded on the due date."""
     change = Change(ticket, actor, "add_preventive_action")
-    action = PreventiveAction(ticket_id=ticket.id, root_cause=_latest_cause(ticket), description=description,
-                              owner_id=owner.id, due_date=due_date, created_by_id=actor.id, created_at=change.now)
+    action = PreventiveAction(
+        ticket_id=ticket.id,
+        root_cause=_latest_cause(ticket),
+        description=description,
+        owner_id=owner.id,
+        due_date=due_date,
+        created_by_id=actor.id,
+        created_at=change.now,
+    )
     db.session.add(action)
     db.session.flush()
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    reminders.schedule(_reminder_key(action), ReminderKind.PREVENTIVE_ACTION_DUE, ticket_id=ticket.id,
-                       user_id=owner.id, audience="user", due_at=as_utc(datetime.combine(due_date, time(9), zone)),
-                       now=change.now)
+    reminders.schedule(
+        _reminder_key(action),
+        ReminderKind.PREVENTIVE_ACTION_DUE,
+        ticket_id=ticket.id,
+        user_id=owner.id,
+        audience="user",
+        due_at=as_utc(datetime.combine(due_date, time(9), zone)),
+        now=change.now,
+    )
     change.log(preventive_action=description, owner=owner.email, due_date=due_date)
     change.done()
     return action
@@ -109,16 +126,20 @@ VERBS = {"done": "complete_preventive_action", "verify": "verify_preventive_acti
 
 def allowed_verbs(action: PreventiveAction, actor) -> set[str]:
     """What `actor` may do to `action` now, by the workflow's rules (the page offers only these)."""
-    return {verb for verb, name in VERBS.items() if workflow.refusal(
-        name, workflow.Context(action.ticket, actor, {"preventive_action": action})) is None}
+    return {
+        verb
+        for verb, name in VERBS.items()
+        if workflow.refusal(name, workflow.Context(action.ticket, actor, {"preventive_action": action})) is None
+    }
 
 
 def _reminder_key(action: PreventiveAction) -> str:
     return f"preventive_action_due:{action.id}"
 
 
-def draw_sample(actor, *, size: int, since: datetime | None, until: datetime | None,
-                agent_id: int | None, category: str | None) -> str:
+def draw_sample(
+    actor, *, size: int, since: datetime | None, until: datetime | None, agent_id: int | None, category: str | None
+) -> str:
     """A random sample of closed cases for quality scoring; returns the sample's id."""
     query = select(Ticket).where(Ticket.status == Status.CLOSED)
     if since:
@@ -131,8 +152,11 @@ def draw_sample(actor, *, size: int, since: datetime | None, until: datetime | N
         query = query.where(Ticket.category == category)
     sample, now = uuid.uuid4().hex, utcnow()
     for ticket in db.session.scalars(query.order_by(func.random()).limit(size)):
-        db.session.add(QualityScore(sample=sample, ticket_id=ticket.id, agent_id=ticket.assignee_id,
-                                    reviewer_id=actor.id, drawn_at=now))
+        db.session.add(
+            QualityScore(
+                sample=sample, ticket_id=ticket.id, agent_id=ticket.assignee_id, reviewer_id=actor.id, drawn_at=now
+            )
+        )
     return sample
 
 
@@ -145,5 +169,8 @@ def agent_quality() -> list:
     """Per agent: scored cases and average score."""
     return db.session.execute(
         select(User, func.count(QualityScore.id), func.avg(QualityScore.score))
-        .join(QualityScore, QualityScore.agent_id == User.id).where(QualityScore.score.is_not(None))
-        .group_by(User.id).order_by(func.avg(QualityScore.score).desc())).all()
+        .join(QualityScore, QualityScore.agent_id == User.id)
+        .where(QualityScore.score.is_not(None))
+        .group_by(User.id)
+        .order_by(func.avg(QualityScore.score).desc())
+    ).all()

@@ -1,4 +1,5 @@
 """The record log in words: action names, field names and values as people read them."""
+
 from datetime import datetime
 
 from flask import g
@@ -15,31 +16,74 @@ from ticketing.i18n import when
 ACTION_LABELS = {name: action.label for name, action in ACTIONS.items()}
 
 FIELD_LABELS = {
-    "step": _l("Step"), "status": _l("Status"), "resolution_state": _l("Resolution"),
-    "assignee": _l("Assignee"), "reference": _l("Reference"), "customer": _l("Customer"),
-    "subject": _l("Subject"), "channel": _l("Channel"), "priority": _l("Priority"),
-    "category": _l("Category"), "product": _l("Product or service"), "emotion": _l("Emotional state"),
-    "dissatisfaction": _l("Dissatisfaction"), "restatement_confirmed": _l("Restatement confirmed"),
-    "expectation": _l("Customer expects"), "method": _l("Method"), "wording": _l("What was said"),
-    "responded_at": _l("First response"), "root_cause": _l("Root cause"), "legitimacy": _l("Justified?"),
-    "responsibility": _l("Responsibility"), "motive": _l("Customer is after"), "analysed_at": _l("Analysed"),
-    "promised_date": _l("Promised date"), "currency": _l("Currency"), "estimated_loss": _l("Estimated loss"),
-    "compensation_total": _l("Compensation total"), "compensation": _l("Compensation"),
-    "reason": _l("Reason"), "note": _l("Note"), "outcome": _l("Outcome"), "satisfaction": _l("Satisfaction"),
-    "retention": _l("Retention"), "summary": _l("Summary"), "lesson": _l("Lesson"),
-    "preventive_action": _l("Preventive action"), "review_recorded_at": _l("Summary recorded"),
-    "decision": _l("Decision"), "closed_at": _l("Closed"), "merged_into": _l("Merged into"), "body": _l("Text"),
-    "response_due_at": _l("First response due"), "resolution_due_at": _l("Resolution due"),
-    "follow_up_due_at": _l("Follow-up due"), "review_due_at": _l("Review due"),
-    "checklist": _l("Checklist items met"), "files": _l("Files"), "owner": _l("Owner"), "due_date": _l("Due date"),
+    "step": _l("Step"),
+    "status": _l("Status"),
+    "resolution_state": _l("Resolution"),
+    "assignee": _l("Assignee"),
+    "reference": _l("Reference"),
+    "customer": _l("Customer"),
+    "subject": _l("Subject"),
+    "channel": _l("Channel"),
+    "priority": _l("Priority"),
+    "category": _l("Category"),
+    "product": _l("Product or service"),
+    "emotion": _l("Emotional state"),
+    "dissatisfaction": _l("Dissatisfaction"),
+    "restatement_confirmed": _l("Restatement confirmed"),
+    "expectation": _l("Customer expects"),
+    "method": _l("Method"),
+    "wording": _l("What was said"),
+    "responded_at": _l("First response"),
+    "root_cause": _l("Root cause"),
+    "legitimacy": _l("Justified?"),
+    "responsibility": _l("Responsibility"),
+    "motive": _l("Customer is after"),
+    "analysed_at": _l("Analysed"),
+    "promised_date": _l("Promised date"),
+    "currency": _l("Currency"),
+    "estimated_loss": _l("Estimated loss"),
+    "compensation_total": _l("Compensation total"),
+    "compensation": _l("Compensation"),
+    "reason": _l("Reason"),
+    "note": _l("Note"),
+    "outcome": _l("Outcome"),
+    "satisfaction": _l("Satisfaction"),
+    "retention": _l("Retention"),
+    "summary": _l("Summary"),
+    "lesson": _l("Lesson"),
+    "preventive_action": _l("Preventive action"),
+    "review_recorded_at": _l("Summary recorded"),
+    "decision": _l("Decision"),
+    "closed_at": _l("Closed"),
+    "merged_into": _l("Merged into"),
+    "body": _l("Text"),
+    "response_due_at": _l("First response due"),
+    "resolution_due_at": _l("Resolution due"),
+    "follow_up_due_at": _l("Follow-up due"),
+    "review_due_at": _l("Review due"),
+    "checklist": _l("Checklist items met"),
+    "files": _l("Files"),
+    "owner": _l("Owner"),
+    "due_date": _l("Due date"),
 }
 _TIMES = {"response_due_at", "resolution_due_at", "follow_up_due_at", "review_due_at"}
 
 FIELD_ENUMS = {
-    "step": V.Step, "status": V.Status, "resolution_state": V.ResolutionState, "channel": V.Channel,
-    "priority": V.Priority, "category": V.Category, "emotion": V.Emotion,
-    "dissatisfaction": V.Dissatisfaction, "root_cause": V.RootCause, "legitimacy": V.Legitimacy,
-    "responsibility": V.Responsibility, "motive": V.Motive, "outcome": V.Outcome, "retention": V.Retention, "decision": V.ReviewDecision,
+    "step": V.Step,
+    "status": V.Status,
+    "resolution_state": V.ResolutionState,
+    "channel": V.Channel,
+    "priority": V.Priority,
+    "category": V.Category,
+    "emotion": V.Emotion,
+    "dissatisfaction": V.Dissatisfaction,
+    "root_cause": V.RootCause,
+    "legitimacy": V.Legitimacy,
+    "responsibility": V.Responsibility,
+    "motive": V.Motive,
+    "outcome": V.Outcome,
+    "retention": V.Retention,
+    "decision": V.ReviewDecision,
 }
 
 # Timestamps the service sets as a side effect: the event's own time already says when.
@@ -94,7 +138,12 @@ def describe(event) -> dict:
     """An event as the case page and the record log show it."""
     changes = [
         (FIELD_LABELS.get(field, field.replace("_", " ")), _value(field, before), _value(field, after), before is None)
-        for field, (before, after) in (event.changes or {}).items() if field not in _QUIET
+        for field, (before, after) in (event.changes or {}).items()
+        if field not in _QUIET
     ]
-    return {"event": event, "label": ACTION_LABELS.get(event.action, event.action), "actor": actor_label(event),
-            "changes": changes}
+    return {
+        "event": event,
+        "label": ACTION_LABELS.get(event.action, event.action),
+        "actor": actor_label(event),
+        "changes": changes,
+    }

@@ -1,16 +1,24 @@
 """Customers, tickets and what is said on them. Step records live in records.py."""
+
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ticketing.cases.vocabulary import ReminderStatus
 from ticketing.auth.models import User
 from ticketing.cases.vocabulary import (
-    Category, Channel, Priority, ReplyKind, ResolutionState, Status, Step, ValueTier,
+    Category,
+    Channel,
+    Priority,
+    ReminderStatus,
+    ReplyKind,
+    ResolutionState,
+    Status,
+    Step,
+    ValueTier,
 )
-from ticketing.extensions import db
 from ticketing.clock import utcnow
+from ticketing.extensions import db
 from ticketing.types import UTCDateTime, enum_type
 
 
@@ -65,8 +73,7 @@ class Ticket(db.Model):
     priority_rank: Mapped[int] = mapped_column(Integer, default=2)
     step: Mapped[Step] = mapped_column(enum_type(Step), default=Step.LISTEN)
     status: Mapped[Status] = mapped_column(enum_type(Status), default=Status.OPEN)
-    resolution_state: Mapped[ResolutionState] = mapped_column(
-        enum_type(ResolutionState), default=ResolutionState.NONE)
+    resolution_state: Mapped[ResolutionState] = mapped_column(enum_type(ResolutionState), default=ResolutionState.NONE)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -3,6 +3,7 @@
 A case may have several valid links: the one shown after submitting, and each one e-mailed
 (every e-mail mints its own at sending time, so no token ever waits in the database in clear).
 """
+
 import hashlib
 import hmac
 import secrets
@@ -12,8 +13,8 @@ from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing.cases.models import Ticket
-from ticketing.extensions import db
 from ticketing.clock import utcnow
+from ticketing.extensions import db
 from ticketing.types import UTCDateTime
 
 

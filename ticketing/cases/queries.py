@@ -1,4 +1,5 @@
 """Read-only look-ups every front door shares: a case by reference, its events, the staff, page cursors."""
+
 import base64
 import json
 from datetime import datetime
@@ -31,8 +32,7 @@ def decode_cursor(cursor: str):
 
 
 def case_events(ticket: Ticket) -> list[Event]:
-    return list(db.session.scalars(
-        select(Event).where(Event.ticket_id == ticket.id).order_by(Event.id)))
+    return list(db.session.scalars(select(Event).where(Event.ticket_id == ticket.id).order_by(Event.id)))
 
 
 def active_staff() -> list[User]:
@@ -41,4 +41,3 @@ def active_staff() -> list[User]:
 
 def find_ticket(reference: str) -> Ticket | None:
     return db.session.scalars(select(Ticket).where(Ticket.reference == reference.strip().upper())).first()
-

@@ -1,5 +1,6 @@
 """What each of the six steps records. Rows are only ever added: the latest is current,
 the earlier ones stay as history when a case goes round a step again."""
+
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -8,11 +9,24 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing.auth.models import User
 from ticketing.cases.vocabulary import (
-    ChurnType, CompensationKind, CompensationType, ContactMethod, Dissatisfaction, Emotion,
-    Legitimacy, Motive, Outcome, ResolutionState, Responsibility, Retention, RootCause, Step, SuggestionState,
+    ChurnType,
+    CompensationKind,
+    CompensationType,
+    ContactMethod,
+    Dissatisfaction,
+    Emotion,
+    Legitimacy,
+    Motive,
+    Outcome,
+    ResolutionState,
+    Responsibility,
+    Retention,
+    RootCause,
+    Step,
+    SuggestionState,
 )
-from ticketing.extensions import db
 from ticketing.clock import utcnow
+from ticketing.extensions import db
 from ticketing.types import UTCDateTime, enum_type
 
 
@@ -91,7 +105,8 @@ class Resolution(_StepRecord, db.Model):
     proposed_by: Mapped[User] = relationship(foreign_keys=[proposed_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
     lines: Mapped[list["CompensationLine"]] = relationship(
-        back_populates="resolution", order_by="CompensationLine.id", cascade="all, delete-orphan")
+        back_populates="resolution", order_by="CompensationLine.id", cascade="all, delete-orphan"
+    )
 
     @property
     def total(self) -> Decimal:
@@ -173,6 +188,10 @@ class GuaranteeSuggestion(db.Model):
 
 # The record table of each step, in step order.
 RECORDS = {
-    "listen": ListenRecord, "apologise": ApologyRecord, "analyse": AnalysisRecord,
-    "resolve": Resolution, "follow_up": FollowUpRecord, "review": ReviewRecord,
+    "listen": ListenRecord,
+    "apologise": ApologyRecord,
+    "analyse": AnalysisRecord,
+    "resolve": Resolution,
+    "follow_up": FollowUpRecord,
+    "review": ReviewRecord,
 }

@@ -6,6 +6,7 @@ carry the due time and recipient, so a moved deadline or a new assignee makes a 
 One-off notices (a survey, a customer's message, a preventive action's due date…) are
 scheduled by key too, so the same notice is never made twice.
 """
+
 import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -16,21 +17,39 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ticketing.auth.models import User
-from ticketing.cases.vocabulary import STATE_KINDS, ReminderKind, ReminderStatus, ResolutionState, Status
-from ticketing.extensions import db
 from ticketing.cases.deadlines import policy_hours, promise_deadline, resolution_offered
 from ticketing.cases.models import Reminder
+from ticketing.cases.vocabulary import STATE_KINDS, ReminderKind, ReminderStatus, ResolutionState, Status
+from ticketing.extensions import db
 
 
-
-def schedule(key: str, kind: ReminderKind, *, due_at: datetime, now: datetime, audience: str,
-             ticket_id: int | None = None, user_id: int | None = None, details: dict | None = None) -> Reminder:
+def schedule(
+    key: str,
+    kind: ReminderKind,
+    *,
+    due_at: datetime,
+    now: datetime,
+    audience: str,
+    ticket_id: int | None = None,
+    user_id: int | None = None,
+    details: dict | None = None,
+) -> Reminder:
     """The reminder under `key`: made when new, revived when it was cancelled, else left as it is."""
     reminder = db.session.scalar(select(Reminder).where(Reminder.key == key))
     if reminder is None:
-        reminder = Reminder(key=key, kind=kind, ticket_id=ticket_id, user_id=user_id, audience=audience,
-                            due_at=due_at, run_at=due_at, created_at=now, details=details,
-                            status=ReminderStatus.PENDING, attempts=0)
+        reminder = Reminder(
+            key=key,
+            kind=kind,
+            ticket_id=ticket_id,
+            user_id=user_id,
+            audience=audience,
+            due_at=due_at,
+            run_at=due_at,
+            created_at=now,
+            details=details,
+            status=ReminderStatus.PENDING,
+            attempts=0,
+        )
         db.session.add(reminder)
     elif reminder.status == ReminderStatus.CANCELLED:
         reminder.status, reminder.run_at = ReminderStatus.PENDING, due_at
@@ -42,8 +61,19 @@ def schedule_new(reminders: list[dict], now: datetime) -> int:
     second scheduler doing the same at the same moment adds nothing); returns how many were added."""
     if not reminders:
         return 0
-    rows = [{"run_at": fields["due_at"], "created_at": now, "status": ReminderStatus.PENDING, "attempts": 0,
-             "ticket_id": None, "user_id": None, "details": None, **fields} for fields in reminders]
+    rows = [
+        {
+            "run_at": fields["due_at"],
+            "created_at": now,
+            "status": ReminderStatus.PENDING,
+            "attempts": 0,
+            "ticket_id": None,
+            "user_id": None,
+            "details": None,
+            **fields,
+        }
+        for fields in reminders
+    ]
     insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     statement = insert(Reminder).values(rows).on_conflict_do_nothing(index_elements=["key"])
     return len(db.session.execute(statement.returning(Reminder.id)).all())
@@ -51,8 +81,11 @@ def schedule_new(reminders: list[dict], now: datetime) -> int:
 
 def cancel(*keys: str) -> None:
     """Cancel the reminders under `keys` that have not been sent yet."""
-    db.session.execute(update(Reminder).where(Reminder.key.in_(keys), Reminder.status == ReminderStatus.PENDING)
-                       .values(status=ReminderStatus.CANCELLED))
+    db.session.execute(
+        update(Reminder)
+        .where(Reminder.key.in_(keys), Reminder.status == ReminderStatus.PENDING)
+        .values(status=ReminderStatus.CANCELLED)
+    )
 
 
 def _owner(ticket) -> tuple[str, int | None]:
@@ -86,8 +119,7 @@ def desired_reminders(ticket) -> dict[str, dict]:
         want("resolution_at_risk", ticket.resolution_due_at - _warning_lead(resolution_hours), owner)
         want("resolution_breached", ticket.resolution_due_at, ("supervisors", None))
     promise = promise_deadline(ticket)
-    if promise is not None and ticket.resolution_state in (ResolutionState.AWAITING_CUSTOMER,
-                                                            ResolutionState.ACCEPTED):
+    if promise is not None and ticket.resolution_state in (ResolutionState.AWAITING_CUSTOMER, ResolutionState.ACCEPTED):
         warning = timedelta(hours=current_app.config["PROMISE_WARNING_HOURS"])
         want("promise_approaching", promise - warning, owner)
         want("promise_passed", promise, owner)
@@ -101,8 +133,12 @@ def desired_reminders(ticket) -> dict[str, dict]:
 def sync_reminders(ticket, now: datetime) -> None:
     """Cancel what the case no longer needs, add what it now needs. Never commits."""
     wanted = desired_reminders(ticket)
-    existing = {r.key: r for r in db.session.scalars(
-        select(Reminder).where(Reminder.ticket_id == ticket.id, Reminder.kind.in_(STATE_KINDS)))}
+    existing = {
+        r.key: r
+        for r in db.session.scalars(
+            select(Reminder).where(Reminder.ticket_id == ticket.id, Reminder.kind.in_(STATE_KINDS))
+        )
+    }
     for key, reminder in existing.items():
         if key not in wanted and reminder.status == ReminderStatus.PENDING:
             reminder.status = ReminderStatus.CANCELLED
@@ -121,24 +157,36 @@ def sync_reminders(ticket, now: datetime) -> None:
 
 def paired_deadline_passed(fields, wanted, now) -> bool:
     prefix = fields["kind"].rsplit("_", 2)[0] if fields["kind"].endswith("_at_risk") else "promise"
-    later = [w["due_at"] for w in wanted.values()
-             if w["kind"] in (f"{prefix}_breached", f"{prefix}_passed")]
+    later = [w["due_at"] for w in wanted.values() if w["kind"] in (f"{prefix}_breached", f"{prefix}_passed")]
     return any(due <= now for due in later)
 
 
 def notify_assignee(ticket, kind: str, now: datetime) -> None:
     """A one-off notice to the case's assignee (or the supervisors when nobody has it), now."""
     audience, user_id = _owner(ticket)
-    schedule(f"{kind}:{ticket.id}:{ticket.version}:{uuid.uuid4().hex[:8]}", kind, ticket_id=ticket.id,
-             user_id=user_id, audience=audience, due_at=now, now=now)
+    schedule(
+        f"{kind}:{ticket.id}:{ticket.version}:{uuid.uuid4().hex[:8]}",
+        kind,
+        ticket_id=ticket.id,
+        user_id=user_id,
+        audience=audience,
+        due_at=now,
+        now=now,
+    )
 
 
 def send_portal_link(ticket, now: datetime) -> None:
     """E-mail the customer a private link to the case (a fresh token is minted when it is sent)."""
     if not ticket.customer.email:
         return
-    schedule(f"portal_link:{ticket.id}:{uuid.uuid4().hex}", ReminderKind.PORTAL_LINK, ticket_id=ticket.id,
-             audience="customer", due_at=now, now=now)
+    schedule(
+        f"portal_link:{ticket.id}:{uuid.uuid4().hex}",
+        ReminderKind.PORTAL_LINK,
+        ticket_id=ticket.id,
+        audience="customer",
+        due_at=now,
+        now=now,
+    )
 
 
 def request_survey(ticket, now: datetime) -> None:
@@ -146,16 +194,24 @@ def request_survey(ticket, now: datetime) -> None:
     if not ticket.customer.email:
         return
     # one per follow-up: each is a new version
-    schedule(f"satisfaction_survey:{ticket.id}:{ticket.version}", ReminderKind.SATISFACTION_SURVEY,
-             ticket_id=ticket.id, audience="customer", due_at=now, now=now)
+    schedule(
+        f"satisfaction_survey:{ticket.id}:{ticket.version}",
+        ReminderKind.SATISFACTION_SURVEY,
+        ticket_id=ticket.id,
+        audience="customer",
+        due_at=now,
+        now=now,
+    )
 
 
 def create_daily_digests(now: datetime) -> int:
     """One digest per active staff member per local day; the unique key makes reruns harmless."""
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     day = now.astimezone(zone).date().isoformat()
-    keys = {f"daily_digest:{user_id}:{day}": user_id
-            for user_id in db.session.scalars(select(User.id).where(User.active.is_(True)))}
+    keys = {
+        f"daily_digest:{user_id}:{day}": user_id
+        for user_id in db.session.scalars(select(User.id).where(User.active.is_(True)))
+    }
     taken = set(db.session.scalars(select(Reminder.key).where(Reminder.key.in_(list(keys)))))
     for key, user_id in keys.items():
         if key not in taken:

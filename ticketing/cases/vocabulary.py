@@ -3,6 +3,7 @@
 Values are the stable names used in code, URLs, the record log and the API;
 labels are what people read.
 """
+
 from flask_babel import lazy_gettext as _l
 
 from ticketing.labelled import LABELS, Labelled, label_for  # noqa: F401  (templates read every list from here)
@@ -185,6 +186,7 @@ class PreventiveState(Labelled):
 
 class SuggestionState(Labelled):
     """A service-guarantee suggestion: waiting for the agent, or taken into a proposal."""
+
     SUGGESTED = "suggested"
     PROPOSED = "proposed"
 
@@ -221,16 +223,24 @@ class ReminderKind(Labelled):
     WIN_BACK_DUE = "win_back_due"
 
 
-STATE_KINDS = frozenset({
-    ReminderKind.RESPONSE_AT_RISK, ReminderKind.RESPONSE_BREACHED, ReminderKind.RESOLUTION_AT_RISK,
-    ReminderKind.RESOLUTION_BREACHED, ReminderKind.PROMISE_APPROACHING, ReminderKind.PROMISE_PASSED,
-    ReminderKind.FOLLOW_UP_DUE, ReminderKind.REVIEW_WAITING,
-})
+STATE_KINDS = frozenset(
+    {
+        ReminderKind.RESPONSE_AT_RISK,
+        ReminderKind.RESPONSE_BREACHED,
+        ReminderKind.RESOLUTION_AT_RISK,
+        ReminderKind.RESOLUTION_BREACHED,
+        ReminderKind.PROMISE_APPROACHING,
+        ReminderKind.PROMISE_PASSED,
+        ReminderKind.FOLLOW_UP_DUE,
+        ReminderKind.REVIEW_WAITING,
+    }
+)
 
 
 class ReminderStatus(Labelled):
     """pending -> sending (claimed) -> sent | skipped | failed after the last attempt;
     cancelled when the case moved on."""
+
     PENDING = "pending"
     SENDING = "sending"
     SENT = "sent"
@@ -239,101 +249,141 @@ class ReminderStatus(Labelled):
     CANCELLED = "cancelled"
 
 
-LABELS.update({
-    Step: {
-        "listen": _l("Accept and listen"),
-        "apologise": _l("Empathise and apologise"),
-        "analyse": _l("Analyse the cause"),
-        "resolve": _l("Propose a resolution"),
-        "follow_up": _l("Follow up"),
-        "review": _l("Record and review"),
-    },
-    Status: {"open": _l("Open"), "closed": _l("Closed"), "cancelled": _l("Cancelled")},
-    Channel: {
-        "phone": _l("Phone"), "email": _l("Email"), "web": _l("Web form"),
-        "in_person": _l("In person"), "social": _l("Social media"), "wechat": _l("WeChat"),
-    },
-    Priority: {"urgent": _l("Urgent"), "high": _l("High"), "normal": _l("Normal"), "low": _l("Low")},
-    Category: {
-        "product": _l("Product quality"), "delivery": _l("Delivery"), "billing": _l("Billing"),
-        "service": _l("Service attitude"), "installation": _l("Installation"),
-        "after_sales": _l("After-sales"), "other": _l("Other"),
-    },
-    ValueTier: {"standard": _l("Standard"), "silver": _l("Silver"), "gold": _l("Gold"), "vip": _l("VIP")},
-    Emotion: {"calm": _l("Calm"), "upset": _l("Upset"), "angry": _l("Angry")},
-    Dissatisfaction: {
-        "explicit": _l("Explicit (stated by the customer)"),
-        "implicit": _l("Implicit (picked up by the agent)"),
-    },
-    ContactMethod: {
-        "phone": _l("Phone"), "in_person": _l("In person"), "email": _l("Email"),
-        "letter": _l("Letter"), "wechat": _l("WeChat"), "sms": _l("Text message"),
-        "visit": _l("Visit"),
-    },
-    RootCause: {
-        "product": _l("Product not satisfactory"),
-        "service": _l("Service attitude or manner"),
-        "false_information": _l("False information or unkept promise"),
-        "customer_misuse": _l("Customer's own misuse or misunderstanding"),
-        "expectation_too_high": _l("Expectations too high"),
-    },
-    Legitimacy: {
-        "justified": _l("Justified"), "partly_justified": _l("Partly justified"),
-        "not_justified": _l("Not justified"),
-    },
-    Responsibility: {
-        "company": _l("Company"), "customer": _l("Customer"),
-        "third_party": _l("Third party"), "shared": _l("Shared"),
-    },
-    Motive: {
-        "respect": _l("Wants respect"), "compensation": _l("Wants compensation"),
-        "venting": _l("Wants to vent"), "fix": _l("Wants a fix"),
-    },
-    CompensationKind: {"economic": _l("Economic"), "emotional": _l("Emotional")},
-    CompensationType: {
-        "refund": _l("Refund"), "replacement": _l("Replacement"), "repair": _l("Repair"),
-        "voucher": _l("Voucher"), "discount": _l("Discount"),
-        "apology_letter": _l("Apology letter"), "gift": _l("Small gift"),
-        "personal_visit": _l("Personal visit"), "manager_call": _l("Call from a manager"),
-    },
-    ResolutionState: {
-        "none": _l("No proposal yet"),
-        "awaiting_approval": _l("Compensation awaiting supervisor approval"),
-        "refused": _l("Compensation refused by supervisor"),
-        "awaiting_customer": _l("Waiting for the customer's answer"),
-        "accepted": _l("Accepted by the customer"),
-        "rejected": _l("Rejected by the customer"),
-        "carried_out": _l("Carried out"),
-    },
-    Outcome: {"satisfied": _l("Problem solved, customer satisfied"), "unsatisfied": _l("Customer still unsatisfied")},
-    Retention: {"retained": _l("Retained"), "at_risk": _l("At risk"), "lost": _l("Lost")},
-    ChurnType: {
-        "natural": _l("Natural (moved away, no longer needs us)"),
-        "competitive": _l("Competitive (won by a competitor)"),
-        "negligent": _l("Negligent (our own failure)"),
-        "malicious": _l("Malicious"),
-    },
-    ReplyKind: {
-        "apology": _l("Apology"), "restatement": _l("Restatement"),
-        "proposal": _l("Proposal wording"), "follow_up": _l("Follow-up call"),
-    },
-    PreventiveState: {"open": _l("Open"), "done": _l("Done"), "verified": _l("Verified")},
-    SuggestionState: {"suggested": _l("Suggested"), "proposed": _l("Proposed")},
-    ReviewDecision: {"approved": _l("approved"), "returned": _l("returned")},  # read inside a log line
-    WinBackState: {"open": _l("Open"), "done": _l("Done"), "cancelled": _l("Cancelled")},
-    ReminderKind: {
-        "follow_up_due": _l("Follow-up due"), "promise_approaching": _l("Promise due soon"),
-        "promise_passed": _l("Promise date passed"), "response_at_risk": _l("First response at risk"),
-        "response_breached": _l("First response missed"), "resolution_at_risk": _l("Resolution at risk"),
-        "resolution_breached": _l("Resolution missed"), "review_waiting": _l("Review waiting"),
-        "daily_digest": _l("Daily digest"), "satisfaction_survey": _l("Satisfaction survey"),
-        "review_returned": _l("Review returned"), "preventive_action_due": _l("Preventive action due"),
-        "customer_message": _l("Message from the customer"),
-        "portal_link": _l("Private link to the customer"),
-        "early_warning": _l("Early warning"), "win_back_due": _l("Win-back action due"),
-    },
-    ReminderStatus: {
-        "pending": _l("pending"), "sending": _l("being sent"), "sent": _l("sent"), "skipped": _l("skipped"),
-        "failed": _l("failed"), "cancelled": _l("cancelled"),
-    },
-})
+LABELS.update(
+    {
+        Step: {
+            "listen": _l("Accept and listen"),
+            "apologise": _l("Empathise and apologise"),
+            "analyse": _l("Analyse the cause"),
+            "resolve": _l("Propose a resolution"),
+            "follow_up": _l("Follow up"),
+            "review": _l("Record and review"),
+        },
+        Status: {"open": _l("Open"), "closed": _l("Closed"), "cancelled": _l("Cancelled")},
+        Channel: {
+            "phone": _l("Phone"),
+            "email": _l("Email"),
+            "web": _l("Web form"),
+            "in_person": _l("In person"),
+            "social": _l("Social media"),
+            "wechat": _l("WeChat"),
+        },
+        Priority: {"urgent": _l("Urgent"), "high": _l("High"), "normal": _l("Normal"), "low": _l("Low")},
+        Category: {
+            "product": _l("Product quality"),
+            "delivery": _l("Delivery"),
+            "billing": _l("Billing"),
+            "service": _l("Service attitude"),
+            "installation": _l("Installation"),
+            "after_sales": _l("After-sales"),
+            "other": _l("Other"),
+        },
+        ValueTier: {"standard": _l("Standard"), "silver": _l("Silver"), "gold": _l("Gold"), "vip": _l("VIP")},
+        Emotion: {"calm": _l("Calm"), "upset": _l("Upset"), "angry": _l("Angry")},
+        Dissatisfaction: {
+            "explicit": _l("Explicit (stated by the customer)"),
+            "implicit": _l("Implicit (picked up by the agent)"),
+        },
+        ContactMethod: {
+            "phone": _l("Phone"),
+            "in_person": _l("In person"),
+            "email": _l("Email"),
+            "letter": _l("Letter"),
+            "wechat": _l("WeChat"),
+            "sms": _l("Text message"),
+            "visit": _l("Visit"),
+        },
+        RootCause: {
+            "product": _l("Product not satisfactory"),
+            "service": _l("Service attitude or manner"),
+            "false_information": _l("False information or unkept promise"),
+            "customer_misuse": _l("Customer's own misuse or misunderstanding"),
+            "expectation_too_high": _l("Expectations too high"),
+        },
+        Legitimacy: {
+            "justified": _l("Justified"),
+            "partly_justified": _l("Partly justified"),
+            "not_justified": _l("Not justified"),
+        },
+        Responsibility: {
+            "company": _l("Company"),
+            "customer": _l("Customer"),
+            "third_party": _l("Third party"),
+            "shared": _l("Shared"),
+        },
+        Motive: {
+            "respect": _l("Wants respect"),
+            "compensation": _l("Wants compensation"),
+            "venting": _l("Wants to vent"),
+            "fix": _l("Wants a fix"),
+        },
+        CompensationKind: {"economic": _l("Economic"), "emotional": _l("Emotional")},
+        CompensationType: {
+            "refund": _l("Refund"),
+            "replacement": _l("Replacement"),
+            "repair": _l("Repair"),
+            "voucher": _l("Voucher"),
+            "discount": _l("Discount"),
+            "apology_letter": _l("Apology letter"),
+            "gift": _l("Small gift"),
+            "personal_visit": _l("Personal visit"),
+            "manager_call": _l("Call from a manager"),
+        },
+        ResolutionState: {
+            "none": _l("No proposal yet"),
+            "awaiting_approval": _l("Compensation awaiting supervisor approval"),
+            "refused": _l("Compensation refused by supervisor"),
+            "awaiting_customer": _l("Waiting for the customer's answer"),
+            "accepted": _l("Accepted by the customer"),
+            "rejected": _l("Rejected by the customer"),
+            "carried_out": _l("Carried out"),
+        },
+        Outcome: {
+            "satisfied": _l("Problem solved, customer satisfied"),
+            "unsatisfied": _l("Customer still unsatisfied"),
+        },
+        Retention: {"retained": _l("Retained"), "at_risk": _l("At risk"), "lost": _l("Lost")},
+        ChurnType: {
+            "natural": _l("Natural (moved away, no longer needs us)"),
+            "competitive": _l("Competitive (won by a competitor)"),
+            "negligent": _l("Negligent (our own failure)"),
+            "malicious": _l("Malicious"),
+        },
+        ReplyKind: {
+            "apology": _l("Apology"),
+            "restatement": _l("Restatement"),
+            "proposal": _l("Proposal wording"),
+            "follow_up": _l("Follow-up call"),
+        },
+        PreventiveState: {"open": _l("Open"), "done": _l("Done"), "verified": _l("Verified")},
+        SuggestionState: {"suggested": _l("Suggested"), "proposed": _l("Proposed")},
+        ReviewDecision: {"approved": _l("approved"), "returned": _l("returned")},  # read inside a log line
+        WinBackState: {"open": _l("Open"), "done": _l("Done"), "cancelled": _l("Cancelled")},
+        ReminderKind: {
+            "follow_up_due": _l("Follow-up due"),
+            "promise_approaching": _l("Promise due soon"),
+            "promise_passed": _l("Promise date passed"),
+            "response_at_risk": _l("First response at risk"),
+            "response_breached": _l("First response missed"),
+            "resolution_at_risk": _l("Resolution at risk"),
+            "resolution_breached": _l("Resolution missed"),
+            "review_waiting": _l("Review waiting"),
+            "daily_digest": _l("Daily digest"),
+            "satisfaction_survey": _l("Satisfaction survey"),
+            "review_returned": _l("Review returned"),
+            "preventive_action_due": _l("Preventive action due"),
+            "customer_message": _l("Message from the customer"),
+            "portal_link": _l("Private link to the customer"),
+            "early_warning": _l("Early warning"),
+            "win_back_due": _l("Win-back action due"),
+        },
+        ReminderStatus: {
+            "pending": _l("pending"),
+            "sending": _l("being sent"),
+            "sent": _l("sent"),
+            "skipped": _l("skipped"),
+            "failed": _l("failed"),
+            "cancelled": _l("cancelled"),
+        },
+    }
+)

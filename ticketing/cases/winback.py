@@ -3,6 +3,7 @@
 Each open action keeps one reminder row (kind `win_back_due`) for its owner, so the scheduler
 reminds them on the due date like any other reminder. The services stage changes and never commit.
 """
+
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -12,13 +13,13 @@ from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from ticketing.auth.models import User
-from ticketing.cases.models import Customer
 from ticketing.cases import reminders
 from ticketing.cases.calendar import desk_today
+from ticketing.cases.models import Customer
 from ticketing.cases.vocabulary import ReminderKind, Retention, WinBackState, label_for
 from ticketing.cases.workflow import WorkflowError
-from ticketing.extensions import db
 from ticketing.clock import as_utc, utcnow
+from ticketing.extensions import db
 from ticketing.types import UTCDateTime, enum_type
 
 OPEN, DONE, CANCELLED = WinBackState.OPEN, WinBackState.DONE, WinBackState.CANCELLED
@@ -66,8 +67,9 @@ def _today() -> date:
 
 
 def open_action_for(customer_id: int) -> WinBackAction | None:
-    return db.session.scalar(select(WinBackAction).where(WinBackAction.customer_id == customer_id,
-                                                         WinBackAction.status == OPEN).limit(1))
+    return db.session.scalar(
+        select(WinBackAction).where(WinBackAction.customer_id == customer_id, WinBackAction.status == OPEN).limit(1)
+    )
 
 
 def list_actions(status: str, owner_id: int | None = None, limit: int = 200) -> list[WinBackAction]:
@@ -76,13 +78,24 @@ def list_actions(status: str, owner_id: int | None = None, limit: int = 200) -> 
     query = query.where(WinBackAction.status == status)
     if owner_id is not None:
         query = query.where(WinBackAction.owner_id == owner_id)
-    order = ((WinBackAction.due_date, WinBackAction.id) if status == OPEN
-             else (WinBackAction.closed_at.desc(), WinBackAction.id.desc()))
+    order = (
+        (WinBackAction.due_date, WinBackAction.id)
+        if status == OPEN
+        else (WinBackAction.closed_at.desc(), WinBackAction.id.desc())
+    )
     return list(db.session.scalars(query.order_by(*order).limit(limit)))
 
 
-def start_win_back(customer: Customer, actor: User, *, owner: User, due_date: date, plan: str,
-                   risk_score: int | None = None, reasons: list[str] | None = None) -> WinBackAction:
+def start_win_back(
+    customer: Customer,
+    actor: User,
+    *,
+    owner: User,
+    due_date: date,
+    plan: str,
+    risk_score: int | None = None,
+    reasons: list[str] | None = None,
+) -> WinBackAction:
     """A supervisor starts winning a customer back: one open action per customer, owned by an
     active staff member, due today or later; the owner is reminded on the due date."""
     if not actor.is_supervisor:
@@ -96,9 +109,18 @@ def start_win_back(customer: Customer, actor: User, *, owner: User, due_date: da
     if open_action_for(customer.id) is not None:
         raise WorkflowError(_l("This customer already has an open win-back action."))
     now = utcnow()
-    action = WinBackAction(customer_id=customer.id, owner_id=owner.id, due_date=due_date, plan=plan.strip(),
-                           status=OPEN, risk_score=risk_score, reasons=list(reasons or []),
-                           created_by_id=actor.id, created_at=now, updated_at=now)
+    action = WinBackAction(
+        customer_id=customer.id,
+        owner_id=owner.id,
+        due_date=due_date,
+        plan=plan.strip(),
+        status=OPEN,
+        risk_score=risk_score,
+        reasons=list(reasons or []),
+        created_by_id=actor.id,
+        created_at=now,
+        updated_at=now,
+    )
     action.customer, action.owner = customer, owner
     db.session.add(action)
     db.session.flush()
@@ -150,7 +172,7 @@ def sync_win_back_reminder(action: WinBackAction, now: datetime) -> None:
         return
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     due_at = as_utc(datetime.combine(action.due_date, time(9), zone))
-    details = {"customer": action.customer.name, "subject": action.plan[:200],
-               "due_date": action.due_date.isoformat()}
-    reminders.schedule(key, REMINDER_KIND, user_id=action.owner_id, audience="user", due_at=due_at, now=now,
-                       details=details)
+    details = {"customer": action.customer.name, "subject": action.plan[:200], "due_date": action.due_date.isoformat()}
+    reminders.schedule(
+        key, REMINDER_KIND, user_id=action.owner_id, audience="user", due_at=due_at, now=now, details=details
+    )

@@ -4,16 +4,28 @@ Pure rules, no database and no HTTP. Each action is one row of RULES: the steps 
 may start from, the statuses it needs, named guards that each give a readable
 reason when they refuse, and the step it leads to. `check()` is the only reader.
 """
+
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
 from ticketing import refusals
+from ticketing.cases.vocabulary import (
+    COMPENSATION_KIND_OF,
+    STEP_ORDER,
+    CompensationKind,
+    Outcome,
+    PreventiveState,
+    Retention,
+    Role,
+    Status,
+    Step,
+)
 from ticketing.cases.vocabulary import ResolutionState as RS
-from ticketing.cases.vocabulary import COMPENSATION_KIND_OF, STEP_ORDER, CompensationKind, Outcome, PreventiveState, Retention, Role, Status, Step
 
 
 class WorkflowError(refusals.Refusal):
@@ -23,8 +35,7 @@ class WorkflowError(refusals.Refusal):
     A refusal about the case is a conflict (409); one about a piece of the data, bad input (422)."""
 
     def __init__(self, reason, field: str | None = None):
-        super().__init__(reason, field=field,
-                         status=refusals.UNPROCESSABLE if field is not None else refusals.CONFLICT)
+        super().__init__(reason, field=field, status=refusals.UNPROCESSABLE if field is not None else refusals.CONFLICT)
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,7 @@ def _is_supervisor(actor) -> bool:
 
 
 # --- guards -----------------------------------------------------------------
+
 
 def staff(ctx):
     if ctx.actor is None:
@@ -78,14 +90,14 @@ def cause_analysed(ctx):
 
 def open_for_proposal(ctx):
     if ctx.ticket.resolution_state not in (RS.NONE, RS.REJECTED, RS.REFUSED):
-        return _l("A proposal is already under way: %(state)s.",
-                  state=RS(ctx.ticket.resolution_state).label)
+        return _l("A proposal is already under way: %(state)s.", state=RS(ctx.ticket.resolution_state).label)
 
 
 def _state_is(state: RS, reason):
     def guard(ctx):
         if ctx.ticket.resolution_state != state:
             return reason
+
     guard.__name__ = f"resolution_{state.value}"
     return guard
 
@@ -121,10 +133,10 @@ def within_reopen_window(ctx):
 
 
 def follow_up_target(ctx):
-    if ctx.data.get("outcome") == Outcome.UNSATISFIED and \
-            ctx.data.get("return_to") not in (Step.ANALYSE, Step.RESOLVE):
-        return Refusal(_l("An unsatisfied customer sends the case back to analysis or resolution: choose one."),
-                       "return_to")
+    if ctx.data.get("outcome") == Outcome.UNSATISFIED and ctx.data.get("return_to") not in (Step.ANALYSE, Step.RESOLVE):
+        return Refusal(
+            _l("An unsatisfied customer sends the case back to analysis or resolution: choose one."), "return_to"
+        )
 
 
 def review_target(ctx):
@@ -216,6 +228,7 @@ def scheduler_only(ctx):
 
 # --- where an action leads ---------------------------------------------------
 
+
 def _after_follow_up(ticket, data) -> Step:
     if data.get("outcome") == Outcome.SATISFIED:
         return Step.REVIEW
@@ -234,7 +247,7 @@ def _reopened_step(ticket, data) -> Step:
 
 @dataclass(frozen=True)
 class Rule:
-    steps: frozenset | None          # None: any step
+    steps: frozenset | None  # None: any step
     guards: tuple = ()
     to: Step | Callable | None = None  # None: the step does not change
     statuses: frozenset = frozenset({Status.OPEN})
@@ -265,15 +278,20 @@ RULES: dict[str, Rule] = {
     "listen": Rule(frozenset({Step.LISTEN}), (works_the_case,), Step.APOLOGISE),
     "apologise": Rule(frozenset({Step.APOLOGISE}), (works_the_case,), Step.ANALYSE),
     "analyse": Rule(frozenset({Step.ANALYSE}), (works_the_case,), Step.RESOLVE),
-    "propose": Rule(frozenset({Step.RESOLVE}), (works_the_case, cause_analysed, open_for_proposal,
-                                                 promise_in_reach, economic_lines_priced)),
+    "propose": Rule(
+        frozenset({Step.RESOLVE}),
+        (works_the_case, cause_analysed, open_for_proposal, promise_in_reach, economic_lines_priced),
+    ),
     "approve_compensation": Rule(frozenset({Step.RESOLVE}), (supervisor, awaiting_approval, within_approver_limit)),
     "refuse_compensation": Rule(frozenset({Step.RESOLVE}), (supervisor, awaiting_approval, reason_given)),
     "customer_accepts": Rule(frozenset({Step.RESOLVE}), (staff_or_customer, awaiting_customer)),
     "customer_rejects": Rule(frozenset({Step.RESOLVE}), (staff_or_customer, awaiting_customer, reason_given)),
     "carry_out": Rule(frozenset({Step.RESOLVE}), (works_the_case, accepted), Step.FOLLOW_UP),
-    "follow_up": Rule(frozenset({Step.FOLLOW_UP}), (works_the_case, carried_out, follow_up_target,
-                                                    churn_type_for_lost), _after_follow_up),
+    "follow_up": Rule(
+        frozenset({Step.FOLLOW_UP}),
+        (works_the_case, carried_out, follow_up_target, churn_type_for_lost),
+        _after_follow_up,
+    ),
     "record_review": Rule(frozenset({Step.REVIEW}), (works_the_case,)),
     "approve_review": Rule(frozenset({Step.REVIEW}), (supervisor, review_recorded)),
     "return_review": Rule(frozenset({Step.REVIEW}), (supervisor, review_target, reason_given), _returned_step),
@@ -284,26 +302,41 @@ RULES: dict[str, Rule] = {
     "cancel": Rule(_OPEN_ANY, (works_the_case, reason_given)),
     "merge": Rule(_OPEN_ANY, (works_the_case, reason_given, merge_target)),
     "reopen": Rule(_OPEN_ANY, (supervisor, reason_given), _reopened_step, statuses=_ENDED),
-    "customer_reopens": Rule(_OPEN_ANY, (customer_only, reason_given, within_reopen_window), Step.ANALYSE,
-                             statuses=frozenset({Status.CLOSED})),
+    "customer_reopens": Rule(
+        _OPEN_ANY,
+        (customer_only, reason_given, within_reopen_window),
+        Step.ANALYSE,
+        statuses=frozenset({Status.CLOSED}),
+    ),
     # side actions: the case's file grows, the case itself does not change
     "attach": Rule(_OPEN_ANY, (customer_only,), side=True, offered=False),
     "rate": Rule(_OPEN_ANY, (customer_only,), statuses=_EVERY_STATUS, side=True, offered=False),
     "suggest_compensation": Rule(_OPEN_ANY, (scheduler_only,), side=True, offered=False),
     "add_preventive_action": Rule(_OPEN_ANY, (supervisor,), statuses=_EVERY_STATUS, side=True, offered=False),
-    "complete_preventive_action": Rule(_OPEN_ANY, (preventive_action_open, owner_or_supervisor),
-                                       statuses=_EVERY_STATUS, side=True, offered=False),
-    "verify_preventive_action": Rule(_OPEN_ANY, (supervisor, preventive_action_done),
-                                     statuses=_EVERY_STATUS, side=True, offered=False),
+    "complete_preventive_action": Rule(
+        _OPEN_ANY, (preventive_action_open, owner_or_supervisor), statuses=_EVERY_STATUS, side=True, offered=False
+    ),
+    "verify_preventive_action": Rule(
+        _OPEN_ANY, (supervisor, preventive_action_done), statuses=_EVERY_STATUS, side=True, offered=False
+    ),
 }
 
 ACTIONS = tuple(RULES)
 
 # Guards that judge the action's own data, not the case: skipped when asking
 # which actions to offer before the user has filled anything in.
-DATA_GUARDS = {reason_given, follow_up_target, review_target, merge_target, within_approver_limit,
-               agent_takes_for_self, within_reopen_window, promise_in_reach, economic_lines_priced,
-               churn_type_for_lost}
+DATA_GUARDS = {
+    reason_given,
+    follow_up_target,
+    review_target,
+    merge_target,
+    within_approver_limit,
+    agent_takes_for_self,
+    within_reopen_window,
+    promise_in_reach,
+    economic_lines_priced,
+    churn_type_for_lost,
+}
 
 
 def refusal(action: str, ctx: Context, ignore_data: bool = False):
@@ -315,11 +348,9 @@ def refusal(action: str, ctx: Context, ignore_data: bool = False):
     if ticket.status not in rule.statuses:
         if ticket.status == Status.OPEN:
             return _l("Only a closed or cancelled case can be reopened.")
-        return _l("This case is %(status)s; nothing more can be done to it.",
-                  status=Status(ticket.status).label)
+        return _l("This case is %(status)s; nothing more can be done to it.", status=Status(ticket.status).label)
     if rule.steps is not None and ticket.step not in rule.steps:
-        return _l("This case is at step “%(step)s”; that action belongs to another step.",
-                  step=Step(ticket.step).label)
+        return _l("This case is at step “%(step)s”; that action belongs to another step.", step=Step(ticket.step).label)
     for guard in rule.guards:
         if ignore_data and guard in DATA_GUARDS:
             continue
@@ -348,6 +379,4 @@ def next_step(action: str, ticket, data: Mapping[str, Any]) -> Step:
 
 def offered_actions(ctx: Context) -> set[str]:
     """The actions the actor could take now, before filling in their data (for the case page)."""
-    return {action for action, rule in RULES.items()
-            if rule.offered and refusal(action, ctx, ignore_data=True) is None}
-
+    return {action for action, rule in RULES.items() if rule.offered and refusal(action, ctx, ignore_data=True) is None}

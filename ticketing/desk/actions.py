@@ -1,6 +1,7 @@
 """Each case action the desk offers: its form, the registered action it performs, what it says when done."""
+
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -8,11 +9,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ticketing.cases.actions import ACTIONS, perform
-from ticketing.cases.services.guarantee import open_suggestions
-from ticketing.desk import forms
 from ticketing.cases.queries import active_staff
-from ticketing.forms_common import options
+from ticketing.cases.services.guarantee import open_suggestions
 from ticketing.clock import as_utc
+from ticketing.desk import forms
+from ticketing.forms_common import options
 
 
 def _form_data(form) -> dict:
@@ -32,9 +33,9 @@ class ActionSpec:
     """A desk form for one registered action (`action`, or picked from the form by a callable)."""
 
     form: type
-    done: object                              # the flash message on success
-    action: str | Callable | None = None      # None: the action named like the form
-    data: Callable = _form_data               # (form) -> the action's data
+    done: object  # the flash message on success
+    action: str | Callable | None = None  # None: the action named like the form
+    data: Callable = _form_data  # (form) -> the action's data
 
     def perform(self, form, ticket):
         action = self.action(form) if callable(self.action) else self.action
@@ -44,8 +45,10 @@ class ActionSpec:
 def listen_data(form) -> dict:
     """Step 1's data from the listen form or the intake form (which carries more than step 1)."""
     data = _form_data(form)
-    return {**{name: data[name] for name in ACTIONS["listen"].fields if name in data},
-            "occurred_at": _local_to_utc(form.occurred_at.data)}
+    return {
+        **{name: data[name] for name in ACTIONS["listen"].fields if name in data},
+        "occurred_at": _local_to_utc(form.occurred_at.data),
+    }
 
 
 def _proposal_data(form) -> dict:
@@ -66,8 +69,9 @@ SPECS: dict[str, ActionSpec] = {
     "customer_answer": ActionSpec(forms.CustomerAnswerForm, _l("The customer's answer is recorded."), _answer),
     "carry_out": ActionSpec(forms.CarryOutForm, _l("The resolution is carried out.")),
     "follow_up": ActionSpec(forms.FollowUpForm, _l("The follow-up is recorded.")),
-    "record_review": ActionSpec(forms.ReviewForm,
-                                _l("The summary is recorded; the case waits for a supervisor's review.")),
+    "record_review": ActionSpec(
+        forms.ReviewForm, _l("The summary is recorded; the case waits for a supervisor's review.")
+    ),
     "approve_review": ActionSpec(forms.CommentForm, _l("Review approved: the case is closed.")),
     "return_review": ActionSpec(forms.ReturnReviewForm, _l("The case is returned with your comments.")),
     "assign": ActionSpec(forms.AssignForm, _l("The case is assigned.")),
@@ -91,8 +95,9 @@ def build_form(action: str, ticket, formdata=None):
         kwargs.update(formdata=None, data=_defaults(action, ticket))
     form = spec.form(**kwargs)
     if action == "assign":
-        form.assignee.choices = options(pairs=[(user.id, f"{user.name} ({user.role.label})")
-                                               for user in active_staff()])()
+        form.assignee.choices = options(
+            pairs=[(user.id, f"{user.name} ({user.role.label})") for user in active_staff()]
+        )()
     return form
 
 

@@ -1,14 +1,15 @@
 """Everything the case page shows, gathered in one place so the view stays thin."""
+
 from flask import current_app
 from flask_login import current_user
 from sqlalchemy import select
 
 from ticketing.cases import workflow
+from ticketing.cases.case_file import case_file
 from ticketing.cases.deadlines import case_deadlines, is_overdue, resolution_offered
 from ticketing.cases.models import Reminder, ReplyTemplate
-from ticketing.cases.case_file import case_file
 from ticketing.cases.services.guarantee import open_suggestions
-from ticketing.cases.vocabulary import ReminderStatus, STEP_ORDER, Status
+from ticketing.cases.vocabulary import STEP_ORDER, ReminderStatus, Status
 from ticketing.clock import utcnow
 from ticketing.desk.actions import SPECS, WORKFLOW_ACTIONS, build_form
 from ticketing.extensions import db
@@ -31,8 +32,13 @@ def context(ticket, submitted: dict | None = None) -> dict:
     actions = offered(ticket)
     forms = {action: submitted.get(action) or build_form(action, ticket) for action in actions}
     # A refused or stale submission whose form is no longer offered: show what was typed, so nothing is lost.
-    unsaved = [(field.label.text, field.data) for action, form in submitted.items() if action not in actions
-               for field in form if field.type in ("TextAreaField", "StringField") and field.data]
+    unsaved = [
+        (field.label.text, field.data)
+        for action, form in submitted.items()
+        if action not in actions
+        for field in form
+        if field.type in ("TextAreaField", "StringField") and field.data
+    ]
     return {
         **case_file(ticket),
         "current_index": STEP_ORDER.index(ticket.step),
@@ -53,15 +59,26 @@ def context(ticket, submitted: dict | None = None) -> dict:
 
 def escalations(ticket) -> list[Reminder]:
     """Missed deadlines already escalated to the supervisors (shown on the case)."""
-    return list(db.session.scalars(select(Reminder).where(
-        Reminder.ticket_id == ticket.id, Reminder.kind.in_(("response_breached", "resolution_breached")),
-        Reminder.status == ReminderStatus.SENT).order_by(Reminder.sent_at)))
+    return list(
+        db.session.scalars(
+            select(Reminder)
+            .where(
+                Reminder.ticket_id == ticket.id,
+                Reminder.kind.in_(("response_breached", "resolution_breached")),
+                Reminder.status == ReminderStatus.SENT,
+            )
+            .order_by(Reminder.sent_at)
+        )
+    )
 
 
 def _reply_templates() -> dict:
     """Active reply templates in the user's language, by kind."""
-    rows = db.session.scalars(select(ReplyTemplate).where(
-        ReplyTemplate.active.is_(True), ReplyTemplate.locale == current_user.locale).order_by(ReplyTemplate.title))
+    rows = db.session.scalars(
+        select(ReplyTemplate)
+        .where(ReplyTemplate.active.is_(True), ReplyTemplate.locale == current_user.locale)
+        .order_by(ReplyTemplate.title)
+    )
     grouped: dict[str, list] = {}
     for row in rows:
         grouped.setdefault(row.kind.value, []).append(row)

@@ -3,39 +3,77 @@
 Forms check shape only (type, length, required); what the rules allow is the workflow's to say
 (ticketing/cases/workflow.py), and its refusals come back next to the field they name.
 """
+
 from flask_babel import lazy_gettext as _l
 from wtforms import (
-    BooleanField, DateField, DateTimeLocalField, DecimalField, EmailField, FieldList,
-    FormField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField,
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    DecimalField,
+    EmailField,
+    FieldList,
+    FormField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
 )
 from wtforms.validators import (
-    DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError,
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
 )
 
-from ticketing.forms_common import PolicyForm, PolicySubForm, VersionField, options
 from ticketing.cases.vocabulary import (
-    Category, Channel, ChurnType, CompensationType, ContactMethod, Dissatisfaction, Emotion,
-    Legitimacy, Motive, Outcome, Priority, Responsibility, Retention, RootCause, Step, STEP_ORDER,
+    STEP_ORDER,
+    Category,
+    Channel,
+    ChurnType,
+    CompensationType,
+    ContactMethod,
+    Dissatisfaction,
+    Emotion,
+    Legitimacy,
+    Motive,
+    Outcome,
+    Priority,
+    Responsibility,
+    Retention,
+    RootCause,
+    Step,
 )
+from ticketing.forms_common import PolicyForm, PolicySubForm, VersionField, options
 
 TEXT = 4000
 
 
 class CaseForm(PolicyForm):
     """Every action form: the version the user saw, for optimistic locking."""
+
     version = VersionField(validators=[DataRequired()])
 
 
 class ListenFields:
-    customer_words = TextAreaField(_l("The complaint, in the customer's words"),
-                                   validators=[DataRequired(), Length(max=TEXT)])
-    restatement = TextAreaField(_l("Your restatement, confirmed with the customer"),
-                                validators=[DataRequired(), Length(max=TEXT)])
+    customer_words = TextAreaField(
+        _l("The complaint, in the customer's words"), validators=[DataRequired(), Length(max=TEXT)]
+    )
+    restatement = TextAreaField(
+        _l("Your restatement, confirmed with the customer"), validators=[DataRequired(), Length(max=TEXT)]
+    )
     restatement_confirmed = BooleanField(_l("The customer confirmed the restatement"))
     expectation = TextAreaField(_l("What the customer expects"), validators=[DataRequired(), Length(max=TEXT)])
     emotion = RadioField(_l("Emotional state"), choices=options(Emotion), validators=[InputRequired()])
-    dissatisfaction = RadioField(_l("Dissatisfaction"), choices=options(Dissatisfaction),
-                                 default=Dissatisfaction.EXPLICIT.value, validators=[InputRequired()])
+    dissatisfaction = RadioField(
+        _l("Dissatisfaction"),
+        choices=options(Dissatisfaction),
+        default=Dissatisfaction.EXPLICIT.value,
+        validators=[InputRequired()],
+    )
     occurred_at = DateTimeLocalField(_l("When it happened"), validators=[Optional()])
     place = StringField(_l("Where it happened"), validators=[Optional(), Length(max=200)])
 
@@ -46,6 +84,7 @@ class ListenForm(CaseForm, ListenFields):
 
 class IntakeForm(PolicyForm):
     """One page, one submission: the customer, the case, and step 1 when the agent has it."""
+
     customer_id = HiddenField()
     customer_name = StringField(_l("Customer name"), validators=[DataRequired(), Length(max=120)])
     customer_phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
@@ -55,23 +94,31 @@ class IntakeForm(PolicyForm):
     priority = SelectField(_l("Priority"), choices=options(Priority), default=Priority.NORMAL.value)
     category = SelectField(_l("Category"), choices=options(Category, blank=_l("— not yet known —")), default="")
     product = StringField(_l("Product or service"), validators=[Optional(), Length(max=120)])
-    customer_words = TextAreaField(_l("The complaint, in the customer's words"),
-                                   validators=[DataRequired(), Length(max=TEXT)])
-    restatement = TextAreaField(_l("Your restatement, confirmed with the customer"),
-                                validators=[Optional(), Length(max=TEXT)])
+    customer_words = TextAreaField(
+        _l("The complaint, in the customer's words"), validators=[DataRequired(), Length(max=TEXT)]
+    )
+    restatement = TextAreaField(
+        _l("Your restatement, confirmed with the customer"), validators=[Optional(), Length(max=TEXT)]
+    )
     restatement_confirmed = BooleanField(_l("The customer confirmed the restatement"))
     expectation = TextAreaField(_l("What the customer expects"), validators=[Optional(), Length(max=TEXT)])
     emotion = RadioField(_l("Emotional state"), choices=options(Emotion), validators=[Optional()])
-    dissatisfaction = RadioField(_l("Dissatisfaction"), choices=options(Dissatisfaction),
-                                 default=Dissatisfaction.EXPLICIT.value, validators=[Optional()])
+    dissatisfaction = RadioField(
+        _l("Dissatisfaction"),
+        choices=options(Dissatisfaction),
+        default=Dissatisfaction.EXPLICIT.value,
+        validators=[Optional()],
+    )
     occurred_at = DateTimeLocalField(_l("When it happened"), validators=[Optional()])
     place = StringField(_l("Where it happened"), validators=[Optional(), Length(max=200)])
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
         if not self.customer_phone.data and not self.customer_email.data:
-            self.customer_phone.errors = [*self.customer_phone.errors,
-                                          _l("Give a phone number or an email, so we can reach the customer.")]
+            self.customer_phone.errors = [
+                *self.customer_phone.errors,
+                _l("Give a phone number or an email, so we can reach the customer."),
+            ]
             return False
         return valid
 
@@ -97,14 +144,17 @@ class AnalysisForm(CaseForm):
     root_cause = SelectField(_l("Root cause"), choices=options(RootCause))
     detail = TextAreaField(_l("What happened (the facts found)"), validators=[DataRequired(), Length(max=TEXT)])
     product = StringField(_l("Product or service involved"), validators=[Optional(), Length(max=120)])
-    legitimacy = RadioField(_l("Is the complaint justified?"), choices=options(Legitimacy), validators=[InputRequired()])
+    legitimacy = RadioField(
+        _l("Is the complaint justified?"), choices=options(Legitimacy), validators=[InputRequired()]
+    )
     responsibility = SelectField(_l("Responsibility"), choices=options(Responsibility))
     motive = RadioField(_l("What the customer is really after"), choices=options(Motive), validators=[InputRequired()])
 
 
 class CompensationLineForm(PolicySubForm):
-    compensation = SelectField(_l("Compensation"), choices=options(CompensationType, blank=_l("— none —")),
-                       validators=[Optional()], default="")
+    compensation = SelectField(
+        _l("Compensation"), choices=options(CompensationType, blank=_l("— none —")), validators=[Optional()], default=""
+    )
     details = StringField(_l("Details"), validators=[Optional(), Length(max=200)])
     amount = DecimalField(_l("Amount"), places=2, validators=[Optional(), NumberRange(min=0, max=10_000_000)])
 
@@ -112,15 +162,19 @@ class CompensationLineForm(PolicySubForm):
 class ProposalForm(CaseForm):
     method = TextAreaField(_l("How we will resolve it"), validators=[DataRequired(), Length(max=TEXT)])
     promised_date = DateField(_l("Promised completion date"), validators=[DataRequired()])
-    estimated_loss = DecimalField(_l("Customer's estimated loss"), places=2,
-                                  validators=[Optional(), NumberRange(min=0, max=10_000_000)])
+    estimated_loss = DecimalField(
+        _l("Customer's estimated loss"), places=2, validators=[Optional(), NumberRange(min=0, max=10_000_000)]
+    )
     currency = StringField(_l("Currency"), validators=[DataRequired(), Length(min=3, max=3)])
     lines = FieldList(FormField(CompensationLineForm), min_entries=4, max_entries=10)
 
     def compensation_lines(self) -> list[dict]:
         lines = [line.form for line in self.lines]
-        return [{"type": line.compensation.data, "description": line.details.data, "amount": line.amount.data}
-                for line in lines if line.compensation.data]
+        return [
+            {"type": line.compensation.data, "description": line.details.data, "amount": line.amount.data}
+            for line in lines
+            if line.compensation.data
+        ]
 
 
 class CommentForm(CaseForm):
@@ -132,9 +186,11 @@ class ReasonForm(CaseForm):
 
 
 class CustomerAnswerForm(CaseForm):
-    answer = RadioField(_l("The customer's answer"), validators=[InputRequired()],
-                        choices=options(pairs=lambda: [("accept", _l("Accepts the proposal")),
-                                                       ("reject", _l("Rejects it"))]))
+    answer = RadioField(
+        _l("The customer's answer"),
+        validators=[InputRequired()],
+        choices=options(pairs=lambda: [("accept", _l("Accepts the proposal")), ("reject", _l("Rejects it"))]),
+    )
     reason = TextAreaField(_l("What the customer said"), validators=[Optional(), Length(max=TEXT)])
 
 
@@ -145,26 +201,39 @@ class CarryOutForm(CaseForm):
 class FollowUpForm(CaseForm):
     method = SelectField(_l("How you contacted the customer"), choices=options(ContactMethod))
     outcome = RadioField(_l("Outcome"), choices=options(Outcome), validators=[InputRequired()])
-    satisfaction = RadioField(_l("Satisfaction (1 = very unhappy, 5 = delighted)"), validators=[InputRequired()],
-                              choices=options(pairs=[(str(n), str(n)) for n in range(1, 6)]))
-    retention = RadioField(_l("Will the customer stay with us?"), choices=options(Retention),
-                           validators=[InputRequired()])
+    satisfaction = RadioField(
+        _l("Satisfaction (1 = very unhappy, 5 = delighted)"),
+        validators=[InputRequired()],
+        choices=options(pairs=[(str(n), str(n)) for n in range(1, 6)]),
+    )
+    retention = RadioField(
+        _l("Will the customer stay with us?"), choices=options(Retention), validators=[InputRequired()]
+    )
     churn_type = SelectField(_l("If lost, why"), choices=options(ChurnType, blank=_l("— not lost —")), default="")
-    return_to = SelectField(_l("If unsatisfied, send the case back to"), default="",
-                            choices=options(blank=_l("— satisfied —"), pairs=lambda: [
-                                (Step.ANALYSE.value, Step.ANALYSE.label), (Step.RESOLVE.value, Step.RESOLVE.label)]))
+    return_to = SelectField(
+        _l("If unsatisfied, send the case back to"),
+        default="",
+        choices=options(
+            blank=_l("— satisfied —"),
+            pairs=lambda: [(Step.ANALYSE.value, Step.ANALYSE.label), (Step.RESOLVE.value, Step.RESOLVE.label)],
+        ),
+    )
     notes = TextAreaField(_l("Notes from the call"), validators=[Optional(), Length(max=TEXT)])
 
 
 class ReviewForm(CaseForm):
-    summary = TextAreaField(_l("Summary: when, where, the situation, how it was handled, the result"),
-                            validators=[DataRequired(), Length(max=TEXT)])
+    summary = TextAreaField(
+        _l("Summary: when, where, the situation, how it was handled, the result"),
+        validators=[DataRequired(), Length(max=TEXT)],
+    )
     lesson = TextAreaField(_l("Lesson learned"), validators=[DataRequired(), Length(max=TEXT)])
     preventive_action = TextAreaField(_l("Preventive action"), validators=[Optional(), Length(max=TEXT)])
 
 
 class ReturnReviewForm(CaseForm):
-    return_to = SelectField(_l("Send back to"), choices=options(pairs=lambda: [(s.value, s.label) for s in STEP_ORDER[:-1]]))
+    return_to = SelectField(
+        _l("Send back to"), choices=options(pairs=lambda: [(s.value, s.label) for s in STEP_ORDER[:-1]])
+    )
     reason = TextAreaField(_l("What needs doing"), validators=[DataRequired(), Length(max=TEXT)])
 
 
@@ -188,15 +257,34 @@ class QueueFilterForm(PolicyForm):
 
     view = HiddenField(default="mine")
     step = SelectField(_l("Step"), choices=options(Step, blank=_l("Any step")), validators=[Optional()])
-    status = SelectField(_l("Status"), validators=[Optional()], default="open",
-                         choices=options(pairs=lambda: [("open", _l("Open")), ("closed", _l("Closed")),
-                                                        ("cancelled", _l("Cancelled")), ("all", _l("Any status"))]))
+    status = SelectField(
+        _l("Status"),
+        validators=[Optional()],
+        default="open",
+        choices=options(
+            pairs=lambda: [
+                ("open", _l("Open")),
+                ("closed", _l("Closed")),
+                ("cancelled", _l("Cancelled")),
+                ("all", _l("Any status")),
+            ]
+        ),
+    )
     priority = SelectField(_l("Priority"), choices=options(Priority, blank=_l("Any priority")), validators=[Optional()])
     category = SelectField(_l("Category"), choices=options(Category, blank=_l("Any category")), validators=[Optional()])
     assignee = SelectField(_l("Assignee"), validators=[Optional()])
     overdue = BooleanField(_l("Overdue only"))
-    sort = SelectField(_l("Sort by"), validators=[Optional()], default="due",
-                       choices=options(pairs=lambda: [
-                           ("due", _l("Resolution due (soonest first)")), ("newest", _l("Newest first")),
-                           ("oldest", _l("Oldest first")), ("priority", _l("Priority")),
-                           ("updated", _l("Recently updated"))]))
+    sort = SelectField(
+        _l("Sort by"),
+        validators=[Optional()],
+        default="due",
+        choices=options(
+            pairs=lambda: [
+                ("due", _l("Resolution due (soonest first)")),
+                ("newest", _l("Newest first")),
+                ("oldest", _l("Oldest first")),
+                ("priority", _l("Priority")),
+                ("updated", _l("Recently updated")),
+            ]
+        ),
+    )

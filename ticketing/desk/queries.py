@@ -1,15 +1,16 @@
 """Read-only queries of the desk: the queues with keyset pagination."""
+
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import joinedload
 
+from ticketing.cases.deadlines import overdue_condition
 from ticketing.cases.models import Ticket
 from ticketing.cases.queries import decode_cursor, encode_cursor
 from ticketing.extensions import db
 from ticketing.validation import storable_int
-from ticketing.cases.deadlines import overdue_condition
 
 # sort name -> (column, descending)
 SORTS = {
@@ -19,6 +20,8 @@ SORTS = {
     "priority": (Ticket.priority_rank, False),
     "updated": (Ticket.updated_at, True),
 }
+
+
 @dataclass
 class Page:
     tickets: list

@@ -1,6 +1,8 @@
 """What the complaints are about, as Pareto charts: root causes and products, largest first, with
 the running share, so the vital few stand out."""
-from flask_babel import gettext as _, lazy_gettext as _l
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ticketing.cases.models import Ticket
@@ -20,39 +22,60 @@ def _pareto(counted: list[tuple[str, int]], first: Column, vital_label, rest_lab
     largest first, it takes to reach four in five cases."""
     counted = sorted(counted, key=lambda item: (-item[1], item[0]))
     total = sum(count for _name, count in counted)
-    columns = [first, Column(_l("Number of cases"), COUNT), Column(_l("Share"), PERCENT),
-               Column(_l("Cumulative share"), PERCENT)]
+    columns = [
+        first,
+        Column(_l("Number of cases"), COUNT),
+        Column(_l("Share"), PERCENT),
+        Column(_l("Cumulative share"), PERCENT),
+    ]
     if not total:
         return Result(columns, [])
     running = [sum(count for _name, count in counted[:index]) for index in range(1, len(counted) + 1)]
     vital = next(index for index, reached in enumerate(running, 1) if 5 * reached >= 4 * total)
     if rest_label is not None and len(counted) > TOP_PRODUCTS:
-        rest = sum(count for _name, count in counted[TOP_PRODUCTS - 1:])
-        counted = counted[:TOP_PRODUCTS - 1] + [(str(rest_label), rest)]
+        rest = sum(count for _name, count in counted[TOP_PRODUCTS - 1 :])
+        counted = counted[: TOP_PRODUCTS - 1] + [(str(rest_label), rest)]
     rows, so_far = [], 0
     for name, count in counted:
         so_far += count
         rows.append([name, count, ratio(count, total), ratio(so_far, total)])
     chart = Chart(PARETO, [Bar(name, (count,), (display(count, COUNT),)) for name, count, _share, _cum in rows])
-    return Result(columns, rows, chart, headline={"vital_few": Stat(vital_label, vital, COUNT),
-                                                  "total": Stat(_l("Cases counted"), total, COUNT)})
+    return Result(
+        columns,
+        rows,
+        chart,
+        headline={"vital_few": Stat(vital_label, vital, COUNT), "total": Stat(_l("Cases counted"), total, COUNT)},
+    )
 
 
 def root_causes(filters: Filters) -> Result:
     """Root causes of the analysed cases of the cohort: each case counted once, by its latest
     analysis (AnalysisRecord.root_cause), largest first with the cumulative share."""
-    query = (select(AnalysisRecord.root_cause, func.count()).join(Ticket, Ticket.id == AnalysisRecord.ticket_id)
-             .where(*cohort(filters), AnalysisRecord.id == latest(AnalysisRecord.id))
-             .group_by(AnalysisRecord.root_cause))
-    return _pareto([(cause.label, count) for cause, count in db.session.execute(query)],
-                   Column(_l("Root cause"), TEXT), _l("Causes behind four in five cases"))
+    query = (
+        select(AnalysisRecord.root_cause, func.count())
+        .join(Ticket, Ticket.id == AnalysisRecord.ticket_id)
+        .where(*cohort(filters), AnalysisRecord.id == latest(AnalysisRecord.id))
+        .group_by(AnalysisRecord.root_cause)
+    )
+    return _pareto(
+        [(cause.label, count) for cause, count in db.session.execute(query)],
+        Column(_l("Root cause"), TEXT),
+        _l("Causes behind four in five cases"),
+    )
 
 
 def products(filters: Filters) -> Result:
     """Products the cases of the cohort are about (Ticket.product, as recorded at intake or in the
     analysis), largest first with the cumulative share; after the first nine, the rest in one
     row. Cases without a product are not counted here."""
-    query = (select(Ticket.product, func.count(Ticket.id)).where(*cohort(filters), Ticket.product.is_not(None))
-             .group_by(Ticket.product))
-    return _pareto([(name, count) for name, count in db.session.execute(query)], Column(_l("Product"), TEXT),
-                   _l("Products behind four in five cases"), rest_label=_("All other products"))
+    query = (
+        select(Ticket.product, func.count(Ticket.id))
+        .where(*cohort(filters), Ticket.product.is_not(None))
+        .group_by(Ticket.product)
+    )
+    return _pareto(
+        [(name, count) for name, count in db.session.execute(query)],
+        Column(_l("Product"), TEXT),
+        _l("Products behind four in five cases"),
+        rest_label=_("All other products"),
+    )

@@ -1,6 +1,7 @@
 """The dashboard's pictures, drawn on the server as inline SVG: horizontal bars, columns over time,
 and the Pareto chart (bars with their cumulative share). No script: hover text comes from SVG
 <title> elements, colours come from app.css, and every bar carries its number in words too."""
+
 import math
 import unicodedata
 from dataclasses import dataclass
@@ -18,9 +19,9 @@ FONT = 13
 @dataclass
 class Bar:
     label: str
-    values: tuple                 # one number per series (None: nothing to draw)
-    texts: tuple                  # each value as written beside its bar
-    hover: str = ""               # more words for the hover text
+    values: tuple  # one number per series (None: nothing to draw)
+    texts: tuple  # each value as written beside its bar
+    hover: str = ""  # more words for the hover text
 
     def __post_init__(self):
         """Labels may arrive as lazy translations: drawn text is plain text in the reader's language."""
@@ -31,7 +32,7 @@ class Bar:
 class Chart:
     kind: str
     bars: list[Bar]
-    series: tuple = ()            # series names, shown as a legend when there are several
+    series: tuple = ()  # series names, shown as a legend when there are several
     axis_max: float | None = None  # a fixed end of the scale (100 for shares, 5 for scores)
     axis_kind: str = COUNT
 
@@ -68,7 +69,7 @@ def wrap(text: str, width: float, size: float = FONT, lines: int = 3) -> list[st
             current = candidate
     result.append(current)
     if len(result) > lines:
-        result = result[:lines - 1] + [fit(joiner.join(result[lines - 1:]), width, size)]
+        result = result[: lines - 1] + [fit(joiner.join(result[lines - 1 :]), width, size)]
     return [fit(line, width, size) for line in result]
 
 
@@ -99,8 +100,10 @@ def _text(x, y, content, anchor="start", cls="", extra="") -> str:
 def _rect(x, y, width, height, cls, hover, pattern: str | None = None) -> str:
     """A bar with its hover text; the second series is hatched, so it differs by more than colour."""
     fill = f' fill="url(#{pattern})"' if pattern and cls.endswith("s1") else ""
-    return (f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(width, 0):.1f}" height="{height:.1f}" class="{cls}"{fill}>'
-            f'<title>{escape(hover)}</title></rect>')
+    return (
+        f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(width, 0):.1f}" height="{height:.1f}" class="{cls}"{fill}>'
+        f"<title>{escape(hover)}</title></rect>"
+    )
 
 
 def _hatch(chart_id: str) -> str:
@@ -109,12 +112,16 @@ def _hatch(chart_id: str) -> str:
 
 def _svg(chart_id: str, title: str, height: float, body: list[str], kind: str) -> Markup:
     pattern = _hatch(chart_id)
-    defs = (f'<defs><pattern id="{pattern}" width="6" height="6" patternUnits="userSpaceOnUse" '
-            f'patternTransform="rotate(45)"><rect width="6" height="6" class="hatch-bg"/>'
-            f'<line x1="0" y1="0" x2="0" y2="6" class="hatch-line"/></pattern></defs>')
-    markup = (f'<svg class="chart chart-{kind}" viewBox="0 0 {WIDTH} {height:.0f}" role="img" '
-              f'aria-labelledby="{chart_id}-svg-title" xmlns="http://www.w3.org/2000/svg">'
-              f'<title id="{chart_id}-svg-title">{escape(title)}</title>{defs}{"".join(body)}</svg>')
+    defs = (
+        f'<defs><pattern id="{pattern}" width="6" height="6" patternUnits="userSpaceOnUse" '
+        f'patternTransform="rotate(45)"><rect width="6" height="6" class="hatch-bg"/>'
+        f'<line x1="0" y1="0" x2="0" y2="6" class="hatch-line"/></pattern></defs>'
+    )
+    markup = (
+        f'<svg class="chart chart-{kind}" viewBox="0 0 {WIDTH} {height:.0f}" role="img" '
+        f'aria-labelledby="{chart_id}-svg-title" xmlns="http://www.w3.org/2000/svg">'
+        f'<title id="{chart_id}-svg-title">{escape(title)}</title>{defs}{"".join(body)}</svg>'
+    )
     return Markup(markup)
 
 
@@ -140,19 +147,25 @@ def bars(chart: Chart, chart_id: str, title: str) -> Markup:
     body = _legend(chart, chart_id, 14) if len(chart.series) > 1 else []
     for row, bar in enumerate(chart.bars):
         y = top + row * group
-        body.append(f'<g><title>{escape(bar.label)}</title>'
-                    + _text(label_width - 8, y + series * bar_height / 2 + 4, fit(bar.label, label_width - 10),
-                            "end") + "</g>")
+        body.append(
+            f"<g><title>{escape(bar.label)}</title>"
+            + _text(label_width - 8, y + series * bar_height / 2 + 4, fit(bar.label, label_width - 10), "end")
+            + "</g>"
+        )
         for index, (value, text) in enumerate(zip(bar.values, bar.texts)):
             name = chart.series[index] if len(chart.series) > 1 else ""
             hover = " · ".join(part for part in (bar.label, name, text, bar.hover) if part)
             width = plot * (value or 0) / scale
-            body.append(_rect(label_width, y + index * bar_height, width, bar_height - 3, f"bar s{index}", hover,
-                              _hatch(chart_id)))
+            body.append(
+                _rect(
+                    label_width, y + index * bar_height, width, bar_height - 3, f"bar s{index}", hover, _hatch(chart_id)
+                )
+            )
             body.append(_text(label_width + width + 4, y + index * bar_height + bar_height - 6, text, cls="value"))
     height = top + len(chart.bars) * group + 2
-    body.append(f'<line x1="{label_width:.1f}" y1="{top - 3}" x2="{label_width:.1f}" y2="{height - gap + 2:.1f}" '
-                f'class="axis"/>')
+    body.append(
+        f'<line x1="{label_width:.1f}" y1="{top - 3}" x2="{label_width:.1f}" y2="{height - gap + 2:.1f}" class="axis"/>'
+    )
     return _svg(chart_id, title, height, body, BARS)
 
 
@@ -210,11 +223,17 @@ def pareto(chart: Chart, chart_id: str, title: str) -> Markup:
         share = 100 * running / total
         height = plot_height * value / scale
         x = left + index * slot + slot * 0.15
-        body.append(_rect(x, top + plot_height - height, slot * 0.7, height, "bar s0",
-                          f"{bar.label} · {bar.texts[0]}"))
+        body.append(_rect(x, top + plot_height - height, slot * 0.7, height, "bar s0", f"{bar.label} · {bar.texts[0]}"))
         inside = height > 18  # the count inside a tall bar, so the cumulative labels above stay clear
-        body.append(_text(x + slot * 0.35, top + plot_height - height + (14 if inside else -3), bar.texts[0], "middle",
-                          "value inside" if inside else "value"))
+        body.append(
+            _text(
+                x + slot * 0.35,
+                top + plot_height - height + (14 if inside else -3),
+                bar.texts[0],
+                "middle",
+                "value inside" if inside else "value",
+            )
+        )
         for line, words in enumerate(wrap(bar.label, slot - 10, 12)):
             body.append(_text(x + slot * 0.35, top + plot_height + 15 + line * 14, words, "middle", "tick"))
         points.append((x + slot * 0.35, top + plot_height - plot_height * share / 100, share))
@@ -222,8 +241,10 @@ def pareto(chart: Chart, chart_id: str, title: str) -> Markup:
     body.append(f'<polyline points="{path}" class="cumulative"/>')
     for (x, y, share), bar in zip(points, chart.bars):
         hover = _("%(label)s: %(share)s of all so far", label=bar.label, share=display(share, PERCENT))
-        body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" class="cumulative-point"><title>{escape(hover)}'
-                    f'</title></circle>')
+        body.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" class="cumulative-point"><title>{escape(hover)}'
+            f"</title></circle>"
+        )
         body.append(_text(x, y - 8, display(share, PERCENT), "middle", "cumulative-value"))
     body.append(f'<line x1="{left}" y1="{top + plot_height}" x2="{right}" y2="{top + plot_height}" class="axis"/>')
     return _svg(chart_id, title, top + plot_height + 56, body, PARETO)

@@ -1,7 +1,8 @@
 """The tables behind the insight charts as CSV files (UTF-8 with BOM, formula-like cells escaped)."""
+
 import csv
 import io
-from typing import Iterable
+from collections.abc import Iterable
 
 from flask import Response
 
@@ -14,5 +15,8 @@ def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]) -> 
     writer = csv.writer(buffer)
     for cells in [header, *rows]:
         writer.writerow([escape_cell(cell) for cell in cells])
-    return Response(buffer.getvalue(), content_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        buffer.getvalue(),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

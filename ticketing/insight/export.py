@@ -1,4 +1,5 @@
 """A figure's table as a CSV file: the numbers behind the chart, for a spreadsheet."""
+
 import csv
 import io
 

@@ -1,9 +1,11 @@
 """The dashboard's period and filters: a GET form, read into the Filters every figure takes."""
+
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional, ValidationError
@@ -11,9 +13,9 @@ from wtforms.validators import Optional, ValidationError
 from ticketing.auth.models import User
 from ticketing.cases.models import Ticket
 from ticketing.cases.vocabulary import Category, Channel
+from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.forms_common import PolicyForm, options
-from ticketing.clock import utcnow
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 3660  # ten years: at most 120 monthly columns
@@ -22,10 +24,11 @@ MAX_DAYS = 3660  # ten years: at most 120 monthly columns
 @dataclass(frozen=True)
 class Filters:
     """Which cases the dashboard is about: opened in [since, until) (UTC), narrowed by the rest."""
-    first_day: date               # the period in the reader's timezone, both days included
+
+    first_day: date  # the period in the reader's timezone, both days included
     last_day: date
     zone: ZoneInfo
-    now: datetime                 # when the dashboard was asked for (open cases are measured to it)
+    now: datetime  # when the dashboard was asked for (open cases are measured to it)
     category: str | None = None
     product: str | None = None
     channel: str | None = None
@@ -50,8 +53,7 @@ class InsightFilterForm(PolicyForm):
 
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
-    category = SelectField(_l("Category"), choices=options(Category, blank=_l("Any category")),
-                           validators=[Optional()])
+    category = SelectField(_l("Category"), choices=options(Category, blank=_l("Any category")), validators=[Optional()])
     product = SelectField(_l("Product"), validators=[Optional()])
     channel = SelectField(_l("Channel"), choices=options(Channel, blank=_l("Any channel")), validators=[Optional()])
     assignee = SelectField(_l("Team member"), validators=[Optional()])
@@ -88,13 +90,22 @@ def _plausible(field) -> None:
 def products(first: date, last: date, zone: ZoneInfo, chosen: str | None = None) -> list[str]:
     """The products named on the cases opened in the period (found by the period's index, never by
     reading every case), for the product filter; and the one already chosen, if any case names it."""
-    query = (select(Ticket.product).where(Ticket.created_at >= midnight(first, zone),
-                                          Ticket.created_at < midnight(last + timedelta(days=1), zone),
-                                          Ticket.product.is_not(None))
-             .distinct().order_by(Ticket.product))
+    query = (
+        select(Ticket.product)
+        .where(
+            Ticket.created_at >= midnight(first, zone),
+            Ticket.created_at < midnight(last + timedelta(days=1), zone),
+            Ticket.product.is_not(None),
+        )
+        .distinct()
+        .order_by(Ticket.product)
+    )
     names = list(db.session.scalars(query))
-    if chosen and chosen not in names and db.session.scalar(select(Ticket.id).where(Ticket.product == chosen)
-                                                            .limit(1)) is not None:
+    if (
+        chosen
+        and chosen not in names
+        and db.session.scalar(select(Ticket.id).where(Ticket.product == chosen).limit(1)) is not None
+    ):
         names.append(chosen)
     return names
 
@@ -111,13 +122,24 @@ def read_filters(args, zone: ZoneInfo) -> tuple[InsightFilterForm, Filters]:
     form.assignee.choices = options(blank=_("Anyone"), pairs=lambda: [(str(u.id), u.name) for u in staff()])()
     # Read when the product is validated, after the dates (fields validate in order): the products
     # offered are those of the period asked for.
-    form.product.choices = lambda form, field: options(blank=_("Any product"), pairs=lambda: [
-        (name, name) for name in products(*_period(form, zone), zone, None if field.errors else field.data)])()
+    form.product.choices = lambda form, field: options(
+        blank=_("Any product"),
+        pairs=lambda: [
+            (name, name) for name in products(*_period(form, zone), zone, None if field.errors else field.data)
+        ],
+    )()
     form.validate()
     data = {name: field.data for name, field in form._fields.items() if not field.errors}
     first, last = _period(form, zone)
     form.date_from.data, form.date_to.data = first, last
     assignee = data.get("assignee")
-    return form, Filters(first_day=first, last_day=last, zone=zone, now=utcnow(),
-                         category=data.get("category") or None, product=data.get("product") or None,
-                         channel=data.get("channel") or None, assignee_id=int(assignee) if assignee else None)
+    return form, Filters(
+        first_day=first,
+        last_day=last,
+        zone=zone,
+        now=utcnow(),
+        category=data.get("category") or None,
+        product=data.get("product") or None,
+        channel=data.get("channel") or None,
+        assignee_id=int(assignee) if assignee else None,
+    )

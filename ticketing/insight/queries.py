@@ -3,9 +3,10 @@
 Everything here runs in the database, the same on SQLite and PostgreSQL: Python only ever
 receives grouped results, a handful of rows per figure, never one row per case.
 """
+
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Mapping
 
 from sqlalchemy import Float, case, func, literal_column, or_, select, union_all
 from sqlalchemy.ext.compiler import compiles
@@ -67,8 +68,11 @@ def seconds(moment: datetime) -> float:
 def cohort(filters: Filters) -> list[ColumnElement]:
     """The cases a dashboard figure is about: opened (Ticket.created_at) in the period, matching
     the filters, and not a duplicate merged into another case (the same complaint counts once)."""
-    conditions = [Ticket.created_at >= filters.since, Ticket.created_at < filters.until,
-                  Ticket.merged_into_id.is_(None)]
+    conditions = [
+        Ticket.created_at >= filters.since,
+        Ticket.created_at < filters.until,
+        Ticket.merged_into_id.is_(None),
+    ]
     if filters.category:
         conditions.append(Ticket.category == filters.category)
     if filters.product:
@@ -90,14 +94,16 @@ def cases(filters: Filters, *where, **columns) -> CTE:
 
 def earliest(column, *where) -> ColumnElement:
     """The smallest value of `column` among the current case's rows (correlated to Ticket)."""
-    return (select(func.min(column)).where(column.class_.ticket_id == Ticket.id, *where)
-            .correlate(Ticket).scalar_subquery())
+    return (
+        select(func.min(column)).where(column.class_.ticket_id == Ticket.id, *where).correlate(Ticket).scalar_subquery()
+    )
 
 
 def latest(column, *where) -> ColumnElement:
     """The largest value of `column` among the current case's rows (correlated to Ticket)."""
-    return (select(func.max(column)).where(column.class_.ticket_id == Ticket.id, *where)
-            .correlate(Ticket).scalar_subquery())
+    return (
+        select(func.max(column)).where(column.class_.ticket_id == Ticket.id, *where).correlate(Ticket).scalar_subquery()
+    )
 
 
 def sooner(first: ColumnElement, second: ColumnElement) -> ColumnElement:
@@ -125,6 +131,7 @@ def last_carried_out_at() -> ColumnElement:
 @dataclass(frozen=True)
 class Spread:
     """How long something took across cases: how many were measured, median and 90th percentile (hours)."""
+
     count: int = 0
     median: float | None = None
     p90: float | None = None
@@ -137,12 +144,17 @@ def spreads(parts: Mapping[str, ColumnElement], source: CTE) -> dict[str, Spread
     mean of the two middle values (the middle one for an odd count); the 90th percentile is the
     nearest-rank value, the one at rank ceil(0.9 n)."""
     keys = list(parts)
-    branches = [select(literal_column(str(index)).label("part"), expression.label("d")).select_from(source)
-                .where(expression.is_not(None)) for index, expression in enumerate(parts.values())]
+    branches = [
+        select(literal_column(str(index)).label("part"), expression.label("d"))
+        .select_from(source)
+        .where(expression.is_not(None))
+        for index, expression in enumerate(parts.values())
+    ]
     values = union_all(*branches).cte("durations").prefix_with("MATERIALIZED")
     counts = select(values.c.part, func.count().label("n")).group_by(values.c.part).subquery()
-    ranked = select(values.c.part, values.c.d,
-                    func.row_number().over(partition_by=values.c.part, order_by=values.c.d).label("rn")).subquery()
+    ranked = select(
+        values.c.part, values.c.d, func.row_number().over(partition_by=values.c.part, order_by=values.c.d).label("rn")
+    ).subquery()
     n, rank = counts.c.n, ranked.c.rn
     wanted = or_(rank == (n + 1) // 2, rank == (n + 2) // 2, rank == (9 * n + 9) // 10)
     query = select(ranked.c.part, rank, n, ranked.c.d).join(counts, counts.c.part == ranked.c.part).where(wanted)
@@ -169,7 +181,7 @@ def bucket_of(column, bounds: list[datetime]) -> ColumnElement:
 def count_by(column, filters: Filters) -> dict:
     """Cases of the cohort per value of `column` (a Ticket column)."""
     query = select(column, func.count(Ticket.id)).where(*cohort(filters)).group_by(column)
-    return {value: count for value, count in db.session.execute(query)}
+    return dict(db.session.execute(query))
 
 
 def cohort_size(filters: Filters) -> int:

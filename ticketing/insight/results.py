@@ -1,20 +1,31 @@
 """What a figure gives back: a table (the numbers behind the picture), its chart and its key numbers,
 and how each kind of cell reads in the reader's language."""
+
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from babel.dates import format_skeleton
-from flask_babel import format_currency, format_decimal, format_percent, get_locale, gettext as _
+from flask_babel import format_currency, format_decimal, format_percent, get_locale
+from flask_babel import gettext as _
 
 TEXT, COUNT, PERCENT, HOURS, SCORE, POINTS, MONEY, DAY, MONTH = (
-    "text", "count", "percent", "hours", "score", "points", "money", "day", "month")
+    "text",
+    "count",
+    "percent",
+    "hours",
+    "score",
+    "points",
+    "money",
+    "day",
+    "month",
+)
 
 
 @dataclass(frozen=True)
 class Column:
-    label: Any            # a (lazy) translated header
+    label: Any  # a (lazy) translated header
     kind: str = TEXT
 
 
@@ -27,6 +38,7 @@ class Money:
 @dataclass(frozen=True)
 class Stat:
     """A key number shown big: what it is, its value (None: cannot be computed) and its kind."""
+
     label: Any
     value: Any
     kind: str
@@ -36,11 +48,12 @@ class Stat:
 class Result:
     """One figure's numbers. `rows` hold raw values (None = not measurable), one list per row;
     `headline` names the few numbers the page shows big; `chart` is a charts.Chart or None."""
+
     columns: list[Column]
     rows: list[list]
     chart: Any = None
     headline: dict[str, Stat] = field(default_factory=dict)
-    notes: list[Any] = field(default_factory=list)                    # extra lines under the chart
+    notes: list[Any] = field(default_factory=list)  # extra lines under the chart
 
     @property
     def empty(self) -> bool:

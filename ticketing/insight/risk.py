@@ -5,20 +5,20 @@ Who is considered: every customer with an open case, or a case opened or closed 
 their sum, and the list is ranked by score, then by the latest case. Everything is counted in
 the database, one aggregate row per customer.
 """
+
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, literal, or_, select
 
-from ticketing.cases.models import Customer, Ticket
+from ticketing.cases.deadlines import overdue_condition
+from ticketing.cases.models import Customer, Reminder, Ticket
 from ticketing.cases.records import FollowUpRecord, ListenRecord, Resolution
 from ticketing.cases.survey import SurveyResponse
 from ticketing.cases.vocabulary import Emotion, Outcome, ReminderStatus, ResolutionState, Status, ValueTier
-from ticketing.extensions import db
 from ticketing.cases.winback import OPEN, WinBackAction
-from ticketing.cases.deadlines import overdue_condition
-from ticketing.cases.models import Reminder
+from ticketing.extensions import db
 
 RECENT_DAYS = 90
 HIGH_TIERS = (ValueTier.GOLD, ValueTier.VIP)
@@ -84,21 +84,31 @@ def _case_stats(now: datetime):
     rejected = select(Resolution.ticket_id).where(Resolution.state == ResolutionState.REJECTED)
     low_survey = select(SurveyResponse.ticket_id).where(SurveyResponse.satisfaction <= 2)
     unsatisfied = select(FollowUpRecord.ticket_id).where(
-        or_(FollowUpRecord.outcome == Outcome.UNSATISFIED, FollowUpRecord.satisfaction <= 2))
-    breach_sent = select(Reminder.ticket_id).where(Reminder.kind.in_(BREACH_KINDS), Reminder.status == ReminderStatus.SENT)
-    return (select(
-        Ticket.customer_id.label("customer_id"),
-        _flag(Ticket.created_at >= since).label("recent"),
-        _flag(Ticket.status == Status.OPEN).label("open"),
-        _flag(Ticket.id.in_(angry)).label("angry"),
-        _flag(or_(overdue_condition(now), Ticket.responded_at > Ticket.response_due_at,
-                  Ticket.id.in_(breach_sent))).label("breached"),
-        _flag(Ticket.id.in_(rejected)).label("rejected"),
-        _flag(or_(Ticket.id.in_(low_survey), Ticket.id.in_(unsatisfied))).label("low_rating"),
-        func.max(Ticket.created_at).label("last_case_at"),
-    ).where(or_(Ticket.status == Status.OPEN, Ticket.created_at >= since, Ticket.closed_at >= since),
-            Ticket.merged_into_id.is_(None))
-        .group_by(Ticket.customer_id).subquery())
+        or_(FollowUpRecord.outcome == Outcome.UNSATISFIED, FollowUpRecord.satisfaction <= 2)
+    )
+    breach_sent = select(Reminder.ticket_id).where(
+        Reminder.kind.in_(BREACH_KINDS), Reminder.status == ReminderStatus.SENT
+    )
+    return (
+        select(
+            Ticket.customer_id.label("customer_id"),
+            _flag(Ticket.created_at >= since).label("recent"),
+            _flag(Ticket.status == Status.OPEN).label("open"),
+            _flag(Ticket.id.in_(angry)).label("angry"),
+            _flag(
+                or_(overdue_condition(now), Ticket.responded_at > Ticket.response_due_at, Ticket.id.in_(breach_sent))
+            ).label("breached"),
+            _flag(Ticket.id.in_(rejected)).label("rejected"),
+            _flag(or_(Ticket.id.in_(low_survey), Ticket.id.in_(unsatisfied))).label("low_rating"),
+            func.max(Ticket.created_at).label("last_case_at"),
+        )
+        .where(
+            or_(Ticket.status == Status.OPEN, Ticket.created_at >= since, Ticket.closed_at >= since),
+            Ticket.merged_into_id.is_(None),
+        )
+        .group_by(Ticket.customer_id)
+        .subquery()
+    )
 
 
 def _conditions(stats) -> dict:
@@ -119,8 +129,9 @@ def _ranked(now: datetime):
     conditions = _conditions(stats)
     met = {r.key: case((conditions[r.key], 1), else_=0) for r in REASONS}
     score = sum((met[r.key] * r.points for r in REASONS), literal(0)).label("score")
-    query = (select(Customer, score, stats, *(column.label(f"met_{key}") for key, column in met.items()))
-             .join(stats, stats.c.customer_id == Customer.id))
+    query = select(Customer, score, stats, *(column.label(f"met_{key}") for key, column in met.items())).join(
+        stats, stats.c.customer_id == Customer.id
+    )
     return query, score, stats
 
 
@@ -148,9 +159,15 @@ def risk_of(customer_id: int, now: datetime) -> AtRisk | None:
 def _item(row) -> AtRisk:
     values = row._mapping
     counts = {key: int(values[key]) for key in ("angry", "recent", "breached", "rejected", "low_rating")}
-    return AtRisk(customer=row[0], score=int(values["score"]),
-                  reasons=[r for r in REASONS if values[f"met_{r.key}"]], open_cases=int(values["open"]),
-                  recent_cases=counts["recent"], last_case_at=values["last_case_at"], counts=counts)
+    return AtRisk(
+        customer=row[0],
+        score=int(values["score"]),
+        reasons=[r for r in REASONS if values[f"met_{r.key}"]],
+        open_cases=int(values["open"]),
+        recent_cases=counts["recent"],
+        last_case_at=values["last_case_at"],
+        counts=counts,
+    )
 
 
 def _attach_win_backs(items: list[AtRisk]) -> None:
@@ -158,7 +175,11 @@ def _attach_win_backs(items: list[AtRisk]) -> None:
     ids = [item.customer.id for item in items]
     if not ids:
         return
-    actions = {action.customer_id: action for action in db.session.scalars(
-        select(WinBackAction).where(WinBackAction.customer_id.in_(ids), WinBackAction.status == OPEN))}
+    actions = {
+        action.customer_id: action
+        for action in db.session.scalars(
+            select(WinBackAction).where(WinBackAction.customer_id.in_(ids), WinBackAction.status == OPEN)
+        )
+    }
     for item in items:
         item.win_back = actions.get(item.customer.id)

@@ -1,4 +1,5 @@
 """Forms of the customers-at-risk, win-back, early-warning and team pages."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
@@ -18,8 +19,9 @@ class AtRiskFilterForm(PolicyForm):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
-    tier = SelectField(_l("Value tier"), default="", validators=[Optional()],
-                       choices=options(ValueTier, blank=_l("Any tier")))
+    tier = SelectField(
+        _l("Value tier"), default="", validators=[Optional()], choices=options(ValueTier, blank=_l("Any tier"))
+    )
     min_score = IntegerField(_l("Score at least"), validators=[Optional(), NumberRange(min=1, max=99)])
     open_only = BooleanField(_l("Only customers with an open case"))
 
@@ -27,8 +29,10 @@ class AtRiskFilterForm(PolicyForm):
 class WinBackForm(PolicyForm):
     owner = SelectField(_l("Owner"), coerce=_user_id, validators=[InputRequired(_l("Choose who will do it."))])
     due_date = DateField(_l("Due date"), validators=[InputRequired(_l("Give a due date."))])
-    plan = TextAreaField(_l("Plan: how will we win the customer back?"),
-                         validators=[DataRequired(_l("Say how the customer will be won back.")), Length(max=4000)])
+    plan = TextAreaField(
+        _l("Plan: how will we win the customer back?"),
+        validators=[DataRequired(_l("Say how the customer will be won back.")), Length(max=4000)],
+    )
 
     def validate_due_date(self, field):
         if field.data and not 1970 <= field.data.year <= 9000:
@@ -36,8 +40,11 @@ class WinBackForm(PolicyForm):
 
 
 class WinBackDoneForm(PolicyForm):
-    outcome = SelectField(_l("Outcome"), validators=[InputRequired(_l("Choose what came of it."))],
-                          choices=options(Retention, blank=_l("— choose —")))
+    outcome = SelectField(
+        _l("Outcome"),
+        validators=[InputRequired(_l("Choose what came of it."))],
+        choices=options(Retention, blank=_l("— choose —")),
+    )
     note = TextAreaField(_l("What was done"), validators=[DataRequired(_l("Say what was done.")), Length(max=4000)])
 
     def validate_outcome(self, field):
@@ -46,16 +53,21 @@ class WinBackDoneForm(PolicyForm):
 
 
 class WinBackCancelForm(PolicyForm):
-    reason = TextAreaField(_l("Why is it called off?"), validators=[DataRequired(_l("Give a reason.")),
-                                                                     Length(max=4000)])
+    reason = TextAreaField(
+        _l("Why is it called off?"), validators=[DataRequired(_l("Give a reason.")), Length(max=4000)]
+    )
 
 
 class PeriodForm(PolicyForm):
     class Meta:
         csrf = False
 
-    days = SelectField(_l("Period"), default="90", validators=[Optional()],
-                       choices=options(pairs=lambda: [(str(d), _l("Last %(n)d days", n=d)) for d in PERIODS]))
+    days = SelectField(
+        _l("Period"),
+        default="90",
+        validators=[Optional()],
+        choices=options(pairs=lambda: [(str(d), _l("Last %(n)d days", n=d)) for d in PERIODS]),
+    )
 
     def period_days(self) -> int:
         return int(self.days.data) if self.days.data in {str(d) for d in PERIODS} and not self.days.errors else 90

@@ -1,27 +1,34 @@
 """Customers at risk and win-back actions, early warnings and the team view (supervisors;
 the owner of a win-back action sees and completes their own)."""
+
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_timezone, gettext as _
+from flask_babel import get_timezone
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ticketing import refusals
 from ticketing.auth.models import User
 from ticketing.auth.permissions import STAFF, SUPERVISORS, roles_required
+from ticketing.cases import early_warning as warnings
+from ticketing.cases import winback
 from ticketing.cases.models import Customer
-from ticketing.cases.vocabulary import LABELS, WinBackState
 from ticketing.cases.queries import active_staff
+from ticketing.cases.vocabulary import LABELS, WinBackState
+from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.forms_common import options
-from ticketing.cases import early_warning as warnings, winback
 from ticketing.insight import risk, risk_charts, team
 from ticketing.insight.csv_export import csv_response
 from ticketing.insight.risk_forms import (
-    AtRiskFilterForm, PeriodForm, WinBackCancelForm, WinBackDoneForm, WinBackForm,
+    AtRiskFilterForm,
+    PeriodForm,
+    WinBackCancelForm,
+    WinBackDoneForm,
+    WinBackForm,
 )
-from ticketing.clock import utcnow
 
 bp = Blueprint("insight_risk", __name__, url_prefix="/insight")
 PAGE_LIMIT = 200
@@ -44,8 +51,9 @@ def _risk_filters() -> tuple[AtRiskFilterForm, risk.Filters]:
     form = AtRiskFilterForm(request.args)
     form.validate()
     data = {name: field.data for name, field in form._fields.items() if not field.errors}
-    return form, risk.Filters(tier=data.get("tier") or None, min_score=data.get("min_score") or 1,
-                              open_only=bool(data.get("open_only")))
+    return form, risk.Filters(
+        tier=data.get("tier") or None, min_score=data.get("min_score") or 1, open_only=bool(data.get("open_only"))
+    )
 
 
 def _owner_choices() -> list:
@@ -69,13 +77,23 @@ def at_risk():
 
 def _at_risk_page(filter_form, filters, failed: WinBackForm | None = None, failed_id: int | None = None):
     items, owners = risk.at_risk(utcnow(), filters, limit=PAGE_LIMIT), _owner_choices()
-    forms = {item.customer.id: failed if item.customer.id == failed_id else _win_back_form(item.customer.id, owners)
-             for item in items if item.win_back is None}
+    forms = {
+        item.customer.id: failed if item.customer.id == failed_id else _win_back_form(item.customer.id, owners)
+        for item in items
+        if item.win_back is None
+    }
     if failed is not None and failed_id not in forms:  # the customer is no longer listed: say why it failed
         for errors in failed.errors.values():
             flash(errors[0], "error")
-    return render_template("insight/at_risk.html", items=items, form=filter_form, forms=forms,
-                           reasons=risk.REASONS, recent_days=risk.RECENT_DAYS, limit=PAGE_LIMIT)
+    return render_template(
+        "insight/at_risk.html",
+        items=items,
+        form=filter_form,
+        forms=forms,
+        reasons=risk.REASONS,
+        recent_days=risk.RECENT_DAYS,
+        limit=PAGE_LIMIT,
+    )
 
 
 @bp.route("/at-risk/export.csv")
@@ -95,9 +113,15 @@ def start_win_back(customer_id):
         return _at_risk_page(*_risk_filters(), failed=form, failed_id=customer_id), 422
     scored = risk.risk_of(customer_id, utcnow())
     refusals.reshow(lambda error: _at_risk_page(*_risk_filters(), failed=form, failed_id=customer_id), form=form)
-    winback.start_win_back(customer, current_user, owner=db.session.get(User, form.owner.data),
-                           due_date=form.due_date.data, plan=form.plan.data,
-                           risk_score=scored.score if scored else None, reasons=scored.reason_keys if scored else [])
+    winback.start_win_back(
+        customer,
+        current_user,
+        owner=db.session.get(User, form.owner.data),
+        due_date=form.due_date.data,
+        plan=form.plan.data,
+        risk_score=scored.score if scored else None,
+        reasons=scored.reason_keys if scored else [],
+    )
     db.session.commit()
     flash(_("The win-back action is started; its owner will be reminded on the due date."), "success")
     return redirect(url_for("insight_risk.win_back"))
@@ -109,10 +133,16 @@ def win_back():
     """Open (or closed) win-back actions: all of them for supervisors, one's own for everyone else."""
     status = request.args.get("status") if request.args.get("status") in LABELS[WinBackState] else winback.OPEN
     owner_id = None if current_user.is_supervisor else current_user.id
-    return render_template("insight/win_back.html", actions=winback.list_actions(status, owner_id), status=status,
-                           today=utcnow().astimezone(_zone()).date(),
-                           statuses=LABELS[WinBackState], reasons=risk.REASON_BY_KEY,
-                           done_form=WinBackDoneForm(formdata=None), cancel_form=WinBackCancelForm(formdata=None))
+    return render_template(
+        "insight/win_back.html",
+        actions=winback.list_actions(status, owner_id),
+        status=status,
+        today=utcnow().astimezone(_zone()).date(),
+        statuses=LABELS[WinBackState],
+        reasons=risk.REASON_BY_KEY,
+        done_form=WinBackDoneForm(formdata=None),
+        cancel_form=WinBackCancelForm(formdata=None),
+    )
 
 
 @bp.route("/win-back/<int:action_id>/<verb>", methods=["POST"])
@@ -120,8 +150,11 @@ def win_back():
 def close_win_back(action_id, verb):
     """The owner or a supervisor marks an action done with its outcome; a supervisor cancels one."""
     action = db.session.get(winback.WinBackAction, action_id)
-    if verb not in ("done", "cancel") or action is None or not (
-            current_user.is_supervisor or action.owner_id == current_user.id):
+    if (
+        verb not in ("done", "cancel")
+        or action is None
+        or not (current_user.is_supervisor or action.owner_id == current_user.id)
+    ):
         abort(404)
     form = WinBackDoneForm() if verb == "done" else WinBackCancelForm()
     if not form.validate_on_submit():
@@ -145,16 +178,23 @@ def warnings_page():
     series = {kind: warnings.all_series(kind, now) for kind in warnings.KINDS}
     days = risk_charts.week_days(warnings.current_week(now), warnings.RULE.weeks)
     alerts = [s for kind in warnings.KINDS for s in series[kind] if s.check.alert]
-    return render_template("insight/warnings.html", rule=warnings.RULE, alerts=alerts, days=days,
-                           categories=series["category"], products=series["product"][:PRODUCT_ROWS],
-                           more_products=max(len(series["product"]) - PRODUCT_ROWS, 0),
-                           charts=[(s, risk_charts.warning_chart(s, days, i)) for i, s in enumerate(alerts)],
-                           alerts_chart=risk_charts.comparison_chart(alerts, "alerts", _("Alerts: this week "
-                                                                                         "against the usual level")),
-                           total_chart=risk_charts.total_chart(series["category"], days),
-                           categories_chart=risk_charts.comparison_chart(
-                               series["category"], "categories", _("This week against the usual level, by category")),
-                           week_label=risk_charts.week_label, chance=risk_charts.chance)
+    return render_template(
+        "insight/warnings.html",
+        rule=warnings.RULE,
+        alerts=alerts,
+        days=days,
+        categories=series["category"],
+        products=series["product"][:PRODUCT_ROWS],
+        more_products=max(len(series["product"]) - PRODUCT_ROWS, 0),
+        charts=[(s, risk_charts.warning_chart(s, days, i)) for i, s in enumerate(alerts)],
+        alerts_chart=risk_charts.comparison_chart(alerts, "alerts", _("Alerts: this week against the usual level")),
+        total_chart=risk_charts.total_chart(series["category"], days),
+        categories_chart=risk_charts.comparison_chart(
+            series["category"], "categories", _("This week against the usual level, by category")
+        ),
+        week_label=risk_charts.week_label,
+        chance=risk_charts.chance,
+    )
 
 
 @bp.route("/warnings/<kind>.csv")
@@ -180,8 +220,7 @@ def team_page():
     """Per team member: cases closed, time to close, ratings, reviews and quality scores."""
     form, days = _team_period()
     rows = team.team_figures(*team.period(days, utcnow()))
-    return render_template("insight/team.html", form=form, rows=rows, days=days,
-                           charts=risk_charts.team_charts(rows))
+    return render_template("insight/team.html", form=form, rows=rows, days=days, charts=risk_charts.team_charts(rows))
 
 
 @bp.route("/team/export.csv")

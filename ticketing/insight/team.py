@@ -6,6 +6,7 @@ decided (approved or returned); quality scores of sampled cases. Open cases are 
 Each figure is one GROUP BY in the database; the median uses window functions (SQLite and
 PostgreSQL alike).
 """
+
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -36,21 +37,33 @@ class MemberFigures:
 
 
 def _closed_in(since: datetime, until: datetime):
-    return and_(Ticket.status == Status.CLOSED, Ticket.closed_at >= since, Ticket.closed_at < until,
-                Ticket.assignee_id.is_not(None))
+    return and_(
+        Ticket.status == Status.CLOSED,
+        Ticket.closed_at >= since,
+        Ticket.closed_at < until,
+        Ticket.assignee_id.is_not(None),
+    )
 
 
 def _median_hours(since: datetime, until: datetime) -> dict[int, float]:
     """Per assignee, the median of (closed - opened) over cases closed in the period: the middle
     row (odd count) or the mean of the two middle rows (even), picked by row_number()."""
     duration = seconds_between(Ticket.closed_at, Ticket.created_at)
-    ranked = select(Ticket.assignee_id.label("user_id"), duration.label("seconds"),
-                    func.row_number().over(partition_by=Ticket.assignee_id, order_by=duration).label("rn"),
-                    func.count().over(partition_by=Ticket.assignee_id).label("n")
-                    ).where(_closed_in(since, until)).subquery()
-    rows = db.session.execute(select(ranked.c.user_id, func.avg(ranked.c.seconds))
-                              .where(ranked.c.rn * 2 >= ranked.c.n, ranked.c.rn * 2 <= ranked.c.n + 2)
-                              .group_by(ranked.c.user_id))
+    ranked = (
+        select(
+            Ticket.assignee_id.label("user_id"),
+            duration.label("seconds"),
+            func.row_number().over(partition_by=Ticket.assignee_id, order_by=duration).label("rn"),
+            func.count().over(partition_by=Ticket.assignee_id).label("n"),
+        )
+        .where(_closed_in(since, until))
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(ranked.c.user_id, func.avg(ranked.c.seconds))
+        .where(ranked.c.rn * 2 >= ranked.c.n, ranked.c.rn * 2 <= ranked.c.n + 2)
+        .group_by(ranked.c.user_id)
+    )
     return {user_id: float(seconds) / 3600 for user_id, seconds in rows}
 
 
@@ -66,27 +79,49 @@ def team_figures(since: datetime, until: datetime) -> list[MemberFigures]:
     """One row per active staff member (and anyone else with figures in the period), busiest first."""
     closed = _per_assignee(func.count(Ticket.id), where=[_closed_in(since, until)])
     open_now = _per_assignee(func.count(Ticket.id), where=[Ticket.status == Status.OPEN])
-    ratings = _per_assignee(func.count(SurveyResponse.id), func.avg(SurveyResponse.satisfaction),
-                            joins=[(SurveyResponse, SurveyResponse.ticket_id == Ticket.id)],
-                            where=[SurveyResponse.created_at >= since, SurveyResponse.created_at < until])
-    reviews = _per_assignee(func.coalesce(func.sum(case((ReviewRecord.decision == ReviewDecision.APPROVED, 1), else_=0)), 0),
-                            func.coalesce(func.sum(case((ReviewRecord.decision == ReviewDecision.RETURNED, 1), else_=0)), 0),
-                            joins=[(ReviewRecord, ReviewRecord.ticket_id == Ticket.id)],
-                            where=[ReviewRecord.decided_at >= since, ReviewRecord.decided_at < until])
-    quality = dict((row[0], tuple(row[1:])) for row in db.session.execute(
-        select(QualityScore.agent_id, func.count(QualityScore.id), func.avg(QualityScore.score))
-        .where(QualityScore.score.is_not(None), QualityScore.agent_id.is_not(None),
-               QualityScore.scored_at >= since, QualityScore.scored_at < until)
-        .group_by(QualityScore.agent_id)))
+    ratings = _per_assignee(
+        func.count(SurveyResponse.id),
+        func.avg(SurveyResponse.satisfaction),
+        joins=[(SurveyResponse, SurveyResponse.ticket_id == Ticket.id)],
+        where=[SurveyResponse.created_at >= since, SurveyResponse.created_at < until],
+    )
+    reviews = _per_assignee(
+        func.coalesce(func.sum(case((ReviewRecord.decision == ReviewDecision.APPROVED, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((ReviewRecord.decision == ReviewDecision.RETURNED, 1), else_=0)), 0),
+        joins=[(ReviewRecord, ReviewRecord.ticket_id == Ticket.id)],
+        where=[ReviewRecord.decided_at >= since, ReviewRecord.decided_at < until],
+    )
+    quality = {
+        row[0]: tuple(row[1:])
+        for row in db.session.execute(
+            select(QualityScore.agent_id, func.count(QualityScore.id), func.avg(QualityScore.score))
+            .where(
+                QualityScore.score.is_not(None),
+                QualityScore.agent_id.is_not(None),
+                QualityScore.scored_at >= since,
+                QualityScore.scored_at < until,
+            )
+            .group_by(QualityScore.agent_id)
+        )
+    }
     medians = _median_hours(since, until)
     with_figures = set(closed) | set(open_now) | set(ratings) | set(reviews) | set(quality)
     users = db.session.scalars(select(User).where(User.active.is_(True) | User.id.in_(with_figures)))
-    rows = [MemberFigures(
-        user=user, closed=_first(closed, user.id, 0), open_now=_first(open_now, user.id, 0),
-        median_hours=medians.get(user.id), ratings=_first(ratings, user.id, 0),
-        average_rating=_number(ratings, user.id, 1), approved=int(_first(reviews, user.id, 0)),
-        returned=int(_number(reviews, user.id, 1) or 0), scored=_first(quality, user.id, 0),
-        average_quality=_number(quality, user.id, 1)) for user in users]
+    rows = [
+        MemberFigures(
+            user=user,
+            closed=_first(closed, user.id, 0),
+            open_now=_first(open_now, user.id, 0),
+            median_hours=medians.get(user.id),
+            ratings=_first(ratings, user.id, 0),
+            average_rating=_number(ratings, user.id, 1),
+            approved=int(_first(reviews, user.id, 0)),
+            returned=int(_number(reviews, user.id, 1) or 0),
+            scored=_first(quality, user.id, 0),
+            average_quality=_number(quality, user.id, 1),
+        )
+        for user in users
+    ]
     return sorted(rows, key=lambda row: (-row.closed, -row.open_now, row.user.name.lower()))
 
 

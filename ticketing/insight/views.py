@@ -1,5 +1,6 @@
 """The Insight dashboard for supervisors: figures for a chosen period and filters, each with its
 picture, its table and a CSV export."""
+
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, render_template, request
@@ -25,9 +26,19 @@ def dashboard():
     form, filters = _filters()
     size, results = figures.dashboard(filters)
     query = {key: value for key, value in request.args.items() if value}
-    return render_template("insight/dashboard.html", form=form, filters=filters, size=size, results=results,
-                           figures=figures.FIGURES, sections=figures.SECTIONS, tiles=figures.TILES, query=query,
-                           chart=charts.render, display=display)
+    return render_template(
+        "insight/dashboard.html",
+        form=form,
+        filters=filters,
+        size=size,
+        results=results,
+        figures=figures.FIGURES,
+        sections=figures.SECTIONS,
+        tiles=figures.TILES,
+        query=query,
+        chart=charts.render,
+        display=display,
+    )
 
 
 @bp.route("/export/<figure>.csv")
@@ -38,5 +49,8 @@ def export(figure):
         abort(404)
     _form, filters = _filters()
     result = figures.compute(figure, filters)
-    return Response(csv_text(result), content_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename(figure, filters)}"'})
+    return Response(
+        csv_text(result),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename(figure, filters)}"'},
+    )

@@ -1,7 +1,9 @@
 """Where complaints come from: cases opened over time, by category and by channel."""
+
 from datetime import date, timedelta
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ticketing.cases.models import Ticket
@@ -13,8 +15,11 @@ from ticketing.insight.queries import bucket_of, cohort, count_by, ordered, rati
 from ticketing.insight.results import COUNT, DAY, MONTH, PERCENT, TEXT, Column, Result, Stat, display, short_day
 
 DAILY_UP_TO, WEEKLY_UP_TO = 45, 366  # days in the period
-UNIT_NOTES = {"day": _l("One column per day."), "week": _l("One column per 7 days from the start of the period."),
-              "month": _l("One column per calendar month.")}
+UNIT_NOTES = {
+    "day": _l("One column per day."),
+    "week": _l("One column per 7 days from the start of the period."),
+    "month": _l("One column per calendar month."),
+}
 
 
 def periods(filters: Filters) -> tuple[str, list[date]]:
@@ -55,10 +60,20 @@ def volume(filters: Filters) -> Result:
     ends = [start - timedelta(days=1) for start in starts[1:]] + [filters.last_day]
     rows = [[start, counts.get(index, 0)] for index, start in enumerate(starts)]
     label = (lambda day: display(day, MONTH)) if unit == "month" else short_day
-    chart = Chart(COLUMNS, [Bar(label(start), (count,), (display(count, COUNT),), _period_words(unit, start, end))
-                            for (start, count), end in zip(rows, ends)])
-    return Result(columns, rows, chart, headline={"total": Stat(_l("Cases opened"), sum(counts.values()), COUNT)},
-                  notes=[UNIT_NOTES[unit]])
+    chart = Chart(
+        COLUMNS,
+        [
+            Bar(label(start), (count,), (display(count, COUNT),), _period_words(unit, start, end))
+            for (start, count), end in zip(rows, ends)
+        ],
+    )
+    return Result(
+        columns,
+        rows,
+        chart,
+        headline={"total": Stat(_l("Cases opened"), sum(counts.values()), COUNT)},
+        notes=[UNIT_NOTES[unit]],
+    )
 
 
 def _shares(counts: dict, order, label, first: Column) -> Result:
@@ -67,20 +82,28 @@ def _shares(counts: dict, order, label, first: Column) -> Result:
     columns = [first, Column(_l("Number of cases"), COUNT), Column(_l("Share"), PERCENT)]
     if not total:
         return Result(columns, [])
-    rows = sorted(([label(value), count, ratio(count, total)] for value, count in ordered(counts, order)),
-                  key=lambda row: -row[1])
-    chart = Chart(BARS, [Bar(name, (count,), (f"{display(count, COUNT)} ({display(share, PERCENT)})",))
-                         for name, count, share in rows])
+    rows = sorted(
+        ([label(value), count, ratio(count, total)] for value, count in ordered(counts, order)), key=lambda row: -row[1]
+    )
+    chart = Chart(
+        BARS,
+        [Bar(name, (count,), (f"{display(count, COUNT)} ({display(share, PERCENT)})",)) for name, count, share in rows],
+    )
     return Result(columns, rows, chart)
 
 
 def categories(filters: Filters) -> Result:
     """Cases opened in the period per category recorded at intake (Ticket.category)."""
-    return _shares(count_by(Ticket.category, filters), list(Category),
-                   lambda value: value.label if value else _("Not categorised"), Column(_l("Category"), TEXT))
+    return _shares(
+        count_by(Ticket.category, filters),
+        list(Category),
+        lambda value: value.label if value else _("Not categorised"),
+        Column(_l("Category"), TEXT),
+    )
 
 
 def channels(filters: Filters) -> Result:
     """Cases opened in the period per channel the complaint came in by (Ticket.channel)."""
-    return _shares(count_by(Ticket.channel, filters), list(Channel), lambda value: value.label,
-                   Column(_l("Channel"), TEXT))
+    return _shares(
+        count_by(Ticket.channel, filters), list(Channel), lambda value: value.label, Column(_l("Channel"), TEXT)
+    )

@@ -1,4 +1,5 @@
 """Sending one e-mail over SMTP, with a Message-ID that makes a repeat recognisable."""
+
 import smtplib
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
@@ -26,7 +27,9 @@ def message_id(token: str) -> str:
     return f"<{_header(token)}@{_header(domain)}>"
 
 
-def build_message(*, to: str, subject: str, body: str, token: str, to_name: str = "", locale: str = "en") -> EmailMessage:
+def build_message(
+    *, to: str, subject: str, body: str, token: str, to_name: str = "", locale: str = "en"
+) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = _header(current_app.config["MAIL_FROM"])
     msg["To"] = formataddr((_header(to_name), _header(to)))

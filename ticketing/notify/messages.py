@@ -1,12 +1,13 @@
 """What each kind of reminder says, in the reader's language."""
+
 from datetime import date, datetime
 
 from flask import current_app
-from flask_babel import force_locale, format_datetime, format_decimal, format_percent, gettext as _, lazy_gettext as _l
+from flask_babel import force_locale, format_datetime, format_decimal, format_percent
+from flask_babel import gettext as _
 
 from ticketing.cases.vocabulary import LABELS, Category, ReminderKind, ReminderStatus, label_for
 from ticketing.i18n import day
-
 
 KIND_LABELS = LABELS[ReminderKind]
 STATUS_LABELS = LABELS[ReminderStatus]
@@ -46,32 +47,52 @@ def title(kind: str, details: dict) -> str:
 def body(kind: str, details: dict) -> str:
     """The text of a reminder (the e-mail body; the notification's second line)."""
     if kind == "daily_digest":
-        return _("Open cases: %(open)d. Overdue: %(overdue)d. Follow-ups due today: %(follow_ups)d. "
-                 "Compensation waiting for your approval: %(approvals)d.",
-                 open=details.get("open", 0), overdue=details.get("overdue", 0),
-                 follow_ups=details.get("follow_ups", 0), approvals=details.get("approvals", 0))
+        return _(
+            "Open cases: %(open)d. Overdue: %(overdue)d. Follow-ups due today: %(follow_ups)d. "
+            "Compensation waiting for your approval: %(approvals)d.",
+            open=details.get("open", 0),
+            overdue=details.get("overdue", 0),
+            follow_ups=details.get("follow_ups", 0),
+            approvals=details.get("approvals", 0),
+        )
     if kind == "satisfaction_survey" and details.get("link"):
-        return _("Dear %(name)s,\n\nThank you for letting us put things right on case %(ref)s. "
-                 "How do you feel about the outcome? Please answer four short questions here:\n%(link)s"
-                 "\n\nThis link is private: please do not share it.\n\nThank you.",
-                 name=details.get("customer", ""), ref=details.get("reference", ""), link=details["link"])
+        return _(
+            "Dear %(name)s,\n\nThank you for letting us put things right on case %(ref)s. "
+            "How do you feel about the outcome? Please answer four short questions here:\n%(link)s"
+            "\n\nThis link is private: please do not share it.\n\nThank you.",
+            name=details.get("customer", ""),
+            ref=details.get("reference", ""),
+            link=details["link"],
+        )
     if kind == "portal_link":
-        return _("Dear %(name)s,\n\nYour case %(ref)s is with us. You can see where it stands, answer our "
-                 "proposal and write to us at any time here:\n%(link)s\n\n"
-                 "This link is private: please do not share it.",
-                 name=details.get("customer", ""), ref=details.get("reference", ""), link=details.get("link", ""))
+        return _(
+            "Dear %(name)s,\n\nYour case %(ref)s is with us. You can see where it stands, answer our "
+            "proposal and write to us at any time here:\n%(link)s\n\n"
+            "This link is private: please do not share it.",
+            name=details.get("customer", ""),
+            ref=details.get("reference", ""),
+            link=details.get("link", ""),
+        )
     if kind == "early_warning":
-        return _("%(count)d complaints so far in the week of %(week)s, against an average of %(baseline)s a "
-                 "week over the previous %(weeks)d weeks; the chance of so many is %(chance)s. "
-                 "See Insight, early warnings.", count=details.get("count", 0), weeks=details.get("weeks", 8),
-                 week=day(date.fromisoformat(details["week"])) if details.get("week") else "",
-                 baseline=format_decimal(details.get("baseline", 0)),
-                 chance=format_percent(details.get("p_value", 0), "#,##0.###%"))
+        return _(
+            "%(count)d complaints so far in the week of %(week)s, against an average of %(baseline)s a "
+            "week over the previous %(weeks)d weeks; the chance of so many is %(chance)s. "
+            "See Insight, early warnings.",
+            count=details.get("count", 0),
+            weeks=details.get("weeks", 8),
+            week=day(date.fromisoformat(details["week"])) if details.get("week") else "",
+            baseline=format_decimal(details.get("baseline", 0)),
+            chance=format_percent(details.get("p_value", 0), "#,##0.###%"),
+        )
     if kind == "satisfaction_survey":
-        return _("Dear %(name)s,\n\nThank you for letting us put things right on case %(ref)s. "
-                 "We would like to know how you feel about the outcome: please reply to this e-mail "
-                 "and rate it from 1 (very unhappy) to 5 (delighted), and tell us anything we could do better."
-                 "\n\nThank you.", name=details.get("customer", ""), ref=details.get("reference", ""))
+        return _(
+            "Dear %(name)s,\n\nThank you for letting us put things right on case %(ref)s. "
+            "We would like to know how you feel about the outcome: please reply to this e-mail "
+            "and rate it from 1 (very unhappy) to 5 (delighted), and tell us anything we could do better."
+            "\n\nThank you.",
+            name=details.get("customer", ""),
+            ref=details.get("reference", ""),
+        )
     due = details.get("due_at")
     lines = [details.get("subject", "")]
     if due:
@@ -85,4 +106,3 @@ def render(kind: str, details: dict, locale: str) -> tuple[str, str]:
     """(subject, body) in `locale`."""
     with force_locale(locale if locale in current_app.config["LANGUAGES"] else "en"):
         return title(kind, details), body(kind, details)
-

@@ -1,4 +1,5 @@
 """In-app notifications: what a staff member sees under the bell."""
+
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint

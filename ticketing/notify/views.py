@@ -1,12 +1,13 @@
 """In-app notifications: the list under the bell, and opening one."""
+
 from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select, update
 
 from ticketing.auth.permissions import STAFF, roles_required
+from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.notify import messages
-from ticketing.clock import utcnow
 from ticketing.notify.models import Notification
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -15,8 +16,9 @@ PAGES = {"early_warning": "insight_risk.warnings_page", "win_back_due": "insight
 
 
 def unread_count(user) -> int:
-    return db.session.scalar(select(func.count(Notification.id)).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None)))
+    return db.session.scalar(
+        select(func.count(Notification.id)).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    )
 
 
 @bp.app_context_processor
@@ -28,8 +30,14 @@ def unread_notifications() -> dict:
 @bp.route("/")
 @roles_required(*STAFF)
 def index():
-    rows = list(db.session.scalars(select(Notification).where(Notification.user_id == current_user.id)
-                                   .order_by(Notification.id.desc()).limit(100)))
+    rows = list(
+        db.session.scalars(
+            select(Notification)
+            .where(Notification.user_id == current_user.id)
+            .order_by(Notification.id.desc())
+            .limit(100)
+        )
+    )
     items = [(row, messages.title(row.kind, row.details), messages.body(row.kind, row.details)) for row in rows]
     return render_template("notify/index.html", items=items)
 
@@ -53,7 +61,10 @@ def open_one(notification_id):
 @bp.route("/read", methods=["POST"])
 @roles_required(*STAFF)
 def mark_all_read():
-    db.session.execute(update(Notification).where(Notification.user_id == current_user.id,
-                                                  Notification.read_at.is_(None)).values(read_at=utcnow()))
+    db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
     db.session.commit()
     return redirect(url_for("notifications.index"))

@@ -1,4 +1,5 @@
 """Customer-facing forms: short, plain words, nothing a customer should not set."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, MultipleFileField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
@@ -28,9 +29,13 @@ class ComplaintForm(PolicyForm):
 
 class AnswerForm(PolicyForm):
     """The customer's answer to the proposed resolution."""
+
     version = VersionField(validators=[DataRequired()])
-    answer = RadioField(_l("Your answer"), validators=[InputRequired()], choices=options(pairs=lambda: [
-        ("accept", _l("I accept this solution")), ("reject", _l("I do not accept it"))]))
+    answer = RadioField(
+        _l("Your answer"),
+        validators=[InputRequired()],
+        choices=options(pairs=lambda: [("accept", _l("I accept this solution")), ("reject", _l("I do not accept it"))]),
+    )
     reason = TextAreaField(_l("Tell us why (needed if you do not accept)"), validators=[Length(max=2000)])
 
     def validate_reason(self, field):
@@ -40,18 +45,37 @@ class AnswerForm(PolicyForm):
 
 class SurveyForm(PolicyForm):
     """After the follow-up: how did we do? (satisfaction, NPS, loyalty and perceived fairness)."""
-    satisfaction = RadioField(_l("How satisfied are you with the outcome? (1 = very unhappy, 5 = delighted)"),
-                              validators=[InputRequired()], choices=options(pairs=[(str(n), str(n)) for n in range(1, 6)]))
-    recommend = RadioField(_l("How likely are you to recommend us? (0 = not at all, 10 = certainly)"),
-                           validators=[InputRequired()], choices=options(pairs=[(str(n), str(n)) for n in range(11)]))
-    buy_again = RadioField(_l("Would you buy from us again?"), validators=[InputRequired()],
-                           choices=options(pairs=lambda: [("yes", _l("Yes")), ("maybe", _l("Maybe")), ("no", _l("No"))]))
-    fair_outcome = RadioField(_l("How fair was the outcome? (1-5)"), validators=[InputRequired()],
-                              choices=options(pairs=[(str(n), str(n)) for n in range(1, 6)]))
-    fair_process = RadioField(_l("How fair was the way we handled it? (1-5)"), validators=[InputRequired()],
-                              choices=options(pairs=[(str(n), str(n)) for n in range(1, 6)]))
-    fair_treatment = RadioField(_l("How well were you treated? (1-5)"), validators=[InputRequired()],
-                                choices=options(pairs=[(str(n), str(n)) for n in range(1, 6)]))
+
+    satisfaction = RadioField(
+        _l("How satisfied are you with the outcome? (1 = very unhappy, 5 = delighted)"),
+        validators=[InputRequired()],
+        choices=options(pairs=[(str(n), str(n)) for n in range(1, 6)]),
+    )
+    recommend = RadioField(
+        _l("How likely are you to recommend us? (0 = not at all, 10 = certainly)"),
+        validators=[InputRequired()],
+        choices=options(pairs=[(str(n), str(n)) for n in range(11)]),
+    )
+    buy_again = RadioField(
+        _l("Would you buy from us again?"),
+        validators=[InputRequired()],
+        choices=options(pairs=lambda: [("yes", _l("Yes")), ("maybe", _l("Maybe")), ("no", _l("No"))]),
+    )
+    fair_outcome = RadioField(
+        _l("How fair was the outcome? (1-5)"),
+        validators=[InputRequired()],
+        choices=options(pairs=[(str(n), str(n)) for n in range(1, 6)]),
+    )
+    fair_process = RadioField(
+        _l("How fair was the way we handled it? (1-5)"),
+        validators=[InputRequired()],
+        choices=options(pairs=[(str(n), str(n)) for n in range(1, 6)]),
+    )
+    fair_treatment = RadioField(
+        _l("How well were you treated? (1-5)"),
+        validators=[InputRequired()],
+        choices=options(pairs=[(str(n), str(n)) for n in range(1, 6)]),
+    )
     comment = TextAreaField(_l("Anything else you want to tell us?"), validators=[Length(max=2000)])
 
 

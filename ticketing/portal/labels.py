@@ -1,4 +1,5 @@
 """What each step means to the customer, in plain words: where the case stands and what comes next."""
+
 from flask_babel import lazy_gettext as _l
 
 from ticketing.cases.vocabulary import ResolutionState, Status, Step

@@ -1,10 +1,13 @@
 """Customer portal: submit a complaint, open the private link, follow the case, write to us."""
+
 import hmac
 from datetime import timedelta
 from functools import wraps
 
 from flask import Blueprint, current_app, flash, redirect, render_template, send_file, session, url_for
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ticketing import refusals
@@ -12,15 +15,20 @@ from ticketing.cases import services
 from ticketing.cases.attachments import Attachment, path_of, save_attachments
 from ticketing.cases.models import Message, Ticket
 from ticketing.cases.portal_access import issue_token, ticket_for_token
+from ticketing.cases.queries import find_ticket
+from ticketing.cases.reminders import send_portal_link
 from ticketing.cases.survey import answer_survey, survey_due
 from ticketing.cases.vocabulary import Channel, ResolutionState, Status
-from ticketing.extensions import db, limiter
-from ticketing.cases.queries import find_ticket
-from ticketing.portal.forms import (
-    AnswerForm, ComplaintForm, LostLinkForm, MessageForm, ReopenForm, SurveyForm,
-)
 from ticketing.clock import utcnow
-from ticketing.cases.reminders import send_portal_link
+from ticketing.extensions import db, limiter
+from ticketing.portal.forms import (
+    AnswerForm,
+    ComplaintForm,
+    LostLinkForm,
+    MessageForm,
+    ReopenForm,
+    SurveyForm,
+)
 from ticketing.portal.labels import where_it_stands
 
 bp = Blueprint("portal", __name__)
@@ -36,12 +44,14 @@ def no_referrer(response):
 
 def with_case(view):
     """Routes of the private case: the session opened by the link, else the same 404 as a bad link."""
+
     @wraps(view)
     def wrapped(*args, **kwargs):
         ticket = _session_ticket()
         if ticket is None:
             return render_template("portal/not_found.html"), 404
         return view(ticket, *args, **kwargs)
+
     return wrapped
 
 
@@ -67,9 +77,15 @@ def _take(form):
     locale = "zh_CN" if get_locale().language == "zh" else "en"
     customer = services.find_or_create_customer(form.name.data, form.email.data, form.phone.data, locale=locale)
     subject = (form.product.data or form.what_happened.data).strip().splitlines()[0][:120]
-    return services.take_complaint(None, customer=customer, subject=subject, description=form.what_happened.data,
-                                   channel=Channel.WEB, product=form.product.data,
-                                   customer_expectation=form.wish.data)
+    return services.take_complaint(
+        None,
+        customer=customer,
+        subject=subject,
+        description=form.what_happened.data,
+        channel=Channel.WEB,
+        product=form.product.data,
+        customer_expectation=form.wish.data,
+    )
 
 
 @bp.route("/track/lost", methods=["GET", "POST"])
@@ -79,8 +95,11 @@ def lost_link():
     form = LostLinkForm()
     if form.validate_on_submit():
         ticket = find_ticket(form.reference.data)
-        matches = ticket is not None and ticket.customer.email and hmac.compare_digest(
-            ticket.customer.email.lower(), form.email.data.strip().lower())
+        matches = (
+            ticket is not None
+            and ticket.customer.email
+            and hmac.compare_digest(ticket.customer.email.lower(), form.email.data.strip().lower())
+        )
         if matches:
             send_portal_link(ticket, utcnow())
         db.session.commit()
@@ -116,8 +135,9 @@ def track(ticket):
     if form.validate_on_submit() and ticket.status == Status.OPEN:
         refusals.reshow(lambda error: _track_page(ticket, form=form), form=form)
         services.send_message(ticket, None, body=form.body.data)
-        message = db.session.scalars(select(Message).where(Message.ticket_id == ticket.id)
-                                     .order_by(Message.id.desc())).first()
+        message = db.session.scalars(
+            select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id.desc())
+        ).first()
         save_attachments(ticket, form.attachments.data or [], message)
         db.session.commit()
         return redirect(url_for("portal.track"))
@@ -140,10 +160,14 @@ def answer(ticket):
     """The customer accepts or rejects the proposed resolution (the workflow moves the case)."""
     form = AnswerForm()
     if form.validate_on_submit():
-        refusals.reshow(lambda error: _track_page(ticket, answer_form=_seen_now(form, ticket, error)), form=form,
-                        wording=CUSTOMER_WORDING)
-        services.record_customer_answer(ticket, None, version=form.version.data,
-                                        accepted=form.answer.data == "accept", reason=form.reason.data)
+        refusals.reshow(
+            lambda error: _track_page(ticket, answer_form=_seen_now(form, ticket, error)),
+            form=form,
+            wording=CUSTOMER_WORDING,
+        )
+        services.record_customer_answer(
+            ticket, None, version=form.version.data, accepted=form.answer.data == "accept", reason=form.reason.data
+        )
         db.session.commit()
         return redirect(url_for("portal.track"))
     return _track_page(ticket, answer_form=form), 422
@@ -168,8 +192,11 @@ def reopen(ticket):
     """The problem is back: within REOPEN_DAYS of closing, the customer reopens the case."""
     form = ReopenForm()
     if form.validate_on_submit():
-        refusals.reshow(lambda error: _track_page(ticket, reopen_form=_seen_now(form, ticket, error)), form=form,
-                        wording=CUSTOMER_WORDING)
+        refusals.reshow(
+            lambda error: _track_page(ticket, reopen_form=_seen_now(form, ticket, error)),
+            form=form,
+            wording=CUSTOMER_WORDING,
+        )
         services.customer_reopens(ticket, version=form.version.data, reason=form.reason.data)
         db.session.commit()
         flash(_("Your case is open again; we will contact you."), "success")
@@ -188,8 +215,7 @@ def _seen_now(form, ticket, error):
     return form
 
 
-SURVEY_FIELDS = ("satisfaction", "recommend", "buy_again", "fair_outcome", "fair_process", "fair_treatment",
-                 "comment")
+SURVEY_FIELDS = ("satisfaction", "recommend", "buy_again", "fair_outcome", "fair_process", "fair_treatment", "comment")
 
 
 def _track_page(ticket, form=None, answer_form=None, survey_form=None, reopen_form=None):
@@ -207,15 +233,25 @@ def _track_page(ticket, form=None, answer_form=None, survey_form=None, reopen_fo
         survey_form = None
     if ticket.status == Status.CLOSED and _within_reopen_window(ticket):
         reopen_form = reopen_form or ReopenForm(formdata=None, data={"version": ticket.version})
-    return render_template("portal/track.html", ticket=ticket, form=form or MessageForm(formdata=None),
-                           messages=messages, now_text=now, next_text=next_step, proposal=proposal,
-                           answer_form=answer_form, survey_form=survey_form, reopen_form=reopen_form,
-                           files=files)
+    return render_template(
+        "portal/track.html",
+        ticket=ticket,
+        form=form or MessageForm(formdata=None),
+        messages=messages,
+        now_text=now,
+        next_text=next_step,
+        proposal=proposal,
+        answer_form=answer_form,
+        survey_form=survey_form,
+        reopen_form=reopen_form,
+        files=files,
+    )
 
 
 def _within_reopen_window(ticket) -> bool:
-    return ticket.closed_at is not None and \
-        utcnow() - ticket.closed_at <= timedelta(days=current_app.config["REOPEN_DAYS"])
+    return ticket.closed_at is not None and utcnow() - ticket.closed_at <= timedelta(
+        days=current_app.config["REOPEN_DAYS"]
+    )
 
 
 def _session_ticket():

@@ -1,10 +1,11 @@
 """Forms of the supervisor's review pages."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ticketing.cases.checklist import ITEMS
-from ticketing.cases.vocabulary import Category, STEP_ORDER
+from ticketing.cases.vocabulary import STEP_ORDER, Category
 from ticketing.forms_common import PolicyForm, VersionField, options
 
 
@@ -21,11 +22,20 @@ for _key, _label in ITEMS:
 
 class DecisionForm(ChecklistMixin, PolicyForm):
     version = VersionField(validators=[DataRequired()])
-    decision = RadioField(_l("Decision"), validators=[InputRequired()], choices=options(pairs=lambda: [
-        ("approve", _l("Approve and close the case")), ("return", _l("Return it for more work"))]))
-    return_to = SelectField(_l("Send back to"), default="",
-                            choices=options(blank=_l("— only when returning —"),
-                                            pairs=lambda: [(s.value, s.label) for s in STEP_ORDER[:-1]]))
+    decision = RadioField(
+        _l("Decision"),
+        validators=[InputRequired()],
+        choices=options(
+            pairs=lambda: [("approve", _l("Approve and close the case")), ("return", _l("Return it for more work"))]
+        ),
+    )
+    return_to = SelectField(
+        _l("Send back to"),
+        default="",
+        choices=options(
+            blank=_l("— only when returning —"), pairs=lambda: [(s.value, s.label) for s in STEP_ORDER[:-1]]
+        ),
+    )
     comments = TextAreaField(_l("Comments"), validators=[Length(max=4000)])  # required only to return
 
     def validate_return_to(self, field):

@@ -1,20 +1,23 @@
 """The record-log browser (every case's events, filtered, exported as CSV) and the printable case report."""
+
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context
-from flask_babel import get_timezone, gettext as _, lazy_gettext as _l
+from flask_babel import get_timezone
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from ticketing.auth.permissions import STAFF, SUPERVISORS, roles_required
-from ticketing.cases.vocabulary import Category
-from ticketing.cases.queries import find_ticket
 from ticketing.cases.log_text import ACTION_LABELS
+from ticketing.cases.queries import find_ticket
+from ticketing.cases.vocabulary import Category
+from ticketing.clock import utcnow
 from ticketing.forms_common import PolicyForm, options
 from ticketing.review import log_queries
 from ticketing.review.log_export import actor_label, csv_lines
 from ticketing.review.log_queries import CUSTOMER, SCHEDULER, LogFilters
-from ticketing.clock import utcnow
 
 bp = Blueprint("record_log", __name__, url_prefix="/record-log")
 
@@ -26,10 +29,12 @@ class LogFilterForm(PolicyForm):
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
     actor = SelectField(_l("Done by"), validators=[Optional()])
-    action = SelectField(_l("Event"), validators=[Optional()],
-                         choices=options(blank=_l("Any event"), pairs=lambda: ACTION_LABELS.items()))
-    category = SelectField(_l("Category"), choices=options(Category, blank=_l("Any category")),
-                           validators=[Optional()])
+    action = SelectField(
+        _l("Event"),
+        validators=[Optional()],
+        choices=options(blank=_l("Any event"), pairs=lambda: ACTION_LABELS.items()),
+    )
+    category = SelectField(_l("Category"), choices=options(Category, blank=_l("Any category")), validators=[Optional()])
     reference = StringField(_l("Case reference"), validators=[Optional(), Length(max=20)])
 
     def validate_date_from(self, field):
@@ -54,15 +59,22 @@ def _zone() -> ZoneInfo:
 def _filters(zone: ZoneInfo) -> tuple[LogFilterForm, LogFilters]:
     """The filter form from the query string; a field with a bad value is shown with its error and ignored."""
     form = LogFilterForm(request.args)
-    form.actor.choices = options(blank=_("Everyone"), pairs=[(CUSTOMER, _("Customer")),
-                                                           (SCHEDULER, _("Scheduler (automatic)"))]
-                                 + [(str(user.id), user.name) for user in log_queries.staff_members()])()
+    form.actor.choices = options(
+        blank=_("Everyone"),
+        pairs=[(CUSTOMER, _("Customer")), (SCHEDULER, _("Scheduler (automatic)"))]
+        + [(str(user.id), user.name) for user in log_queries.staff_members()],
+    )()
     form.validate()
     data = {name: field.data for name, field in form._fields.items() if not field.errors}
     since, until = log_queries.period(data.get("date_from"), data.get("date_to"), zone)
-    return form, LogFilters(since=since, until=until, actor=data.get("actor") or None,
-                            action=data.get("action") or None, category=data.get("category") or None,
-                            reference=data.get("reference") or None)
+    return form, LogFilters(
+        since=since,
+        until=until,
+        actor=data.get("actor") or None,
+        action=data.get("action") or None,
+        category=data.get("category") or None,
+        reference=data.get("reference") or None,
+    )
 
 
 @bp.route("/")
@@ -73,8 +85,9 @@ def index():
     form, filters = _filters(zone)
     page = log_queries.log_page(filters, current_app.config["RECORD_LOG_PAGE_SIZE"], request.args.get("after"))
     base_args = {key: value for key, value in request.args.items() if key != "after"}
-    return render_template("review/log.html", form=form, page=page, base_args=base_args, zone=zone,
-                           actor_label=actor_label)
+    return render_template(
+        "review/log.html", form=form, page=page, base_args=base_args, zone=zone, actor_label=actor_label
+    )
 
 
 @bp.route("/export.csv")
@@ -85,8 +98,11 @@ def export():
     _form, filters = _filters(zone)
     filename = f"record-log-{utcnow().astimezone(zone):%Y%m%d-%H%M}.csv"
     lines = stream_with_context(csv_lines(log_queries.all_rows(filters), zone))
-    return Response(lines, content_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        lines,
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @bp.route("/cases/<reference>/report")
@@ -94,5 +110,6 @@ def export():
 def report(reference):
     """The whole case on one page, to print or save as PDF."""
     ticket = find_ticket(reference) or abort(404)
-    return render_template("review/report.html", actor_label=actor_label, zone=_zone(),
-                           **log_queries.case_report(ticket))
+    return render_template(
+        "review/report.html", actor_label=actor_label, zone=_zone(), **log_queries.case_report(ticket)
+    )

@@ -1,8 +1,9 @@
 """The record log as a spreadsheet: one CSV row per event, in the reader's language and timezone."""
+
 import csv
 import io
+from collections.abc import Iterable, Iterator
 from datetime import tzinfo
-from typing import Iterable, Iterator
 
 from flask_babel import gettext as _
 
@@ -11,24 +12,40 @@ from ticketing.review.log_queries import LogRow
 from ticketing.spreadsheet import BOM, escape_cell
 
 
-
 def changes_text(described: dict) -> str:
     """'Step: Listen → Apologise; Note: …' — the changes of one event in words."""
-    return "; ".join(f"{name}: {after}" if new else f"{name}: {before} → {after}"
-                     for name, before, after, new in described["changes"])
+    return "; ".join(
+        f"{name}: {after}" if new else f"{name}: {before} → {after}"
+        for name, before, after, new in described["changes"]
+    )
 
 
 def header(zone: tzinfo) -> list[str]:
-    return [_("Time (UTC, ISO 8601)"), _("Time (%(zone)s)", zone=str(zone)), _("Case"), _("Category"),
-            _("Subject"), _("Done by"), _("Event"), _("Changes")]
+    return [
+        _("Time (UTC, ISO 8601)"),
+        _("Time (%(zone)s)", zone=str(zone)),
+        _("Case"),
+        _("Category"),
+        _("Subject"),
+        _("Done by"),
+        _("Event"),
+        _("Changes"),
+    ]
 
 
 def row_cells(row: LogRow, zone: tzinfo) -> list[str]:
     described = row.described
     at = row.event.created_at
-    return [at.isoformat(), at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), row.reference,
-            row.category.label if row.category else "", row.subject, actor_label(row.event),
-            described["label"], changes_text(described)]
+    return [
+        at.isoformat(),
+        at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+        row.reference,
+        row.category.label if row.category else "",
+        row.subject,
+        actor_label(row.event),
+        described["label"],
+        changes_text(described),
+    ]
 
 
 def csv_lines(rows: Iterable[LogRow], zone: tzinfo) -> Iterator[str]:

@@ -1,21 +1,22 @@
 """Read-only queries of the record-log browser and the printable case report."""
+
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal
-from typing import Iterator
 
 from sqlalchemy import select, tuple_
 
 from ticketing.auth.models import User
 from ticketing.cases.audit import Event
-from ticketing.cases.models import Message, Note, Ticket
-from ticketing.cases.vocabulary import Category
-from ticketing.cases.records import RECORDS
-from ticketing.cases.queries import case_events, decode_cursor, encode_cursor
+from ticketing.cases.deadlines import case_deadlines
 from ticketing.cases.log_text import describe
+from ticketing.cases.models import Message, Note, Ticket
+from ticketing.cases.queries import case_events, decode_cursor, encode_cursor
+from ticketing.cases.records import RECORDS
+from ticketing.cases.vocabulary import Category
 from ticketing.extensions import db
 from ticketing.validation import storable_int
-from ticketing.cases.deadlines import case_deadlines
 
 # Events without a staff actor carry one of these names (see audit.record_event).
 CUSTOMER, SCHEDULER = "customer", "scheduler"
@@ -24,9 +25,10 @@ CUSTOMER, SCHEDULER = "customer", "scheduler"
 @dataclass(frozen=True)
 class LogFilters:
     """What the browser and the export narrow the log to; None means any."""
+
     since: datetime | None = None  # UTC, inclusive
     until: datetime | None = None  # UTC, exclusive
-    actor: str | None = None       # a user id, CUSTOMER or SCHEDULER
+    actor: str | None = None  # a user id, CUSTOMER or SCHEDULER
     action: str | None = None
     category: str | None = None
     reference: str | None = None
@@ -34,10 +36,11 @@ class LogFilters:
 
 def period(first: date | None, last: date | None, zone: tzinfo) -> tuple[datetime | None, datetime | None]:
     """Whole days in the reader's timezone as UTC bounds: [first 00:00, the day after last 00:00)."""
+
     def midnight(day: date) -> datetime:
         return datetime.combine(day, time.min, tzinfo=zone).astimezone(timezone.utc)
-    return (midnight(first) if first else None,
-            midnight(last + timedelta(days=1)) if last else None)
+
+    return (midnight(first) if first else None, midnight(last + timedelta(days=1)) if last else None)
 
 
 @dataclass
@@ -80,11 +83,18 @@ def _conditions(filters: LogFilters) -> list:
 def log_page(filters: LogFilters, page_size: int, after: str | None = None) -> LogPage:
     """One page of events, newest first by (created_at, id): keyset pagination keeps the
     hundredth page as fast as the first, however long the log grows."""
-    query = (select(Event, Ticket.reference, Ticket.category, Ticket.subject)
-             .join(Ticket, Ticket.id == Event.ticket_id).where(*_conditions(filters)))
+    query = (
+        select(Event, Ticket.reference, Ticket.category, Ticket.subject)
+        .join(Ticket, Ticket.id == Event.ticket_id)
+        .where(*_conditions(filters))
+    )
     position = decode_cursor(after) if after else None
-    if position is not None and isinstance(position[0], datetime) and position[0].tzinfo is not None \
-            and storable_int(position[1]):  # a crafted cursor starts over, as a malformed one does
+    if (
+        position is not None
+        and isinstance(position[0], datetime)
+        and position[0].tzinfo is not None
+        and storable_int(position[1])
+    ):  # a crafted cursor starts over, as a malformed one does
         query = query.where(tuple_(Event.created_at, Event.id) < position)
     query = query.order_by(Event.created_at.desc(), Event.id.desc()).limit(page_size + 1)
     rows = [LogRow(*row) for row in db.session.execute(query)]

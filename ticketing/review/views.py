@@ -1,5 +1,6 @@
 """Supervisor review: the review queue and page, compensation approvals, lessons and
 preventive actions, quality sampling."""
+
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,10 +11,10 @@ from flask_login import current_user
 from ticketing import refusals
 from ticketing.auth.permissions import STAFF, SUPERVISORS, roles_required
 from ticketing.cases import checklist, improvement, services
-from ticketing.cases.improvement import PreventiveAction, QualityScore
-from ticketing.cases.vocabulary import RootCause
 from ticketing.cases.case_file import case_file
+from ticketing.cases.improvement import PreventiveAction, QualityScore
 from ticketing.cases.queries import active_staff, find_ticket
+from ticketing.cases.vocabulary import RootCause
 from ticketing.extensions import db
 from ticketing.forms_common import options, text_arg
 from ticketing.review import queries
@@ -33,15 +34,24 @@ def queue():
 def case(reference):
     """The whole case on one screen, the checklist, and the decision."""
     ticket = find_ticket(reference) or abort(404)
-    form = DecisionForm(data=None if request.method == "POST" else {
-        "version": ticket.version, **{f"check_{k}": v for k, v in checklist.suggest(ticket).items()}})
+    form = DecisionForm(
+        data=None
+        if request.method == "POST"
+        else {"version": ticket.version, **{f"check_{k}": v for k, v in checklist.suggest(ticket).items()}}
+    )
     if form.validate_on_submit():
-        refusals.reshow(lambda error: _review_page(ticket, _seen_now(form, ticket, error),
-                                                   PreventiveActionForm(formdata=None)), form=form)
+        refusals.reshow(
+            lambda error: _review_page(ticket, _seen_now(form, ticket, error), PreventiveActionForm(formdata=None)),
+            form=form,
+        )
         _decide(ticket, form)
         db.session.commit()
-        flash(_("Review approved: the case is closed.") if form.decision.data == "approve"
-              else _("The case is returned with your comments; the assignee is notified."), "success")
+        flash(
+            _("Review approved: the case is closed.")
+            if form.decision.data == "approve"
+            else _("The case is returned with your comments; the assignee is notified."),
+            "success",
+        )
         return redirect(url_for("review.queue"))
     return _review_page(ticket, form, PreventiveActionForm(formdata=None)), 422 if form.errors else 200
 
@@ -55,18 +65,26 @@ def _seen_now(form, ticket, error):
 
 def _decide(ticket, form):
     if form.decision.data == "approve":
-        services.approve_review(ticket, current_user, version=form.version.data, comments=form.comments.data,
-                                checklist=form.checklist())
+        services.approve_review(
+            ticket, current_user, version=form.version.data, comments=form.comments.data, checklist=form.checklist()
+        )
     else:
-        services.return_review(ticket, current_user, version=form.version.data, return_to=form.return_to.data,
-                               reason=form.comments.data, checklist=form.checklist())
+        services.return_review(
+            ticket,
+            current_user,
+            version=form.version.data,
+            return_to=form.return_to.data,
+            reason=form.comments.data,
+            checklist=form.checklist(),
+        )
 
 
 def _review_page(ticket, form, action_form):
     action_form.owner.choices = options(pairs=[(u.id, u.name) for u in active_staff()])()
     db.session.refresh(ticket)
-    return render_template("review/case.html", form=form, action_form=action_form,
-                           checklist_items=checklist.ITEMS, **case_file(ticket))
+    return render_template(
+        "review/case.html", form=form, action_form=action_form, checklist_items=checklist.ITEMS, **case_file(ticket)
+    )
 
 
 @bp.route("/cases/<reference>/preventive-actions", methods=["POST"])
@@ -77,8 +95,9 @@ def add_action(reference):
     form.owner.choices = options(pairs=[(u.id, u.name) for u in active_staff()])()
     if form.validate_on_submit():
         owner = next(u for u in active_staff() if u.id == form.owner.data)
-        improvement.add_preventive_action(ticket, current_user, description=form.description.data,
-                                          owner=owner, due_date=form.due_date.data)
+        improvement.add_preventive_action(
+            ticket, current_user, description=form.description.data, owner=owner, due_date=form.due_date.data
+        )
         db.session.commit()
         flash(_("The preventive action is recorded; its owner will be reminded."), "success")
         return redirect(request.referrer or url_for("review.case", reference=reference))
@@ -90,8 +109,7 @@ def add_action(reference):
 @roles_required(*SUPERVISORS)
 def approvals():
     tickets = queries.waiting_for_approval()
-    return render_template("review/approvals.html", items=[
-        (t, services.current_resolution(t)) for t in tickets])
+    return render_template("review/approvals.html", items=[(t, services.current_resolution(t)) for t in tickets])
 
 
 @bp.route("/lessons")
@@ -100,10 +118,16 @@ def lessons():
     """Lessons learned and preventive actions across cases, searchable."""
     q, cause, status = text_arg("q"), request.args.get("cause") or None, text_arg("status") or None
     cause = cause if cause in {c.value for c in RootCause} else None
-    return render_template("review/lessons.html", rows=queries.lessons(q, cause),
-                           actions=queries.preventive_actions(status, cause), q=q, cause=cause, status=status,
-                           done_form=DoneForm(formdata=None),
-                           allowed=lambda action: improvement.allowed_verbs(action, current_user))
+    return render_template(
+        "review/lessons.html",
+        rows=queries.lessons(q, cause),
+        actions=queries.preventive_actions(status, cause),
+        q=q,
+        cause=cause,
+        status=status,
+        done_form=DoneForm(formdata=None),
+        allowed=lambda action: improvement.allowed_verbs(action, current_user),
+    )
 
 
 @bp.route("/preventive-actions/<int:action_id>/<verb>", methods=["POST"])
@@ -134,29 +158,36 @@ def quality():
     form = SampleForm()
     form.agent.choices = options(blank=_("Any agent"), pairs=[(str(u.id), u.name) for u in active_staff()])()
     if form.validate_on_submit():
-        improvement.draw_sample(current_user, size=form.size.data, since=_start_of(form.since.data),
-                                until=_start_of(form.until.data, next_day=True),
-                                agent_id=int(form.agent.data) if form.agent.data else None,
-                                category=form.category.data or None)
+        improvement.draw_sample(
+            current_user,
+            size=form.size.data,
+            since=_start_of(form.since.data),
+            until=_start_of(form.until.data, next_day=True),
+            agent_id=int(form.agent.data) if form.agent.data else None,
+            category=form.category.data or None,
+        )
         db.session.commit()
         return redirect(url_for("review.quality"))
-    return render_template("review/quality.html", form=form, pending=queries.unscored_samples(),
-                           agents=improvement.agent_quality()), 422 if form.errors else 200
+    return render_template(
+        "review/quality.html", form=form, pending=queries.unscored_samples(), agents=improvement.agent_quality()
+    ), 422 if form.errors else 200
 
 
 @bp.route("/quality/<int:score_id>", methods=["GET", "POST"])
 @roles_required(*SUPERVISORS)
 def score(score_id):
     row = db.session.get(QualityScore, score_id) or abort(404)
-    form = ScoreForm(data=None if request.method == "POST" else {
-        f"check_{k}": v for k, v in checklist.suggest(row.ticket).items()})
+    form = ScoreForm(
+        data=None if request.method == "POST" else {f"check_{k}": v for k, v in checklist.suggest(row.ticket).items()}
+    )
     if form.validate_on_submit():
         improvement.score_case(row, current_user, checklist=form.checklist(), comment=form.comment.data)
         db.session.commit()
         flash(_("Score saved."), "success")
         return redirect(url_for("review.quality"))
-    return render_template("review/score.html", form=form, row=row, checklist_items=checklist.ITEMS,
-                           **case_file(row.ticket))
+    return render_template(
+        "review/score.html", form=form, row=row, checklist_items=checklist.ITEMS, **case_file(row.ticket)
+    )
 
 
 def _start_of(day, next_day=False):

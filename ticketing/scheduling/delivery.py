@@ -1,4 +1,5 @@
 """Delivering one claimed reminder: who receives it, what it says, in-app and by e-mail."""
+
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -6,15 +7,14 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from ticketing.auth.models import User
-from ticketing.cases.models import Ticket
+from ticketing.cases.deadlines import overdue_condition
+from ticketing.cases.models import Reminder, Ticket
+from ticketing.cases.portal_access import issue_token
+from ticketing.cases.reminders import STATE_KINDS, desired_reminders
 from ticketing.cases.vocabulary import ReminderStatus, ResolutionState, Role, Status
 from ticketing.extensions import db
-from ticketing.cases.portal_access import issue_token
 from ticketing.notify import email, messages
-from ticketing.cases.deadlines import overdue_condition
 from ticketing.notify.models import Notification
-from ticketing.cases.models import Reminder
-from ticketing.cases.reminders import STATE_KINDS, desired_reminders
 
 
 def still_needed(reminder: Reminder) -> bool:
@@ -34,8 +34,11 @@ def recipients(reminder: Reminder) -> list[User]:
             return [user]
         if reminder.audience == "user":  # a personal digest is for its owner alone
             return []
-    return list(db.session.scalars(select(User).where(
-        User.active.is_(True), User.role.in_([Role.SUPERVISOR, Role.ADMIN])).order_by(User.id)))
+    return list(
+        db.session.scalars(
+            select(User).where(User.active.is_(True), User.role.in_([Role.SUPERVISOR, Role.ADMIN])).order_by(User.id)
+        )
+    )
 
 
 def details_for(reminder: Reminder, user: User | None, now: datetime) -> dict:
@@ -61,10 +64,17 @@ def _digest(user: User, now: datetime) -> dict:
     end_of_day = now.astimezone(zone).replace(hour=23, minute=59, second=59)
     count = lambda *conditions: db.session.scalar(select(func.count(Ticket.id)).where(*conditions))  # noqa: E731
     # Only open cases wait for approval; the status also lets the count use an index, not read every ticket.
-    approvals = (count(Ticket.status == Status.OPEN, Ticket.resolution_state == ResolutionState.AWAITING_APPROVAL)
-                 if user.is_supervisor else 0)
-    return {"open": count(*mine), "overdue": count(*mine, overdue_condition(now)),
-            "follow_ups": count(*mine, Ticket.follow_up_due_at <= end_of_day), "approvals": approvals}
+    approvals = (
+        count(Ticket.status == Status.OPEN, Ticket.resolution_state == ResolutionState.AWAITING_APPROVAL)
+        if user.is_supervisor
+        else 0
+    )
+    return {
+        "open": count(*mine),
+        "overdue": count(*mine, overdue_condition(now)),
+        "follow_ups": count(*mine, Ticket.follow_up_due_at <= end_of_day),
+        "approvals": approvals,
+    }
 
 
 def deliver(reminder: Reminder, now: datetime) -> str:
@@ -79,12 +89,28 @@ def deliver(reminder: Reminder, now: datetime) -> str:
         return ReminderStatus.SKIPPED
     for user in users:
         details = details_for(reminder, user, now)
-        db.session.add(Notification(user_id=user.id, reminder_id=reminder.id, ticket_id=reminder.ticket_id,
-                                    kind=reminder.kind, details=details, created_at=now))
+        db.session.add(
+            Notification(
+                user_id=user.id,
+                reminder_id=reminder.id,
+                ticket_id=reminder.ticket_id,
+                kind=reminder.kind,
+                details=details,
+                created_at=now,
+            )
+        )
         if email.smtp_configured():
             subject, text = messages.render(reminder.kind, details, user.locale)
-            email.send(email.build_message(to=user.email, to_name=user.name, subject=subject, body=text,
-                                           token=f"reminder-{reminder.id}-user-{user.id}", locale=user.locale))
+            email.send(
+                email.build_message(
+                    to=user.email,
+                    to_name=user.name,
+                    subject=subject,
+                    body=text,
+                    token=f"reminder-{reminder.id}-user-{user.id}",
+                    locale=user.locale,
+                )
+            )
     return ReminderStatus.SENT
 
 
@@ -94,6 +120,14 @@ def _email_customer(reminder: Reminder, now: datetime) -> str:
         return ReminderStatus.SKIPPED
     details = details_for(reminder, None, now)
     subject, text = messages.render(reminder.kind, details, customer.locale)
-    email.send(email.build_message(to=customer.email, to_name=customer.name, subject=subject, body=text,
-                                   token=f"reminder-{reminder.id}-customer", locale=customer.locale))
+    email.send(
+        email.build_message(
+            to=customer.email,
+            to_name=customer.name,
+            subject=subject,
+            body=text,
+            token=f"reminder-{reminder.id}-customer",
+            locale=customer.locale,
+        )
+    )
     return ReminderStatus.SENT

@@ -6,6 +6,7 @@ reminder in "sending"; once the lease expires another pass claims it again. The 
 so only a kill between the SMTP server's acceptance and that commit repeats an e-mail —
 with the same Message-ID, so the repeat is recognisable.
 """
+
 import os
 import socket
 import uuid
@@ -15,13 +16,13 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
-from ticketing.cases.vocabulary import ReminderStatus
+from ticketing.cases.models import Reminder
 from ticketing.cases.services.guarantee import suggest_service_guarantee
+from ticketing.cases.vocabulary import ReminderStatus
+from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.notify.email import DeliveryError
-from ticketing.clock import utcnow
 from ticketing.scheduling.delivery import deliver, still_needed
-from ticketing.cases.models import Reminder
 
 
 def worker_name() -> str:
@@ -30,8 +31,10 @@ def worker_name() -> str:
 
 def _claimable(now: datetime):
     lease = timedelta(seconds=current_app.config["DISPATCH_LEASE_SECONDS"])
-    return or_(and_(Reminder.status == ReminderStatus.PENDING, Reminder.run_at <= now),
-               and_(Reminder.status == ReminderStatus.SENDING, Reminder.claimed_at < now - lease))
+    return or_(
+        and_(Reminder.status == ReminderStatus.PENDING, Reminder.run_at <= now),
+        and_(Reminder.status == ReminderStatus.SENDING, Reminder.claimed_at < now - lease),
+    )
 
 
 def claim_token(worker: str) -> str:
@@ -44,20 +47,35 @@ def claim_due(now: datetime, limit: int, worker: str) -> list[int]:
     other dispatcher takes them until the lease runs out."""
     claimed_at = max(now, utcnow())  # the lease runs from the claim, not from the start of a long pass
     if db.engine.dialect.name == "postgresql":
-        ids = list(db.session.scalars(
-            select(Reminder.id).where(_claimable(now)).order_by(Reminder.run_at).limit(limit)
-            .with_for_update(skip_locked=True)))
+        ids = list(
+            db.session.scalars(
+                select(Reminder.id)
+                .where(_claimable(now))
+                .order_by(Reminder.run_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
         if ids:
-            db.session.execute(update(Reminder).where(Reminder.id.in_(ids))
-                               .values(status=ReminderStatus.SENDING, claimed_by=worker, claimed_at=claimed_at))
+            db.session.execute(
+                update(Reminder)
+                .where(Reminder.id.in_(ids))
+                .values(status=ReminderStatus.SENDING, claimed_by=worker, claimed_at=claimed_at)
+            )
     else:
         # SQLite has one writer at a time: a conditional UPDATE claims atomically.
         chosen = select(Reminder.id).where(_claimable(now)).order_by(Reminder.run_at).limit(limit)
-        db.session.execute(update(Reminder).where(Reminder.id.in_(chosen), _claimable(now))
-                           .values(status=ReminderStatus.SENDING, claimed_by=worker, claimed_at=claimed_at)
-                           .execution_options(synchronize_session=False))
-        ids = list(db.session.scalars(select(Reminder.id).where(Reminder.claimed_by == worker,
-                                                                Reminder.status == ReminderStatus.SENDING)))
+        db.session.execute(
+            update(Reminder)
+            .where(Reminder.id.in_(chosen), _claimable(now))
+            .values(status=ReminderStatus.SENDING, claimed_by=worker, claimed_at=claimed_at)
+            .execution_options(synchronize_session=False)
+        )
+        ids = list(
+            db.session.scalars(
+                select(Reminder.id).where(Reminder.claimed_by == worker, Reminder.status == ReminderStatus.SENDING)
+            )
+        )
     db.session.commit()
     return ids
 
@@ -65,8 +83,11 @@ def claim_due(now: datetime, limit: int, worker: str) -> list[int]:
 def _still_ours(reminder: Reminder, token: str) -> bool:
     """Claimed by us and within the lease: after it, another dispatcher may have taken the reminder."""
     lease = timedelta(seconds=current_app.config["DISPATCH_LEASE_SECONDS"])
-    return (reminder.status == ReminderStatus.SENDING and reminder.claimed_by == token
-            and reminder.claimed_at >= utcnow() - lease)
+    return (
+        reminder.status == ReminderStatus.SENDING
+        and reminder.claimed_by == token
+        and reminder.claimed_at >= utcnow() - lease
+    )
 
 
 @dataclass
@@ -79,8 +100,10 @@ class PassResult:
     errors: list = field(default_factory=list)
 
     def summary(self) -> str:
-        return (f"sent {self.sent}, skipped {self.skipped}, cancelled {self.cancelled}, "
-                f"retried {self.retried}, failed {self.failed}")
+        return (
+            f"sent {self.sent}, skipped {self.skipped}, cancelled {self.cancelled}, "
+            f"retried {self.retried}, failed {self.failed}"
+        )
 
 
 def backoff(attempts: int) -> timedelta:

@@ -1,13 +1,14 @@
 """Scheduler jobs: plain functions taking `now`, each recording its last run for the admin page."""
+
 import traceback
 from datetime import datetime
 
-from ticketing.extensions import db
 from ticketing.cases.early_warning import raise_early_warnings
+from ticketing.cases.reminders import create_daily_digests
 from ticketing.clock import utcnow
+from ticketing.extensions import db
 from ticketing.scheduling.dispatcher import dispatch_due
 from ticketing.scheduling.models import JobRun
-from ticketing.cases.reminders import create_daily_digests
 
 
 def dispatch_job(now: datetime) -> str:

@@ -1,4 +1,5 @@
 """Job heartbeats: the last run of each scheduler job."""
+
 from datetime import datetime
 
 from sqlalchemy import Integer, String, Text

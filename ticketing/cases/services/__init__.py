@@ -1,22 +1,58 @@
 """One verb function per action: the only code that changes a case. Never commits."""
+
 from ticketing.cases.services.base import Change, StaleCase
 from ticketing.cases.services.handling import (
-    add_note, assign_case, cancel_case, customer_reopens, merge_case, reopen_case, send_message,
+    add_note,
+    assign_case,
+    cancel_case,
+    customer_reopens,
+    merge_case,
+    reopen_case,
+    send_message,
 )
 from ticketing.cases.services.intake import find_customers, find_or_create_customer, take_complaint
 from ticketing.cases.services.resolution import (
-    approve_compensation, carry_out_resolution, current_resolution, propose_resolution,
-    record_customer_answer, refuse_compensation,
+    approve_compensation,
+    carry_out_resolution,
+    current_resolution,
+    propose_resolution,
+    record_customer_answer,
+    refuse_compensation,
 )
 from ticketing.cases.services.steps import (
-    approve_review, record_analysis, record_apology, record_follow_up, record_listening,
-    record_review, return_review,
+    approve_review,
+    record_analysis,
+    record_apology,
+    record_follow_up,
+    record_listening,
+    record_review,
+    return_review,
 )
 
 __all__ = [
-    "Change", "StaleCase", "add_note", "assign_case", "cancel_case", "customer_reopens", "merge_case", "reopen_case",
-    "send_message", "find_customers", "find_or_create_customer", "take_complaint",
-    "approve_compensation", "carry_out_resolution", "current_resolution", "propose_resolution",
-    "record_customer_answer", "refuse_compensation", "approve_review", "record_analysis",
-    "record_apology", "record_follow_up", "record_listening", "record_review", "return_review",
+    "Change",
+    "StaleCase",
+    "add_note",
+    "assign_case",
+    "cancel_case",
+    "customer_reopens",
+    "merge_case",
+    "reopen_case",
+    "send_message",
+    "find_customers",
+    "find_or_create_customer",
+    "take_complaint",
+    "approve_compensation",
+    "carry_out_resolution",
+    "current_resolution",
+    "propose_resolution",
+    "record_customer_answer",
+    "refuse_compensation",
+    "approve_review",
+    "record_analysis",
+    "record_apology",
+    "record_follow_up",
+    "record_listening",
+    "record_review",
+    "return_review",
 ]

@@ -2,11 +2,14 @@
 
 Services stage changes and never commit; the view or job that called them commits once.
 """
+
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from flask import current_app
-from flask_babel import format_datetime, lazy_gettext as _l
+from flask_babel import format_datetime
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -14,9 +17,9 @@ from ticketing import refusals
 from ticketing.cases import workflow
 from ticketing.cases.audit import record_event
 from ticketing.cases.models import Ticket
-from ticketing.extensions import db
-from ticketing.clock import utcnow
 from ticketing.cases.reminders import sync_reminders
+from ticketing.clock import utcnow
+from ticketing.extensions import db
 
 
 class StaleCase(refusals.Refusal):
@@ -47,8 +50,11 @@ class StaleCase(refusals.Refusal):
     def reason(self):
         if self.ticket is None:
             return _l("Someone changed this case at the same moment — reload it. Nothing was saved.")
-        return _l("This case was changed by %(who)s at %(when)s — reload it. Nothing was saved.",
-                  who=self.changed_by, when=format_datetime(self.changed_at))
+        return _l(
+            "This case was changed by %(who)s at %(when)s — reload it. Nothing was saved.",
+            who=self.changed_by,
+            when=format_datetime(self.changed_at),
+        )
 
     def __str__(self) -> str:
         try:
@@ -60,15 +66,22 @@ class StaleCase(refusals.Refusal):
 class Change:
     """One action in progress on one ticket: collects (before, after) pairs for the log."""
 
-    def __init__(self, ticket: Ticket, actor, action: str, data: Mapping[str, Any] | None = None,
-                 version: int | None = None, actor_name: str = "customer", in_place: bool = False):
+    def __init__(
+        self,
+        ticket: Ticket,
+        actor,
+        action: str,
+        data: Mapping[str, Any] | None = None,
+        version: int | None = None,
+        actor_name: str = "customer",
+        in_place: bool = False,
+    ):
         rule = workflow.RULES.get(action)
         # A side action never conflicts: it does not change the case, so any version will do. Nor does
         # one written in place (a message): the service writes the few fields it moves without the
         # version check, and done() leaves the ticket to it.
         self.in_place = in_place
-        if version is not None and rule is not None and not (rule.side or in_place) \
-                and int(version) != ticket.version:
+        if version is not None and rule is not None and not (rule.side or in_place) and int(version) != ticket.version:
             raise StaleCase(ticket)
         self.ticket, self.actor, self.action, self.actor_name = ticket, actor, action, actor_name
         self.data = dict(data or {})
@@ -108,8 +121,7 @@ class Change:
                 self.set(ticket, step=workflow.next_step(self.action, ticket, self.data))
                 ticket.updated_at = self.now
                 ticket.updated_by_id = self.actor.id if self.actor is not None else None
-            event = record_event(ticket, self.actor, self.action, self.changes, self.now,
-                                 actor_name=self.actor_name)
+            event = record_event(ticket, self.actor, self.action, self.changes, self.now, actor_name=self.actor_name)
             if versioned:
                 sync_reminders(ticket, self.now)  # reminders follow the case in the same transaction
             db.session.flush()
@@ -120,5 +132,3 @@ class Change:
 
 def compensation_limits() -> dict:
     return current_app.config["COMPENSATION_LIMITS"]
-
-

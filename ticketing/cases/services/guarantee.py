@@ -1,20 +1,25 @@
 """The service guarantee: a missed resolution deadline earns the customer compensation,
 suggested on the case so nobody has to remember it."""
+
 from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
 
-from ticketing.cases.services.base import Change
 from ticketing.cases.records import GuaranteeSuggestion
+from ticketing.cases.services.base import Change
 from ticketing.cases.vocabulary import Status, SuggestionState
 from ticketing.extensions import db
 
 
 def open_suggestions(ticket) -> list[GuaranteeSuggestion]:
-    return list(db.session.scalars(select(GuaranteeSuggestion).where(
-        GuaranteeSuggestion.ticket_id == ticket.id, GuaranteeSuggestion.status == SuggestionState.SUGGESTED)
-        .order_by(GuaranteeSuggestion.id)))
+    return list(
+        db.session.scalars(
+            select(GuaranteeSuggestion)
+            .where(GuaranteeSuggestion.ticket_id == ticket.id, GuaranteeSuggestion.status == SuggestionState.SUGGESTED)
+            .order_by(GuaranteeSuggestion.id)
+        )
+    )
 
 
 def suggest_service_guarantee(ticket, now: datetime) -> list[GuaranteeSuggestion]:
@@ -24,8 +29,10 @@ def suggest_service_guarantee(ticket, now: datetime) -> list[GuaranteeSuggestion
     if not rule or already is not None or ticket.status != Status.OPEN:
         return []
     currency = current_app.config["DEFAULT_CURRENCY"]
-    rows = [GuaranteeSuggestion(ticket_id=ticket.id, type=kind, amount=amount, currency=currency, created_at=now)
-            for kind, amount in rule]
+    rows = [
+        GuaranteeSuggestion(ticket_id=ticket.id, type=kind, amount=amount, currency=currency, created_at=now)
+        for kind, amount in rule
+    ]
     change = Change(ticket, None, "suggest_compensation", actor_name="scheduler")
     change.now = now
     db.session.add_all(rows)

@@ -1,14 +1,15 @@
 """Actions around the steps: assign, notes, messages, cancel, merge, reopen."""
+
 from flask import current_app
 from sqlalchemy import update
 
+from ticketing.cases.deadlines import resolution_deadline, response_deadline
 from ticketing.cases.models import Message, Note, Ticket
-from ticketing.clock import utcnow
-from ticketing.extensions import db
+from ticketing.cases.reminders import notify_assignee, sync_reminders
 from ticketing.cases.services.base import Change
 from ticketing.cases.vocabulary import ResolutionState, Status
-from ticketing.cases.deadlines import resolution_deadline, response_deadline
-from ticketing.cases.reminders import notify_assignee, sync_reminders
+from ticketing.clock import utcnow
+from ticketing.extensions import db
 
 
 def assign_case(ticket, actor, *, version, assignee):
@@ -37,8 +38,9 @@ def send_message(ticket, actor, *, body, version=None):
     place, so two people writing at once, or a message beside a colleague's action, both succeed.
     """
     change = Change(ticket, actor, "message", in_place=True)
-    change.record(Message(ticket_id=ticket.id, author_id=actor.id if actor else None, body=body,
-                          created_at=change.now), body=body)
+    change.record(
+        Message(ticket_id=ticket.id, author_id=actor.id if actor else None, body=body, created_at=change.now), body=body
+    )
     if actor is None:  # the customer wrote again: the response clock restarts, the assignee hears of it
         _move_clock(change, responded_at=None, response_due_at=response_deadline(ticket, change.now))
         notify_assignee(ticket, "customer_message", change.now)
@@ -51,15 +53,24 @@ def _move_clock(change, *only_if, **fields) -> None:
     """Write the response clock in one UPDATE that bumps the version without checking it (so it never
     raises StaleDataError), stamped like any change; logged and followed by the reminders only when
     the row still matched `only_if`."""
-    ticket, stamp = change.ticket, {"version": Ticket.version + 1, "updated_at": change.now,
-                                    "updated_by_id": change.actor.id if change.actor is not None else None}
+    ticket, stamp = (
+        change.ticket,
+        {
+            "version": Ticket.version + 1,
+            "updated_at": change.now,
+            "updated_by_id": change.actor.id if change.actor is not None else None,
+        },
+    )
     before = {name: getattr(ticket, name) for name in fields}
-    written = db.session.execute(update(Ticket).where(Ticket.id == ticket.id, *only_if)
-                                 .values(**fields, **stamp).execution_options(synchronize_session=False))
+    written = db.session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id, *only_if)
+        .values(**fields, **stamp)
+        .execution_options(synchronize_session=False)
+    )
     db.session.expire(ticket)  # this copy's version and clock are old now: read them again
     if written.rowcount:
-        change.changes.update({name: (before[name], value) for name, value in fields.items()
-                               if before[name] != value})
+        change.changes.update({name: (before[name], value) for name, value in fields.items() if before[name] != value})
         sync_reminders(ticket, change.now)
 
 
@@ -102,8 +113,17 @@ def reopen_case(ticket, actor, *, version, reason):
 def _reopen(change) -> None:
     """Open again with every later step to be done anew, and a fresh resolution clock."""
     ticket = change.ticket
-    change.set(ticket, status=Status.OPEN, closed_at=None, review_recorded_at=None,
-               resolution_state=ResolutionState.NONE, analysed_at=None, promised_date=None,
-               review_due_at=None, follow_up_due_at=None, clock_paused_at=None,
-               resolution_due_at=resolution_deadline(ticket, change.now))
+    change.set(
+        ticket,
+        status=Status.OPEN,
+        closed_at=None,
+        review_recorded_at=None,
+        resolution_state=ResolutionState.NONE,
+        analysed_at=None,
+        promised_date=None,
+        review_due_at=None,
+        follow_up_due_at=None,
+        clock_paused_at=None,
+        resolution_due_at=resolution_deadline(ticket, change.now),
+    )
     ticket.merged_into_id = None

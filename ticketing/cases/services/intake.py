@@ -1,17 +1,18 @@
 """Taking a complaint in: find or create the customer, open the case, record step 1."""
+
 import re
+
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ticketing.cases.services.base import Change
-from ticketing.cases.models import Customer, ReferenceCounter, Ticket
-from ticketing.cases.vocabulary import PRIORITY_RANK, Priority, Step
-from ticketing.cases.services.steps import record_listening
-from ticketing.extensions import db
-from ticketing.clock import utcnow
 from ticketing.cases.deadlines import deadlines
+from ticketing.cases.models import Customer, ReferenceCounter, Ticket
 from ticketing.cases.reminders import sync_reminders
-
+from ticketing.cases.services.base import Change
+from ticketing.cases.services.steps import record_listening
+from ticketing.cases.vocabulary import PRIORITY_RANK, Priority, Step
+from ticketing.clock import utcnow
+from ticketing.extensions import db
 
 CHINA = "86"
 
@@ -43,8 +44,9 @@ def find_customers(query: str, limit: int = 8) -> list[Customer]:
     return list(db.session.scalars(select(Customer).where(or_(*conditions)).limit(limit)))
 
 
-def find_or_create_customer(name: str, email: str | None, phone: str | None,
-                            customer_id: int | None = None, **extra) -> Customer:
+def find_or_create_customer(
+    name: str, email: str | None, phone: str | None, customer_id: int | None = None, **extra
+) -> Customer:
     """The same person calling again must land on the same customer record.
 
     `customer_id` is the record the agent picked from the look-up; it wins when it exists.
@@ -57,8 +59,13 @@ def find_or_create_customer(name: str, email: str | None, phone: str | None,
     if customer is None and digits:
         customer = db.session.scalars(select(Customer).where(Customer.phone_digits == digits)).first()
     if customer is None:
-        customer = Customer(name=name.strip(), email=email, phone=(phone or "").strip() or None,
-                            phone_digits=digits, **{k: v for k, v in extra.items() if v})
+        customer = Customer(
+            name=name.strip(),
+            email=email,
+            phone=(phone or "").strip() or None,
+            phone_digits=digits,
+            **{k: v for k, v in extra.items() if v},
+        )
         db.session.add(customer)
         db.session.flush()
         return customer
@@ -72,8 +79,12 @@ def find_or_create_customer(name: str, email: str | None, phone: str | None,
 
 def next_reference(year: int) -> str:
     """C-2026-000123: numbered per year, safe under concurrent intake on PostgreSQL."""
-    bump = (update(ReferenceCounter).where(ReferenceCounter.year == year)
-            .values(last=ReferenceCounter.last + 1).returning(ReferenceCounter.last))
+    bump = (
+        update(ReferenceCounter)
+        .where(ReferenceCounter.year == year)
+        .values(last=ReferenceCounter.last + 1)
+        .returning(ReferenceCounter.last)
+    )
     number = db.session.execute(bump).scalar()
     if number is None:
         try:
@@ -85,10 +96,20 @@ def next_reference(year: int) -> str:
     return f"C-{year}-{number:06d}"
 
 
-def take_complaint(actor, *, customer: Customer, subject: str, description: str, channel: str,
-                   category: str | None = None, product: str | None = None,
-                   priority: str = Priority.NORMAL, listen: dict | None = None,
-                   customer_expectation: str | None = None, assign: bool = True) -> Ticket:
+def take_complaint(
+    actor,
+    *,
+    customer: Customer,
+    subject: str,
+    description: str,
+    channel: str,
+    category: str | None = None,
+    product: str | None = None,
+    priority: str = Priority.NORMAL,
+    listen: dict | None = None,
+    customer_expectation: str | None = None,
+    assign: bool = True,
+) -> Ticket:
     """Open a case for `customer`; with `listen` data, step 1 is recorded at once.
 
     Whoever takes the call owns the case until reassigned; `actor` None means the customer
@@ -99,21 +120,38 @@ def take_complaint(actor, *, customer: Customer, subject: str, description: str,
     now = utcnow()
     response_due, resolution_due = deadlines(priority, now, category or None)
     ticket = Ticket(
-        reference=next_reference(now.year), customer=customer, subject=subject.strip(),
-        description=description.strip(), channel=channel, category=category or None,
-        product=(product or "").strip() or None, priority=priority,
+        reference=next_reference(now.year),
+        customer=customer,
+        subject=subject.strip(),
+        description=description.strip(),
+        channel=channel,
+        category=category or None,
+        product=(product or "").strip() or None,
+        priority=priority,
         customer_expectation=(customer_expectation or "").strip() or None,
-        priority_rank=PRIORITY_RANK[Priority(priority)], step=Step.LISTEN,
+        priority_rank=PRIORITY_RANK[Priority(priority)],
+        step=Step.LISTEN,
         assignee_id=owner.id if owner is not None else None,
-        created_by_id=actor.id if actor else None, updated_by_id=actor.id if actor else None,
-        created_at=now, updated_at=now, response_due_at=response_due, resolution_due_at=resolution_due,
+        created_by_id=actor.id if actor else None,
+        updated_by_id=actor.id if actor else None,
+        created_at=now,
+        updated_at=now,
+        response_due_at=response_due,
+        resolution_due_at=resolution_due,
     )
     db.session.add(ticket)
     db.session.flush()
     change = Change(ticket, actor, "create")
-    change.log(reference=ticket.reference, customer=customer.name, subject=ticket.subject, channel=channel,
-               priority=priority, category=category, product=ticket.product,
-               assignee=ticket.assignee_id and owner.email)
+    change.log(
+        reference=ticket.reference,
+        customer=customer.name,
+        subject=ticket.subject,
+        channel=channel,
+        priority=priority,
+        category=category,
+        product=ticket.product,
+        assignee=ticket.assignee_id and owner.email,
+    )
     change.now = now
     change.done()
     sync_reminders(ticket, now)  # the response clock runs from intake, even before step 1 is recorded

@@ -1,54 +1,81 @@
 """Step 4: propose a fair resolution, approve compensation above limits, hear the customer, carry it out."""
+
 from decimal import Decimal
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ticketing.cases.calendar import desk_today
+from ticketing.cases.deadlines import follow_up_deadline
 from ticketing.cases.records import CompensationLine, Resolution
 from ticketing.cases.services.base import Change, compensation_limits
 from ticketing.cases.services.guarantee import mark_proposed
+from ticketing.cases.vocabulary import COMPENSATION_KIND_OF, CompensationType
+from ticketing.cases.vocabulary import ResolutionState as RS
 from ticketing.cases.workflow import WorkflowError
-from ticketing.cases.vocabulary import COMPENSATION_KIND_OF, CompensationType, ResolutionState as RS
-from ticketing.extensions import db
-from ticketing.cases.calendar import desk_today
-from ticketing.cases.deadlines import follow_up_deadline
 from ticketing.clock import utcnow
+from ticketing.extensions import db
 
 
 def current_resolution(ticket) -> Resolution | None:
-    return db.session.scalars(select(Resolution).where(Resolution.ticket_id == ticket.id)
-                              .order_by(Resolution.id.desc())).first()
+    return db.session.scalars(
+        select(Resolution).where(Resolution.ticket_id == ticket.id).order_by(Resolution.id.desc())
+    ).first()
 
 
-def propose_resolution(ticket, actor, *, version, method, promised_date, currency, lines,
-                       estimated_loss=None):
+def propose_resolution(ticket, actor, *, version, method, promised_date, currency, lines, estimated_loss=None):
     """The method and the date the customer is told, with economic and emotional compensation.
 
     Empowerment (员工授权): compensation up to the proposer's limit goes straight to the
     customer; above it, the proposal waits for a supervisor's approval.
     """
-    change = Change(ticket, actor, "propose", {"promised_date": promised_date, "lines": lines,
-                                               "today": desk_today(utcnow(), current_app.config)}, version=version)
-    resolution = Resolution(ticket_id=ticket.id, method=method, promised_date=promised_date,
-                            estimated_loss=estimated_loss, currency=currency,
-                            proposed_by_id=actor.id, created_at=change.now, state=RS.AWAITING_CUSTOMER)
+    change = Change(
+        ticket,
+        actor,
+        "propose",
+        {"promised_date": promised_date, "lines": lines, "today": desk_today(utcnow(), current_app.config)},
+        version=version,
+    )
+    resolution = Resolution(
+        ticket_id=ticket.id,
+        method=method,
+        promised_date=promised_date,
+        estimated_loss=estimated_loss,
+        currency=currency,
+        proposed_by_id=actor.id,
+        created_at=change.now,
+        state=RS.AWAITING_CUSTOMER,
+    )
     for line in lines:
         kind = COMPENSATION_KIND_OF[CompensationType(line["type"])]
-        resolution.lines.append(CompensationLine(kind=kind, type=line["type"], currency=currency,
-                                                 description=line.get("description") or None,
-                                                 amount=line.get("amount")))
+        resolution.lines.append(
+            CompensationLine(
+                kind=kind,
+                type=line["type"],
+                currency=currency,
+                description=line.get("description") or None,
+                amount=line.get("amount"),
+            )
+        )
     limits = compensation_limits()
     if resolution.total > max(Decimal(value) for value in limits.values()):
-        raise WorkflowError(_l("This compensation is above every approver's limit (%(limit)s); reduce it.",
-                               limit=max(limits.values())))
+        raise WorkflowError(
+            _l("This compensation is above every approver's limit (%(limit)s); reduce it.", limit=max(limits.values()))
+        )
     within_limit = resolution.total <= Decimal(limits[actor.role])
     resolution.state = RS.AWAITING_CUSTOMER if within_limit else RS.AWAITING_APPROVAL
     if within_limit:
         _approve_lines(resolution, actor, change.now)
-    change.record(resolution, method=method, promised_date=promised_date, currency=currency,
-                  estimated_loss=estimated_loss, compensation_total=resolution.total,
-                  compensation=[f"{line.type} {line.amount or ''}".strip() for line in resolution.lines])
+    change.record(
+        resolution,
+        method=method,
+        promised_date=promised_date,
+        currency=currency,
+        estimated_loss=estimated_loss,
+        compensation_total=resolution.total,
+        compensation=[f"{line.type} {line.amount or ''}".strip() for line in resolution.lines],
+    )
     change.set(ticket, resolution_state=resolution.state, promised_date=promised_date)
     mark_proposed(ticket)
     if within_limit:

@@ -1,69 +1,126 @@
 """Recording the six handling steps (the resolution step has its own module)."""
+
 from sqlalchemy import select
 
+from ticketing.cases.deadlines import resolution_deadline, review_deadline
 from ticketing.cases.records import (
-    AnalysisRecord, ApologyRecord, FollowUpRecord, ListenRecord, ReviewRecord,
+    AnalysisRecord,
+    ApologyRecord,
+    FollowUpRecord,
+    ListenRecord,
+    ReviewRecord,
 )
+from ticketing.cases.reminders import notify_assignee, request_survey
 from ticketing.cases.services.base import Change
 from ticketing.cases.vocabulary import Outcome, ResolutionState, Retention, ReviewDecision, Status, Step
 from ticketing.extensions import db
-from ticketing.cases.deadlines import resolution_deadline, review_deadline
-from ticketing.cases.reminders import notify_assignee, request_survey
 
 
-def record_listening(ticket, actor, *, version, customer_words, restatement, expectation, emotion,
-                     dissatisfaction, restatement_confirmed=False, occurred_at=None, place=None):
+def record_listening(
+    ticket,
+    actor,
+    *,
+    version,
+    customer_words,
+    restatement,
+    expectation,
+    emotion,
+    dissatisfaction,
+    restatement_confirmed=False,
+    occurred_at=None,
+    place=None,
+):
     """Step 1: the complaint in the customer's words and the agent's confirmed restatement."""
     change = Change(ticket, actor, "listen", version=version)
-    change.record(ListenRecord(
-        ticket_id=ticket.id, occurred_at=occurred_at, place=place or None,
-        customer_words=customer_words, restatement=restatement,
-        restatement_confirmed=bool(restatement_confirmed), expectation=expectation, emotion=emotion,
-        dissatisfaction=dissatisfaction, recorded_by_id=actor.id if actor else None, created_at=change.now,
-    ), emotion=emotion, dissatisfaction=dissatisfaction, restatement_confirmed=bool(restatement_confirmed),
-        expectation=expectation)
+    change.record(
+        ListenRecord(
+            ticket_id=ticket.id,
+            occurred_at=occurred_at,
+            place=place or None,
+            customer_words=customer_words,
+            restatement=restatement,
+            restatement_confirmed=bool(restatement_confirmed),
+            expectation=expectation,
+            emotion=emotion,
+            dissatisfaction=dissatisfaction,
+            recorded_by_id=actor.id if actor else None,
+            created_at=change.now,
+        ),
+        emotion=emotion,
+        dissatisfaction=dissatisfaction,
+        restatement_confirmed=bool(restatement_confirmed),
+        expectation=expectation,
+    )
     return change.done()
 
 
 def record_apology(ticket, actor, *, version, method, wording):
     """Step 2: feelings first, facts second — the apology is made whatever the merits."""
     change = Change(ticket, actor, "apologise", version=version)
-    change.record(ApologyRecord(ticket_id=ticket.id, method=method, wording=wording,
-                                apologised_by_id=actor.id, created_at=change.now),
-                  method=method, wording=wording)
+    change.record(
+        ApologyRecord(
+            ticket_id=ticket.id, method=method, wording=wording, apologised_by_id=actor.id, created_at=change.now
+        ),
+        method=method,
+        wording=wording,
+    )
     if ticket.responded_at is None:
         change.set(ticket, responded_at=change.now)
     return change.done()
 
 
-def record_analysis(ticket, actor, *, version, root_cause, detail, legitimacy, responsibility, motive,
-                    product=None):
+def record_analysis(ticket, actor, *, version, root_cause, detail, legitimacy, responsibility, motive, product=None):
     """Step 3: the cause, judged fairly (a complaint is not automatically the company's fault)."""
     change = Change(ticket, actor, "analyse", version=version)
-    change.record(AnalysisRecord(
-        ticket_id=ticket.id, root_cause=root_cause, detail=detail, product=product or None,
-        legitimacy=legitimacy, responsibility=responsibility, motive=motive,
-        analysed_by_id=actor.id, created_at=change.now,
-    ), root_cause=root_cause, legitimacy=legitimacy, responsibility=responsibility, motive=motive)
+    change.record(
+        AnalysisRecord(
+            ticket_id=ticket.id,
+            root_cause=root_cause,
+            detail=detail,
+            product=product or None,
+            legitimacy=legitimacy,
+            responsibility=responsibility,
+            motive=motive,
+            analysed_by_id=actor.id,
+            created_at=change.now,
+        ),
+        root_cause=root_cause,
+        legitimacy=legitimacy,
+        responsibility=responsibility,
+        motive=motive,
+    )
     change.set(ticket, analysed_at=change.now)
     if product and not ticket.product:
         change.set(ticket, product=product)
     return change.done()
 
 
-def record_follow_up(ticket, actor, *, version, method, outcome, satisfaction, retention,
-                     notes="", churn_type=None, return_to=None):
+def record_follow_up(
+    ticket, actor, *, version, method, outcome, satisfaction, retention, notes="", churn_type=None, return_to=None
+):
     """Step 5: check the problem is really solved; an unsatisfied customer sends the case back."""
     return_to, churn_type = return_to or None, churn_type or None
     data = {"outcome": outcome, "return_to": return_to, "retention": retention, "churn_type": churn_type}
     change = Change(ticket, actor, "follow_up", data, version=version)
     if outcome == Outcome.SATISFIED:
         return_to = None
-    change.record(FollowUpRecord(
-        ticket_id=ticket.id, method=method, outcome=outcome, satisfaction=int(satisfaction),
-        retention=retention, churn_type=churn_type if retention == Retention.LOST else None,
-        notes=notes or "", return_to=return_to, recorded_by_id=actor.id, created_at=change.now,
-    ), outcome=outcome, satisfaction=int(satisfaction), retention=retention)
+    change.record(
+        FollowUpRecord(
+            ticket_id=ticket.id,
+            method=method,
+            outcome=outcome,
+            satisfaction=int(satisfaction),
+            retention=retention,
+            churn_type=churn_type if retention == Retention.LOST else None,
+            notes=notes or "",
+            return_to=return_to,
+            recorded_by_id=actor.id,
+            created_at=change.now,
+        ),
+        outcome=outcome,
+        satisfaction=int(satisfaction),
+        retention=retention,
+    )
     change.set(ticket, follow_up_due_at=None)
     if return_to is not None:
         _rewind(change, Step(return_to))
@@ -75,10 +132,19 @@ def record_follow_up(ticket, actor, *, version, method, outcome, satisfaction, r
 def record_review(ticket, actor, *, version, summary, lesson, preventive_action=""):
     """Step 6: what happened, how it was handled, the result, and the lesson (举一反三)."""
     change = Change(ticket, actor, "record_review", version=version)
-    change.record(ReviewRecord(ticket_id=ticket.id, summary=summary, lesson=lesson,
-                               preventive_action=preventive_action or "", recorded_by_id=actor.id,
-                               created_at=change.now),
-                  summary=summary, lesson=lesson, preventive_action=preventive_action)
+    change.record(
+        ReviewRecord(
+            ticket_id=ticket.id,
+            summary=summary,
+            lesson=lesson,
+            preventive_action=preventive_action or "",
+            recorded_by_id=actor.id,
+            created_at=change.now,
+        ),
+        summary=summary,
+        lesson=lesson,
+        preventive_action=preventive_action,
+    )
     change.set(ticket, review_recorded_at=change.now, review_due_at=review_deadline(change.now))
     return change.done()
 
@@ -103,8 +169,9 @@ def return_review(ticket, actor, *, version, return_to, reason, checklist=None):
 
 
 def _decide_latest_review(ticket, actor, change, decision, comments, return_to, checklist):
-    review = db.session.scalars(select(ReviewRecord).where(ReviewRecord.ticket_id == ticket.id)
-                                .order_by(ReviewRecord.id.desc())).first()
+    review = db.session.scalars(
+        select(ReviewRecord).where(ReviewRecord.ticket_id == ticket.id).order_by(ReviewRecord.id.desc())
+    ).first()
     if review is not None and review.decision is None:
         review.decision, review.decided_by_id, review.decided_at = decision, actor.id, change.now
         review.comments, review.return_to = comments or None, return_to
@@ -120,7 +187,11 @@ def _rewind(change, step: Step) -> None:
     change.set(ticket, review_recorded_at=None, review_due_at=None, follow_up_due_at=None, clock_paused_at=None)
     if step in (Step.LISTEN, Step.APOLOGISE, Step.ANALYSE, Step.RESOLVE):
         # A new proposal is needed: its clock starts again now.
-        change.set(ticket, resolution_state=ResolutionState.NONE, promised_date=None,
-                   resolution_due_at=resolution_deadline(ticket, change.now))
+        change.set(
+            ticket,
+            resolution_state=ResolutionState.NONE,
+            promised_date=None,
+            resolution_due_at=resolution_deadline(ticket, change.now),
+        )
     if step in (Step.LISTEN, Step.APOLOGISE, Step.ANALYSE):
         change.set(ticket, analysed_at=None)
