@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from config import Config
+from config import Config, TestConfig
 from tests.conftest import PASSWORD
 from tests.databases import temporary_postgres_database
 from tests.factories import open_case
@@ -118,6 +118,7 @@ def server(tmp_path_factory):
             "LOGIN_RATE_LIMIT": "1000 per minute",
             "API_RATE_LIMIT": "1000 per minute",
             "UPLOAD_DIR": str(tmp_path_factory.mktemp("writers-uploads")),
+            "PASSWORD_HASH_METHOD": TestConfig.PASSWORD_HASH_METHOD,  # production settings, but cheap logins
         }
         app = create_app(type("WritersConfig", (Config,), settings))
         with app.app_context():

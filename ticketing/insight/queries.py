@@ -181,7 +181,7 @@ def bucket_of(column, bounds: list[datetime]) -> ColumnElement:
 def count_by(column, filters: Filters) -> dict:
     """Cases of the cohort per value of `column` (a Ticket column)."""
     query = select(column, func.count(Ticket.id)).where(*cohort(filters)).group_by(column)
-    return dict(db.session.execute(query))
+    return dict(db.session.execute(query).all())
 
 
 def cohort_size(filters: Filters) -> int:

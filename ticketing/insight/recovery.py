@@ -160,7 +160,7 @@ def retention(filters: Filters) -> Result:
         .join(standing, standing.c.id == FollowUpRecord.id)
         .group_by(FollowUpRecord.retention)
     )
-    counts = dict(db.session.execute(query))
+    counts = dict(db.session.execute(query).all())
     total = sum(counts.values())
     columns = [Column(_l("After the follow-up"), TEXT), Column(_l("Customers"), COUNT), Column(_l("Share"), PERCENT)]
     if not total:
@@ -197,7 +197,7 @@ def churn_types(filters: Filters) -> Result:
         .where(FollowUpRecord.retention == Retention.LOST)
         .group_by(FollowUpRecord.churn_type)
     )
-    counts = dict(db.session.execute(query))
+    counts = dict(db.session.execute(query).all())
     total = sum(counts.values())
     columns = [
         Column(_l("Churn type"), TEXT),

@@ -47,7 +47,7 @@ def satisfaction(filters: Filters) -> Result:
         .where(*cohort(filters))
         .group_by(SurveyResponse.satisfaction)
     )
-    counts = dict(db.session.execute(query))
+    counts = dict(db.session.execute(query).all())
     recorded = db.session.scalar(
         select(func.avg(FollowUpRecord.satisfaction))
         .join(Ticket, Ticket.id == FollowUpRecord.ticket_id)
