@@ -1,13 +1,20 @@
 """flask commands: create-user, create-token, demo-data, serve, scheduler run / dispatch, audit verify."""
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select
+from werkzeug.serving import run_simple
 
+from ticketing.auth.models import User
 from ticketing.auth.services import AccountError, create_user, find_user_by_email
 from ticketing.auth.tokens import TokenError, create_token
+from ticketing.cases.audit import Event
+from ticketing.cases.chain import verify
+from ticketing.cases.models import Ticket
 from ticketing.cases.vocabulary import Role
+from ticketing.demo import DEMO_LOGINS, load_demo_data
 from ticketing.extensions import db
+from ticketing.scheduling.dispatcher import dispatch_due
 from ticketing.scheduling.runner import build_scheduler
 
 
@@ -61,8 +68,6 @@ def create_token_command(email, name, read_only):
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
 def demo_data_command(if_empty):
     """Load demo staff, customers and complaints in English and Chinese, in every step and state."""
-    from ticketing.auth.models import User
-    from ticketing.demo import load_demo_data
 
     if if_empty and db.session.scalars(select(User).limit(1)).first() is not None:
         click.echo("The database already has data; demo data not loaded again.")
@@ -77,7 +82,6 @@ def demo_data_command(if_empty):
 
 
 def _print_demo_logins():
-    from ticketing.demo import DEMO_LOGINS
 
     click.echo("Demo logins (email / password):")
     for email, password, role in DEMO_LOGINS:
@@ -90,10 +94,6 @@ def _print_demo_logins():
 @click.pass_context
 def serve_command(ctx, host, port):
     """Run the app on one machine (single process, no reloader), for `make run`."""
-    from flask import current_app
-    from werkzeug.serving import run_simple
-
-    from ticketing.demo import DEMO_LOGINS
 
     if find_user_by_email(DEMO_LOGINS[0][0]) is not None:
         _print_demo_logins()
@@ -116,7 +116,6 @@ def scheduler_group():
 @scheduler_group.command("run")
 def scheduler_run():
     """Run the scheduler until stopped. Several may run against one PostgreSQL database."""
-    from flask import current_app
 
     app = current_app._get_current_object()
     click.echo(f"Scheduler running (dispatch every {app.config['DISPATCH_INTERVAL_SECONDS']} s). Ctrl+C stops it.")
@@ -129,7 +128,6 @@ def scheduler_run():
 @scheduler_group.command("dispatch")
 def scheduler_dispatch():
     """One dispatch pass now (for scripts and cron), then exit."""
-    from ticketing.scheduling.dispatcher import dispatch_due
 
     click.echo(dispatch_due().summary())
 
@@ -142,9 +140,6 @@ def audit_group():
 @audit_group.command("verify")
 def audit_verify():
     """Check every case's hash chain; name the first event that was altered, removed or forged."""
-    from ticketing.cases.audit import Event
-    from ticketing.cases.chain import verify
-    from ticketing.cases.models import Ticket
 
     checked, broken = verify(Event)
     if broken is None:

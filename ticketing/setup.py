@@ -7,12 +7,36 @@ from pathlib import Path
 from flask import Flask, render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.routing import IntegerConverter, UnicodeConverter
 
-from ticketing import validation
+from ticketing import (
+    models,  # noqa: F401  (every table, for the metadata and Alembic)
+    refusals,
+    validation,
+)
+from ticketing.admin.replies import bp as replies_bp
+from ticketing.admin.scheduler import bp as scheduler_bp
+from ticketing.admin.users import bp as users_bp
+from ticketing.api import problems
+from ticketing.api.views import bp as api_bp
+from ticketing.auth.sessions import load_user
+from ticketing.auth.views import bp as auth_bp
+from ticketing.cases import vocabulary
+from ticketing.cases.services.base import StaleCase
+from ticketing.cli import register
+from ticketing.desk.views import bp as desk_bp
 from ticketing.extensions import babel, csrf, db, limiter, login_manager, migrate
+from ticketing.i18n import day, duration, select_locale, select_timezone, template_context, when
+from ticketing.insight.risk_views import bp as insight_risk_bp
+from ticketing.insight.views import bp as insight_bp
+from ticketing.notify.views import bp as notifications_bp
+from ticketing.portal.views import bp as portal_bp
+from ticketing.review.log import bp as record_log_bp
+from ticketing.review.views import bp as review_bp
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -25,8 +49,6 @@ def configure_database(app: Flask) -> None:
             Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"), render_as_batch=True)
-    # Import the models so metadata knows every table.
-    from ticketing import models  # noqa: F401
 
 
 @event.listens_for(Engine, "connect")
@@ -41,7 +63,6 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 
 def configure_auth(app: Flask) -> None:
-    from ticketing.auth.sessions import load_user
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -54,7 +75,6 @@ def configure_auth(app: Flask) -> None:
 
 
 def configure_i18n(app: Flask) -> None:
-    from ticketing.i18n import select_locale, select_timezone
 
     babel.init_app(
         app,
@@ -99,18 +119,6 @@ def configure_url_converters(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from ticketing.admin.replies import bp as replies_bp
-    from ticketing.admin.scheduler import bp as scheduler_bp
-    from ticketing.admin.users import bp as users_bp
-    from ticketing.api.views import bp as api_bp
-    from ticketing.auth.views import bp as auth_bp
-    from ticketing.desk.views import bp as desk_bp
-    from ticketing.insight.risk_views import bp as insight_risk_bp
-    from ticketing.insight.views import bp as insight_bp
-    from ticketing.notify.views import bp as notifications_bp
-    from ticketing.portal.views import bp as portal_bp
-    from ticketing.review.log import bp as record_log_bp
-    from ticketing.review.views import bp as review_bp
 
     for blueprint in (
         auth_bp,
@@ -151,12 +159,6 @@ def configure_security_headers(app: Flask) -> None:
 def configure_errors(app: Flask) -> None:
     """Every error answered here, once: the session is rolled back first, so a failed flush never
     breaks the page that reports it. People get a page, API callers problem+json."""
-    from flask_wtf.csrf import CSRFError
-    from sqlalchemy.orm.exc import StaleDataError
-
-    from ticketing import refusals
-    from ticketing.api import problems
-    from ticketing.cases.services.base import StaleCase
 
     def page(error, template="errors/error.html", **context):
         _roll_back(app)
@@ -215,14 +217,11 @@ def configure_logging(app: Flask) -> None:
 
 
 def configure_cli(app: Flask) -> None:
-    from ticketing.cli import register
 
     register(app)
 
 
 def configure_templates(app: Flask) -> None:
-    from ticketing.cases import vocabulary
-    from ticketing.i18n import day, duration, template_context, when
 
     app.jinja_env.globals.update(V=vocabulary, label=vocabulary.label_for, when=when, day=day, duration=duration)
     app.context_processor(template_context)

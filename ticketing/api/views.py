@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 from ticketing.api import auth, idempotency, queries, resources
 from ticketing.api.actions import ACTIONS
 from ticketing.api.openapi import document as openapi_document
+from ticketing.api.openapi import operations, schema_fields
 from ticketing.api.problems import ApiProblem, InvalidInput, invalid
 from ticketing.api.schemas import MAX_ID, BodyIn, TicketFilters, TicketIn
 from ticketing.cases import services
@@ -187,7 +188,6 @@ def openapi():
 
 @bp.get("/docs")
 def docs():
-    from ticketing.api.openapi import operations, schema_fields
 
     return render_template(
         "api/docs.html", doc=openapi_document(), operations=operations(), schema_fields=schema_fields
