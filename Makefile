@@ -22,7 +22,7 @@ translations: install
 # Maintainers: refresh the catalogs after changing user-facing text.
 extract-messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l --ignore-dirs ".*" -o $(CATALOGS)/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i $(CATALOGS)/messages.pot -d $(CATALOGS) --no-fuzzy-matching
+	$(BIN)/pybabel update -i $(CATALOGS)/messages.pot -d $(CATALOGS) --no-fuzzy-matching --no-wrap
 
 run: translations
 	$(BIN)/flask --app wsgi db upgrade

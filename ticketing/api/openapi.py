@@ -7,6 +7,7 @@ from pydantic.json_schema import models_json_schema
 from ticketing.api import resources as r
 from ticketing.api import schemas as s
 from ticketing.api.actions import ACTIONS
+from ticketing.cases.actions import NEVER_STALE
 
 PROBLEM_STATUSES = {
     400: "Malformed JSON, a bad cursor or a bad Idempotency-Key header.",
@@ -85,9 +86,14 @@ def _action_path(refs: dict, name: str, action) -> dict:
             "tags": ["actions"],
             "parameters": [REFERENCE],
             "requestBody": _body(refs, action.body),
-            "responses": _responses(refs, 200, r.TicketDetail, 400, 403, 404, 409, 415, 422),
+            "responses": _responses(refs, 200, r.TicketDetail, *_refusals(name)),
         }
     }
+
+
+def _refusals(action: str) -> tuple:
+    """The error answers of an action: a stale version (409) only where the action can be stale."""
+    return (400, 403, 404, 415, 422) if action in NEVER_STALE else (400, 403, 404, 409, 415, 422)
 
 
 @lru_cache(maxsize=1)
@@ -136,7 +142,7 @@ def document() -> dict:
                 "tags": ["cases"],
                 "parameters": [REFERENCE],
                 "requestBody": _body(refs, s.BodyIn),
-                "responses": _responses(refs, 201, r.TicketDetail, 400, 403, 404, 409, 415, 422),
+                "responses": _responses(refs, 201, r.TicketDetail, *_refusals("message")),
             }
         },
         "/api/v1/tickets/{reference}/events": {

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ticketing.auth.models import User
-from ticketing.cases import services
+from ticketing.cases import services, workflow
 from ticketing.cases.models import Ticket
 from ticketing.cases.queries import find_ticket
 from ticketing.cases.workflow import WorkflowError
@@ -94,6 +94,10 @@ ACTIONS: dict[str, Action] = {
     "complete_preventive_action": Action(_l("Preventive action done")),
     "verify_preventive_action": Action(_l("Preventive action verified")),
 }
+
+# Actions that never answer "changed meanwhile": side actions do not change the case, and a message
+# moves the response clock in place (services.send_message), so they need no version.
+NEVER_STALE = frozenset(name for name, rule in workflow.RULES.items() if rule.side) | {"message"}
 
 # Actions any front door may perform by name with the data it was given.
 PERFORMABLE = tuple(name for name, action in ACTIONS.items() if action.service is not None)
