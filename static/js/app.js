@@ -27,12 +27,28 @@
   var matches = document.getElementById("customer-matches");
   if (matches) {
     var timer = null;
+    // Choosing a match is always deliberate (Enter in the phone or e-mail field, or a click): the
+    // buttons stay out of the Tab order, so typing in the next field can never press one. What the
+    // agent had typed and the record replaces is shown, not silently dropped.
     var fill = function (customer) {
-      document.getElementById("customer_name").value = customer.name || "";
-      if (customer.phone) document.getElementById("customer_phone").value = customer.phone;
-      if (customer.email) document.getElementById("customer_email").value = customer.email;
+      var replaced = [];
+      var put = function (id, value) {
+        var input = document.getElementById(id);
+        if (!value) return;
+        if (input.value.trim() && input.value.trim() !== value) replaced.push(input.value.trim());
+        input.value = value;
+      };
+      put("customer_name", customer.name);
+      put("customer_phone", customer.phone);
+      put("customer_email", customer.email);
       document.getElementById("customer_id").value = customer.id;
       matches.textContent = "";
+      if (replaced.length) {
+        var note = document.createElement("p");
+        note.className = "hint replaced";
+        note.textContent = matches.dataset.labelReplaced + " " + replaced.join(" · ");
+        matches.appendChild(note);
+      }
       document.getElementById("subject").focus();
     };
     var lookup = function (query) {
@@ -49,6 +65,7 @@
           customers.forEach(function (customer) {
             var button = document.createElement("button");
             button.type = "button";
+            button.tabIndex = -1;  // outside the Tab path between the fields
             button.textContent = customer.name + " · " + (customer.phone || "") + " " + (customer.email || "") +
               " · " + customer.tier + " · " + customer.cases + " " + matches.dataset.labelCases;
             button.addEventListener("click", function () { fill(customer); });
