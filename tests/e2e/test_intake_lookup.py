@@ -10,9 +10,7 @@ TYPED = {"en": ("Dan Other", "Lid broke again today"), "zh_CN": ("另一位客�
 
 
 @pytest.mark.parametrize("lang", ["en", "zh_CN"])
-def test_typing_on_past_a_suggestion_keeps_what_was_typed_and_choosing_it_fills_the_customer(
-    journey, seed_app, lang
-):
+def test_typing_on_past_a_suggestion_keeps_what_was_typed_and_choosing_it_fills_the_customer(journey, seed_app, lang):
     agent = seed.staff(seed_app, "agent", "lookup", lang)
     seed.customer(seed_app, lang, PHONES[lang], f"lookup-{lang}@example.com".lower())
     name, subject = TYPED[lang]
