@@ -117,7 +117,7 @@ def within_approver_limit(ctx):
 
 def reason_given(ctx):
     if not str(ctx.data.get("reason") or "").strip():
-        return Refusal(_l("Please give a reason."), "reason")
+        return FieldReason(_l("Please give a reason."), "reason")
 
 
 def customer_only(ctx):
@@ -134,14 +134,14 @@ def within_reopen_window(ctx):
 
 def follow_up_target(ctx):
     if ctx.data.get("outcome") == Outcome.UNSATISFIED and ctx.data.get("return_to") not in (Step.ANALYSE, Step.RESOLVE):
-        return Refusal(
+        return FieldReason(
             _l("An unsatisfied customer sends the case back to analysis or resolution: choose one."), "return_to"
         )
 
 
 def review_target(ctx):
     if ctx.data.get("return_to") not in STEP_ORDER[:-1]:
-        return Refusal(_l("Choose the step the case goes back to."), "return_to")
+        return FieldReason(_l("Choose the step the case goes back to."), "return_to")
 
 
 def review_recorded(ctx):
@@ -182,25 +182,25 @@ def economic_lines_priced(ctx):
     for number, line in enumerate(ctx.data.get("lines") or ()):
         economic = COMPENSATION_KIND_OF.get(str(line.get("type") or "")) == CompensationKind.ECONOMIC
         if economic and line.get("amount") is None:
-            return Refusal(_l("Economic compensation needs an amount."), f"lines.{number}")
+            return FieldReason(_l("Economic compensation needs an amount."), f"lines.{number}")
         if line.get("amount") is not None and Decimal(line["amount"]) < 0:
-            return Refusal(_l("Compensation amounts cannot be negative."), f"lines.{number}.amount")
+            return FieldReason(_l("Compensation amounts cannot be negative."), f"lines.{number}.amount")
 
 
 def promise_in_reach(ctx):
     """The promised date is today or later (in the desk's timezone), and within two years."""
     promised, today = ctx.data.get("promised_date"), ctx.data.get("today")
     if promised is None or today is None:
-        return Refusal(_l("Give the date the resolution will be done by."), "promised_date")
+        return FieldReason(_l("Give the date the resolution will be done by."), "promised_date")
     if promised < today:
-        return Refusal(_l("The promised date cannot be in the past."), "promised_date")
+        return FieldReason(_l("The promised date cannot be in the past."), "promised_date")
     if promised > today + PROMISE_HORIZON:
-        return Refusal(_l("The promised date must be within the next two years."), "promised_date")
+        return FieldReason(_l("The promised date must be within the next two years."), "promised_date")
 
 
 def churn_type_for_lost(ctx):
     if ctx.data.get("retention") == Retention.LOST and not ctx.data.get("churn_type"):
-        return Refusal(_l("Say what kind of loss this is."), "churn_type")
+        return FieldReason(_l("Say what kind of loss this is."), "churn_type")
 
 
 def preventive_action_open(ctx):
@@ -258,7 +258,7 @@ class Rule:
 
 
 @dataclass(frozen=True)
-class Refusal:
+class FieldReason:
     """A guard's reason about one piece of the action's data."""
 
     reason: Any
@@ -363,7 +363,7 @@ def refusal(action: str, ctx: Context, ignore_data: bool = False):
 def check(action: str, ctx: Context) -> None:
     """Raise WorkflowError with the reason when `action` is not allowed now."""
     reason = refusal(action, ctx)
-    if isinstance(reason, Refusal):
+    if isinstance(reason, FieldReason):
         raise WorkflowError(reason.reason, reason.field)
     if reason is not None:
         raise WorkflowError(reason)

@@ -75,6 +75,7 @@ class Change:
         version: int | None = None,
         actor_name: str = "customer",
         in_place: bool = False,
+        now: datetime | None = None,  # a job's or an intake's own moment; else the clock's
     ):
         rule = workflow.RULES.get(action)
         # A side action never conflicts: it does not change the case, so any version will do. Nor does
@@ -87,7 +88,7 @@ class Change:
         self.data = dict(data or {})
         workflow.check(action, workflow.Context(ticket, actor, self.data, compensation_limits()))
         self.side = rule.side
-        self.now: datetime = utcnow()
+        self.now: datetime = now or utcnow()
         self.changes: dict[str, tuple[Any, Any]] = {}
 
     def set(self, obj, **fields) -> None:

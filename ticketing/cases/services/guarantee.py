@@ -33,8 +33,7 @@ def suggest_service_guarantee(ticket, now: datetime) -> list[GuaranteeSuggestion
         GuaranteeSuggestion(ticket_id=ticket.id, type=kind, amount=amount, currency=currency, created_at=now)
         for kind, amount in rule
     ]
-    change = Change(ticket, None, "suggest_compensation", actor_name="scheduler")
-    change.now = now
+    change = Change(ticket, None, "suggest_compensation", actor_name="scheduler", now=now)
     db.session.add_all(rows)
     change.log(compensation=[f"{kind} {amount or ''}".strip() for kind, amount in rule])
     change.done()

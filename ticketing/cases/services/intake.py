@@ -141,7 +141,7 @@ def take_complaint(
     )
     db.session.add(ticket)
     db.session.flush()
-    change = Change(ticket, actor, "create")
+    change = Change(ticket, actor, "create", now=now)
     change.log(
         reference=ticket.reference,
         customer=customer.name,
@@ -152,7 +152,6 @@ def take_complaint(
         product=ticket.product,
         assignee=ticket.assignee_id and owner.email,
     )
-    change.now = now
     change.done()
     sync_reminders(ticket, now)  # the response clock runs from intake, even before step 1 is recorded
     if listen:
