@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 
 from tests.insight.risk_data import T0, app, customer, followed_up, listened, proposal, rated, ticket  # noqa: F401 (app: the pinned app fixture)
+from ticketing.cases import risk
 from ticketing.cases.models import Reminder
 from ticketing.extensions import db
-from ticketing.insight import risk
 
 
 @pytest.fixture

@@ -13,14 +13,14 @@ from ticketing import refusals
 from ticketing.auth.models import User
 from ticketing.auth.permissions import STAFF, SUPERVISORS, roles_required
 from ticketing.cases import early_warning as warnings
-from ticketing.cases import winback
+from ticketing.cases import risk, winback
 from ticketing.cases.models import Customer
 from ticketing.cases.queries import active_staff
 from ticketing.cases.vocabulary import LABELS, WinBackState
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.forms_common import options
-from ticketing.insight import risk, risk_charts, team
+from ticketing.insight import risk_charts, team
 from ticketing.insight.csv_export import csv_response
 from ticketing.insight.risk_forms import (
     AtRiskFilterForm,

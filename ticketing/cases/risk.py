@@ -1,4 +1,5 @@
-"""Customers at risk of leaving: an explainable score made of weighted reasons.
+"""Customers at risk of leaving: an explainable score made of weighted reasons (the insight pages
+list them, the desk shows one customer's on their record).
 
 Who is considered: every customer with an open case, or a case opened or closed in the last
 90 days (merged duplicates left out). Each reason below adds its points once; the score is
