@@ -1,4 +1,5 @@
-"""flask commands: create-user, create-token, demo-data, serve, scheduler run / dispatch, audit verify."""
+"""flask commands: create-user, create-token, demo-data, serve, scheduler run / dispatch, audit verify,
+search rebuild."""
 
 import click
 from flask import Flask, current_app
@@ -11,6 +12,7 @@ from ticketing.auth.tokens import TokenError, create_token
 from ticketing.cases.audit import Event
 from ticketing.cases.chain import verify
 from ticketing.cases.models import Ticket
+from ticketing.cases.search import documents
 from ticketing.cases.vocabulary import Role
 from ticketing.demo import DEMO_LOGINS, load_demo_data
 from ticketing.extensions import db
@@ -25,6 +27,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(serve_command)
     app.cli.add_command(scheduler_group)
     app.cli.add_command(audit_group)
+    app.cli.add_command(search_group)
 
 
 @click.command("create-user")
@@ -152,3 +155,23 @@ def audit_verify():
         f"event #{broken.seq} of that case): {broken.problem}. "
         f"{checked} events before it verified."
     )
+
+
+@click.group("search")
+def search_group():
+    """The search index."""
+
+
+@search_group.command("rebuild")
+def search_rebuild():
+    """Write every case's and customer's search document again, in one transaction (after a restore
+    or a bulk import that bypassed the application). Searches keep answering from the old index
+    until it commits."""
+
+    def progress(done, total):
+        if done % 50_000 < documents.BATCH or done == total:
+            click.echo(f"  {done:,} of {total:,} cases", err=True)
+
+    cases, customers = documents.rebuild(db.session.connection(), progress=progress)
+    db.session.commit()
+    click.echo(f"Search index rebuilt: {cases} cases, {customers} customers.")

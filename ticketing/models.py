@@ -5,6 +5,7 @@ from ticketing.auth.models import User
 from ticketing.auth.tokens import ApiToken
 from ticketing.cases.attachments import Attachment
 from ticketing.cases.audit import Event
+from ticketing.cases.customers import CustomerEvent
 from ticketing.cases.improvement import PreventiveAction, QualityScore
 from ticketing.cases.models import Customer, Message, Note, ReferenceCounter, Reminder, ReplyTemplate, Ticket
 from ticketing.cases.portal_access import PortalAccess
@@ -18,6 +19,7 @@ from ticketing.cases.records import (
     Resolution,
     ReviewRecord,
 )
+from ticketing.cases.search.documents import CaseDocument, CustomerDocument
 from ticketing.cases.survey import SurveyResponse
 from ticketing.cases.winback import WinBackAction
 from ticketing.notify.models import Notification
@@ -27,6 +29,7 @@ __all__ = [
     "User",
     "Event",
     "Customer",
+    "CustomerEvent",
     "Message",
     "Note",
     "ReferenceCounter",
@@ -51,4 +54,6 @@ __all__ = [
     "Notification",
     "Reminder",
     "WinBackAction",
+    "CaseDocument",
+    "CustomerDocument",
 ]
