@@ -93,6 +93,7 @@ ACTIONS: dict[str, Action] = {
     "add_preventive_action": Action(_l("Preventive action added")),
     "complete_preventive_action": Action(_l("Preventive action done")),
     "verify_preventive_action": Action(_l("Preventive action verified")),
+    "customer_merged": Action(_l("Customer records merged: the case moved to the surviving record")),
 }
 
 # Actions that never answer "changed meanwhile": side actions do not change the case, and a message

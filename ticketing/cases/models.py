@@ -35,8 +35,19 @@ class Customer(db.Model):
     value_tier: Mapped[ValueTier] = mapped_column(enum_type(ValueTier), default=ValueTier.STANDARD)
     locale: Mapped[str] = mapped_column(String(10), default="en")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Who changed the record last and when (None: never changed since it was made); a stale edit names
+    # them. The version locks the record optimistically, as a case's does.
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Set when this record was merged into another (the same person): its cases live there now.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
 
     tickets: Mapped[list["Ticket"]] = relationship(back_populates="customer", foreign_keys="Ticket.customer_id")
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    merged_into: Mapped["Customer | None"] = relationship(remote_side=[id])
 
 
 class ReferenceCounter(db.Model):

@@ -319,6 +319,8 @@ RULES: dict[str, Rule] = {
     "verify_preventive_action": Rule(
         _OPEN_ANY, (supervisor, preventive_action_done), statuses=_EVERY_STATUS, side=True, offered=False
     ),
+    # the customer's record was merged into another (cases.customers.merge_customers): the case moves along
+    "customer_merged": Rule(_OPEN_ANY, (staff,), statuses=_EVERY_STATUS, side=True, offered=False),
 }
 
 ACTIONS = tuple(RULES)

@@ -58,6 +58,8 @@ def find_or_create_customer(
         customer = db.session.scalars(select(Customer).where(Customer.email == email)).first()
     if customer is None and digits:
         customer = db.session.scalars(select(Customer).where(Customer.phone_digits == digits)).first()
+    while customer is not None and customer.merged_into_id is not None:  # a merged record: the person's own
+        customer = customer.merged_into
     if customer is None:
         customer = Customer(
             name=name.strip(),
