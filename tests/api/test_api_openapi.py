@@ -131,6 +131,7 @@ def test_the_list_parameters_are_the_filters_the_api_reads(document):
         "assignee_id",
         "created_since",
         "updated_since",
+        "q",
         "limit",
         "cursor",
     }

@@ -32,7 +32,7 @@ REFERENCE = {
 
 def _schemas() -> tuple[dict, dict]:
     inputs = [s.TicketIn, s.BodyIn, *{action.body for action in ACTIONS.values()}]
-    outputs = [r.TicketCreated, r.TicketDetail, r.TicketPage, r.EventList, r.CustomerDetail, r.Problem]
+    outputs = [r.TicketCreated, r.TicketDetail, r.TicketPage, r.EventList, r.CustomerDetail, r.CustomerPage, r.Problem]
     keys, document = models_json_schema(
         [(m, "validation") for m in inputs] + [(m, "serialization") for m in outputs],
         ref_template="#/components/schemas/{model}",
@@ -59,9 +59,9 @@ def _body(refs: dict, model) -> dict:
     return {"required": True, "content": _json(refs[model])}
 
 
-def _query_parameters() -> list[dict]:
+def _query_parameters(model=s.TicketFilters) -> list[dict]:
     """The list filters as simple query parameters (no JSON null in a query string)."""
-    schema = s.TicketFilters.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
     parameters = []
     for name, prop in schema["properties"].items():
         choices = [option for option in prop.get("anyOf", [prop]) if option.get("type") != "null"]
@@ -74,7 +74,10 @@ def _query_parameters() -> list[dict]:
             }
         if name == "limit":
             simple["default"] = prop["default"]
-        parameters.append({"name": name, "in": "query", "required": False, "schema": simple})
+        parameter = {"name": name, "in": "query", "required": name in schema.get("required", ()), "schema": simple}
+        if "description" in prop:
+            parameter["description"] = prop["description"]
+        parameters.append(parameter)
     return parameters
 
 
@@ -120,7 +123,7 @@ def document() -> dict:
             },
             "get": {
                 "operationId": "listTickets",
-                "summary": "List cases, oldest first, a page at a time",
+                "summary": "List cases, oldest first, a page at a time; or search them with `q`",
                 "tags": ["cases"],
                 "parameters": _query_parameters(),
                 "responses": _responses(refs, 200, r.TicketPage, 400, 422),
@@ -157,6 +160,16 @@ def document() -> dict:
         **{
             f"/api/v1/tickets/{{reference}}/actions/{name}": _action_path(refs, name, action)
             for name, action in ACTIONS.items()
+        },
+        "/api/v1/customers": {
+            "get": {
+                "operationId": "searchCustomers",
+                "summary": "Find customers by name, e-mail, phone or external id",
+                "tags": ["customers"],
+                "description": "The customer with that exact phone or e-mail comes first, then the newest.",
+                "parameters": _query_parameters(s.CustomerFilters),
+                "responses": _responses(refs, 200, r.CustomerPage, 400, 422),
+            }
         },
         "/api/v1/customers/{customer_id}": {
             "get": {

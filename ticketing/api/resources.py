@@ -194,6 +194,15 @@ class TicketDetail(TicketSummary):
     allowed_actions: list[str] = Field(description="Actions the token's owner may take now.")
 
 
+class CustomerSummary(CustomerRef):
+    value_tier: ValueTier
+
+
+class CustomerPage(Out):
+    items: list[CustomerSummary]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
 class TicketPage(Out):
     items: list[TicketSummary]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
@@ -356,3 +365,7 @@ def customer_detail(customer, tickets) -> CustomerDetail:
         created_at=customer.created_at,
         tickets=[summary(t) for t in tickets],
     )
+
+
+def customer_summary(customer) -> CustomerSummary:
+    return CustomerSummary(**_customer(customer), value_tier=customer.value_tier)

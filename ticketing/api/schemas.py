@@ -236,6 +236,15 @@ class MergeIn(ActionIn):
     reason: Required
 
 
+SEARCH = (
+    "Search: a reference or part of one (`000011`, `2026-11`), a phone in any format, a name or part of "
+    "one, an e-mail, a product, or words of the subject, description, messages and internal notes "
+    "(Chinese substrings too). Every word must appear. With `q` the cases come ranked — the exact "
+    "reference, then the cases of the customer with that exact phone or e-mail, then open cases, newest "
+    "first, then the rest — instead of oldest first."
+)
+
+
 class TicketFilters(BaseModel):
     """Query parameters of the case list."""
 
@@ -248,5 +257,16 @@ class TicketFilters(BaseModel):
     assignee_id: Id | None = None
     created_since: UtcDateTime | None = None
     updated_since: UtcDateTime | None = None
+    q: _text(200) | None = Field(None, description=SEARCH)
     limit: int = Field(50, ge=1, le=100)
+    cursor: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class CustomerFilters(BaseModel):
+    """Query parameters of the customer search."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    q: _text(200) = Field(description="Name (or part of one), e-mail, phone in any format, or external id.")
+    limit: int = Field(25, ge=1, le=100)
     cursor: Annotated[str, StringConstraints(max_length=200)] | None = None

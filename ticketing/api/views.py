@@ -14,7 +14,7 @@ from ticketing.api.actions import ACTIONS
 from ticketing.api.openapi import document as openapi_document
 from ticketing.api.openapi import operations, schema_fields
 from ticketing.api.problems import ApiProblem, InvalidInput, invalid
-from ticketing.api.schemas import MAX_ID, BodyIn, TicketFilters, TicketIn
+from ticketing.api.schemas import MAX_ID, BodyIn, CustomerFilters, TicketFilters, TicketIn
 from ticketing.cases import services
 from ticketing.cases.models import Customer, Ticket
 from ticketing.cases.portal_access import issue_token
@@ -165,6 +165,18 @@ def _perform(ticket, perform, body, status: int = 200):
 def list_events(reference):
     ticket = _case(reference)
     return _json(resources.EventList(items=[resources.event(row) for row in queries.events(ticket)]))
+
+
+@bp.get("/customers")
+def list_customers():
+    try:
+        filters = CustomerFilters.model_validate(request.args.to_dict())
+    except ValidationError as error:
+        return invalid(error, where="query")
+    page = queries.customer_page(filters)
+    if page is None:
+        raise ApiProblem(400, "bad-cursor", _("The cursor is not one this API gave out."))
+    return _json(page)
 
 
 @bp.get("/customers/<int:customer_id>")

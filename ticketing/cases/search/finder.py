@@ -84,7 +84,7 @@ def search_customers(query: Query, *, limit: int = 25, cursor: str | None = None
     """One page of customers whose name, e-mail, phone or external id matches: the exact phone or
     e-mail first, then the newest."""
     position = _decode(cursor)
-    conditions = [Customer.merged_into_id.is_(None)] if hasattr(Customer, "merged_into_id") else []
+    conditions = [Customer.merged_into_id.is_(None)]  # a merged record's cases live with the survivor
     exact = _exact_customer(query)
     pinned = (
         list(db.session.scalars(select(Customer.id).where(exact, *conditions).order_by(Customer.id.desc()).limit(limit)))
