@@ -28,6 +28,7 @@ from ticketing.auth.views import bp as auth_bp
 from ticketing.cases import vocabulary
 from ticketing.cases.services.base import StaleCase
 from ticketing.cli import register
+from ticketing.desk.search import bp as search_bp
 from ticketing.desk.views import bp as desk_bp
 from ticketing.extensions import babel, csrf, db, limiter, login_manager, migrate
 from ticketing.i18n import day, duration, select_locale, select_timezone, template_context, when
@@ -124,6 +125,7 @@ def configure_blueprints(app: Flask) -> None:
         auth_bp,
         users_bp,
         desk_bp,
+        search_bp,
         replies_bp,
         notifications_bp,
         scheduler_bp,

@@ -121,7 +121,7 @@
 
   // Keyboard shortcuts, listed on the queue pages (? shows the list); ignored while typing in a field.
   // j/k move through a list of cases, Enter or o opens the selected one, n opens a new complaint,
-  // / jumps to the case-reference box.
+  // / jumps to the search box.
   var rows = Array.prototype.slice.call(document.querySelectorAll("[data-keyboard-list] tbody tr"));
   var index = -1;
   var select = function (next) {

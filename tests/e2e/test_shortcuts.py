@@ -53,10 +53,10 @@ def test_queue_shortcuts_move_open_search_and_list_themselves(journey, seed_app,
     page.go_back()
 
     j.press("/")
-    assert j.focused() == "jump-ref"
+    assert j.focused() == "search-q"
     j.type(rows[2].lower() + "jk")  # typing in a field never triggers a shortcut
-    assert page.input_value("#jump-ref") == rows[2].lower() + "jk"
-    page.locator("#jump-ref").fill(rows[2])
+    assert page.input_value("#search-q") == rows[2].lower() + "jk"
+    page.locator("#search-q").fill(rows[2])
     with page.expect_navigation(url=f"**/tickets/{rows[2]}"):
         j.press("Enter")
     page.go_back()

@@ -33,7 +33,7 @@ def queue_page(filters: dict, now: datetime, page_size: int, after: str | None =
     keeps every page as fast as the first, whatever the number of tickets."""
     column, descending = SORTS.get(filters.get("sort") or "due", SORTS["due"])
     query = select(Ticket).options(joinedload(Ticket.customer), joinedload(Ticket.assignee))
-    query = query.where(*_conditions(filters, now))
+    query = query.where(*filter_conditions(filters, now))
     position = _fitting(decode_cursor(after), column) if after else None
     if position is not None:
         key = tuple_(column, Ticket.id)
@@ -61,7 +61,8 @@ def _fitting(position, column):
     return position if fits and storable_int(ident) else None
 
 
-def _conditions(filters: dict, now: datetime) -> list:
+def filter_conditions(filters: dict, now: datetime) -> list:
+    """The queue's filters as conditions on Ticket (also applied to search results)."""
     conditions = []
     status = filters.get("status") or "open"
     if status != "all":
