@@ -29,6 +29,10 @@ ROUTES = {
     "desk.jump": (STAFF, "GET", {}),
     "desk.intake": (STAFF, "GET", {}),
     "desk.customer_lookup": (STAFF, "GET", {}),
+    "desk.customer": (STAFF, "GET", {"customer_id": "{customer_id}"}),
+    "desk.update_customer": (STAFF, "POST", {"customer_id": "{customer_id}"}),
+    "desk.find_duplicate": (STAFF, "GET", {"customer_id": "{customer_id}"}),
+    "desk.merge_customer": (STAFF, "GET", {"customer_id": "{customer_id}", "other_id": "999999"}),
     "desk.case": (STAFF, "GET", {"reference": "{ref}"}),
     "desk.act": (STAFF, "POST", {"reference": "{ref}", "action": "note"}),
     "replies.index": (SUPERVISORS, "GET", {}),
@@ -97,7 +101,8 @@ def test_route_answers_by_role(app, make_user, endpoint, role):
     owner = make_user("agent")
     ticket = open_case(owner)
     who, method, args = ROUTES[endpoint]
-    args = {key: str(value).format(ref=ticket.reference, user_id=owner.id) for key, value in args.items()}
+    ids = {"ref": ticket.reference, "user_id": owner.id, "customer_id": ticket.customer_id}
+    args = {key: str(value).format(**ids) for key, value in args.items()}
     with app.test_request_context():
         url = url_for(endpoint, **args)
     client = app.test_client()

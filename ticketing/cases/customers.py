@@ -112,7 +112,7 @@ def merge_customers(
     actions; the duplicate stays, marked merged into the survivor. Both records are locked first, in id
     order, so two merges at once wait for each other and the later is refused as stale."""
     if survivor.id == duplicate.id:
-        raise refusals.Refusal(_l("A customer record cannot be merged into itself."))
+        raise refusals.Refusal(merge_refusal(survivor, duplicate))
     _lock(survivor, duplicate)
     _check_current(survivor, survivor_version)
     _check_current(duplicate, duplicate_version)
@@ -151,27 +151,32 @@ def _check_live(customer: Customer) -> None:
         )
 
 
-def _check_mergeable(survivor: Customer, duplicate: Customer, reason: str) -> None:
+def merge_refusal(survivor: Customer, duplicate: Customer):
+    """Why `duplicate` cannot be merged into `survivor` now, or None (the confirmation page asks too)."""
+    if survivor.id == duplicate.id:
+        return _l("A customer record cannot be merged into itself.")
     if duplicate.merged_into_id is not None:
-        raise refusals.Refusal(_l("%(name)s's record is already merged into another record.", name=duplicate.name))
+        return _l("%(name)s's record is already merged into another record.", name=duplicate.name)
     if survivor.merged_into_id is not None:
-        raise refusals.Refusal(
-            _l(
-                "%(name)s's record was itself merged into another record: merge into that one instead.",
-                name=survivor.name,
-            )
+        return _l(
+            "%(name)s's record was itself merged into another record: merge into that one instead.", name=survivor.name
         )
-    if not (reason or "").strip():
-        raise refusals.Refusal(_l("Please give a reason."), status=refusals.UNPROCESSABLE, field="reason")
     open_actions = db.session.scalar(
         select(db.func.count(WinBackAction.id)).where(
             WinBackAction.customer_id.in_((survivor.id, duplicate.id)), WinBackAction.status == OPEN
         )
     )
     if open_actions > 1:
-        raise refusals.Refusal(
-            _l("Both records have an open win-back action: close one of them before merging the records.")
-        )
+        return _l("Both records have an open win-back action: close one of them before merging the records.")
+    return None
+
+
+def _check_mergeable(survivor: Customer, duplicate: Customer, reason: str) -> None:
+    refused = merge_refusal(survivor, duplicate)
+    if refused is not None:
+        raise refusals.Refusal(refused)
+    if not (reason or "").strip():
+        raise refusals.Refusal(_l("Please give a reason."), status=refusals.UNPROCESSABLE, field="reason")
 
 
 def _move_cases(duplicate: Customer, survivor: Customer, actor: User, reason: str, now: datetime) -> list[str]:

@@ -17,13 +17,15 @@ from flask_login import current_user
 
 from ticketing import refusals
 from ticketing.auth.permissions import STAFF, roles_required
-from ticketing.cases import services
+from ticketing.cases import customers, services
 from ticketing.cases.attachments import Attachment, path_of
 from ticketing.cases.deadlines import is_overdue, resolution_offered
+from ticketing.cases.models import Customer
 from ticketing.cases.queries import active_staff, find_ticket
 from ticketing.clock import utcnow
-from ticketing.desk import case_page
+from ticketing.desk import case_page, customer_page
 from ticketing.desk.actions import SPECS, build_form, listen_data
+from ticketing.desk.customer_forms import CustomerForm, CustomerMergeForm, FindDuplicateForm
 from ticketing.desk.forms import IntakeForm, QueueFilterForm
 from ticketing.desk.queries import queue_page
 from ticketing.extensions import db
@@ -109,19 +111,96 @@ def intake():
 @bp.route("/customers/lookup")
 @roles_required(*STAFF)
 def customer_lookup():
-    """Existing customers by exact phone or email, for the intake form."""
-    return jsonify(
-        [
-            {
-                "id": customer.id,
-                "name": customer.name,
-                "email": customer.email,
-                "phone": customer.phone,
-                "tier": customer.value_tier.label,
-                "cases": len(customer.tickets),
-            }
-            for customer in services.find_customers(text_arg("q"))
-        ]
+    """Existing customers by exact phone or email, for the intake form: who is calling, their open
+    cases and how their last case ended (the screen-pop)."""
+    return jsonify(customer_page.screen_pop(text_arg("q")))
+
+
+@bp.route("/customers/<int:customer_id>")
+@roles_required(*STAFF)
+def customer(customer_id):
+    """The customer's record; a merged record sends the reader on to the one it was merged into."""
+    found = db.session.get(Customer, customer_id) or abort(404)
+    if found.merged_into_id is not None:
+        flash(_("Record #%(id)d (%(name)s) was merged into this one.", id=found.id, name=found.name), "info")
+        return redirect(url_for("desk.customer", customer_id=customer_page.live(found).id))
+    return _customer_with(found, CustomerForm(obj=found))
+
+
+@bp.route("/customers/<int:customer_id>", methods=["POST"])
+@roles_required(*STAFF)
+def update_customer(customer_id):
+    """Save corrected details; a stale, empty or clashing edit comes back with the reason, nothing saved."""
+    found = db.session.get(Customer, customer_id) or abort(404)
+    form = CustomerForm()
+    if not form.validate_on_submit():
+        return _customer_with(found, form), 422
+    refusals.reshow(
+        lambda error: _customer_with(found, form, stale=isinstance(error, customers.StaleCustomer)), form=form
+    )
+    customers.update_customer(found, current_user, version=form.version.data, **form.details())
+    db.session.commit()
+    flash(_("The customer's details are saved."), "success")
+    return redirect(url_for("desk.customer", customer_id=found.id))
+
+
+def _customer_with(found, form, stale=False):
+    if stale:  # the form now carries the version on screen, so saving again is a deliberate choice
+        form.version.data = found.version
+        flash(
+            _("The page now shows the record as it is; your changes are still in the form: save again if they apply."),
+            "info",
+        )
+    return render_template("desk/customer.html", form=form, **customer_page.record(found))
+
+
+@bp.route("/customers/<int:customer_id>/merge")
+@roles_required(*STAFF)
+def find_duplicate(customer_id):
+    """A merge, first: name the other record of the same person."""
+    found = db.session.get(Customer, customer_id) or abort(404)
+    form = FindDuplicateForm(request.args)
+    searched = "q" in request.args and form.validate()
+    matches = customer_page.candidates(form.q.data, found) if searched else None
+    return render_template("desk/customer_merge.html", customer=found, form=form, matches=matches)
+
+
+@bp.route("/customers/<int:customer_id>/merge/<int:other_id>", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def merge_customer(customer_id, other_id):
+    """Then both records side by side; confirming merges the other record into this one."""
+    survivor = db.session.get(Customer, customer_id) or abort(404)
+    duplicate = db.session.get(Customer, other_id) or abort(404)
+    form = CustomerMergeForm(data={"survivor_version": survivor.version, "duplicate_version": duplicate.version})
+    if request.method == "GET":
+        return _merge_page(survivor, duplicate, form)
+    if not form.validate_on_submit():
+        return _merge_page(survivor, duplicate, form), 422
+    refusals.reshow(
+        lambda error: _merge_page(survivor, duplicate, form, stale=isinstance(error, customers.StaleCustomer)),
+        form=form,
+    )
+    customers.merge_customers(
+        survivor,
+        duplicate,
+        current_user,
+        survivor_version=form.survivor_version.data,
+        duplicate_version=form.duplicate_version.data,
+        reason=form.reason.data,
+    )
+    db.session.commit()
+    flash(_("Record #%(id)d (%(name)s) is merged into this one.", id=duplicate.id, name=duplicate.name), "success")
+    return redirect(url_for("desk.customer", customer_id=survivor.id))
+
+
+def _merge_page(survivor, duplicate, form, stale=False):
+    if stale:  # both records as they are now: confirming again is a deliberate choice
+        form.survivor_version.data, form.duplicate_version.data = survivor.version, duplicate.version
+        flash(
+            _("The page now shows both records as they are; confirm again if they are still the same person."), "info"
+        )
+    return render_template(
+        "desk/customer_merge_confirm.html", form=form, **customer_page.side_by_side(survivor, duplicate)
     )
 
 
