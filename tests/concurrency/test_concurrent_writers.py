@@ -35,6 +35,8 @@ from ticketing.auth.tokens import issue_token
 from ticketing.cases import chain
 from ticketing.cases.audit import Event
 from ticketing.cases.models import Message, Note, Ticket
+from ticketing.cases.search.finder import search_cases
+from ticketing.cases.search.query import parse
 from ticketing.extensions import db
 
 WRITERS = 8
@@ -206,6 +208,15 @@ def _written(app, reference, model, action) -> tuple[int, int]:
         return rows, events
 
 
+def _searchable(app, reference, texts) -> bool:
+    """Every one of `texts`, written at the same moment, finds the case: none lost from the index."""
+    with app.app_context():
+        return all(
+            [t.reference for t in search_cases(parse(text), include_notes=True).items] == [reference]
+            for text in texts
+        )
+
+
 def _assignee(app, reference) -> int:
     with app.app_context():
         return db.session.scalar(select(Ticket.assignee_id).where(Ticket.reference == reference))
@@ -221,7 +232,7 @@ def test_api_same_version_actions_one_wins_and_concurrent_notes_all_land(server,
         for c, (uid, _email, _name) in zip(clients, people["supervisors"], strict=True)
     ]
     notes = [
-        lambda c=c, n=n: c.post(f"{url}/note", {"version": version, "body": f"API note {n}"})
+        lambda c=c, n=n: c.post(f"{url}/note", {"version": version, "body": f"API note n{n:03d}"})
         for n, c in enumerate(clients)
     ]
     answers = _all_at_once(assigns + notes)
@@ -240,6 +251,7 @@ def test_api_same_version_actions_one_wins_and_concurrent_notes_all_land(server,
     assert [a.status for a in noted] == [200] * WRITERS
     assert _written(app, case, Note, "note") == (WRITERS, WRITERS)
     assert _version(app, case) == version + 1  # the assignment, and nothing for the notes
+    assert _searchable(app, case, [f"n{n:03d}" for n in range(WRITERS)])
 
 
 def test_api_concurrent_messages_all_land(server, people, case):
@@ -247,13 +259,14 @@ def test_api_concurrent_messages_all_land(server, people, case):
     version = _version(app, case)
     clients = [Integrator(base, secret) for secret in people["secrets"]]
     messages = [
-        lambda c=c, n=n: c.post(f"/api/v1/tickets/{case}/messages", {"version": version, "body": f"Message {n}"})
+        lambda c=c, n=n: c.post(f"/api/v1/tickets/{case}/messages", {"version": version, "body": f"Message m{n:03d}"})
         for n, c in enumerate(clients)
     ]
     answers = _all_at_once(messages)
     _figures("API message", answers)
     assert [a.status for a in answers] == [201] * WRITERS
     assert _written(app, case, Message, "message") == (WRITERS, WRITERS)
+    assert _searchable(app, case, [f"m{n:03d}" for n in range(WRITERS)])
 
 
 def test_desk_same_version_actions_one_wins_and_concurrent_notes_all_land(server, people, case):

@@ -191,14 +191,26 @@ def _customer_documents(connection, customer_ids: list[int]) -> list[dict]:
 
 
 def write(connection, ticket_ids=(), customer_ids=()) -> None:
-    """Rewrite the documents of these cases and customers (and of every case of these customers)."""
+    """Rewrite the documents of these cases and customers (and of every case of these customers).
+
+    On PostgreSQL the rows a document is read from are locked first (FOR NO KEY UPDATE, in id
+    order, as a versioned change locks them): two notes added to one case at the same moment then
+    write its document one after the other, the second reading the first's note, so neither is
+    lost from the index and neither trips over the other's row."""
     customer_ids = sorted(set(customer_ids))
     ticket_ids = set(ticket_ids)
     for batch in _batches(customer_ids):
+        _lock(connection, Customer, batch)
         ticket_ids.update(connection.scalars(select(Ticket.id).where(Ticket.customer_id.in_(batch))))
         _replace(connection, CustomerDocument, batch, _customer_documents(connection, batch))
     for batch in _batches(sorted(ticket_ids)):
+        _lock(connection, Ticket, batch)
         _replace(connection, CaseDocument, batch, _case_documents(connection, batch))
+
+
+def _lock(connection, model, ids) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(model.id).where(model.id.in_(ids)).order_by(model.id).with_for_update(key_share=True))
 
 
 def _replace(connection, model, ids, documents) -> None:
