@@ -30,6 +30,42 @@
     // Choosing a match is always deliberate (Enter in the phone or e-mail field, or a click): the
     // buttons stay out of the Tab order, so typing in the next field can never press one. What the
     // agent had typed and the record replaces is shown, not silently dropped.
+    // The screen-pop: the record, their open cases and how their last case ended. Its links open a new
+    // tab (the call and the form stay here) and, like the buttons, stay out of the Tab order.
+    var link = function (href, text) {
+      var a = document.createElement("a");
+      a.href = href;
+      a.target = "_blank";
+      a.rel = "noopener";
+      a.tabIndex = -1;
+      a.textContent = text;
+      return a;
+    };
+    var line = function (className, label) {
+      var p = document.createElement("p");
+      p.className = className;
+      if (label) p.appendChild(document.createTextNode(label + " "));
+      return p;
+    };
+    var screenPop = function (customer) {
+      var pop = document.createElement("div");
+      pop.className = "screen-pop";
+      pop.appendChild(link(customer.url, matches.dataset.labelRecord));
+      var open = line("hint open-cases", customer.open_cases.length ? matches.dataset.labelOpenCases : "");
+      if (!customer.open_cases.length) open.textContent = matches.dataset.labelNoOpen;
+      customer.open_cases.forEach(function (ticket, index) {
+        if (index) open.appendChild(document.createTextNode(" · "));
+        open.appendChild(link(ticket.url, ticket.reference));
+        open.appendChild(document.createTextNode(" " + ticket.subject + " (" + ticket.step + ")"));
+      });
+      pop.appendChild(open);
+      if (customer.last_outcome) {
+        var outcome = line("hint last-outcome", matches.dataset.labelLastOutcome);
+        outcome.appendChild(document.createTextNode(customer.last_outcome));
+        pop.appendChild(outcome);
+      }
+      return pop;
+    };
     var fill = function (customer) {
       var replaced = [];
       var put = function (id, value) {
@@ -49,6 +85,7 @@
         note.textContent = matches.dataset.labelReplaced + " " + replaced.join(" · ");
         matches.appendChild(note);
       }
+      matches.appendChild(screenPop(customer));  // who is calling stays in view while the agent types
       document.getElementById("subject").focus();
     };
     var lookup = function (query) {
@@ -70,6 +107,7 @@
               " · " + customer.tier + " · " + customer.cases + " " + matches.dataset.labelCases;
             button.addEventListener("click", function () { fill(customer); });
             matches.appendChild(button);
+            matches.appendChild(screenPop(customer));
           });
         })
         .catch(function () { matches.textContent = ""; });
