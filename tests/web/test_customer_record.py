@@ -1,15 +1,18 @@
 """The customer's record at the desk: what it shows, its edits and their history, merging two records
 of one person, and the intake's screen-pop."""
 
+import re
 from datetime import timedelta
 
 import pytest
 from flask import current_app
 from sqlalchemy import func, select
 
-from tests.conftest import login
+from tests.concurrency.test_concurrent_writers import Browser, _all_at_once, _figures, server  # noqa: F401 (server: a fixture)
+from tests.conftest import PASSWORD, login
 from tests.factories import open_case, to_step
-from ticketing.cases import customers, services, winback
+from ticketing.auth.services import create_user
+from ticketing.cases import chain, customers, services, winback
 from ticketing.cases.audit import Event
 from ticketing.cases.calendar import desk_today
 from ticketing.cases.customers import CustomerEvent
@@ -299,3 +302,51 @@ def test_the_record_reads_in_chinese_with_chinese_dates(client, make_user, handl
     assert f"{utcnow().year}年" in page and "Their cases" not in page
     merge = client.get(f"/customers/{handled.id}/merge").get_data(as_text=True)
     assert "合并重复记录" in merge
+
+
+def _hidden(page: str, name: str) -> str:
+    return re.search(rf'name="{name}" type="hidden" value="([^"]*)"', page).group(1)
+
+
+def test_merges_at_the_same_moment_never_fail_and_leave_every_case_on_a_live_record(server):
+    """Six merges over three records of one person, sent at once: the first to lock wins, the others are
+    told why (409: stale, or already merged), no answer is a 5xx, and no record ends merged into a merged
+    one."""
+    app, base = server
+    with app.app_context():
+        staff = create_user(email="merger@example.com", password=PASSWORD, role="agent", name="Mia Merger")
+        db.session.commit()
+        people = [
+            services.find_or_create_customer(f"Wu {n}", f"wu{n}@example.com", f"139 0000 000{n}") for n in range(3)
+        ]
+        for person in people:  # one person, three records, a case on each
+            services.take_complaint(staff, customer=person, subject="Late", description="Late again", channel="phone")
+        db.session.commit()
+        ids = [person.id for person in people]
+    a, b, c = ids
+    pairs = [(a, b), (b, a), (a, b), (c, b), (b, c), (a, c)]
+    calls = []
+    for survivor, duplicate in pairs:
+        desk = Browser(base)
+        desk.log_in("merger@example.com")
+        path = f"/customers/{survivor}/merge/{duplicate}"
+        page = desk.request(path).body
+        data = {name: _hidden(page, name) for name in ("csrf_token", "survivor_version", "duplicate_version")}
+        calls.append(lambda desk=desk, path=path, data=data: desk.request(path, {**data, "reason": "Same person"}))
+
+    answers = _all_at_once(calls)
+    counts = _figures("customer merges", answers)
+
+    assert set(counts) <= {302, 409} and counts[302] >= 1
+    told = ("— reload it. Nothing was saved.", "is already merged into another record", "was itself merged into")
+    assert all(any(why in a.body for why in told) for a in answers if a.status == 409), [a.body for a in answers]
+    with app.app_context():
+        merged = dict(
+            db.session.execute(select(Customer.id, Customer.merged_into_id).where(Customer.id.in_(ids))).all()
+        )
+        live = {customer_id for customer_id, into in merged.items() if into is None}
+        assert live and all(into in live for into in merged.values() if into is not None)
+        owners = db.session.scalars(select(Ticket.customer_id).where(Ticket.customer_id.in_(ids))).all()
+        assert len(owners) == 3 and set(owners) <= live
+        assert db.session.scalar(select(func.count(CustomerEvent.id))) == 2 * counts[302]
+        assert chain.verify(Event)[1] is None
