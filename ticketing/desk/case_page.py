@@ -8,8 +8,9 @@ from ticketing.cases import workflow
 from ticketing.cases.case_file import case_file
 from ticketing.cases.deadlines import case_deadlines, is_overdue, resolution_offered
 from ticketing.cases.models import Reminder, ReplyTemplate
+from ticketing.cases.precedents import precedents_for
 from ticketing.cases.services.guarantee import open_suggestions
-from ticketing.cases.vocabulary import STEP_ORDER, ReminderStatus, Status
+from ticketing.cases.vocabulary import STEP_ORDER, ReminderStatus, Status, Step
 from ticketing.clock import utcnow
 from ticketing.desk.actions import SPECS, WORKFLOW_ACTIONS, build_form
 from ticketing.extensions import db
@@ -54,6 +55,8 @@ def context(ticket, submitted: dict | None = None) -> dict:
         "unsaved": unsaved,
         "replies": _reply_templates(),
         "limit": current_app.config["COMPENSATION_LIMITS"].get(current_user.role),
+        # What similar closed cases received, beside the proposal and its approval (step 4 only).
+        "precedents": precedents_for(ticket) if ticket.step == Step.RESOLVE and ticket.status == Status.OPEN else None,
     }
 
 

@@ -13,6 +13,7 @@ from ticketing.auth.permissions import STAFF, SUPERVISORS, roles_required
 from ticketing.cases import checklist, improvement, services
 from ticketing.cases.case_file import case_file
 from ticketing.cases.improvement import PreventiveAction, QualityScore
+from ticketing.cases.precedents import precedents_for
 from ticketing.cases.queries import active_staff, find_ticket
 from ticketing.cases.vocabulary import RootCause
 from ticketing.extensions import db
@@ -108,8 +109,11 @@ def add_action(reference):
 @bp.route("/approvals")
 @roles_required(*SUPERVISORS)
 def approvals():
+    """Each proposal with what similar closed cases received, and where its amounts fall against that."""
     tickets = queries.waiting_for_approval()
-    return render_template("review/approvals.html", items=[(t, services.current_resolution(t)) for t in tickets])
+    return render_template(
+        "review/approvals.html", items=[(t, services.current_resolution(t), precedents_for(t)) for t in tickets]
+    )
 
 
 @bp.route("/lessons")

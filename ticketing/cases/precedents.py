@@ -1,0 +1,397 @@
+"""Precedents for a fair offer (seed 002: 补偿的额度应与损失相当): the closed cases most like this one,
+what each was granted and how it ended, and the band such cases received per compensation type, so
+that an offer is proportionate to the loss and consistent with what others were given.
+
+Everything is read from bounded, indexed sets of recent closed cases (never the whole history), so
+the panel costs the same with a thousand cases or a million.
+"""
+
+import re
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Index, exists, func, select
+from sqlalchemy.orm import aliased
+
+from ticketing.cases.models import Ticket
+from ticketing.cases.records import AnalysisRecord, CompensationLine, FollowUpRecord, Resolution
+from ticketing.cases.vocabulary import (
+    Category,
+    CompensationType,
+    Outcome,
+    ResolutionState,
+    Retention,
+    RootCause,
+    Status,
+)
+from ticketing.extensions import db
+from ticketing.labelled import LABELS, Labelled
+
+PEERS = 300  # the latest closed cases of the same root cause and category: what the bands are drawn from
+NEIGHBOURS = 100  # the latest of the same root cause and product, and of the same root cause anywhere
+TEXT = 200  # characters of the description compared, after the whole subject
+FEW = 3  # fewer cases than this with a compensation type make no band: its quartiles would mislead
+# The resolution a closed case was settled with: carried out (or accepted), never a refused or rejected one.
+GRANTED = (ResolutionState.CARRIED_OUT, ResolutionState.ACCEPTED)
+CENT = Decimal("0.01")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+# The latest closed cases of a category, of a product, or of any kind, newest first (migration 0012):
+# each candidate set walks one of these and stops at its limit. Declared beside the queries that
+# need them; they belong to the tickets table all the same.
+Index("ix_tickets_category_status_closed_at", Ticket.category, Ticket.status, Ticket.closed_at)
+Index("ix_tickets_product_status_closed_at", Ticket.product, Ticket.status, Ticket.closed_at)
+Index("ix_tickets_status_closed_at", Ticket.status, Ticket.closed_at)
+
+
+class Placement(Labelled):
+    """Where an amount falls against the middle half of what similar cases received."""
+
+    BELOW = "below"
+    WITHIN = "within"
+    ABOVE = "above"
+
+
+class Basis(Labelled):
+    """Which closed cases a band is drawn from."""
+
+    CAUSE_AND_CATEGORY = "cause_and_category"
+    CAUSE_AND_PRODUCT = "cause_and_product"
+    CAUSE = "cause"
+
+
+LABELS.update(
+    {
+        Placement: {
+            "below": _l("Below what similar cases received"),
+            "within": _l("Within what similar cases received"),
+            "above": _l("Above what similar cases received"),
+        },
+        Basis: {
+            "cause_and_category": _l("closed cases with the same root cause and category"),
+            "cause_and_product": _l("closed cases with the same root cause and product"),
+            "cause": _l("closed cases with the same root cause"),
+        },
+    }
+)
+
+
+@dataclass(frozen=True)
+class Granted:
+    """One compensation line of the resolution a precedent was settled with."""
+
+    type: CompensationType
+    amount: Decimal | None
+    currency: str
+    description: str | None
+
+
+@dataclass(frozen=True)
+class Precedent:
+    reference: str
+    subject: str
+    root_cause: RootCause
+    category: Category | None
+    product: str | None
+    closed_at: datetime
+    lines: tuple[Granted, ...]
+    estimated_loss: Decimal | None
+    currency: str
+    satisfied: bool | None  # None: no follow-up on file
+    satisfaction: int | None
+    retention: Retention | None
+    same_group: bool  # same category or product as the case; else the same root cause only
+    similarity: float  # 0..1, how alike the subjects and descriptions read
+
+
+@dataclass(frozen=True)
+class Band:
+    """What the similar cases received of one compensation type, in one currency (per case)."""
+
+    type: CompensationType
+    currency: str
+    count: int
+    median: Decimal | None  # None when there are too few cases for a band
+    low: Decimal | None  # 25th percentile
+    high: Decimal | None  # 75th percentile
+
+    @property
+    def enough(self) -> bool:
+        return self.median is not None
+
+    def place(self, amount: Decimal) -> Placement | None:
+        if not self.enough:
+            return None
+        if amount < self.low:
+            return Placement.BELOW
+        return Placement.ABOVE if amount > self.high else Placement.WITHIN
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """One compensation type of a proposal (its lines summed) against the band of that type."""
+
+    type: CompensationType
+    currency: str
+    amount: Decimal
+    band: Band | None
+    placement: Placement | None  # None: no band, or too few cases to tell
+
+
+@dataclass(frozen=True)
+class Precedents:
+    root_cause: RootCause | None  # None: the cause is not analysed yet, so nothing compares
+    basis: Basis | None
+    peers: int  # closed cases the bands are drawn from
+    cases: list[Precedent]
+    bands: list[Band]
+
+    @property
+    def few(self) -> int:
+        """Below this many cases of a compensation type, no band is given."""
+        return FEW
+
+    def band_for(self, type, currency: str) -> Band | None:
+        return next((b for b in self.bands if b.type == type and b.currency == currency.upper()), None)
+
+    def place(self, type, amount, currency: str) -> Placement | None:
+        """Below, within or above the middle half for `type`; None when there is no band to tell."""
+        band = self.band_for(type, currency)
+        return band.place(Decimal(amount)) if band else None
+
+    def assess(self, lines) -> list[Assessment]:
+        """A proposal's compensation lines (with an amount), per type, against their bands."""
+        totals = _per_type((line.type, line.currency, line.amount) for line in lines)
+        return [
+            Assessment(
+                kind, currency, amount, band := self.band_for(kind, currency), band.place(amount) if band else None
+            )
+            for (kind, currency), amount in totals.items()
+        ]
+
+
+def precedents_for(ticket: Ticket, limit: int = 5) -> Precedents:
+    """The `limit` closed cases most like `ticket`, and the bands of what such cases received.
+
+    Ranked: the same root cause and the same category or product first, then the same root cause
+    only; within each, by how alike the subject and description read (character 2- and 3-grams,
+    which work for Chinese as for English), then the most recently closed.
+    """
+    analysis = _latest_analysis(ticket)
+    if analysis is None:
+        return Precedents(None, None, 0, [], [])
+    cause = analysis.root_cause
+    basis, peers = _peers(ticket, cause)
+    pool = {row.id: row for row in peers}
+    for row in _neighbours(ticket, cause, basis, short=len(peers) < limit):
+        pool.setdefault(row.id, row)
+    chosen = _ranked(ticket, pool.values())
+    granted = _granted([row.id for row in peers] + [row.id for row, _, _ in chosen])
+    cases = [(row, same, score) for row, same, score in chosen if granted.get(row.id)][:limit]
+    follow_ups = _follow_ups([row.id for row, _, _ in cases])
+    return Precedents(
+        root_cause=cause,
+        basis=basis,
+        peers=sum(1 for row in peers if granted.get(row.id)),
+        cases=[
+            _precedent(row, cause, same, score, granted[row.id], follow_ups.get(row.id)) for row, same, score in cases
+        ],
+        bands=_bands([granted[row.id] for row in peers if granted.get(row.id)]),
+    )
+
+
+# -- the bounded candidate sets ------------------------------------------------------------------------
+
+
+def _latest_analysis(ticket) -> AnalysisRecord | None:
+    return db.session.scalars(
+        select(AnalysisRecord).where(AnalysisRecord.ticket_id == ticket.id).order_by(AnalysisRecord.id.desc())
+    ).first()
+
+
+def _peers(ticket, cause) -> tuple[Basis, list]:
+    """The band's cases: the latest closed ones of the same cause and category (else product, else cause)."""
+    if ticket.category is not None:
+        return Basis.CAUSE_AND_CATEGORY, _closed(ticket, cause, PEERS, Ticket.category == ticket.category)
+    if ticket.product:
+        return Basis.CAUSE_AND_PRODUCT, _closed(ticket, cause, PEERS, Ticket.product == ticket.product)
+    return Basis.CAUSE, _closed(ticket, cause, PEERS)
+
+
+def _neighbours(ticket, cause, basis, short: bool) -> list:
+    """Beyond the peers: the same cause and product in another category; the same cause anywhere when short."""
+    rows = []
+    if ticket.product and basis == Basis.CAUSE_AND_CATEGORY:
+        rows += _closed(ticket, cause, NEIGHBOURS, Ticket.product == ticket.product)
+    if short and basis != Basis.CAUSE:
+        rows += _closed(ticket, cause, NEIGHBOURS)
+    return rows
+
+
+def _closed(ticket, cause, limit: int, *conditions) -> list:
+    """The latest closed cases whose latest analysis found `cause` and that were granted compensation.
+
+    Walks an index on (…, status, closed_at) newest first and stops at `limit`: the cost follows
+    `limit`, not the number of cases stored.
+    """
+    newer = aliased(AnalysisRecord)
+    latest = select(func.max(newer.id)).where(newer.ticket_id == Ticket.id).correlate(Ticket).scalar_subquery()
+    compensated = exists().where(
+        Resolution.ticket_id == Ticket.id,
+        Resolution.state.in_(GRANTED),
+        CompensationLine.resolution_id == Resolution.id,
+    )
+    stmt = (
+        select(
+            Ticket.id,
+            Ticket.reference,
+            Ticket.subject,
+            func.substr(Ticket.description, 1, TEXT).label("text"),
+            Ticket.category,
+            Ticket.product,
+            Ticket.closed_at,
+        )
+        .join(AnalysisRecord, AnalysisRecord.id == latest)
+        .where(Ticket.status == Status.CLOSED, Ticket.id != ticket.id, AnalysisRecord.root_cause == cause, compensated)
+        .where(*conditions)
+        .order_by(Ticket.closed_at.desc())
+        .limit(limit)
+    )
+    return list(db.session.execute(stmt))
+
+
+# -- ranking by likeness --------------------------------------------------------------------------------
+
+
+def _ranked(ticket, rows) -> list[tuple]:
+    """(row, same category or product, similarity), the most alike first within each tier."""
+    mine = _shingles(ticket.subject, ticket.description[:TEXT])
+    scored = []
+    for row in rows:
+        same = (ticket.category is not None and row.category == ticket.category) or (
+            bool(ticket.product) and row.product == ticket.product
+        )
+        scored.append((row, same, _dice(mine, _shingles(row.subject, row.text))))
+    scored.sort(key=lambda item: (not item[1], -item[2], -item[0].closed_at.timestamp(), -item[0].id))
+    return scored
+
+
+def _shingles(subject: str, text: str | None) -> set[tuple]:
+    """Character 2- and 3-grams of the words: bigrams carry Chinese (two-character words), trigrams English."""
+    words = _NOT_WORD.sub(" ", f"{subject} {text or ''}".lower()).strip()
+    return set(zip(words, words[1:])) | set(zip(words, words[1:], words[2:]))
+
+
+def _dice(a: set, b: set) -> float:
+    return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
+
+
+# -- what they were granted, and how they ended ----------------------------------------------------------
+
+
+def _granted(ticket_ids) -> dict[int, tuple]:
+    """ticket id -> (estimated loss, currency, lines) of the latest resolution it was granted."""
+    ids = list(set(ticket_ids))
+    if not ids:
+        return {}
+    resolutions = db.session.execute(
+        select(Resolution.id, Resolution.ticket_id, Resolution.estimated_loss, Resolution.currency)
+        .where(Resolution.ticket_id.in_(ids), Resolution.state.in_(GRANTED))
+        .order_by(Resolution.id)
+    )
+    latest = {row.ticket_id: row for row in resolutions}  # the later one wins
+    lines = defaultdict(list)
+    for line in db.session.execute(
+        select(CompensationLine)
+        .with_only_columns(
+            CompensationLine.resolution_id,
+            CompensationLine.type,
+            CompensationLine.amount,
+            CompensationLine.currency,
+            CompensationLine.description,
+        )
+        .where(CompensationLine.resolution_id.in_([row.id for row in latest.values()]))
+        .order_by(CompensationLine.id)
+    ):
+        lines[line.resolution_id].append(Granted(line.type, line.amount, line.currency, line.description))
+    return {
+        ticket_id: (row.estimated_loss, row.currency, tuple(lines[row.id]))
+        for ticket_id, row in latest.items()
+        if lines[row.id]
+    }
+
+
+def _follow_ups(ticket_ids) -> dict[int, tuple]:
+    """ticket id -> its latest follow-up's (outcome, satisfaction, retention)."""
+    if not ticket_ids:
+        return {}
+    rows = db.session.execute(
+        select(FollowUpRecord.ticket_id, FollowUpRecord.outcome, FollowUpRecord.satisfaction, FollowUpRecord.retention)
+        .where(FollowUpRecord.ticket_id.in_(ticket_ids))
+        .order_by(FollowUpRecord.id)
+    )
+    return {row.ticket_id: (row.outcome, row.satisfaction, row.retention) for row in rows}
+
+
+def _precedent(row, cause, same, score, granted, follow_up) -> Precedent:
+    loss, currency, lines = granted
+    outcome, satisfaction, retention = follow_up or (None, None, None)
+    return Precedent(
+        reference=row.reference,
+        subject=row.subject,
+        root_cause=cause,
+        category=row.category,
+        product=row.product,
+        closed_at=row.closed_at,
+        lines=lines,
+        estimated_loss=loss,
+        currency=currency,
+        satisfied=None if outcome is None else outcome == Outcome.SATISFIED,
+        satisfaction=satisfaction,
+        retention=retention,
+        same_group=same,
+        similarity=round(score, 3),
+    )
+
+
+# -- the bands ------------------------------------------------------------------------------------------
+
+
+def _per_type(lines) -> dict[tuple, Decimal]:
+    """(type, currency) -> the amounts of those lines summed; lines without an amount are left out."""
+    totals: dict[tuple, Decimal] = {}
+    for kind, currency, amount in lines:
+        if amount is not None:
+            key = (CompensationType(kind), currency.upper())
+            totals[key] = totals.get(key, Decimal(0)) + Decimal(amount)
+    return totals
+
+
+def _bands(settled) -> list[Band]:
+    """Per compensation type and currency: the median and middle half of what each case received."""
+    received = defaultdict(list)
+    for _, _, lines in settled:
+        for key, amount in _per_type((line.type, line.currency, line.amount) for line in lines).items():
+            received[key].append(amount)
+    order = list(CompensationType)
+    return [
+        _band(kind, currency, amounts)
+        for (kind, currency), amounts in sorted(
+            received.items(), key=lambda item: (order.index(item[0][0]), item[0][1])
+        )
+    ]
+
+
+def _band(kind, currency, amounts) -> Band:
+    if len(amounts) < FEW:
+        return Band(kind, currency, len(amounts), None, None, None)
+    low, median, high = statistics.quantiles(amounts, n=4, method="inclusive")
+    return Band(kind, currency, len(amounts), _cents(median), _cents(low), _cents(high))
+
+
+def _cents(value) -> Decimal:
+    return Decimal(value).quantize(CENT)
