@@ -7,7 +7,6 @@ the panel costs the same with a thousand cases or a million.
 """
 
 import re
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +16,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Index, exists, func, select
 from sqlalchemy.orm import aliased
 
+from ticketing.cases import compensation_bands
+from ticketing.cases.compensation_bands import FEW, Assessment, Band, Placement
 from ticketing.cases.models import Ticket
 from ticketing.cases.records import AnalysisRecord, CompensationLine, FollowUpRecord, Resolution
 from ticketing.cases.vocabulary import (
@@ -34,10 +35,8 @@ from ticketing.labelled import LABELS, Labelled
 PEERS = 300  # the latest closed cases of the same root cause and category: what the bands are drawn from
 NEIGHBOURS = 100  # the latest of the same root cause and product, and of the same root cause anywhere
 TEXT = 200  # characters of the description compared, after the whole subject
-FEW = 3  # fewer cases than this with a compensation type make no band: its quartiles would mislead
 # The resolution a closed case was settled with: carried out (or accepted), never a refused or rejected one.
 GRANTED = (ResolutionState.CARRIED_OUT, ResolutionState.ACCEPTED)
-CENT = Decimal("0.01")
 _NOT_WORD = re.compile(r"[\W_]+")
 
 # The latest closed cases of a category, of a product, or of any kind, newest first (migration 0012):
@@ -48,14 +47,6 @@ Index("ix_tickets_product_status_closed_at", Ticket.product, Ticket.status, Tick
 Index("ix_tickets_status_closed_at", Ticket.status, Ticket.closed_at)
 
 
-class Placement(Labelled):
-    """Where an amount falls against the middle half of what similar cases received."""
-
-    BELOW = "below"
-    WITHIN = "within"
-    ABOVE = "above"
-
-
 class Basis(Labelled):
     """Which closed cases a band is drawn from."""
 
@@ -64,20 +55,11 @@ class Basis(Labelled):
     CAUSE = "cause"
 
 
-LABELS.update(
-    {
-        Placement: {
-            "below": _l("Below what similar cases received"),
-            "within": _l("Within what similar cases received"),
-            "above": _l("Above what similar cases received"),
-        },
-        Basis: {
-            "cause_and_category": _l("closed cases with the same root cause and category"),
-            "cause_and_product": _l("closed cases with the same root cause and product"),
-            "cause": _l("closed cases with the same root cause"),
-        },
-    }
-)
+LABELS[Basis] = {
+    "cause_and_category": _l("closed cases with the same root cause and category"),
+    "cause_and_product": _l("closed cases with the same root cause and product"),
+    "cause": _l("closed cases with the same root cause"),
+}
 
 
 @dataclass(frozen=True)
@@ -109,40 +91,6 @@ class Precedent:
 
 
 @dataclass(frozen=True)
-class Band:
-    """What the similar cases received of one compensation type, in one currency (per case)."""
-
-    type: CompensationType
-    currency: str
-    count: int
-    median: Decimal | None  # None when there are too few cases for a band
-    low: Decimal | None  # 25th percentile
-    high: Decimal | None  # 75th percentile
-
-    @property
-    def enough(self) -> bool:
-        return self.median is not None
-
-    def place(self, amount: Decimal) -> Placement | None:
-        if not self.enough:
-            return None
-        if amount < self.low:
-            return Placement.BELOW
-        return Placement.ABOVE if amount > self.high else Placement.WITHIN
-
-
-@dataclass(frozen=True)
-class Assessment:
-    """One compensation type of a proposal (its lines summed) against the band of that type."""
-
-    type: CompensationType
-    currency: str
-    amount: Decimal
-    band: Band | None
-    placement: Placement | None  # None: no band, or too few cases to tell
-
-
-@dataclass(frozen=True)
 class Precedents:
     root_cause: RootCause | None  # None: the cause is not analysed yet, so nothing compares
     basis: Basis | None
@@ -156,22 +104,16 @@ class Precedents:
         return FEW
 
     def band_for(self, type, currency: str) -> Band | None:
-        return next((b for b in self.bands if b.type == type and b.currency == currency.upper()), None)
+        return compensation_bands.band_for(self.bands, type, currency)
 
     def place(self, type, amount, currency: str) -> Placement | None:
         """Below, within or above the middle half for `type`; None when there is no band to tell."""
         band = self.band_for(type, currency)
-        return band.place(Decimal(amount)) if band else None
+        return band.place(Decimal(str(amount))) if band else None
 
     def assess(self, lines) -> list[Assessment]:
         """A proposal's compensation lines (with an amount), per type, against their bands."""
-        totals = _per_type((line.type, line.currency, line.amount) for line in lines)
-        return [
-            Assessment(
-                kind, currency, amount, band := self.band_for(kind, currency), band.place(amount) if band else None
-            )
-            for (kind, currency), amount in totals.items()
-        ]
+        return compensation_bands.assess(self.bands, lines)
 
 
 def precedents_for(ticket: Ticket, limit: int = 5) -> Precedents:
@@ -200,7 +142,7 @@ def precedents_for(ticket: Ticket, limit: int = 5) -> Precedents:
         cases=[
             _precedent(row, cause, same, score, granted[row.id], follow_ups.get(row.id)) for row, same, score in cases
         ],
-        bands=_bands([granted[row.id] for row in peers if granted.get(row.id)]),
+        bands=compensation_bands.bands([granted[row.id][2] for row in peers if granted.get(row.id)]),
     )
 
 
@@ -356,42 +298,3 @@ def _precedent(row, cause, same, score, granted, follow_up) -> Precedent:
         same_group=same,
         similarity=round(score, 3),
     )
-
-
-# -- the bands ------------------------------------------------------------------------------------------
-
-
-def _per_type(lines) -> dict[tuple, Decimal]:
-    """(type, currency) -> the amounts of those lines summed; lines without an amount are left out."""
-    totals: dict[tuple, Decimal] = {}
-    for kind, currency, amount in lines:
-        if amount is not None:
-            key = (CompensationType(kind), currency.upper())
-            totals[key] = totals.get(key, Decimal(0)) + Decimal(amount)
-    return totals
-
-
-def _bands(settled) -> list[Band]:
-    """Per compensation type and currency: the median and middle half of what each case received."""
-    received = defaultdict(list)
-    for _, _, lines in settled:
-        for key, amount in _per_type((line.type, line.currency, line.amount) for line in lines).items():
-            received[key].append(amount)
-    order = list(CompensationType)
-    return [
-        _band(kind, currency, amounts)
-        for (kind, currency), amounts in sorted(
-            received.items(), key=lambda item: (order.index(item[0][0]), item[0][1])
-        )
-    ]
-
-
-def _band(kind, currency, amounts) -> Band:
-    if len(amounts) < FEW:
-        return Band(kind, currency, len(amounts), None, None, None)
-    low, median, high = statistics.quantiles(amounts, n=4, method="inclusive")
-    return Band(kind, currency, len(amounts), _cents(median), _cents(low), _cents(high))
-
-
-def _cents(value) -> Decimal:
-    return Decimal(value).quantize(CENT)
