@@ -44,6 +44,8 @@ def parse(typed: str | None) -> Query:
     reference = email = phone = None
     if match := _REFERENCE.match(folded):
         reference = f"C-{match[1]}-{int(match[2]):06d}"
+        # The exact case first; then any year's case of that number (documents hold the number).
+        return Query(typed, [Term((reference.rsplit("-", 1)[-1],))], reference=reference)
     if _PHONE.match(folded) and len(re.sub(r"\D", "", folded)) >= 3:
         digits = re.sub(r"\D", "", folded)
         home = (phone_digits(folded) or "").lstrip("0")

@@ -124,7 +124,7 @@ def _write_documents(connection):
         "t.description, t.product, t.customer_expectation FROM tickets t JOIN customers c ON c.id = t.customer_id"
     )
     for row in connection.execute(query):
-        parts = (row[1], _contact(*row[2:7]), *row[7:], *bodies["messages"].get(row[0], ()))
+        parts = (row[1].rsplit("-", 1)[-1], _contact(*row[2:7]), *row[7:], *bodies["messages"].get(row[0], ()))
         public = _fold("\n".join(part for part in parts if part))
         internal = _fold("\n".join(bodies["notes"].get(row[0], ())))
         cases.append(
