@@ -67,17 +67,6 @@ def queue():
     )
 
 
-@bp.route("/tickets")
-@roles_required(*STAFF)
-def jump():
-    """Open a case by typing its reference."""
-    reference = text_arg("reference")
-    if find_ticket(reference) is None:
-        flash(_("There is no case with that reference."), "error")
-        return redirect(url_for("desk.queue"))
-    return redirect(url_for("desk.case", reference=reference.strip().upper()))
-
-
 @bp.route("/intake", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def intake():
