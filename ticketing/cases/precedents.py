@@ -39,12 +39,11 @@ TEXT = 200  # characters of the description compared, after the whole subject
 GRANTED = (ResolutionState.CARRIED_OUT, ResolutionState.ACCEPTED)
 _NOT_WORD = re.compile(r"[\W_]+")
 
-# The latest closed cases of a category, of a product, or of any kind, newest first (migration 0012):
-# each candidate set walks one of these and stops at its limit. Declared beside the queries that
-# need them; they belong to the tickets table all the same.
+# The latest closed cases of a category or of a product, newest first (migration 0012): the peers
+# walk one of these and stop at their limit. Declared beside the queries that need them; they
+# belong to the tickets table all the same.
 Index("ix_tickets_category_status_closed_at", Ticket.category, Ticket.status, Ticket.closed_at)
 Index("ix_tickets_product_status_closed_at", Ticket.product, Ticket.status, Ticket.closed_at)
-Index("ix_tickets_status_closed_at", Ticket.status, Ticket.closed_at)
 
 
 class Basis(Labelled):
@@ -158,52 +157,73 @@ def _latest_analysis(ticket) -> AnalysisRecord | None:
 def _peers(ticket, cause) -> tuple[Basis, list]:
     """The band's cases: the latest closed ones of the same cause and category (else product, else cause)."""
     if ticket.category is not None:
-        return Basis.CAUSE_AND_CATEGORY, _closed(ticket, cause, PEERS, Ticket.category == ticket.category)
+        return Basis.CAUSE_AND_CATEGORY, _closed_of(ticket, cause, PEERS, Ticket.category == ticket.category)
     if ticket.product:
-        return Basis.CAUSE_AND_PRODUCT, _closed(ticket, cause, PEERS, Ticket.product == ticket.product)
-    return Basis.CAUSE, _closed(ticket, cause, PEERS)
+        return Basis.CAUSE_AND_PRODUCT, _closed_of(ticket, cause, PEERS, Ticket.product == ticket.product)
+    return Basis.CAUSE, _closed_any(ticket, cause, PEERS)
 
 
 def _neighbours(ticket, cause, basis, short: bool) -> list:
     """Beyond the peers: the same cause and product in another category; the same cause anywhere when short."""
     rows = []
     if ticket.product and basis == Basis.CAUSE_AND_CATEGORY:
-        rows += _closed(ticket, cause, NEIGHBOURS, Ticket.product == ticket.product)
+        rows += _closed_of(ticket, cause, NEIGHBOURS, Ticket.product == ticket.product)
     if short and basis != Basis.CAUSE:
-        rows += _closed(ticket, cause, NEIGHBOURS)
+        rows += _closed_any(ticket, cause, NEIGHBOURS)
     return rows
 
 
-def _closed(ticket, cause, limit: int, *conditions) -> list:
-    """The latest closed cases whose latest analysis found `cause` and that were granted compensation.
+def _closed_of(ticket, cause, limit: int, group) -> list:
+    """The latest closed cases of a category or product (`group`) whose latest analysis found `cause`.
 
-    Walks an index on (…, status, closed_at) newest first and stops at `limit`: the cost follows
-    `limit`, not the number of cases stored.
+    Walks the index on (category|product, status, closed_at) newest first and stops at `limit`.
     """
     newer = aliased(AnalysisRecord)
     latest = select(func.max(newer.id)).where(newer.ticket_id == Ticket.id).correlate(Ticket).scalar_subquery()
+    stmt = (
+        _candidates(ticket, cause)
+        .select_from(Ticket)
+        .join(AnalysisRecord, AnalysisRecord.id == latest)
+        .where(group)
+        .order_by(Ticket.closed_at.desc())
+    )
+    return list(db.session.execute(stmt.limit(limit)))
+
+
+def _closed_any(ticket, cause, limit: int) -> list:
+    """The latest analysed closed cases whose latest analysis found `cause`, in any category.
+
+    Walks the analyses newest first (no index on the tickets' own order would narrow this down:
+    PostgreSQL would prefer one on (status, closed_at) even where the category's index is better).
+    """
+    newer = aliased(AnalysisRecord)
+    superseded = exists().where(newer.ticket_id == AnalysisRecord.ticket_id, newer.id > AnalysisRecord.id)
+    stmt = (
+        _candidates(ticket, cause)
+        .select_from(AnalysisRecord)
+        .join(Ticket, Ticket.id == AnalysisRecord.ticket_id)
+        .where(~superseded)
+        .order_by(AnalysisRecord.id.desc())
+    )
+    return list(db.session.execute(stmt.limit(limit)))
+
+
+def _candidates(ticket, cause):
+    """Closed cases other than `ticket`, analysed as `cause`, granted compensation: what a precedent shows."""
     compensated = exists().where(
         Resolution.ticket_id == Ticket.id,
         Resolution.state.in_(GRANTED),
         CompensationLine.resolution_id == Resolution.id,
     )
-    stmt = (
-        select(
-            Ticket.id,
-            Ticket.reference,
-            Ticket.subject,
-            func.substr(Ticket.description, 1, TEXT).label("text"),
-            Ticket.category,
-            Ticket.product,
-            Ticket.closed_at,
-        )
-        .join(AnalysisRecord, AnalysisRecord.id == latest)
-        .where(Ticket.status == Status.CLOSED, Ticket.id != ticket.id, AnalysisRecord.root_cause == cause, compensated)
-        .where(*conditions)
-        .order_by(Ticket.closed_at.desc())
-        .limit(limit)
-    )
-    return list(db.session.execute(stmt))
+    return select(
+        Ticket.id,
+        Ticket.reference,
+        Ticket.subject,
+        func.substr(Ticket.description, 1, TEXT).label("text"),
+        Ticket.category,
+        Ticket.product,
+        Ticket.closed_at,
+    ).where(Ticket.status == Status.CLOSED, Ticket.id != ticket.id, AnalysisRecord.root_cause == cause, compensated)
 
 
 # -- ranking by likeness --------------------------------------------------------------------------------
@@ -238,8 +258,6 @@ def _dice(a: set, b: set) -> float:
 def _granted(ticket_ids) -> dict[int, tuple]:
     """ticket id -> (estimated loss, currency, lines) of the latest resolution it was granted."""
     ids = list(set(ticket_ids))
-    if not ids:
-        return {}
     resolutions = db.session.execute(
         select(Resolution.id, Resolution.ticket_id, Resolution.estimated_loss, Resolution.currency)
         .where(Resolution.ticket_id.in_(ids), Resolution.state.in_(GRANTED))
@@ -247,19 +265,13 @@ def _granted(ticket_ids) -> dict[int, tuple]:
     )
     latest = {row.ticket_id: row for row in resolutions}  # the later one wins
     lines = defaultdict(list)
-    for line in db.session.execute(
-        select(CompensationLine)
-        .with_only_columns(
-            CompensationLine.resolution_id,
-            CompensationLine.type,
-            CompensationLine.amount,
-            CompensationLine.currency,
-            CompensationLine.description,
-        )
-        .where(CompensationLine.resolution_id.in_([row.id for row in latest.values()]))
-        .order_by(CompensationLine.id)
+    line = CompensationLine
+    for row in db.session.execute(
+        select(line.resolution_id, line.type, line.amount, line.currency, line.description)
+        .where(line.resolution_id.in_([row.id for row in latest.values()]))
+        .order_by(line.id)
     ):
-        lines[line.resolution_id].append(Granted(line.type, line.amount, line.currency, line.description))
+        lines[row.resolution_id].append(Granted(row.type, row.amount, row.currency, row.description))
     return {
         ticket_id: (row.estimated_loss, row.currency, tuple(lines[row.id]))
         for ticket_id, row in latest.items()
@@ -269,8 +281,6 @@ def _granted(ticket_ids) -> dict[int, tuple]:
 
 def _follow_ups(ticket_ids) -> dict[int, tuple]:
     """ticket id -> its latest follow-up's (outcome, satisfaction, retention)."""
-    if not ticket_ids:
-        return {}
     rows = db.session.execute(
         select(FollowUpRecord.ticket_id, FollowUpRecord.outcome, FollowUpRecord.satisfaction, FollowUpRecord.retention)
         .where(FollowUpRecord.ticket_id.in_(ticket_ids))
