@@ -18,12 +18,13 @@ from tests.factories import open_case, to_step
 from tests.security.hostile import CURSORS, TEXT, TEXTS, Fuzzer, Target, World, case_of, soon
 from ticketing.admin.replies import ReplyTemplateForm
 from ticketing.auth.forms import AccountForm, LanguageForm, LoginForm, PasswordForm, TokenForm, UserEditForm, UserForm
-from ticketing.cases import winback
+from ticketing.cases import services, winback
 from ticketing.cases.audit import Event
 from ticketing.cases.improvement import QualityScore, add_preventive_action
-from ticketing.cases.models import ReplyTemplate, Ticket
+from ticketing.cases.models import Customer, ReplyTemplate, Ticket
 from ticketing.clock import utcnow
 from ticketing.desk.actions import SPECS
+from ticketing.desk.customer_forms import CustomerForm, CustomerMergeForm
 from ticketing.desk.forms import IntakeForm, QueueFilterForm
 from ticketing.extensions import db
 from ticketing.forms_common import StorablePolicy
@@ -159,6 +160,37 @@ def _reply_template(world):
     return template
 
 
+def _customer_of(world, case):
+    return {"customer_id": case.customer_id}
+
+
+def _duplicate(world):
+    return services.find_or_create_customer("Han M.", "han.m@example.com", "+86 139 0000 0009")
+
+
+def _details(world, case):
+    """A change to Han Meimei's record that is always new, so the edit is never refused as empty."""
+    customer = db.session.get(Customer, case.customer_id)
+    return dict(
+        version=customer.version,
+        name=f"Han {uuid.uuid4().hex[:6]}",
+        email="han@example.com",
+        phone="+86 139 0000 0001",
+        locale="en",
+        value_tier="silver",
+    )
+
+
+def _merge_of(world, case):
+    return {"customer_id": case.customer_id, "other_id": world.row("duplicate", _duplicate).id}
+
+
+def _versions(world, case):
+    db.session.expire_all()
+    survivor, duplicate = db.session.get(Customer, case.customer_id), world.row("duplicate", _duplicate)
+    return {"survivor_version": survivor.version, "duplicate_version": duplicate.version, "reason": TEXT}
+
+
 def _id_of(name, make, key):
     return lambda world, case: {key: world.row(name, make).id}
 
@@ -186,6 +218,32 @@ DESK = [
         ),
     ),
     Target("/customers/lookup", params={"q": TEXTS}, baseline=lambda w, c: {"q": "li.lei@example.com"}),
+    Target("/customers/<int:customer_id>", situation="other", values=_customer_of),
+    Target(
+        "/customers/<int:customer_id>",
+        "POST",
+        situation="other",
+        values=_customer_of,
+        form=CustomerForm,
+        baseline=_details,
+    ),
+    Target(
+        "/customers/<int:customer_id>/merge",
+        situation="other",
+        values=_customer_of,
+        params={"q": TEXTS},
+        baseline=lambda w, c: {"q": "han.m@example.com"},
+    ),
+    Target("/customers/<int:customer_id>/merge/<int:other_id>", situation="other", values=_merge_of),
+    # last: its baseline merges the duplicate into Han Meimei's record
+    Target(
+        "/customers/<int:customer_id>/merge/<int:other_id>",
+        "POST",
+        situation="other",
+        values=_merge_of,
+        form=CustomerMergeForm,
+        baseline=_versions,
+    ),
     Target("/tickets/<reference>", situation="open", values=_reference),
     Target(
         "/tickets/<reference>/attachments/<int:attachment_id>",

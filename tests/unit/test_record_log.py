@@ -450,6 +450,28 @@ def _verify_preventive_action(p):
     )
 
 
+def _customer_merged(p):
+    from ticketing.cases.customers import merge_customers
+
+    t = open_case(p.agent)
+    duplicate = t.customer
+    survivor = services.find_or_create_customer("Li Lei", "lilei.new@example.com", "+86 139 0000 1111")
+    db.session.commit()
+    return (
+        t,
+        p.agent,
+        lambda: merge_customers(
+            survivor,
+            duplicate,
+            p.agent,
+            survivor_version=survivor.version,
+            duplicate_version=duplicate.version,
+            reason="Same person",
+        ),
+        {"customer": [duplicate.id, survivor.id], "reason": [None, "Same person"]},
+    )
+
+
 # Who the log names when no staff member acts (default: the customer).
 ACTOR_NAMES = {"suggest_compensation": "scheduler"}
 
@@ -461,6 +483,7 @@ SIDE_SCENARIOS = {
     "add_preventive_action": _add_preventive_action,
     "complete_preventive_action": _complete_preventive_action,
     "verify_preventive_action": _verify_preventive_action,
+    "customer_merged": _customer_merged,
 }
 CASE_SCENARIOS = {
     "listen": _listen,

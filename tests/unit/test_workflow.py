@@ -68,6 +68,7 @@ ALLOWED_AT = {
     "add_preventive_action": (ANY_STEP, OPEN | ENDED),
     "complete_preventive_action": (ANY_STEP, OPEN | ENDED),
     "verify_preventive_action": (ANY_STEP, OPEN | ENDED),
+    "customer_merged": (ANY_STEP, OPEN | ENDED),
 }
 
 # action: (who acts, ticket fields, action data) under which every guard is satisfied
@@ -127,6 +128,7 @@ FAVOURABLE = {
     "add_preventive_action": (SUPERVISOR, {}, {}),
     "complete_preventive_action": (OWNER, {}, {"preventive_action": OPEN_FIX}),
     "verify_preventive_action": (SUPERVISOR, {}, {"preventive_action": DONE_FIX}),
+    "customer_merged": (COLLEAGUE, {}, {}),
 }
 
 # Where an allowed action leads, for each step it starts from (missing: the step stays).
@@ -192,6 +194,8 @@ ALLOWED_ACTORS = {
     "verify_preventive_action": SUPERVISORS,
     # the owner of the preventive action (the assigned agent here) or a supervisor
     "complete_preventive_action": {"assigned_agent", "supervisor", "admin"},
+    # any staff member who merges two records of the customer moves the case along
+    "customer_merged": {"assigned_agent", "colleague", "agent_on_unassigned_case", "supervisor", "admin"},
 }
 ACTOR_KINDS = ["customer", "assigned_agent", "colleague", "agent_on_unassigned_case", "supervisor", "admin"]
 
@@ -665,5 +669,6 @@ def test_side_actions_never_move_the_case_or_bump_its_version():
         "add_preventive_action",
         "complete_preventive_action",
         "verify_preventive_action",
+        "customer_merged",
     }
     assert all(workflow.RULES[name].to is None for name in side)
