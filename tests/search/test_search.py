@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 from ticketing.cases import services
 from ticketing.cases.models import Ticket
-from ticketing.cases.search import documents
+from ticketing.cases.search import documents, finder
 from ticketing.cases.search.finder import search_cases, search_customers
 from ticketing.cases.search.query import parse
 from ticketing.extensions import db
@@ -125,7 +125,15 @@ def test_a_rolled_back_change_leaves_the_index_as_it_was(cases, agent):
     assert found("zebra") == []
 
 
-def test_exact_phone_and_reference_come_first_then_open_newest(agent):
+@pytest.fixture(params=["one pass", "phase by phase"])
+def ranking(request, monkeypatch):
+    """Both ways of ranking: all matches at once (few of them) and off the index phase by phase."""
+    if request.param == "phase by phase":
+        monkeypatch.setattr(finder, "FEW", 1)
+    return request.param
+
+
+def test_exact_phone_and_reference_come_first_then_open_newest(agent, ranking):
     older = take(agent, name="Ann Old", phone="0755-8888 1234", subject="Parcel 0755 lost")
     caller = take(agent, name="Ben Caller", phone="0755-1234 5678", subject="Parcel lost again")
     newer_closed = take(agent, name="Cat New", subject="Parcel lost, call back on 075512345678")
@@ -138,20 +146,20 @@ def test_exact_phone_and_reference_come_first_then_open_newest(agent):
     assert found("parcel lost") == [newest.reference, caller.reference, older.reference, newer_closed.reference]
 
 
-def test_paging_never_repeats_or_skips(agent):
+@pytest.mark.parametrize("limit", [1, 3, 6, 7, 10])
+def test_paging_never_repeats_or_skips(agent, ranking, limit):
     made = [take(agent, name=f"Caller {i}", subject="Noisy fridge").reference for i in range(7)]
     closed = db.session.get(Ticket, 3)
     closed.status = "closed"
     db.session.commit()
     seen, cursor = [], None
     while True:
-        page = search_cases(parse("fridge"), include_notes=True, limit=3, cursor=cursor)
+        page = search_cases(parse("fridge"), include_notes=True, limit=limit, cursor=cursor)
         seen += [ticket.reference for ticket in page.items]
         if not page.next_cursor:
             break
         cursor = page.next_cursor
-    assert sorted(seen) == sorted(made) and len(seen) == len(set(seen))
-    assert seen[-1] == closed.reference
+    assert seen == [r for r in reversed(made) if r != closed.reference] + [closed.reference]
 
 
 def test_filters_apply(cases):

@@ -21,6 +21,7 @@ from ticketing.cases.vocabulary import Status
 from ticketing.extensions import db
 
 PINNED = 20  # at most this many cases of an exactly matching caller come first
+FEW = 400  # up to this many matches are ranked in one pass
 FIRST_WINDOW = 4096  # PostgreSQL: ids scanned by the first range, widened eightfold each time
 
 _PHASES = ("o", "r")  # open cases, then the rest
@@ -58,26 +59,60 @@ def search_cases(query: Query, *, include_notes: bool, conditions=(), limit: int
     position = _decode(cursor)
     pinned = _pinned_cases(query, conditions, limit)
     ids = list(pinned) if position is None else []
-    phase, below = position or ("o", None)
     next_cursor = None
     if query.terms:
         index = _case_index(include_notes)
-        for current in _PHASES[_PHASES.index(phase) :]:
-            need = limit - len(ids)
-            if need <= 0:
-                next_cursor = f"{current}."
-                break
-            status = Ticket.status == Status.OPEN if current == "o" else Ticket.status != Status.OPEN
-            found = _matches(
-                index, query, Ticket, [*conditions, status, Ticket.id.not_in(pinned)], below, need + 1
-            )
-            if len(found) > need:
-                ids += found[:need]
-                next_cursor = f"{current}.{found[need - 1]}"
-                break
-            ids += found
-            below = None
+        conditions = [*conditions, Ticket.id.not_in(pinned)]
+        ranked = _ranked_if_few(index, query, conditions)
+        found, next_cursor = (
+            _page_of(ranked, position, limit - len(ids))
+            if ranked is not None
+            else _phased(index, query, conditions, position, limit - len(ids))
+        )
+        ids += found
     return Found(_load(Ticket, ids), next_cursor)
+
+
+def _ranked_if_few(index, query, conditions) -> list[tuple[str, int]] | None:
+    """Every match as (phase, id) in ranking order, when there are at most FEW of them (most
+    phones, names and rare words): one pass over the index instead of one per phase."""
+    found = _matches(index, query, Ticket, conditions, None, FEW + 1)
+    if len(found) > FEW:
+        return None
+    open_ids = set(db.session.scalars(select(Ticket.id).where(Ticket.id.in_(found), Ticket.status == Status.OPEN)))
+    return [("o", i) for i in found if i in open_ids] + [("r", i) for i in found if i not in open_ids]
+
+
+def _page_of(ranked, position, need: int):
+    if position is not None:
+        phase, below = position
+        start = _PHASES.index(phase)
+        ranked = [
+            (p, i) for p, i in ranked if _PHASES.index(p) > start or (p == phase and (below is None or i < below))
+        ]
+    if need <= 0:
+        return [], f"{ranked[0][0]}." if ranked else None
+    page = ranked[:need]
+    more = len(ranked) > need
+    return [i for _p, i in page], f"{page[-1][0]}.{page[-1][1]}" if more else None
+
+
+def _phased(index, query, conditions, position, need: int):
+    """Open matches newest first, then the rest, each read off the index in id order as far as the
+    page needs (for words found in very many cases)."""
+    phase, below = position or ("o", None)
+    ids = []
+    for current in _PHASES[_PHASES.index(phase) :]:
+        if need - len(ids) <= 0:
+            return ids, f"{current}."
+        status = Ticket.status == Status.OPEN if current == "o" else Ticket.status != Status.OPEN
+        found = _matches(index, query, Ticket, [*conditions, status], below, need - len(ids) + 1)
+        if len(found) > need - len(ids):
+            found = found[: need - len(ids)]
+            return ids + found, f"{current}.{found[-1]}"
+        ids += found
+        below = None
+    return ids, None
 
 
 def search_customers(query: Query, *, limit: int = 25, cursor: str | None = None) -> Found:

@@ -105,8 +105,8 @@ def _short_terms(folded):
 
 
 def _contact(name, email, phone, phone_digits, external_id):
-    typed_digits = re.sub(r"\D", "", phone or "")
-    return "\n".join(part for part in (name, email, phone, typed_digits, phone_digits, external_id) if part)
+    digits = phone_digits or re.sub(r"\D", "", phone or "")
+    return "\n".join(part for part in (name, email, digits, external_id) if part)
 
 
 def _write_documents(connection):
