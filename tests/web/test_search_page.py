@@ -1,6 +1,7 @@
 """The search box on every staff page and its results page, as an agent uses them on the phone."""
 
 import re
+from datetime import datetime, timezone
 
 import pytest
 
@@ -75,12 +76,11 @@ def test_an_agent_finds_colleagues_cases_as_in_the_team_queue(signed_in, agent, 
 def test_the_queue_filters_narrow_the_results(signed_in, agent):
     open_one = take(agent, "Ann", None, "Fridge noise")
     closed = take(agent, "Ben", None, "Fridge door")
-    closed.status = "closed"
+    closed.status, closed.closed_at = "closed", datetime(2026, 11, 20, 10, tzinfo=timezone.utc)
     db.session.commit()
-    assert references(signed_in.get("/search?q=fridge").get_data(as_text=True)) == [
-        open_one.reference,
-        closed.reference,
-    ]
+    text = signed_in.get("/search?q=fridge").get_data(as_text=True)
+    assert references(text) == [open_one.reference, closed.reference]
+    assert "closed on Nov 20, 2026" in text
     text = signed_in.get("/search?q=fridge&status=closed").get_data(as_text=True)
     assert references(text) == [closed.reference]
     text = signed_in.get("/search?q=fridge&status=closed&priority=urgent").get_data(as_text=True)
