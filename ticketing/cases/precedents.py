@@ -34,7 +34,7 @@ from ticketing.labelled import LABELS, Labelled
 
 PEERS = 300  # the latest closed cases of the same root cause and category: what the bands are drawn from
 NEIGHBOURS = 100  # the latest of the same root cause and product, and of the same root cause anywhere
-TEXT = 200  # characters of the description compared, after the whole subject
+TEXT = 120  # characters of the description compared, after the whole subject (the cost follows it)
 # The resolution a closed case was settled with: carried out (or accepted), never a refused or rejected one.
 GRANTED = (ResolutionState.CARRIED_OUT, ResolutionState.ACCEPTED)
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -242,10 +242,10 @@ def _ranked(ticket, rows) -> list[tuple]:
     return scored
 
 
-def _shingles(subject: str, text: str | None) -> set[tuple]:
+def _shingles(subject: str, text: str | None) -> set[str]:
     """Character 2- and 3-grams of the words: bigrams carry Chinese (two-character words), trigrams English."""
     words = _NOT_WORD.sub(" ", f"{subject} {text or ''}".lower()).strip()
-    return set(zip(words, words[1:])) | set(zip(words, words[1:], words[2:]))
+    return set(map("".join, zip(words, words[1:]))) | set(map("".join, zip(words, words[1:], words[2:])))
 
 
 def _dice(a: set, b: set) -> float:
