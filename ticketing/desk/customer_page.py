@@ -137,29 +137,35 @@ def _events(customer: Customer) -> list[CustomerEvent]:
 
 
 def describe(event: CustomerEvent) -> dict:
-    """One change to the record as people read it: what, who, and each field from what to what."""
+    """One change to the record as people read it: what, who, and each field from what to what (a fact
+    of the change that was nothing before, a reason or the cases moved, is shown as it is)."""
     fields = [*event.before, *(name for name in event.after if name not in event.before)]
     return {
         "event": event,
         "label": EVENT_LABELS.get(event.action, event.action),
         "actor": event.actor.name if event.actor else _("the system"),
         "changes": [
-            (FIELD_LABELS.get(name, name), _value(name, event.before.get(name)), _value(name, event.after.get(name)))
+            (
+                FIELD_LABELS.get(name, name),
+                _value(name, event.before.get(name)),
+                _value(name, event.after.get(name)),
+                name not in event.before,
+            )
             for name in fields
         ],
     }
 
 
 def _value(field: str, value):
-    """A logged value in words; a record number is a link (the template shows `(text, url)` as one)."""
+    """A logged value in words; a record number is a link (the template shows {"text", "url"} as one)."""
     if value is None or value == "" or value == []:
         return "—"
     if field == "value_tier":
-        return label_for(ValueTier, value)
+        return str(label_for(ValueTier, value))
     if field == "locale":
         return LANGUAGES.get(value, value)
     if field in ("merged_into", "merged_from"):
-        return (f"#{value}", url_for("desk.customer", customer_id=value))
+        return {"text": f"#{value}", "url": url_for("desk.customer", customer_id=value)}
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     return value
