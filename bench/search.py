@@ -85,16 +85,17 @@ def bench_app(url: str):
 
 
 def _customer(n: int, rng: random.Random) -> dict:
+    """A person as intake records them: numbers are random past their operator prefix, as real ones are."""
     if rng.random() < 0.6:
         name = rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.choice([1, 2])))
-        number = f"1{rng.choice('3578')}{n:09d}"[:11]
+        number = f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}"
         phone = rng.choice([f"+86 {number[:3]} {number[3:7]} {number[7:]}", number, f"{number[:3]}-{number[3:7]}-{number[7:]}"])
         email = f"user{n}@example.cn" if rng.random() < 0.5 else None
         digits = number
     else:
         first, last = rng.choice(FIRST), rng.choice(LAST)
         name = f"{first} {last}"
-        number = f"7700{n:06d}"
+        number = f"7{rng.randrange(10**9):09d}"
         phone, digits = f"+44 {number[:4]} {number[4:]}", f"44{number}"
         email = f"{first.lower()}.{last.lower()}{n}@example.com"
     return dict(id=n, name=name, email=email, phone=phone, phone_digits=digits, value_tier="standard", locale="en")

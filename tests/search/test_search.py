@@ -214,3 +214,11 @@ def test_the_rebuild_command(cases, runner):
     assert "Search index rebuilt: 3 cases, 3 customers." in result.output
     db.session.expire_all()
     assert [c.name for c in search_customers(parse("brown")).items] == ["David Brown"]
+
+
+def test_a_long_number_is_matched_whole_not_by_its_tail(agent):
+    """The index is asked for a long number's last digits; the document must hold all of them."""
+    mine = take(agent, name="Order Owner", subject="Order 2026113000451 never came")
+    take(agent, name="Other Order", subject="Order 9999113000451 never came")  # same last seven digits
+    assert found("2026113000451") == [mine.reference]
+    assert found("13000451") and len(found("3000451")) == 2

@@ -22,6 +22,7 @@ from ticketing.extensions import db
 
 PINNED = 20  # at most this many cases of an exactly matching caller come first
 FEW = 400  # up to this many matches are ranked in one pass
+DIGITS_LOOKED_UP = 7
 FIRST_WINDOW = 4096  # PostgreSQL: ids scanned by the first range, widened eightfold each time
 
 _PHASES = ("o", "r")  # open cases, then the rest
@@ -180,9 +181,25 @@ def _sqlite_matches(index, query, model, conditions, below, limit) -> list[int]:
         .where(text(f"{index.fts} MATCH :expression").bindparams(expression=_fts_expression(index, query)))
         .where(*conditions)
     )
+    if any(_looked_up(a) != a for term in query.terms for a in term.alternatives):
+        document = _document(index)  # the index found the tail of a long number; the row confirms the rest
+        statement = statement.join(document, document.c[index.key] == fts.c.rowid).where(
+            _like_conditions(document, index, query)
+        )
     if below is not None:
         statement = statement.where(fts.c.rowid < below)
     return list(db.session.scalars(statement.order_by(fts.c.rowid.desc()).limit(limit)))
+
+
+def _looked_up(alternative: str) -> str:
+    """What the index is asked for. Digits repeat across phones, references and order numbers, so
+    each run of three is in a great many documents and a long number means many long lists to
+    intersect: its last seven digits (the least shared part of a phone) find the few candidates."""
+    return alternative[-DIGITS_LOOKED_UP:] if alternative.isdigit() else alternative
+
+
+def _document(index: _Index):
+    return (CaseDocument if index.key == "ticket_id" else CustomerDocument).__table__
 
 
 def _fts_expression(index: _Index, query: Query) -> str:
@@ -190,6 +207,7 @@ def _fts_expression(index: _Index, query: Query) -> str:
     nothing typed is read as FTS5 syntax)."""
 
     def phrase(alternative: str) -> str:
+        alternative = _looked_up(alternative)
         columns, padded = (index.long, alternative) if len(alternative) >= 3 else (index.short, f" {alternative} ")
         quoted = padded.replace('"', '""')
         return f'{{{" ".join(columns)}}} : "{quoted}"'
@@ -198,7 +216,7 @@ def _fts_expression(index: _Index, query: Query) -> str:
 
 
 def _postgres_matches(index, query, model, conditions, below, limit) -> list[int]:
-    document = (CaseDocument if index.key == "ticket_id" else CustomerDocument).__table__
+    document = _document(index)
     key = document.c[index.key]
     statement = select(model.id).select_from(document).join(model, model.id == key).where(
         _like_conditions(document, index, query), *conditions
