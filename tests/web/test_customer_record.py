@@ -17,6 +17,7 @@ from ticketing.cases.audit import Event
 from ticketing.cases.calendar import desk_today
 from ticketing.cases.customers import CustomerEvent
 from ticketing.cases.models import Customer, Ticket
+from ticketing.cases.search import documents
 from ticketing.cases.survey import answer_survey
 from ticketing.clock import utcnow
 from ticketing.extensions import db
@@ -156,6 +157,11 @@ def test_an_email_another_record_holds_is_refused_next_to_the_field(client, agen
     assert 'id="email-error"' in page
 
 
+def _searched_text(ticket) -> str:
+    """What the search index holds for the case (its customer's contacts among it)."""
+    return db.session.get(documents.CaseDocument, ticket.id).public_text
+
+
 def _merge(client, survivor, duplicate, reason="Same person: moved house and changed number"):
     return client.post(
         f"/customers/{survivor.id}/merge/{duplicate.id}",
@@ -198,6 +204,17 @@ def test_merging_moves_every_case_logs_it_on_each_case_and_the_duplicate_redirec
     assert "A duplicate record was merged into this one" in page and "CRM-77" in page
     case_page = client.get(f"/tickets/{moved[0].reference}").get_data(as_text=True)
     assert "Customer records merged: the case moved to the surviving record" in case_page
+
+
+def test_the_moved_cases_are_found_by_the_survivors_contacts(client, agent, handled):
+    duplicate = _other()  # nothing of it fills the survivor, so no change of the survivor's rewrites its cases
+    ticket = services.take_complaint(agent, customer=duplicate, subject="Late", description="Late", channel="phone")
+    db.session.commit()
+    assert "li.lei@example.com" not in _searched_text(ticket)
+    login(client, agent.email)
+    assert _merge(client, handled, duplicate).status_code == 302
+    db.session.expire_all()
+    assert "li.lei@example.com" in _searched_text(ticket)
 
 
 def test_a_merge_is_refused_into_itself_from_a_merged_record_or_without_a_reason(client, agent, handled):

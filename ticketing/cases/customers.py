@@ -18,6 +18,7 @@ from ticketing import refusals
 from ticketing.auth.models import User
 from ticketing.cases.audit import plain
 from ticketing.cases.models import Customer, Ticket
+from ticketing.cases.search import documents
 from ticketing.cases.services.base import Change
 from ticketing.cases.services.intake import phone_digits
 from ticketing.cases.vocabulary import ValueTier
@@ -181,7 +182,8 @@ def _check_mergeable(survivor: Customer, duplicate: Customer, reason: str) -> No
 
 def _move_cases(duplicate: Customer, survivor: Customer, actor: User, reason: str, now: datetime) -> list[str]:
     """Each case of the duplicate logs its move; then one UPDATE moves them all without touching their
-    versions (an ORM write would bump each case's version)."""
+    versions (an ORM write would bump each case's version), and their search documents are written
+    again, now with the survivor's name and contacts (an UPDATE is no flush the index would see)."""
     tickets = list(db.session.scalars(select(Ticket).where(Ticket.customer_id == duplicate.id).order_by(Ticket.id)))
     for ticket in tickets:
         change = Change(ticket, actor, "customer_merged", now=now)
@@ -194,6 +196,7 @@ def _move_cases(duplicate: Customer, survivor: Customer, actor: User, reason: st
         .values(customer_id=survivor.id)
         .execution_options(synchronize_session=False)
     )
+    documents.write(db.session.connection(), ticket_ids=[ticket.id for ticket in tickets])
     for ticket in tickets:
         db.session.expire(ticket, ["customer_id", "customer"])
     return [ticket.reference for ticket in tickets]
