@@ -222,3 +222,10 @@ def test_a_long_number_is_matched_whole_not_by_its_tail(agent):
     take(agent, name="Other Order", subject="Order 9999113000451 never came")  # same last seven digits
     assert found("2026113000451") == [mine.reference]
     assert found("13000451") and len(found("3000451")) == 2
+
+
+def test_control_characters_and_lone_surrogates_match_nothing_and_break_nothing(cases):
+    for typed in ("a\x00b", "kettle\x00", "\ud800kettle", "退款\x1b"):
+        search_cases(parse(typed), include_notes=True)
+        search_customers(parse(typed))
+    assert found("ket\x00tle") == []

@@ -26,6 +26,7 @@ from ticketing.clock import utcnow
 from ticketing.desk.actions import SPECS
 from ticketing.desk.customer_forms import CustomerForm, CustomerMergeForm
 from ticketing.desk.forms import IntakeForm, QueueFilterForm
+from ticketing.desk.search import SearchForm
 from ticketing.extensions import db
 from ticketing.forms_common import StorablePolicy
 from ticketing.insight.filters import InsightFilterForm
@@ -202,7 +203,8 @@ DESK = [
         "/queue", form=QueueFilterForm, baseline=lambda w, c: {"view": "team", "sort": "priority"}, params=QUEUE_PARAMS
     ),
     Target("/queue", form=None, baseline=lambda w, c: {"view": "team", "sort": "due"}, params=QUEUE_PARAMS),
-    Target("/tickets", params={"reference": TEXTS}, baseline=lambda w, c: {"reference": "C-2026-000001"}),
+    Target("/search", form=SearchForm, baseline=lambda w, c: {"q": "kettle"}, params=QUEUE_PARAMS),
+    Target("/search", params={"q": TEXTS, "after": CURSORS}, baseline=lambda w, c: {"q": "C-2026-000001"}),
     Target("/intake"),
     Target(
         "/intake",
@@ -500,6 +502,7 @@ ELSEWHERE = {
     "/api/v1/docs": "the API: .ci/fuzz-api and tests/api",
     "/api/v1/openapi.json": "the API: .ci/fuzz-api and tests/api",
     "/api/v1/tickets": "the API: .ci/fuzz-api and tests/api",
+    "/api/v1/customers": "the API: .ci/fuzz-api and tests/api",
     "/api/v1/tickets/<reference>": "the API: .ci/fuzz-api and tests/api",
     "/api/v1/tickets/<reference>/actions/<action>": "the API: .ci/fuzz-api and tests/api",
     "/api/v1/tickets/<reference>/events": "the API: .ci/fuzz-api and tests/api",

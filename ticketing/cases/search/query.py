@@ -3,6 +3,7 @@
 import re
 from dataclasses import dataclass, field
 
+from ticketing import validation
 from ticketing.cases.search.text import fold
 from ticketing.cases.services.intake import phone_digits
 
@@ -39,7 +40,10 @@ def parse(typed: str | None) -> Query:
     A phone typed with spaces, dashes, brackets or +86 is searched as its digits, as dialled at
     home and as typed; a reference may be typed in full, in part ("000011"), or as year-number
     ("2026-11")."""
-    typed = (typed or "").strip()[:MAX_LENGTH]
+    # Nothing typed can reach the database as syntax or as bytes it refuses: control characters
+    # (NUL ends an FTS5 string) and lone surrogates become U+FFFD, which matches nothing.
+    typed = validation.replace_control_characters((typed or "").strip()[:MAX_LENGTH])
+    typed = "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in typed)
     folded = fold(typed)
     reference = email = phone = None
     if match := _REFERENCE.match(folded):
@@ -57,3 +61,4 @@ def parse(typed: str | None) -> Query:
     if len(words) == 1 and "@" in words[0]:
         email = words[0]
     return Query(typed, [Term((word,)) for word in dict.fromkeys(words)], reference=reference, email=email)
+
