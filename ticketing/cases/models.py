@@ -68,6 +68,9 @@ class Ticket(db.Model):
         Index("ix_tickets_updated_at_id", "updated_at", "id"),
         Index("ix_tickets_status_step", "status", "step"),
         Index("ix_tickets_assignee_id_status", "assignee_id", "status"),
+        # The latest closed cases of a category or of a product: what precedents walk (precedents.py).
+        Index("ix_tickets_category_status_closed_at", "category", "status", "closed_at"),
+        Index("ix_tickets_product_status_closed_at", "product", "status", "closed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Index, exists, func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import aliased
 
 from ticketing.cases import compensation_bands
@@ -38,12 +38,6 @@ TEXT = 120  # characters of the description compared, after the whole subject (t
 # The resolution a closed case was settled with: carried out (or accepted), never a refused or rejected one.
 GRANTED = (ResolutionState.CARRIED_OUT, ResolutionState.ACCEPTED)
 _NOT_WORD = re.compile(r"[\W_]+")
-
-# The latest closed cases of a category or of a product, newest first (migration 0012): the peers
-# walk one of these and stop at their limit. Declared beside the queries that need them; they
-# belong to the tickets table all the same.
-Index("ix_tickets_category_status_closed_at", Ticket.category, Ticket.status, Ticket.closed_at)
-Index("ix_tickets_product_status_closed_at", Ticket.product, Ticket.status, Ticket.closed_at)
 
 
 class Basis(Labelled):
