@@ -130,3 +130,16 @@ def test_internal_notes_never_reach_the_portal(client, agent):
         answer = client.get(url)
         assert b"is at fault" not in answer.data and ticket.reference.encode() not in answer.data, url
     assert client.get("/search?q=walrus-42").status_code == 302  # staff only: to the login page
+
+
+def test_the_case_page_lists_the_customers_other_cases(signed_in, agent):
+    first = take(agent, "David Brown", "+44 7700 900456", "Kettle leaks")
+    others = [take(agent, "David Brown", "+44 7700 900456", f"Repeat problem {n}") for n in range(6)]
+    others[0].status = "closed"
+    db.session.commit()
+    text = signed_in.get(f"/tickets/{first.reference}").get_data(as_text=True)
+    listed = re.findall(r'<li><a href="/tickets/(C-\d{4}-\d{6})">', text)
+    assert listed == [o.reference for o in reversed(others[1:])]  # open ones first, newest first, five shown
+    assert "All 6 other cases on their record" in text
+    lonely = take(agent, "Someone Else", "+86 139 0000 1111", "Only one")
+    assert "Their other cases" not in signed_in.get(f"/tickets/{lonely.reference}").get_data(as_text=True)

@@ -2,12 +2,12 @@
 
 from flask import current_app
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ticketing.cases import workflow
 from ticketing.cases.case_file import case_file
 from ticketing.cases.deadlines import case_deadlines, is_overdue, resolution_offered
-from ticketing.cases.models import Reminder, ReplyTemplate
+from ticketing.cases.models import Reminder, ReplyTemplate, Ticket
 from ticketing.cases.precedents import precedents_for
 from ticketing.cases.services.guarantee import open_suggestions
 from ticketing.cases.vocabulary import STEP_ORDER, ReminderStatus, Status, Step
@@ -57,7 +57,20 @@ def context(ticket, submitted: dict | None = None) -> dict:
         "limit": current_app.config["COMPENSATION_LIMITS"].get(current_user.role),
         # What similar closed cases received, beside the proposal and its approval (step 4 only).
         "precedents": precedents_for(ticket) if ticket.step == Step.RESOLVE and ticket.status == Status.OPEN else None,
+        "other_cases": other_cases(ticket),
     }
+
+
+OTHER_CASES = 5
+
+
+def other_cases(ticket) -> tuple[list[Ticket], int]:
+    """The same customer's other cases, open ones first then the newest (a few), and how many in all."""
+    others = Ticket.customer_id == ticket.customer_id, Ticket.id != ticket.id
+    shown = db.session.scalars(
+        select(Ticket).where(*others).order_by((Ticket.status == Status.OPEN).desc(), Ticket.id.desc()).limit(OTHER_CASES)
+    ).all()
+    return list(shown), db.session.scalar(select(func.count(Ticket.id)).where(*others))
 
 
 def escalations(ticket) -> list[Reminder]:
