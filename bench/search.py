@@ -41,8 +41,13 @@ from ticketing.cases.search import documents  # noqa: E402
 from ticketing.extensions import db  # noqa: E402
 
 AGENT, PASSWORD = "bench-agent@example.com", "bench password one"
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
-GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉梅小龙海燕波宁凯辉鹏浩宇佳琳欣怡子涵雨萱梓轩浩然"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔"
+    "钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+GIVEN = (
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉梅小龙海燕波宁凯辉鹏浩宇佳琳欣怡子涵雨萱梓轩浩然"
+)
 FIRST = (
     "James Mary John Patricia Robert Jennifer Michael Linda David Elizabeth William Barbara Richard Susan Joseph "
     "Jessica Thomas Sarah Charles Karen Daniel Nancy Matthew Lisa Anthony Betty Mark Sandra Donald Ashley Steven "
@@ -58,7 +63,9 @@ LAST = (
 CHINESE_COMMON = ["退款", "快递", "客服", "质量问题", "没有回复", "等了很久"]
 CHINESE_RARE = [
     a + b
-    for a in "屏幕 电池 包装 配件 发票 安装 维修 充电器 遥控器 说明书 保修卡 外壳 按键 蓝牙 滤网 压缩机 电机 风扇 水箱 门封".split()
+    for a in (
+        "屏幕 电池 包装 配件 发票 安装 维修 充电器 遥控器 说明书 保修卡 外壳 按键 蓝牙 滤网 压缩机 电机 风扇 水箱 门封"
+    ).split()
     for b in "破损 漏水 异响 发热 失灵 缺失 划痕 变形 断裂 松动 褪色 错发 过期 延误 不亮".split()
 ]
 ENGLISH_COMMON = ["refund", "delivery", "late", "broken", "waiting", "replacement"]
@@ -89,7 +96,9 @@ def _customer(n: int, rng: random.Random) -> dict:
     if rng.random() < 0.6:
         name = rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.choice([1, 2])))
         number = f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}"
-        phone = rng.choice([f"+86 {number[:3]} {number[3:7]} {number[7:]}", number, f"{number[:3]}-{number[3:7]}-{number[7:]}"])
+        phone = rng.choice(
+            [f"+86 {number[:3]} {number[3:7]} {number[7:]}", number, f"{number[:3]}-{number[3:7]}-{number[7:]}"]
+        )
         email = f"user{n}@example.cn" if rng.random() < 0.5 else None
         digits = number
     else:
@@ -183,7 +192,9 @@ def queries(app, rng: random.Random) -> list[tuple[str, str]]:
             typed = (
                 f"{digits[:3]} {digits[3:7]} {digits[7:]}" if digits.startswith("1") else f"0{digits[2:6]} {digits[6:]}"
             )
-            found.append(("phone", rng.choice([typed, digits[-8:], "+86 " + digits if digits.startswith("1") else typed])))
+            found.append(
+                ("phone", rng.choice([typed, digits[-8:], "+86 " + digits if digits.startswith("1") else typed]))
+            )
         names = [db.session.get(Customer, rng.randint(1, top * 6 // 10)).name for _ in range(40)]
         for name in names:
             found.append(("name", name if rng.random() < 0.6 else name.split()[-1] if " " in name else name[:2]))
@@ -216,7 +227,10 @@ def measure_precedents(app, repeat: int = 50) -> list[float] | None:
         return None
     with app.app_context():
         waiting = db.session.scalars(
-            select(Ticket).where(Ticket.step == "resolve", Ticket.status == "open").order_by(Ticket.id.desc()).limit(repeat)
+            select(Ticket)
+            .where(Ticket.step == "resolve", Ticket.status == "open")
+            .order_by(Ticket.id.desc())
+            .limit(repeat)
         ).all()
         precedents_for(waiting[0])
         times = []

@@ -8,7 +8,9 @@ TICKETS, CUSTOMERS = "/api/v1/tickets", "/api/v1/customers"
 
 def take(actor, name, phone, subject, description="It broke."):
     customer = services.find_or_create_customer(name, None, phone)
-    ticket = services.take_complaint(actor, customer=customer, subject=subject, description=description, channel="phone")
+    ticket = services.take_complaint(
+        actor, customer=customer, subject=subject, description=description, channel="phone"
+    )
     db.session.commit()
     return ticket
 

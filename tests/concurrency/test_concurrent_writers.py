@@ -212,8 +212,7 @@ def _searchable(app, reference, texts) -> bool:
     """Every one of `texts`, written at the same moment, finds the case: none lost from the index."""
     with app.app_context():
         return all(
-            [t.reference for t in search_cases(parse(text), include_notes=True).items] == [reference]
-            for text in texts
+            [t.reference for t in search_cases(parse(text), include_notes=True).items] == [reference] for text in texts
         )
 
 

@@ -59,8 +59,10 @@ def test_a_returning_caller_is_found_by_phone_and_by_a_chinese_word(journey, see
     j.check("search-by-chinese-word")
 
     with page.expect_navigation(url=f"**/customers/{customer_id}"):
-        page.locator(f"section.search-customers a[href='/customers/{customer_id}'], "
-                     f"table.queue a[href='/customers/{customer_id}']").first.click()
+        page.locator(
+            f"section.search-customers a[href='/customers/{customer_id}'], "
+            f"table.queue a[href='/customers/{customer_id}']"
+        ).first.click()
     assert CALLER[lang][0] in page.locator("h1").inner_text()
     assert page.locator(f"a[href='/tickets/{reference}']").count() >= 1
     j.check("customer-record")

@@ -12,7 +12,9 @@ from ticketing.extensions import db
 
 def take(actor, name, phone, subject, description="It broke twice.", assignee=None):
     customer = services.find_or_create_customer(name, None, phone)
-    ticket = services.take_complaint(actor, customer=customer, subject=subject, description=description, channel="phone")
+    ticket = services.take_complaint(
+        actor, customer=customer, subject=subject, description=description, channel="phone"
+    )
     if assignee is not None:
         ticket.assignee_id = assignee.id
     db.session.commit()

@@ -90,9 +90,7 @@ def customer_page(filters: CustomerFilters) -> CustomerPage | None:
     if position is None:
         return None
     found = search_customers(parse(filters.q), limit=filters.limit, cursor=position or None)
-    return CustomerPage(
-        items=[customer_summary(c) for c in found.items], next_cursor=_encode_search(found.next_cursor)
-    )
+    return CustomerPage(items=[customer_summary(c) for c in found.items], next_cursor=_encode_search(found.next_cursor))
 
 
 def events(ticket: Ticket) -> list[Event]:

@@ -68,7 +68,10 @@ def other_cases(ticket) -> tuple[list[Ticket], int]:
     """The same customer's other cases, open ones first then the newest (a few), and how many in all."""
     others = Ticket.customer_id == ticket.customer_id, Ticket.id != ticket.id
     shown = db.session.scalars(
-        select(Ticket).where(*others).order_by((Ticket.status == Status.OPEN).desc(), Ticket.id.desc()).limit(OTHER_CASES)
+        select(Ticket)
+        .where(*others)
+        .order_by((Ticket.status == Status.OPEN).desc(), Ticket.id.desc())
+        .limit(OTHER_CASES)
     ).all()
     return list(shown), db.session.scalar(select(func.count(Ticket.id)).where(*others))
 

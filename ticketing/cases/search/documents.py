@@ -66,7 +66,10 @@ class CustomerDocument(db.Model):
 
 # --- the SQLite full-text tables: FTS5 over the document tables, kept by triggers ---------------
 
-FTS_TABLES = {"case_search": ("case_search_fts", "ticket_id"), "customer_search": ("customer_search_fts", "customer_id")}
+FTS_TABLES = {
+    "case_search": ("case_search_fts", "ticket_id"),
+    "customer_search": ("customer_search_fts", "customer_id"),
+}
 
 
 def sqlite_ddl(table: str) -> list[str]:
@@ -188,8 +191,9 @@ def _bodies(connection, model, ticket_ids) -> dict[int, list[str]]:
 
 def _customer_documents(connection, customer_ids: list[int]) -> list[dict]:
     rows = connection.execute(
-        select(Customer.id, Customer.name, Customer.email, Customer.phone, Customer.phone_digits, Customer.external_id)
-        .where(Customer.id.in_(customer_ids))
+        select(
+            Customer.id, Customer.name, Customer.email, Customer.phone, Customer.phone_digits, Customer.external_id
+        ).where(Customer.id.in_(customer_ids))
     ).all()
     documents = []
     for row in rows:

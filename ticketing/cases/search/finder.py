@@ -123,7 +123,9 @@ def search_customers(query: Query, *, limit: int = 25, cursor: str | None = None
     conditions = [Customer.merged_into_id.is_(None)]  # a merged record's cases live with the survivor
     exact = _exact_customer(query)
     pinned = (
-        list(db.session.scalars(select(Customer.id).where(exact, *conditions).order_by(Customer.id.desc()).limit(limit)))
+        list(
+            db.session.scalars(select(Customer.id).where(exact, *conditions).order_by(Customer.id.desc()).limit(limit))
+        )
         if exact is not None
         else []
     )
@@ -218,8 +220,11 @@ def _fts_expression(index: _Index, query: Query) -> str:
 def _postgres_matches(index, query, model, conditions, below, limit) -> list[int]:
     document = _document(index)
     key = document.c[index.key]
-    statement = select(model.id).select_from(document).join(model, model.id == key).where(
-        _like_conditions(document, index, query), *conditions
+    statement = (
+        select(model.id)
+        .select_from(document)
+        .join(model, model.id == key)
+        .where(_like_conditions(document, index, query), *conditions)
     )
     top = below if below is not None else (db.session.scalar(select(func.max(key))) or 0) + 1
     found: list[int] = []

@@ -61,4 +61,3 @@ def parse(typed: str | None) -> Query:
     if len(words) == 1 and "@" in words[0]:
         email = words[0]
     return Query(typed, [Term((word,)) for word in dict.fromkeys(words)], reference=reference, email=email)
-
