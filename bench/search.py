@@ -107,7 +107,9 @@ def _customer(n: int, rng: random.Random) -> dict:
         number = f"7{rng.randrange(10**9):09d}"
         phone, digits = f"+44 {number[:4]} {number[4:]}", f"44{number}"
         email = f"{first.lower()}.{last.lower()}{n}@example.com"
-    return dict(id=n, name=name, email=email, phone=phone, phone_digits=digits, value_tier="standard", locale="en")
+    return dict(
+        id=n, name=name, email=email, phone=phone, phone_digits=digits, value_tier="standard", locale="en", version=1
+    )
 
 
 def _words(rng: random.Random, chinese: bool) -> tuple[str, str]:
