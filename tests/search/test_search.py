@@ -229,3 +229,13 @@ def test_control_characters_and_lone_surrogates_match_nothing_and_break_nothing(
         search_cases(parse(typed), include_notes=True)
         search_customers(parse(typed))
     assert found("ket\x00tle") == []
+
+
+def test_a_phone_fragment_that_looks_like_year_and_number_finds_the_phone(agent):
+    caller = take(agent, name="刘洋", phone="135-8899-0011", subject="空调噪音")
+    for _ in range(11):  # C-2026-000011 exists too
+        take(agent, name="Someone", subject="Filler")
+    assert found("8899-0011") == [caller.reference]  # not a year: only the phone
+    landline = take(agent, name="Shenzhen Shop", phone="0755-2026-8899", subject="Till broken")
+    assert found("2026-8899") == [landline.reference]  # a year and a number, or a phone: both looked for
+    assert caller.reference in found(f"2026-{int(caller.reference[-6:])}")

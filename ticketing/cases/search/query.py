@@ -9,7 +9,7 @@ from ticketing.cases.services.intake import phone_digits
 
 MAX_LENGTH = 200
 # "C-2026-000011", "c2026-11", "2026-11": a year and a number name one case.
-_REFERENCE = re.compile(r"^(?:c-?)?(\d{4})-0*(\d{1,6})$")
+_REFERENCE = re.compile(r"^(?:c-?)?(20\d{2})-0*(\d{1,6})$")
 _PHONE = re.compile(r"^[\d\s+().\-/]+$")
 
 
@@ -46,14 +46,18 @@ def parse(typed: str | None) -> Query:
     typed = "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in typed)
     folded = fold(typed)
     reference = email = phone = None
+    alternatives = set()
     if match := _REFERENCE.match(folded):
         reference = f"C-{match[1]}-{int(match[2]):06d}"
         # The exact case first; then any year's case of that number (documents hold the number).
-        return Query(typed, [Term((reference.rsplit("-", 1)[-1],))], reference=reference)
+        alternatives.add(reference.rsplit("-", 1)[-1])
+        if folded.startswith("c"):
+            return Query(typed, [Term(tuple(alternatives))], reference=reference)
     if _PHONE.match(folded) and len(re.sub(r"\D", "", folded)) >= 3:
+        # "2026-1234" may be a reference or the end of a phone: both are looked for.
         digits = re.sub(r"\D", "", folded)
         home = (phone_digits(folded) or "").lstrip("0")
-        alternatives = {digits, home} | ({folded} if "-" in folded and " " not in folded else set())
+        alternatives |= {digits, home} | ({folded} if "-" in folded and " " not in folded else set())
         terms = [Term(tuple(sorted(a for a in alternatives if len(a) >= 3)))]
         phone = phone_digits(folded) if len(digits) >= 5 else None
         return Query(typed, terms, reference=reference, phone=phone)
