@@ -107,7 +107,8 @@ def _phased(index, query, conditions, position, need: int):
         if need - len(ids) <= 0:
             return ids, f"{current}."
         status = Ticket.status == Status.OPEN if current == "o" else Ticket.status != Status.OPEN
-        found = _matches(index, query, Ticket, [*conditions, status], below, need - len(ids) + 1)
+        # Only words found in many cases come here: the probe would find FEW + 1 and be wasted.
+        found = _matches(index, query, Ticket, [*conditions, status], below, need - len(ids) + 1, probe=False)
         if len(found) > need - len(ids):
             found = found[: need - len(ids)]
             return ids + found, f"{current}.{found[-1]}"
@@ -167,11 +168,13 @@ def _pinned_cases(query: Query, conditions, limit: int) -> list[int]:
     return list(dict.fromkeys(ids))[:limit]
 
 
-def _matches(index: _Index, query: Query, model, conditions, below: int | None, limit: int) -> list[int]:
+def _matches(
+    index: _Index, query: Query, model, conditions, below: int | None, limit: int, probe: bool = True
+) -> list[int]:
     """Ids of `model` rows whose document matches every term, newest first, below `below`."""
     if db.session.get_bind().dialect.name == "sqlite":
         return _sqlite_matches(index, query, model, conditions, below, limit)
-    return _postgres_matches(index, query, model, conditions, below, limit)
+    return _postgres_matches(index, query, model, conditions, below, limit, probe)
 
 
 def _sqlite_matches(index, query, model, conditions, below, limit) -> list[int]:
@@ -217,7 +220,11 @@ def _fts_expression(index: _Index, query: Query) -> str:
     return " AND ".join(f"({' OR '.join(phrase(a) for a in term.alternatives)})" for term in query.terms)
 
 
-def _postgres_matches(index, query, model, conditions, below, limit) -> list[int]:
+def _postgres_matches(index, query, model, conditions, below, limit, probe) -> list[int]:
+    """First (with `probe`) any FEW + 1 matches, in no order (the trigram index, stopping there):
+    when that is all of them, they are sorted here. Otherwise the word is common, and the newest matches are found
+    by scanning back from the newest id in widening ranges, which stops as soon as the page is full
+    (an ORDER BY over the whole index would read every match)."""
     document = _document(index)
     key = document.c[index.key]
     statement = (
@@ -226,6 +233,12 @@ def _postgres_matches(index, query, model, conditions, below, limit) -> list[int
         .join(model, model.id == key)
         .where(_like_conditions(document, index, query), *conditions)
     )
+    if below is not None:
+        statement = statement.where(key < below)
+    if probe:
+        some = list(db.session.scalars(statement.limit(FEW + 1)))
+        if len(some) <= FEW:
+            return sorted(some, reverse=True)[:limit]
     top = below if below is not None else (db.session.scalar(select(func.max(key))) or 0) + 1
     found: list[int] = []
     window = FIRST_WINDOW
