@@ -204,6 +204,8 @@ def test_merging_moves_every_case_logs_it_on_each_case_and_the_duplicate_redirec
     assert "A duplicate record was merged into this one" in page and "CRM-77" in page
     case_page = client.get(f"/tickets/{moved[0].reference}").get_data(as_text=True)
     assert "Customer records merged: the case moved to the surviving record" in case_page
+    # The record log names both records, not bare ids.
+    assert f"Li L. (#{duplicate.id})" in case_page and f"{handled.name} (#{handled.id})" in case_page
 
 
 def test_the_moved_cases_are_found_by_the_survivors_contacts(client, agent, handled):

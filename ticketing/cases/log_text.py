@@ -10,6 +10,7 @@ from ticketing.auth.models import User
 from ticketing.cases import vocabulary as V
 from ticketing.cases.actions import ACTIONS
 from ticketing.cases.checklist import ITEMS as CHECKLIST_ITEMS
+from ticketing.cases.models import Customer
 from ticketing.extensions import db
 from ticketing.i18n import when
 
@@ -97,6 +98,8 @@ def _value(field, value):
         return _l("yes") if value else _l("no")
     if field == "assignee":
         return _staff_name(value)
+    if field == "customer" and isinstance(value, int):  # a merge logs the records' ids
+        return _customer_name(value)
     if field in _TIMES:
         return when(datetime.fromisoformat(value), "short")
     if field in FIELD_ENUMS and isinstance(value, str):
@@ -119,6 +122,12 @@ def _staff_name(email: str) -> str:
     if email not in names:
         names[email] = db.session.scalar(select(User.name).where(User.email == email)) or email
     return names[email]
+
+
+def _customer_name(customer_id: int) -> str:
+    """'Li Lei (#17)': the record's name now, and its number, which never changes meaning."""
+    name = db.session.scalar(select(Customer.name).where(Customer.id == customer_id))
+    return f"{name} (#{customer_id})" if name else f"#{customer_id}"
 
 
 def _compensation_item(item: str) -> str:
