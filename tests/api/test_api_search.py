@@ -1,6 +1,7 @@
 """`GET /api/v1/tickets?q=` and `GET /api/v1/customers?q=`: the search box's matching, paged."""
 
 from ticketing.cases import services
+from ticketing.cases.customers import merge_customers
 from ticketing.extensions import db
 
 TICKETS, CUSTOMERS = "/api/v1/tickets", "/api/v1/customers"
@@ -73,3 +74,16 @@ def test_customers_by_name_phone_and_paging(api, agent):
 def test_search_needs_a_token(client):
     assert client.get(f"{TICKETS}?q=anything").status_code == 401
     assert client.get(f"{CUSTOMERS}?q=anything").status_code == 401
+
+
+def test_a_merged_record_names_the_one_it_was_merged_into(api, agent):
+    kept = take(agent, "Li Lei", "+86 138 0013 8000", "Kettle").customer
+    duplicate = take(agent, "Li L.", "+86 139 0000 0000", "Kettle again").customer
+    merge_customers(
+        kept, duplicate, agent, survivor_version=kept.version, duplicate_version=duplicate.version, reason="Same person"
+    )
+    db.session.commit()
+    body = api.get(f"{CUSTOMERS}/{duplicate.id}").get_json()
+    assert body["merged_into_id"] == kept.id and body["tickets"] == []
+    assert api.get(f"{CUSTOMERS}/{kept.id}").get_json()["merged_into_id"] is None
+    assert [c["name"] for c in api.get(f"{CUSTOMERS}?q=li").get_json()["items"]] == ["Li Lei"]  # not the duplicate

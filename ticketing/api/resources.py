@@ -232,6 +232,9 @@ class CustomerDetail(CustomerRef):
     value_tier: ValueTier
     locale: str
     created_at: datetime
+    merged_into_id: int | None = Field(
+        description="Set when this record was merged into another as a duplicate: that record holds the cases now."
+    )
     tickets: list[TicketSummary]
 
 
@@ -363,6 +366,7 @@ def customer_detail(customer, tickets) -> CustomerDetail:
         value_tier=customer.value_tier,
         locale=customer.locale,
         created_at=customer.created_at,
+        merged_into_id=customer.merged_into_id,
         tickets=[summary(t) for t in tickets],
     )
 
