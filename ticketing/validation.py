@@ -2,6 +2,7 @@
 once for every entry: the HTML forms and URLs (forms_common, setup) and the JSON API (api/schemas)."""
 
 import re
+import unicodedata
 from datetime import date
 from decimal import Decimal
 
@@ -69,3 +70,19 @@ def date_in_range(value: date) -> bool:
 def storable_amount(value: Decimal) -> bool:
     """A finite amount that fits Numeric(12, 2)."""
     return value.is_finite() and abs(value) <= MAX_AMOUNT
+
+
+PLAIN_NAME_LENGTH = 80
+_NAME_PUNCTUATION = set(" '’-.·・．")
+
+
+def is_plain_name(value: str) -> bool:
+    """A name as people write theirs, in any script: letters and their marks, spaces, and ' ’ - . ·
+    between them. No digits, @, slashes or brackets: a form anyone can send makes us e-mail this name
+    to the address given, so it must not be able to carry a link or a message."""
+    value = value.strip()
+    return (
+        0 < len(value) <= PLAIN_NAME_LENGTH
+        and unicodedata.category(value[0])[0] == "L"
+        and all(unicodedata.category(ch)[0] in "LM" or ch in _NAME_PUNCTUATION for ch in value)
+    )

@@ -103,7 +103,7 @@ def test_a_chinese_customer_gets_the_survey_in_chinese(agent, inbox, frozen_cloc
 # --- refusing what must not be sent ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("field", ["to", "to_name", "subject"])
+@pytest.mark.parametrize("field", ["to", "subject"])
 @pytest.mark.parametrize("injected", ["x\r\nBcc: victim@example.com", "x\nBcc: victim@example.com", "x\rBcc: y"])
 def test_header_values_with_line_breaks_are_refused(app, field, injected):
     values = dict(to="li.lei@example.com", to_name="Li Lei", subject="Hello", body="Body", token="t-1")
@@ -112,10 +112,15 @@ def test_header_values_with_line_breaks_are_refused(app, field, injected):
         email.build_message(**values)
 
 
+@pytest.mark.parametrize("injected", ["x\r\nBcc: victim@example.com", "x\nBcc: victim@example.com", "x\rBcc: y"])
+def test_a_name_with_line_breaks_is_only_a_display_name(app, injected):
+    """Names are refused with line breaks at every entry; one stored before that still cannot add a header."""
+    message = email.build_message(to="li.lei@example.com", to_name=injected, subject="Hello", body="Body", token="t")
+    assert message["Bcc"] is None and [a.addr_spec for a in message["To"].addresses] == ["li.lei@example.com"]
+
+
 def test_a_message_that_cannot_be_built_fails_alone_and_the_others_go_out(app, agent, inbox, frozen_clock):
-    ticket = to_step(
-        open_case(agent, name="Li\r\nBcc: victim@example.com", email="li.lei@example.com"), agent, "review"
-    )
+    ticket = to_step(open_case(agent, email="li.lei@example.com\r\nbcc: victim@example.com"), agent, "review")
     create_daily_digests(frozen_clock.now)
     db.session.commit()
     result = dispatch_due(frozen_clock.now)

@@ -6,7 +6,7 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from ticketing.api.resources import FieldError, Problem
-from ticketing.api.schemas import NO_NUL, NOT_BLANK
+from ticketing.api.schemas import NO_NUL, NOT_BLANK, ONE_LINE, ONE_LINE_NOT_BLANK
 from ticketing.cases.services.base import StaleCase
 from ticketing.cases.workflow import WorkflowError
 
@@ -100,8 +100,11 @@ def invalid(error: ValidationError, where: str = "body") -> Response:
 
 def _message(item: dict) -> str:
     """pydantic's message, except where it would only show our text pattern."""
-    if item["type"] == "string_pattern_mismatch" and item.get("ctx", {}).get("pattern") in (NOT_BLANK, NO_NUL):
+    pattern = item.get("ctx", {}).get("pattern") if item["type"] == "string_pattern_mismatch" else None
+    if pattern in (NOT_BLANK, NO_NUL):
         return "must not be blank or contain the NUL character or other control characters"
+    if pattern in (ONE_LINE, ONE_LINE_NOT_BLANK):
+        return "must be one line, not blank, without the NUL character, line breaks or other control characters"
     return item["msg"]
 
 

@@ -58,20 +58,28 @@ def _storable(value: str) -> str:
 _C = validation.CONTROL_CHARACTERS
 NO_NUL = rf"^[^{_C}]*$"  # no NUL, nor any other control character but tab, CR and LF
 NOT_BLANK = rf"^[^{_C}]*[^{_C}\s][^{_C}]*$"  # documents what the trimming and the control-character check enforce
+ONE_LINE = rf"^[^{_C}\r\n]*$"
+ONE_LINE_NOT_BLANK = rf"^[^{_C}\r\n]*[^{_C}\s][^{_C}\r\n]*$"
 
 
-def _text(max_length: int, min_length: int = 1):
-    """Text, trimmed; required text must not be blank."""
+def _text(max_length: int, min_length: int = 1, *, one_line: bool = False):
+    """Text, trimmed; required text must not be blank. A one-line text (a name, a subject: they
+    end up in e-mail headers and page titles) refuses line breaks too, as the desk's forms do."""
+    if one_line:
+        pattern = ONE_LINE_NOT_BLANK if min_length else ONE_LINE
+    else:
+        pattern = NOT_BLANK if min_length else NO_NUL
     return Annotated[
         str,
-        StringConstraints(
-            strip_whitespace=True,
-            min_length=min_length,
-            max_length=max_length,
-            pattern=NOT_BLANK if min_length else NO_NUL,
-        ),
-        AfterValidator(_storable),
+        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length, pattern=pattern),
+        AfterValidator(_storable_line if one_line else _storable),
     ]
+
+
+def _storable_line(value: str) -> str:
+    if validation.has_unstorable_characters(value, multiline=False):
+        raise ValueError("must be one line, without line breaks or other control characters")
+    return value
 
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$")
@@ -111,7 +119,7 @@ class Body(BaseModel):
 
 
 class CustomerIn(Body):
-    name: _text(120)
+    name: _text(120, one_line=True)
     email: EmailStr | None = Field(None, max_length=254)
     phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ()\-.]{2,38}$")] | None = (
         Field(None, description="Digits with optional +, spaces, dashes, dots or brackets.")
@@ -129,11 +137,11 @@ class TicketIn(Body):
     """A complaint from another system (call centre, shop, chat bot)."""
 
     customer: CustomerIn
-    subject: _text(200)
+    subject: _text(200, one_line=True)
     description: Required = Field(description="The complaint, in the customer's words.")
     channel: Channel
     category: Category | None = None
-    product: _text(120, min_length=0) | None = None
+    product: _text(120, min_length=0, one_line=True) | None = None
     priority: Priority = Priority.NORMAL
     expectation: Optional | None = Field(None, description="What the customer would like, in their words.")
 
@@ -164,7 +172,7 @@ class AnalyseIn(ActionIn):
     legitimacy: Legitimacy
     responsibility: Responsibility
     motive: Motive
-    product: _text(120, min_length=0) | None = None
+    product: _text(120, min_length=0, one_line=True) | None = None
 
 
 class CompensationIn(Body):

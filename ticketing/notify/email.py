@@ -1,8 +1,12 @@
 """Sending one e-mail over SMTP, with a Message-ID that makes a repeat recognisable."""
 
+import re
 import smtplib
+import unicodedata
+from email import message_from_bytes, policy
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate
+from email.utils import formatdate, getaddresses
 
 from flask import current_app
 
@@ -22,6 +26,41 @@ def _header(value: str) -> str:
     return value
 
 
+NAME_IN_HEADER = 64
+# Invisible characters that reorder or hide what is shown (bidi overrides and isolates, zero-width).
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def display_name(name: str) -> str:
+    """A person's name as a To: header shows it: one line of printable characters, no invisible
+    reordering marks, at most NAME_IN_HEADER characters."""
+    name = _INVISIBLE.sub("", unicodedata.normalize("NFC", name or ""))
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    return " ".join(name.split())[:NAME_IN_HEADER].strip()
+
+
+def recipient(name: str, address: str) -> Address:
+    """The To: address. The name is a display name only: whatever it holds (commas, angle
+    brackets, quotes, @, non-ASCII, right-to-left text) the header must name `address` alone, read
+    by this library or by a mail program's older parser. If it would not, the bare address is used."""
+    _header(address)
+    with_name = Address(display_name=display_name(name), addr_spec=address)
+    if display_name(name) and _reads_as(with_name) == [address.lower()]:
+        return with_name
+    return Address(addr_spec=address)
+
+
+def _reads_as(address: Address) -> list[str]:
+    probe = EmailMessage()
+    probe["To"] = address
+    raw = probe.as_bytes(policy=policy.SMTP)
+    parsed = message_from_bytes(raw, policy=policy.default)
+    modern = [a.addr_spec.lower() for a in parsed["To"].addresses]
+    header = raw.decode("ascii", "replace").split("\r\n\r\n", 1)[0].replace("\r\n ", " ").replace("\r\n\t", " ")
+    legacy = [addr.lower() for _name, addr in getaddresses([header.split(":", 1)[1]])]
+    return modern if modern == legacy else []
+
+
 def message_id(token: str) -> str:
     domain = current_app.config["MAIL_FROM"].rpartition("@")[2] or "localhost"
     return f"<{_header(token)}@{_header(domain)}>"
@@ -32,7 +71,7 @@ def build_message(
 ) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = _header(current_app.config["MAIL_FROM"])
-    msg["To"] = formataddr((_header(to_name), _header(to)))
+    msg["To"] = recipient(to_name, to)
     msg["Subject"] = _header(subject)
     msg["Message-ID"] = message_id(token)
     msg["Date"] = formatdate(localtime=False)

@@ -4,12 +4,24 @@ from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, MultipleFileField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
+from ticketing import validation
 from ticketing.cases.attachments import problems
 from ticketing.forms_common import PolicyForm, VersionField, options
 
 
+def plain_name(form, field) -> None:
+    if field.data and not validation.is_plain_name(field.data):
+        raise ValidationError(
+            _l(
+                "Give your name in letters (spaces, hyphens, apostrophes and dots are fine), "
+                "in at most %(n)d characters.",
+                n=validation.PLAIN_NAME_LENGTH,
+            )
+        )
+
+
 class ComplaintForm(PolicyForm):
-    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Your name"), validators=[DataRequired(), plain_name])
     email = EmailField(_l("Email"), validators=[Optional(), Email(), Length(max=254)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     product = StringField(_l("Order number or product"), validators=[Optional(), Length(max=120)])
