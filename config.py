@@ -74,6 +74,7 @@ class Config:
         "low": [("apology_letter", None)],
     }
     QUEUE_PAGE_SIZE = _env_int("QUEUE_PAGE_SIZE", 25)
+    BELL_POLL_SECONDS = _env_int("BELL_POLL_SECONDS", 30)  # how often an open page asks for the unread count
     REOPEN_DAYS = _env_int("REOPEN_DAYS", 30)  # a customer may reopen a closed case this long
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR") or str(INSTANCE_DIR / "uploads")  # outside the web root
     MAX_ATTACHMENT_BYTES = _env_int("MAX_ATTACHMENT_BYTES", 5_000_000)

@@ -187,6 +187,27 @@
     event.preventDefault();
   });
 
+  // The bell's unread count follows new notifications without a reload: the page asks for it now
+  // and then while it is in view (and at once when it comes back into view).
+  var bell = document.querySelector("a.bell[data-unread-url]");
+  if (bell) {
+    var count = bell.querySelector(".count");
+    var refresh = function () {
+      if (document.hidden) return;
+      fetch(bell.dataset.unreadUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (answer) {
+          if (!answer) return;
+          count.textContent = answer.unread;
+          count.setAttribute("aria-label", answer.label);
+          count.hidden = answer.unread === 0;
+        })
+        .catch(function () {});
+    };
+    setInterval(refresh, Math.max(1, Number(bell.dataset.pollSeconds) || 30) * 1000);
+    document.addEventListener("visibilitychange", refresh);
+  }
+
   // The form of the step at hand takes the focus, so the agent can type at once (unless the browser
   // already gave the focus to something); after a refused submission the first field in error does.
   var invalid = document.querySelector("[aria-invalid=true]");

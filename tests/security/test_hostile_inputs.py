@@ -490,6 +490,7 @@ ACCOUNT = [
         control=False,
     ),
     Target("/notifications/"),
+    Target("/notifications/unread"),
     Target("/notifications/<int:notification_id>", "POST", values=lambda w, c: {"notification_id": 1}, control=False),
     Target("/notifications/read", "POST"),
     # The API's own inputs are fuzzed by .ci/fuzz-api; its URL ids go through the same converter.

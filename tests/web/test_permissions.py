@@ -40,6 +40,7 @@ ROUTES = {
     "users.index": (ADMINS, "GET", {}),
     "users.edit": (ADMINS, "GET", {"user_id": "{user_id}"}),
     "notifications.index": (STAFF, "GET", {}),
+    "notifications.unread": (STAFF, "GET", {}),
     "notifications.open_one": (STAFF, "POST", {"notification_id": "999999"}),
     "notifications.mark_all_read": (STAFF, "POST", {}),
     "portal.complain": (ANYONE, "GET", {}),

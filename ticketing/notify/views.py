@@ -1,6 +1,7 @@
 """In-app notifications: the list under the bell, and opening one."""
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, jsonify, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select, update
 
@@ -25,6 +26,16 @@ def unread_count(user) -> int:
 def unread_notifications() -> dict:
     """The bell's count in every page's header."""
     return {"unread_notifications": unread_count(current_user) if current_user.is_authenticated else 0}
+
+
+@bp.route("/unread")
+@roles_required(*STAFF)
+def unread():
+    """The bell's count, asked for by every open page now and then (static/js/app.js)."""
+    count = unread_count(current_user)
+    response = jsonify({"unread": count, "label": _("%(n)d unread", n=count)})
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/")
