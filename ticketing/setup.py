@@ -4,7 +4,7 @@ import logging
 import re
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -35,6 +35,7 @@ from ticketing.i18n import day, duration, select_locale, select_timezone, templa
 from ticketing.insight.risk_views import bp as insight_risk_bp
 from ticketing.insight.views import bp as insight_bp
 from ticketing.notify.views import bp as notifications_bp
+from ticketing.portal.views import PORTAL_PATHS
 from ticketing.portal.views import bp as portal_bp
 from ticketing.review.log import bp as record_log_bp
 from ticketing.review.views import bp as review_bp
@@ -166,6 +167,8 @@ def configure_errors(app: Flask) -> None:
         _roll_back(app)
         if problems.is_api_request():
             return problems.from_http(error)
+        if request.path.startswith(PORTAL_PATHS):  # a customer sees the portal's page, not the staff product's
+            template = "portal/error.html"
         return render_template(template, status=error.code, **context), error.code
 
     def refused(error: refusals.Refusal):

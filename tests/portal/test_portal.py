@@ -89,6 +89,27 @@ def test_complaints_are_rate_limited_per_address(app, client):
     app.config["PORTAL_RATE_LIMIT"] = "2 per minute"
     codes = [submit(client, email=f"c{n}@example.com").status_code for n in range(3)]
     assert codes == [302, 302, 429]
+    page = submit(client, email="c9@example.com")
+    assert page.status_code == 429 and "Please wait a little" in page.get_data(as_text=True)
+    assert "Service Recovery Desk" not in page.get_data(as_text=True)  # the portal's own page
+
+
+def test_refused_forms_do_not_count_so_nobody_is_locked_out_correcting_one(app, client):
+    app.config["PORTAL_RATE_LIMIT"] = "2 per minute"
+    refused = [submit(client, what_happened="short").status_code for _ in range(5)]
+    assert refused == [422] * 5
+    page = submit(client, name="Li Lei", what_happened="short").get_data(as_text=True)
+    assert "Li Lei" in page  # what was typed comes back with the reason
+    assert submit(client).status_code == 302
+
+
+def test_portal_errors_are_the_portals_pages(client):
+    for url in ("/track/nothing/here", "/complain/nope"):
+        page = client.get(url)
+        text = page.get_data(as_text=True)
+        assert page.status_code == 404 and "Customer care" in text
+        assert "Back to the queue" not in text and "Service Recovery Desk" not in text
+        assert 'href="/track/lost"' in text
 
 
 def test_a_customer_message_reaches_the_case_and_its_assignee(app, client, agent):
@@ -279,3 +300,21 @@ def test_the_private_link_opens_the_case_in_the_customers_language(app, client):
     browser = app.test_client()  # another device, English by default
     browser.get(path)
     assert "我们已收到您的投诉" in browser.get("/track").get_data(as_text=True)
+
+
+def test_the_tracking_page_names_the_steps_and_shows_the_customers_own_complaint(client):
+    submit(client, wish="A new kettle, please")
+    link = private_link(client)
+    client.get(link)
+    page = client.get("/track").get_data(as_text=True)
+    names = re.findall(r'<span class="name">([^<]+)</span>', page)
+    assert names == [
+        "Complaint received",
+        "We contact you",
+        "Finding the cause",
+        "Our proposal",
+        "Checking with you",
+        "Completed",
+    ]
+    assert 'aria-current="step"' in page
+    assert "What you told us" in page and COMPLAINT["what_happened"] in page and "A new kettle, please" in page

@@ -4,6 +4,15 @@ from flask_babel import lazy_gettext as _l
 
 from ticketing.cases.vocabulary import ResolutionState, Status, Step
 
+# The six steps as the progress bar names them for the customer.
+STEP_NAMES = {
+    Step.LISTEN: _l("Complaint received"),
+    Step.APOLOGISE: _l("We contact you"),
+    Step.ANALYSE: _l("Finding the cause"),
+    Step.RESOLVE: _l("Our proposal"),
+    Step.FOLLOW_UP: _l("Checking with you"),
+    Step.REVIEW: _l("Completed"),
+}
 NOW = {
     Step.LISTEN: _l("We have received your complaint"),
     Step.APOLOGISE: _l("We are getting in touch with you"),

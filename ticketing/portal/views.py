@@ -29,9 +29,10 @@ from ticketing.portal.forms import (
     ReopenForm,
     SurveyForm,
 )
-from ticketing.portal.labels import where_it_stands
+from ticketing.portal.labels import STEP_NAMES, where_it_stands
 
 bp = Blueprint("portal", __name__)
+PORTAL_PATHS = ("/complain", "/track")  # where customers are: errors there get the portal's own page
 SESSION_KEY = "portal_ticket_id"
 
 
@@ -56,7 +57,12 @@ def with_case(view):
 
 
 @bp.route("/complain", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["PORTAL_RATE_LIMIT"], methods=["POST"])
+# Only complaints taken count: someone correcting a refused form is never locked out with their text lost.
+@limiter.limit(
+    lambda: current_app.config["PORTAL_RATE_LIMIT"],
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code == 302,
+)
 def complain():
     form = ComplaintForm()
     if form.validate_on_submit():
@@ -245,6 +251,7 @@ def _track_page(ticket, form=None, answer_form=None, survey_form=None, reopen_fo
         survey_form=survey_form,
         reopen_form=reopen_form,
         files=files,
+        step_names=STEP_NAMES,
     )
 
 
