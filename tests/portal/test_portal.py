@@ -318,3 +318,15 @@ def test_the_tracking_page_names_the_steps_and_shows_the_customers_own_complaint
     ]
     assert 'aria-current="step"' in page
     assert "What you told us" in page and COMPLAINT["what_happened"] in page and "A new kettle, please" in page
+
+
+def test_before_a_proposal_the_customer_is_told_by_when(client, agent):
+    submit(client)
+    ticket = db.session.scalars(select(Ticket)).one()
+    client.get(private_link(client))
+    page = client.get("/track").get_data(as_text=True)
+    assert "We will get back to you by" in page
+    services.send_message(ticket, agent, body="We are on it.")
+    db.session.commit()
+    page = client.get("/track").get_data(as_text=True)
+    assert "We will get back to you by" not in page and "We aim to propose a solution by" in page

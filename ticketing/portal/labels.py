@@ -42,3 +42,18 @@ def where_it_stands(ticket) -> tuple:
     if ticket.step == Step.RESOLVE and ticket.resolution_state == ResolutionState.ACCEPTED:
         return _l("You accepted our solution"), _l("We are carrying it out and will tell you when it is done.")
     return NOW[ticket.step], NEXT[ticket.step]
+
+
+def by_when(ticket):
+    """(text, moment) the customer can hold us to before there is a promised date: when we will
+    get back to them, then when we aim to propose a solution. None once a date is promised or the
+    case is over (the page says so itself)."""
+    if ticket.status != Status.OPEN:
+        return None
+    if ticket.resolution_state in (ResolutionState.AWAITING_CUSTOMER, ResolutionState.ACCEPTED):
+        return None  # the proposal's own date is shown
+    if ticket.responded_at is None:
+        return _l("We will get back to you by %(when)s."), ticket.response_due_at
+    if ticket.step in (Step.FOLLOW_UP, Step.REVIEW):
+        return None
+    return _l("We aim to propose a solution by %(when)s."), ticket.resolution_due_at

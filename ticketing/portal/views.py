@@ -29,7 +29,7 @@ from ticketing.portal.forms import (
     ReopenForm,
     SurveyForm,
 )
-from ticketing.portal.labels import STEP_NAMES, where_it_stands
+from ticketing.portal.labels import STEP_NAMES, by_when, where_it_stands
 
 bp = Blueprint("portal", __name__)
 PORTAL_PATHS = ("/complain", "/track")  # where customers are: errors there get the portal's own page
@@ -252,6 +252,7 @@ def _track_page(ticket, form=None, answer_form=None, survey_form=None, reopen_fo
         reopen_form=reopen_form,
         files=files,
         step_names=STEP_NAMES,
+        by_when=by_when(ticket),
     )
 
 
