@@ -132,7 +132,7 @@ def seed_reminders(url: str, digests: int, surveys: int, staff: int = 3) -> dict
             )
             users = list(conn.scalars(select(User.id).order_by(User.id)))
             customer = conn.execute(
-                insert(Customer).values(name="Li Lei", email=f"li.lei@{MAIL_DOMAIN}").returning(Customer.id)
+                insert(Customer).values(name="Li Lei", email=f"li.lei@{MAIL_DOMAIN}", version=1).returning(Customer.id)
             ).scalar_one()
             ticket = conn.execute(
                 insert(Ticket)
