@@ -172,6 +172,7 @@ def test_the_customer_accepts_the_proposal_and_the_case_moves_on(client, agent, 
     client.post("/track/answer", data={"version": ticket.version, "answer": "accept"})
     db.session.refresh(ticket)
     assert ticket.resolution_state == "accepted"
+    assert "Thank you: you accepted our proposal." in client.get("/track").get_data(as_text=True)
 
 
 def test_a_rejection_needs_a_reason_and_is_then_recorded(client, agent, supervisor):
@@ -181,9 +182,11 @@ def test_a_rejection_needs_a_reason_and_is_then_recorded(client, agent, supervis
     propose(ticket, agent, amount=80)
     refused = client.post("/track/answer", data={"version": ticket.version, "answer": "reject", "reason": ""})
     assert refused.status_code == 422 and b"Please tell us why" in refused.data
-    client.post("/track/answer", data={"version": ticket.version, "answer": "reject", "reason": "Too little"})
+    client.post("/track/answer", data={"version": ticket.version, "answer": "reject", "reason": "Too <b>little</b>"})
     db.session.refresh(ticket)
     assert ticket.resolution_state == "rejected"
+    page = client.get("/track").get_data(as_text=True)
+    assert "you rejected our proposal, saying “Too &lt;b&gt;little&lt;/b&gt;”" in page  # echoed, escaped
 
 
 def test_the_survey_is_offered_after_the_follow_up_and_answered_once(client, agent, supervisor):

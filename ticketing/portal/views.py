@@ -171,10 +171,25 @@ def answer(ticket):
             form=form,
             wording=CUSTOMER_WORDING,
         )
+        accepted = form.answer.data == "accept"
         services.record_customer_answer(
-            ticket, None, version=form.version.data, accepted=form.answer.data == "accept", reason=form.reason.data
+            ticket, None, version=form.version.data, accepted=accepted, reason=form.reason.data
         )
         db.session.commit()
+        if accepted:
+            flash(
+                _("Thank you: you accepted our proposal. We are carrying it out and will tell you when it is done."),
+                "success",
+            )
+        else:
+            flash(
+                _(
+                    "We have your answer: you rejected our proposal, saying “%(reason)s”. "
+                    "We will look at it again and come back to you with a new one.",
+                    reason=form.reason.data,
+                ),
+                "success",
+            )
         return redirect(url_for("portal.track"))
     return _track_page(ticket, answer_form=form), 422
 
