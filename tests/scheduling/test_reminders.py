@@ -100,7 +100,8 @@ def test_a_proposal_to_the_customer_replaces_the_resolution_reminders_with_promi
 def test_a_proposal_waiting_for_approval_keeps_the_resolution_reminders(agent, frozen_clock):
     ticket = to_step(open_case(agent), agent, "resolve")
     propose(ticket, agent, amount=Decimal("300"))
-    assert set(pending(ticket)) == {"resolution_at_risk", "resolution_breached"}
+    # …and the supervisors are told at once that it waits for them.
+    assert set(pending(ticket)) == {"resolution_at_risk", "resolution_breached", "approval_waiting"}
 
 
 def test_a_rejection_cancels_the_promise_and_restarts_the_resolution_reminders(agent, frozen_clock):
@@ -252,7 +253,10 @@ def test_reassigning_back_gives_the_first_assignee_their_reminders_again(agent, 
         db.session.commit()
     for kind in ASSIGNEE_KINDS:
         assert_for(only_pending(ticket, kind), agent)
-    assert {r.status for r in reminders_of(ticket) if r.user_id == colleague.id} == {"cancelled"}
+    deadlines = [r for r in reminders_of(ticket) if r.user_id == colleague.id and r.kind != "assigned"]
+    assert {r.status for r in deadlines} == {"cancelled"}
+    # Each was told the case became theirs (a one-off notice, not cancelled by the next hand-off).
+    assert sorted(r.user_id for r in reminders_of(ticket, "assigned")) == sorted([colleague.id, agent.id])
 
 
 def test_two_reassignments_in_one_transaction_leave_the_reminders_with_the_last_assignee(

@@ -161,9 +161,36 @@ def paired_deadline_passed(fields, wanted, now) -> bool:
     return any(due <= now for due in later)
 
 
-def notify_assignee(ticket, kind: str, now: datetime) -> None:
+# Hand-offs: the action that leaves a case waiting for someone tells them at once.
+# action -> (notice, who): "assignee" (or the supervisors when nobody has the case), "supervisors".
+HANDOFFS = {
+    "assign": (ReminderKind.ASSIGNED, "assignee"),
+    "propose": (ReminderKind.APPROVAL_WAITING, "supervisors"),  # only when it waits for approval
+    "approve_compensation": (ReminderKind.APPROVAL_GRANTED, "assignee"),
+    "refuse_compensation": (ReminderKind.APPROVAL_REFUSED, "assignee"),
+    "customer_accepts": (ReminderKind.CUSTOMER_ACCEPTED, "assignee"),
+    "customer_rejects": (ReminderKind.CUSTOMER_REJECTED, "assignee"),
+}
+
+
+def notify_handoff(ticket, actor, action: str, now: datetime) -> None:
+    """Tell whoever `action` hands the case to — never the person who did it."""
+    if action not in HANDOFFS:
+        return
+    kind, who = HANDOFFS[action]
+    if action == "propose" and ticket.resolution_state != ResolutionState.AWAITING_APPROVAL:
+        return
+    if who == "assignee" and actor is not None and actor.id == ticket.assignee_id:
+        return
+    if who == "supervisors":
+        notify_assignee(ticket, kind, now, audience=("supervisors", None))
+    else:
+        notify_assignee(ticket, kind, now)
+
+
+def notify_assignee(ticket, kind: str, now: datetime, audience: tuple[str, int | None] | None = None) -> None:
     """A one-off notice to the case's assignee (or the supervisors when nobody has it), now."""
-    audience, user_id = _owner(ticket)
+    audience, user_id = audience or _owner(ticket)
     schedule(
         f"{kind}:{ticket.id}:{ticket.version}:{uuid.uuid4().hex[:8]}",
         kind,

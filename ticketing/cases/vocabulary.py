@@ -221,6 +221,13 @@ class ReminderKind(Labelled):
     PORTAL_LINK = "portal_link"
     EARLY_WARNING = "early_warning"
     WIN_BACK_DUE = "win_back_due"
+    # hand-offs: told at once to whoever the case now waits for
+    ASSIGNED = "assigned"
+    APPROVAL_WAITING = "approval_waiting"
+    APPROVAL_GRANTED = "approval_granted"
+    APPROVAL_REFUSED = "approval_refused"
+    CUSTOMER_ACCEPTED = "customer_accepted"
+    CUSTOMER_REJECTED = "customer_rejected"
 
 
 STATE_KINDS = frozenset(
@@ -376,6 +383,12 @@ LABELS.update(
             "portal_link": _l("Private link to the customer"),
             "early_warning": _l("Early warning"),
             "win_back_due": _l("Win-back action due"),
+            "assigned": _l("Case assigned to you"),
+            "approval_waiting": _l("Compensation waiting for approval"),
+            "approval_granted": _l("Compensation approved"),
+            "approval_refused": _l("Compensation refused"),
+            "customer_accepted": _l("Customer accepted the proposal"),
+            "customer_rejected": _l("Customer rejected the proposal"),
         },
         ReminderStatus: {
             "pending": _l("pending"),

@@ -32,6 +32,12 @@ def _titles(details: dict) -> dict:
         "portal_link": _("Your case %(ref)s: your private link", ref=ref),
         "early_warning": _("Early warning: complaints about %(what)s are rising", what=_warning_subject(details)),
         "win_back_due": _("A win-back action you own is due: %(customer)s", customer=details.get("customer", "")),
+        "assigned": _("Case %(ref)s is now yours", ref=ref),
+        "approval_waiting": _("Compensation on %(ref)s waits for your approval", ref=ref),
+        "approval_granted": _("Compensation approved on %(ref)s: it goes to the customer", ref=ref),
+        "approval_refused": _("Compensation refused on %(ref)s: propose again", ref=ref),
+        "customer_accepted": _("The customer accepted the proposal on %(ref)s", ref=ref),
+        "customer_rejected": _("The customer rejected the proposal on %(ref)s", ref=ref),
     }
 
 

@@ -17,7 +17,7 @@ from ticketing import refusals
 from ticketing.cases import workflow
 from ticketing.cases.audit import record_event
 from ticketing.cases.models import Ticket
-from ticketing.cases.reminders import sync_reminders
+from ticketing.cases.reminders import notify_handoff, sync_reminders
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 
@@ -125,6 +125,7 @@ class Change:
             event = record_event(ticket, self.actor, self.action, self.changes, self.now, actor_name=self.actor_name)
             if versioned:
                 sync_reminders(ticket, self.now)  # reminders follow the case in the same transaction
+                notify_handoff(ticket, self.actor, self.action, self.now)
             db.session.flush()
         except StaleDataError as error:
             raise StaleCase(ticket) from error
