@@ -41,6 +41,9 @@ def test_assigning_tells_the_new_assignee_not_the_one_who_took_it(agent, supervi
     services.assign_case(ticket, supervisor, version=ticket.version, assignee=other)
     db.session.commit()
     assert notices(ticket) == [("assigned", "assignee", other.id)]
+    services.assign_case(ticket, supervisor, version=ticket.version, assignee=other)  # no change: no news
+    db.session.commit()
+    assert notices(ticket) == [("assigned", "assignee", other.id)]
 
 
 def test_compensation_above_the_limit_tells_the_supervisors_and_the_decision_tells_the_proposer(

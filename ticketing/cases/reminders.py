@@ -173,9 +173,9 @@ HANDOFFS = {
 }
 
 
-def notify_handoff(ticket, actor, action: str, now: datetime) -> None:
+def notify_handoff(ticket, actor, action: str, now: datetime, changes: dict) -> None:
     """Tell whoever `action` hands the case to — never the person who did it."""
-    if action not in HANDOFFS:
+    if action not in HANDOFFS or (action == "assign" and "assignee" not in changes):
         return
     kind, who = HANDOFFS[action]
     if action == "propose" and ticket.resolution_state != ResolutionState.AWAITING_APPROVAL:

@@ -125,7 +125,7 @@ class Change:
             event = record_event(ticket, self.actor, self.action, self.changes, self.now, actor_name=self.actor_name)
             if versioned:
                 sync_reminders(ticket, self.now)  # reminders follow the case in the same transaction
-                notify_handoff(ticket, self.actor, self.action, self.now)
+                notify_handoff(ticket, self.actor, self.action, self.now, self.changes)
             db.session.flush()
         except StaleDataError as error:
             raise StaleCase(ticket) from error
