@@ -24,18 +24,24 @@ extract-messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l --ignore-dirs ".*" -o $(CATALOGS)/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i $(CATALOGS)/messages.pot -d $(CATALOGS) --no-fuzzy-matching --no-wrap
 
+# The embedded demo: development settings (made-up keys, demo logins), one process with the scheduler inside.
+run: export APP_ENV = development
 run: translations
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi demo-data --if-empty
 	$(BIN)/flask --app wsgi serve --host $(HOST) --port $(PORT)
 
+# Tests run in parallel, one process per core (pytest-xdist); each process has its own databases,
+# ports and folders. TEST_WORKERS=0 runs them in this one process.
+TEST_WORKERS ?= auto
+
 test: translations
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 # Everything but the browser journeys (tests/e2e) and the tests that start and kill scheduler
 # processes (tests/scheduling_processes): the loop to run while working; `make test` before pushing.
 test-fast: translations
-	$(BIN)/python -m pytest --ignore=tests/e2e --ignore=tests/scheduling_processes
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --ignore=tests/e2e --ignore=tests/scheduling_processes
 
 lint: install
 	$(BIN)/ruff check .

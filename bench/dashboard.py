@@ -8,9 +8,12 @@ Each size gets a SQLite database (built once with `flask db upgrade` and bulk in
 the usual mix of categories, channels, products and priorities; the older ones closed (a few cancelled
 or still stuck), the recent ones at every step; with their step records (listening, apology, analysis,
 resolutions with compensation lines, follow-ups with retention and churn type, reviews), a staff
-message on some, and the customers' survey answers on a share of the good follow-ups. Then the
-dashboard is asked for through the test client as a logged-in supervisor, for the default period (the
-last 90 days) and for the last year, --repeat times each; the median is printed with the figures.
+message on some, and the customers' survey answers on a share of the good follow-ups; then every case's
+per-case facts are written (cases/facts.py, as migration 0025's backfill does). Then the dashboard is
+asked for through the test client as a logged-in supervisor, for the default period (the last 90 days),
+the last year and the last three years, --repeat times each; the median is printed with the figures.
+--reference computes the figures as before the facts (from the cases and records, tests/insight/reference),
+for a before/after on the same machine state.
 """
 
 import argparse
@@ -29,6 +32,8 @@ from config import Config
 from ticketing import create_app
 from ticketing.auth.models import User
 from ticketing.auth.services import create_user
+from ticketing.cases import facts
+from ticketing.cases.catalogue import Product
 from ticketing.cases.models import Customer, Message, Ticket
 from ticketing.cases.records import (
     AnalysisRecord,
@@ -90,6 +95,7 @@ def bench_app(path: Path):
             "SMTP_HOST": None,
             "WTF_CSRF_ENABLED": False,
             "SECRET_KEY": "bench",
+            "APP_ENV": "development",  # made-up keys: a benchmark's database, not an installation
         },
     )
     return create_app(config)
@@ -165,6 +171,13 @@ def build(path: Path, tickets: int) -> float:
                         for n in range(start, min(start + CHUNK * 5, customers))
                     ],
                 )
+            conn.execute(
+                insert(Product),
+                [
+                    dict(id=n + 1, code=f"product-{n:02d}", name_en=name, name_zh=name, active=True)
+                    for n, name in enumerate(PRODUCTS)
+                ],
+            )
             conn.commit()
             now, rng, ids = utcnow(), random.Random(7), {}
             for start in range(0, tickets, CHUNK):
@@ -172,6 +185,10 @@ def build(path: Path, tickets: int) -> float:
                 for n in range(start, min(start + CHUNK, tickets)):
                     _ticket(rows, n, tickets, customers, agents, now, rng)
                 rows.insert(conn)
+            filled = time.perf_counter()
+            facts.rebuild(conn, batch=5000)  # the history's facts, as migration 0025's backfill writes them
+            conn.commit()
+            print(f"  facts of {tickets:,} cases written in {time.perf_counter() - filled:.0f} s", flush=True)
         db.engine.dispose()
     return time.perf_counter() - started
 
@@ -198,6 +215,7 @@ def _ticket(rows: Rows, n: int, tickets: int, customers: int, agents: list, now,
         channel=pick(rng, CHANNELS),
         category=pick(rng, CATEGORIES),
         product=rng.choices(PRODUCTS, PRODUCT_WEIGHTS)[0] if rng.random() < 0.85 else None,
+        product_id=None,
         priority=priority,
         priority_rank=RANK[priority],
         step=reached,
@@ -221,6 +239,7 @@ def _ticket(rows: Rows, n: int, tickets: int, customers: int, agents: list, now,
         merged_into_id=None,
         version=depth + 2,
     )
+    row["product_id"] = PRODUCTS.index(row["product"]) + 1 if row["product"] else None  # the catalogue's (build)
     rows.add(
         ListenRecord,
         ticket_id=row["id"],
@@ -374,14 +393,34 @@ def _follow_up(rows: Rows, row: dict, depth: int, at, rng: random.Random):
     return at
 
 
-def measure(path: Path, repeat: int) -> list[dict]:
-    """Time the dashboard for the last 90 days (the default) and for the last year."""
+def use_reference() -> None:
+    """Compute every figure the way it was computed before the per-case facts: from the cases and their
+    step records (tests/insight/reference), for the before/after comparison on the same machine state."""
+    from dataclasses import replace
+
+    from tests.insight.reference import queries as reference_queries
+    from tests.insight.test_figures_exact import REFERENCE
+
+    for key, compute in REFERENCE.items():
+        figures.FIGURES[key] = replace(figures.FIGURES[key], compute=compute)
+    figures.cohort_size = reference_queries.cohort_size
+
+
+def measure(path: Path, repeat: int, reference: bool = False) -> list[dict]:
+    """Time the dashboard for the last 90 days (the default), the last year and the last three years."""
     app = bench_app(path)
+    if reference:
+        use_reference()
     client = app.test_client()
     assert client.post("/login", data={"email": SUPERVISOR, "password": PASSWORD}).status_code == 302
     today = utcnow().date()
     results = []
-    for label, query in (("last 90 days", ""), ("last year", f"?date_from={today - timedelta(days=364)}")):
+    periods = (
+        ("last 90 days", ""),
+        ("last year", f"?date_from={today - timedelta(days=364)}"),
+        ("three years", f"?date_from={today - timedelta(days=3 * 365 - 1)}"),
+    )
+    for label, query in periods:
         client.get(f"/insight/{query}")  # warm up: imports, compiled statements, the page cache
         times = []
         for _ in range(repeat):
@@ -419,6 +458,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--dir", type=Path, default=Path("/tmp/ticketing-bench"))
     parser.add_argument("--rebuild", action="store_true", help="build the databases again")
+    parser.add_argument(
+        "--reference", action="store_true", help="compute the figures from the cases and records, as before the facts"
+    )
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -428,7 +470,7 @@ def main() -> None:
             print(f"Building {path} ({tickets:,} tickets) …", flush=True)
             print(f"  built in {build(path, tickets):.0f} s", flush=True)
         print_figures(path)
-        for result in measure(path, args.repeat):
+        for result in measure(path, args.repeat, args.reference):
             rows.append(result)
             print(
                 f"{result['tickets']:>12,} tickets, {result['label']:<13} median {result['median']:.2f} s "

@@ -86,7 +86,13 @@ def bench_app(url: str):
     config = type(
         "BenchConfig",
         (Config,),
-        {"SQLALCHEMY_DATABASE_URI": url, "SMTP_HOST": None, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "bench"},
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SMTP_HOST": None,
+            "WTF_CSRF_ENABLED": False,
+            "SECRET_KEY": "bench",
+            "APP_ENV": "development",
+        },
     )
     return create_app(config)
 

@@ -16,7 +16,9 @@ LISTEN = dict(
 )
 
 
-def open_case(actor, *, listen=True, priority="normal", name="Li Lei", email="li.lei@example.com"):
+def open_case(
+    actor, *, listen=True, priority="normal", name="Li Lei", email="li.lei@example.com", category=None, product=None
+):
     customer = services.find_or_create_customer(name, email, "+86 138 0013 8000")
     ticket = services.take_complaint(
         actor,
@@ -25,6 +27,8 @@ def open_case(actor, *, listen=True, priority="normal", name="Li Lei", email="li
         description=LISTEN["customer_words"],
         channel="phone",
         priority=priority,
+        category=category,
+        product=product,
         listen=dict(LISTEN) if listen else None,
     )
     db.session.commit()
@@ -81,5 +85,22 @@ def propose(ticket, actor, amount=50):
         currency="CNY",
         estimated_loss=amount,
         lines=[{"type": "refund", "amount": amount}, {"type": "apology_letter"}],
+    )
+    db.session.commit()
+
+
+def unsatisfied_follow_up(ticket, actor):
+    """The follow-up call finds the customer unsatisfied: the case goes back to the proposal."""
+    services.record_follow_up(
+        ticket,
+        actor,
+        version=ticket.version,
+        method="phone",
+        outcome="unsatisfied",
+        satisfaction=2,
+        retention="at_risk",
+        churn_type="retaliatory",
+        churn_cause="product",
+        return_to="resolve",
     )
     db.session.commit()

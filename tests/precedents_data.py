@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from itertools import count
 
+from ticketing.cases import catalogue
 from ticketing.cases.models import Customer, Ticket
 from ticketing.cases.records import AnalysisRecord, CompensationLine, FollowUpRecord, Resolution
 from ticketing.cases.vocabulary import COMPENSATION_KIND_OF, CompensationType
@@ -12,6 +13,12 @@ from ticketing.clock import utcnow
 from ticketing.extensions import db
 
 _numbers = count(1)
+
+
+def _linked(product: str | None) -> int | None:
+    """The catalogue's product the text names, added as staff would add it."""
+    found = catalogue.product_for(product, create=True)
+    return found.id if found is not None else None
 
 
 def closed_case(
@@ -46,6 +53,7 @@ def closed_case(
         channel="phone",
         category=category,
         product=product,
+        product_id=_linked(product),
         step="review",
         status=status,
         resolution_state=state,

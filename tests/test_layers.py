@@ -20,7 +20,7 @@ LAYERS = [
     ("cases", {"cases"}),
     ("notify", {"notify"}),
     ("scheduling", {"scheduling"}),
-    ("front doors", {"desk", "portal", "review", "api", "insight", "admin"}),
+    ("front doors", {"desk", "portal", "review", "api", "insight", "admin", "ops"}),
     ("composition root", {"__init__", "setup", "cli", "demo", "demo_data", "models", "migrations"}),
 ]
 SIDE_BY_SIDE = {"front doors"}

@@ -6,25 +6,27 @@ The tables themselves live in demo_data.py.
 """
 
 import random
+import secrets
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from flask import current_app
+from sqlalchemy import func, inspect, select
 
 from ticketing import clock
 from ticketing.auth.models import User
 from ticketing.auth.services import create_user
 from ticketing.cases import services
 from ticketing.cases.models import ReplyTemplate
+from ticketing.cases.reminders import skip_customer_notices_due_before
+from ticketing.cases.settings import desk
 from ticketing.cases.survey import answer_survey
-from ticketing.cases.vocabulary import Outcome, Retention, Step
+from ticketing.cases.vocabulary import ChurnCause, ChurnType, Outcome, Retention, Step
 from ticketing.demo_data import (
     CASES,
     CONTACT_BY_CHANNEL,
     CUSTOMERS,
     DEFAULT_AGENT,
     GAP_HOURS,
-    PASSWORD,
     REPLY_TEMPLATES,
     STAFF,
     SUPERVISOR,
@@ -32,17 +34,43 @@ from ticketing.demo_data import (
 )
 from ticketing.extensions import db
 
-DEMO_LOGINS = [(person["email"], PASSWORD, person["role"]) for person in STAFF]
+DEMO_EMAILS = tuple(person["email"] for person in STAFF)
+
+
+def new_demo_passwords() -> dict[str, str]:
+    """A password per demo login, made for this installation: shown once, stored only as hashes."""
+    return {email: secrets.token_urlsafe(12) for email in DEMO_EMAILS}
+
+
+def demo_logins(passwords: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(email, password, role) of each demo login, in the order the demo introduces them."""
+    return [(person["email"], passwords[person["email"]], person["role"]) for person in STAFF]
+
+
+def active_demo_accounts() -> list[str]:
+    """The emails of the demo logins that still work (none before the schema exists)."""
+    if not inspect(db.engine).has_table(User.__tablename__):
+        return []
+    query = select(User.email).where(User.active.is_(True), func.lower(User.email).in_(DEMO_EMAILS))
+    return list(db.session.scalars(query.order_by(User.email)))
+
+
+def other_users_exist() -> bool:
+    """True when the database has an account the demo did not make (a real installation's)."""
+    query = select(User.id).where(func.lower(User.email).not_in(DEMO_EMAILS)).limit(1)
+    return db.session.scalars(query).first() is not None
+
 
 SETUP_DAYS_AGO = 60  # staff, customers and templates exist well before the first case
 
 
-def load_demo_data() -> int:
-    """Stage demo staff, customers, templates and cases; the caller commits. Returns the case count."""
+def load_demo_data(passwords: dict[str, str] | None = None) -> int:
+    """Stage demo staff (with `passwords`, default: new ones nobody sees), customers, templates and cases;
+    the caller commits. Returns the case count."""
     now = datetime.now(timezone.utc)
     try:
         _set_time(now - timedelta(days=SETUP_DAYS_AGO))
-        staff = _create_staff()
+        staff = _create_staff(passwords or new_demo_passwords())
         customers = _create_customers()
         _create_reply_templates(staff[SUPERVISOR])
         db.session.flush()
@@ -51,6 +79,8 @@ def load_demo_data() -> int:
         # Oldest first, so references count up with time (and a duplicate finds its original).
         for play in sorted(plays, key=lambda play: play.opened):
             tickets[play.case["key"]] = play.run()
+        # The history is made up: its customers were never written to, and must not be all at once now.
+        skip_customer_notices_due_before(now)
     finally:
         clock.set_clock(None)
     return len(tickets)
@@ -61,11 +91,15 @@ def _set_time(at: datetime) -> None:
     clock.set_clock(lambda: at)
 
 
-def _create_staff() -> dict[str, User]:
+def _create_staff(passwords: dict[str, str]) -> dict[str, User]:
     """The demo logins, keyed by the short names the case tables use."""
     users = {
         person["key"]: create_user(
-            email=person["email"], password=PASSWORD, role=person["role"], name=person["name"], locale=person["locale"]
+            email=person["email"],
+            password=passwords[person["email"]],
+            role=person["role"],
+            name=person["name"],
+            locale=person["locale"],
         )
         for person in STAFF
     }
@@ -251,19 +285,20 @@ def _analyse(play):
 
 def _propose(play):
     """The promised date counts from the (simulated) day of the proposal, as the web form would."""
-    method, days, loss, lines = play.next_proposal()
+    method, days, loss, lines, *why = play.next_proposal()  # why: an offer out of proportion says why
     services.propose_resolution(
         play.ticket,
         play.agent,
         version=play.version,
         method=method,
         promised_date=(clock.utcnow() + timedelta(days=days)).date(),
-        currency=current_app.config["DEFAULT_CURRENCY"],
+        currency=desk().currency,
         estimated_loss=Decimal(loss),
         lines=[
             {"type": kind, "amount": None if amount is None else Decimal(amount), "description": text}
             for kind, amount, text in lines
         ],
+        justification=why[0] if why else "",
     )
 
 
@@ -302,8 +337,17 @@ def _satisfied(play):
     )
 
 
+# What a complaint's root cause makes of a customer's reason to leave (seed 000's causes of churn).
+_CHURN_CAUSE_OF = {
+    "product": ChurnCause.PRODUCT,
+    "service": ChurnCause.MANAGEMENT,
+    "false_information": ChurnCause.UNKEPT_PROMISES,
+}
+
+
 def _unsatisfied(play, notes):
-    """The problem is not really solved: back to analysing the cause."""
+    """The problem is not really solved: back to analysing the cause; a customer unhappy with how their
+    complaint went is at risk of leaving in retaliation."""
     services.record_follow_up(
         play.ticket,
         play.agent,
@@ -312,6 +356,8 @@ def _unsatisfied(play, notes):
         outcome=Outcome.UNSATISFIED,
         satisfaction=2,
         retention=Retention.AT_RISK,
+        churn_type=ChurnType.RETALIATORY,
+        churn_cause=_CHURN_CAUSE_OF.get(play.case["cause"][0], ChurnCause.OTHER),
         notes=notes,
         return_to=Step.ANALYSE,
     )

@@ -5,10 +5,9 @@ the name and its text (see ACTIONS in demo.py). A web complaint arrives through 
 unassigned and not yet listened to; other channels are taken by an agent who records step 1
 at once (`intake="logged"`: taken without listening yet). `cause` is (root cause, legitimacy,
 responsibility, motive, detail); a proposal is (method, days until the promised date,
-estimated loss, [(compensation type, amount, description)]); each "propose" uses the next one.
+estimated loss, [(compensation type, amount, description)], and for an offer out of proportion to the
+loss the proposer's reason); each "propose" uses the next one.
 """
-
-PASSWORD = "demo-password-1"
 
 STAFF = [
     dict(key="alice", email="agent@demo.local", name="Alice Carter", role="agent", locale="en"),
@@ -321,7 +320,15 @@ _EN = [
             "compensation",
             "The website promised delivery by the 10th although the bike was out of stock.",
         ),
-        proposals=[("Full refund of the bike as an apology.", 2, 80, [("refund", 1299, "Full price of the bike")])],
+        proposals=[
+            (
+                "Full refund of the bike as an apology.",
+                2,
+                80,
+                [("refund", 1299, "Full price of the bike")],
+                "We promised delivery before the birthday and broke it; only a full refund makes up for that.",
+            )
+        ],
         path=[
             "apologise",
             "analyse",
@@ -385,7 +392,7 @@ _EN = [
                 "Apology visit by the installation team leader and a professional clean.",
                 4,
                 0,
-                [("personal_visit", None, "Team leader visit"), ("voucher", 150, "Next purchase")],
+                [("personal_visit", None, "Team leader visit"), ("voucher", 100, "Next purchase")],
             )
         ],
         path=["take", "listen", "apologise", "analyse", "propose", "accept"],
@@ -704,6 +711,7 @@ _EN = [
             satisfaction=2,
             retention="lost",
             churn_type="competitive",
+            churn_cause="management",
             notes="The machine works, but he bought his new dryer from a competitor.",
         ),
         path=HANDLED + ["satisfied", ("rate", 2, 2, "no", 2, 2, 3), "review", "close"],
@@ -844,7 +852,15 @@ _ZH = [
         expectation="换一台新电视。",
         emotion="upset",
         cause=("product", "justified", "company", "compensation", "屏幕排线故障，属于质量问题。"),
-        proposals=[("更换屏幕并全额退款。", 3, 500, [("repair", 0, "免费更换屏幕"), ("refund", 4999, "全额退款")])],
+        proposals=[
+            (
+                "更换屏幕并全额退款。",
+                3,
+                500,
+                [("repair", 0, "免费更换屏幕"), ("refund", 4999, "全额退款")],
+                "客户是金卡会员，情绪激动，担心再次出现问题。",
+            )
+        ],
         path=[
             "apologise",
             "analyse",
@@ -1038,6 +1054,7 @@ _ZH = [
             satisfaction=4,
             retention="lost",
             churn_type="natural",
+            churn_cause="other",
             notes="客户对处理满意，但下月将搬到外地，当地暂无门店。",
         ),
         lesson="批量任务上线前需在测试数据上核对结果。",
@@ -1205,7 +1222,7 @@ _SETTLED = [
                 ("manager_call", None, None),
             ],
         ),
-        follow={"satisfaction": 4, "retention": "at_risk"},
+        follow={"satisfaction": 4, "retention": "at_risk", "churn_type": "negligent", "churn_cause": "product"},
     ),
     dict(
         key="en-old-kettle",
@@ -1253,7 +1270,7 @@ _SETTLED = [
             500,
             [("replacement", 0, "更换新机"), ("refund", 400, "墙面修补")],
         ),
-        follow={"satisfaction": 3, "retention": "at_risk"},
+        follow={"satisfaction": 3, "retention": "at_risk", "churn_type": "negligent", "churn_cause": "product"},
     ),
     dict(
         key="zh-old-fan",

@@ -2,9 +2,12 @@
 
 from ticketing.api.models import IdempotentRequest
 from ticketing.auth.models import User
+from ticketing.auth.security_log import SecurityEntry
 from ticketing.auth.tokens import ApiToken
 from ticketing.cases.attachments import Attachment
 from ticketing.cases.audit import Event
+from ticketing.cases.catalogue import CatalogueChange, Category, Product, ProductAlias, ValueTier
+from ticketing.cases.checkpoints import VerifyCheckpoint
 from ticketing.cases.customers import CustomerEvent
 from ticketing.cases.improvement import PreventiveAction, QualityScore
 from ticketing.cases.models import Customer, Message, Note, ReferenceCounter, Reminder, ReplyTemplate, Ticket
@@ -20,13 +23,25 @@ from ticketing.cases.records import (
     ReviewRecord,
 )
 from ticketing.cases.search.documents import CaseDocument, CustomerDocument
+from ticketing.cases.settings import DeskSetting, SettingChange, SettingsVersion
 from ticketing.cases.survey import SurveyResponse
 from ticketing.cases.winback import WinBackAction
-from ticketing.notify.models import Notification
-from ticketing.scheduling.models import JobRun
+from ticketing.notify.models import NoticePreference, Notification
+from ticketing.scheduling.models import Delivery, JobRun
 
 __all__ = [
+    "Category",
+    "ValueTier",
+    "Product",
+    "ProductAlias",
+    "CatalogueChange",
+    "DeskSetting",
+    "SettingChange",
+    "SettingsVersion",
+    "NoticePreference",
+    "Delivery",
     "User",
+    "SecurityEntry",
     "Event",
     "Customer",
     "CustomerEvent",
@@ -56,4 +71,5 @@ __all__ = [
     "WinBackAction",
     "CaseDocument",
     "CustomerDocument",
+    "VerifyCheckpoint",
 ]

@@ -21,6 +21,9 @@ class ApiClient:
     def post(self, url, json=None, **kwargs):
         return self.client.post(url, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
 
+    def patch(self, url, json=None, **kwargs):
+        return self.client.patch(url, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+
 
 @pytest.fixture
 def make_api(app, client):

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
+from tests.databases import behind_the_applications_back
 from tests.factories import open_case, to_step
 from ticketing.cases.audit import Event, record_event
 from ticketing.cases.chain import verify
@@ -15,14 +16,7 @@ from ticketing.extensions import db
 
 def _without_update_trigger(statement: str) -> None:
     """Alter the log behind the application's back, as an attacker with database access would."""
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(text("ALTER TABLE events DISABLE TRIGGER USER"))
-        db.session.execute(text(statement))
-        db.session.execute(text("ALTER TABLE events ENABLE TRIGGER USER"))
-    else:
-        db.session.execute(text("DROP TRIGGER events_no_update"))
-        db.session.execute(text(statement))
-    db.session.commit()
+    behind_the_applications_back("events", statement)
 
 
 @pytest.fixture

@@ -200,3 +200,24 @@ def translated(app, lang: str, text) -> str:
 
     with app.test_request_context(), force_locale(lang):
         return str(text)
+
+
+def review_and_close(app, reference: str, agent_email: str, supervisor_email: str) -> None:
+    """The agent records the review and a supervisor approves it: the case closes."""
+    with app_context(app):
+        ticket, agent, supervisor = _ticket(reference), _user(agent_email), _user(supervisor_email)
+        services.record_review(ticket, agent, version=ticket.version, summary="Replaced", lesson="Check seals")
+        services.approve_review(ticket, supervisor, version=ticket.version)
+        db.session.commit()
+
+
+def dispatch(app, smtp_port: int) -> None:
+    """One scheduler pass, its e-mails to the test's SMTP server (as `flask scheduler run` would)."""
+    from ticketing.scheduling.dispatcher import dispatch_due
+
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_port, MAIL_FROM="service-desk@example.com")
+    try:
+        with app_context(app):
+            dispatch_due(utcnow() + timedelta(seconds=1))
+    finally:
+        app.config.update(SMTP_HOST=None)

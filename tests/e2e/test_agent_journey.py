@@ -140,7 +140,7 @@ def test_agent_takes_a_phone_complaint_by_keyboard_and_carries_it_through_the_si
         choose(j, "follow_up-satisfaction", "5")
         j.tab_to("follow_up-retention-0", limit=1)
         j.press("Space")
-        j.tab_to("follow_up-notes", limit=3)
+        j.tab_to("follow_up-notes", limit=4)  # past the kind and cause of churn, and the return step
         j.type(words["summary"])
         submit(j)
 

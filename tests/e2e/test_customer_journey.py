@@ -5,13 +5,9 @@ import pytest
 
 from tests.e2e import seed
 from tests.e2e.seed import NAMES, WORDS
+from tests.e2e.support import fits_the_screen, tap_survey_answers
 
 PHONE = "Pixel 7"
-
-
-def fits_the_screen(page) -> bool:
-    """Nothing wider than the phone: no sideways scrolling to find a button."""
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def tap_and_wait(journey, selector):
@@ -47,6 +43,11 @@ def test_customer_complains_from_a_phone_then_accepts_the_proposal_and_rates_it(
         assert page.url.endswith("/track")  # the token is swapped for a session and a clean address
         j.check("track-received")
         assert fits_the_screen(page)
+        assert page.locator("#private-link").input_value() == link
+        page.locator("button[data-copy-link]").tap()  # the clipboard, or the text selected to copy
+        status = page.locator("#private-link-status")
+        status.wait_for(state="visible")
+        assert status.inner_text() in [seed.translated(seed_app, lang, text) for text in _copied()]
 
     seed.work_web_case_to_proposal(seed_app, reference, agent, lang)
     with j.step("answer the proposal"):
@@ -64,15 +65,7 @@ def test_customer_complains_from_a_phone_then_accepts_the_proposal_and_rates_it(
         page.goto(link)
         j.check("track-survey")
         assert fits_the_screen(page)
-        for name, value in (
-            ("satisfaction", "5"),
-            ("recommend", "9"),
-            ("buy_again", "yes"),
-            ("fair_outcome", "5"),
-            ("fair_process", "4"),
-            ("fair_treatment", "5"),
-        ):
-            page.locator(f"input[name='{name}'][value='{value}']").tap()
+        tap_survey_answers(page)
         page.locator("#comment").fill(words["summary"])
         tap_and_wait(j, ".survey button.primary")
         j.check("track-rated")
@@ -84,7 +77,13 @@ def test_customer_complains_from_a_phone_then_accepts_the_proposal_and_rates_it(
     assert j.on_path("/complain") == {"page_loads": 1, "submissions": 1}, "complaining takes one page, one submission"
 
 
+def _copied():
+    from flask_babel import lazy_gettext as _l
+
+    return _l("Copied"), _l("The link is selected: press Ctrl+C (or ⌘+C) to copy it.")
+
+
 def _thanks():
     from flask_babel import lazy_gettext as _l
 
-    return _l("Thank you for your answers.")
+    return _l("Thank you: we have your answers. They help us do better, for you and for others.")

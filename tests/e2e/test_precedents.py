@@ -19,6 +19,10 @@ WARNING = {
     "en": "Above what similar cases received: their middle half is 200.00–400.00 CNY (median 300.00).",
     "zh_CN": "高于类似案件的补偿：其中间一半为 200.00–400.00 CNY（中位数 300.00）。",
 }
+JUSTIFICATION = {
+    "en": "The kettle scalded the customer's hand: the refund covers the doctor's visit too.",
+    "zh_CN": "水壶烫伤了顾客的手：退款也包括看医生的费用。",
+}
 HEADING = {"en": "Precedents: what similar cases received", "zh_CN": "补偿先例：类似案件得到了什么"}
 
 
@@ -103,6 +107,8 @@ def test_an_amount_above_the_band_is_flagged_as_typed_and_the_proposal_still_goe
         assert warning(page).is_visible()
 
     with j.step("submit anyway"):
+        # No loss was estimated, so 900 is out of proportion: the agent says why it is fair.
+        page.fill("#propose-justification", JUSTIFICATION[lang])
         with page.expect_navigation(url=f"**/tickets/{reference}"):
             page.locator("form:has(#propose-method) button[type=submit]").click()
         assert seed.state_of(seed_app, reference) == ("open", "resolve", "awaiting_approval")

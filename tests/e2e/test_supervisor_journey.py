@@ -89,7 +89,7 @@ def test_supervisor_approves_compensation_returns_the_review_once_then_closes_it
         j.check("record-log-case")
         events = page.locator("table.record-log tbody tr")
         assert events.count() >= 12
-        labels = [row.locator("td").nth(3).inner_text() for row in events.all()]
+        labels = [row.locator("td").nth(4).inner_text() for row in events.all()]  # time, case, who, seq, event
         assert labels[0] == seed.translated(seed_app, lang, ACTION_LABELS["approve_review"])
         for action in ("approve_compensation", "return_review", "record_review", "propose"):
             assert seed.translated(seed_app, lang, ACTION_LABELS[action]) in labels

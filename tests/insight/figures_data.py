@@ -258,7 +258,16 @@ def _case_three(clock, agent, customer):
         times=(4, 6, 8, 9, 20),
     )
     story.at(40)
-    _follow_up(ticket, agent, 2, "at_risk", outcome="unsatisfied", return_to="analyse")
+    _follow_up(
+        ticket,
+        agent,
+        2,
+        "at_risk",
+        outcome="unsatisfied",
+        return_to="analyse",
+        churn_type="retaliatory",
+        churn_cause="product",
+    )
     story.at(50)
     _analyse(ticket, agent, "product")
     story.at(52)
@@ -268,7 +277,7 @@ def _case_three(clock, agent, customer):
     story.at(60)
     _do(services.carry_out_resolution, ticket, agent)
     story.at(70)
-    _follow_up(ticket, agent, 4, "lost", churn_type="competitive")
+    _follow_up(ticket, agent, 4, "lost", churn_type="competitive", churn_cause="price")
     story.at(71)
     _rate(ticket, 2, 3, "no", 2, 2, 3)
     return ticket

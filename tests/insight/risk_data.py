@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from ticketing.cases import catalogue
 from ticketing.cases.models import Customer, Ticket
 from ticketing.cases.records import FollowUpRecord, ListenRecord, Resolution
 from ticketing.cases.survey import SurveyResponse
@@ -15,8 +16,15 @@ from ticketing.extensions import db
 # 00:00 Shanghai = Sunday 22 November 16:00 UTC.
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
 WEEK_START = datetime(2026, 11, 22, 16, 0, tzinfo=timezone.utc)
-PINNED = dict(BABEL_DEFAULT_TIMEZONE="Asia/Shanghai", SMTP_HOST=None)
+# The digest hour is T0's hour in Shanghai, so the early-warning job acts when a test runs it at T0.
+PINNED = dict(BABEL_DEFAULT_TIMEZONE="Asia/Shanghai", SMTP_HOST=None, DIGEST_HOUR=17)
 _numbers = itertools.count(1)
+
+
+def _linked(product: str | None) -> int | None:
+    """The catalogue's product the text names, added as staff would add it."""
+    found = catalogue.product_for(product, create=True)
+    return found.id if found is not None else None
 
 
 @pytest.fixture
@@ -56,6 +64,7 @@ def ticket(
         channel="phone",
         category=category,
         product=product,
+        product_id=_linked(product),
         status=status,
         created_at=created_at,
         updated_at=created_at,

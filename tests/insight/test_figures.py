@@ -141,6 +141,9 @@ def test_lost_customers_by_churn_type(story):
         ["Competitive (won by a competitor)", 1, 100.0],
         ["Negligent (our own failure)", 0, 0.0],
         ["Malicious", 0, 0.0],
+        ["Passive, not malicious (e.g. never told of a renewal or a new service)", 0, 0.0],
+        ["Passive, retaliatory (after a badly handled complaint)", 0, 0.0],
+        ["Passive, fraudulent (low credit or deliberate fraud: no need to retain)", 0, 0.0],
     ]
 
 
@@ -188,6 +191,7 @@ def test_satisfaction_from_the_survey_and_from_the_follow_up(story):
         ["1", 0, 0.0],
     ]
     assert stat(result, "average") == pytest.approx(10 / 3)
+    assert stat(result, "taken_by_staff") == 0  # every customer answered on the portal
     assert stat(result, "follow_up_average") == pytest.approx(13 / 3)  # latest follow-ups: 5, 4, 4
 
 
@@ -240,7 +244,7 @@ def test_repeat_complainants(story):
 
 def test_filters_narrow_every_figure_to_matching_cases(story):
     assert stat(volume.volume(period(channel="email")), "total") == 1
-    assert stat(volume.volume(period(product="Kettle")), "total") == 2
+    assert stat(volume.volume(period(product="kettle")), "total") == 2
     assert stat(volume.volume(period(assignee_id=story.two.assignee_id)), "total") == 1  # Bob's case 6 is merged
     assert table(recovery.retention(period(category="delivery"))) == [
         ["Retained", 1, 100.0],

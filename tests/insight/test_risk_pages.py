@@ -55,7 +55,7 @@ def test_the_at_risk_csv_lists_the_score_and_its_reasons(client, supervisor, ris
     # 3 + 2 + 2: angry, six cases in 90 days, gold; the latest case at 04:00 on Monday in Shanghai.
     assert row == (
         "Gold Gao,gold.gao@example.com,,Gold,7,Angry at intake (+3); Two or more complaints in 90 days "
-        "(+2); High value tier (gold or VIP) (+2),6,6,2026-11-23 04:00,"
+        "(+2); High-value tier (+2),6,6,2026-11-23 04:00,"
     )
 
 
@@ -78,7 +78,8 @@ def test_the_weekly_counts_csv_escapes_formulas(client, supervisor, rising):
     login(client, supervisor.email)
     lines = client.get("/insight/warnings/product.csv").get_data(as_text=True).lstrip("\ufeff").splitlines()
     assert lines[0].startswith("Kind,Value,Name,2026-09-28,")
-    assert lines[1].startswith("product,'=cmd|' /C calc'!A0,'=cmd|' /C calc'!A0,0,0,0,0,0,0,0,0,5,0.0,5,")
+    # the value is the product's code (a slug of its name), the name as typed, escaped
+    assert lines[1].startswith("product,cmd-c-calc-a0,'=cmd|' /C calc'!A0,0,0,0,0,0,0,0,0,5,0.0,5,")
     assert lines[1].endswith(",yes")
     assert client.get("/insight/warnings/nonsense.csv").status_code == 404
 

@@ -124,3 +124,16 @@ def test_agents_may_not_see_the_team_view(client, dataset):
     login(client, dataset["ann"].email)
     assert client.get("/insight/team").status_code == 403
     assert client.get("/insight/team/export.csv").status_code == 403
+
+
+def test_answers_an_agent_took_down_for_their_own_case_do_not_rate_them(dataset):
+    """A phone survey taken down by the assignee is kept, but does not count in their own figures;
+    one taken down by a colleague does."""
+    ann, sam = dataset["ann"], dataset["sam"]
+    who = customer()
+    own, colleagues = closed_case(who, ann, 2), closed_case(who, ann, 2)
+    rated(own, ann, 5).recorded_by_id = ann.id
+    rated(colleagues, ann, 1).recorded_by_id = sam.id
+    db.session.commit()
+    ann_figures = figures_of(team.team_figures(SINCE, UNTIL), ann)
+    assert (ann_figures.ratings, ann_figures.average_rating) == (3, pytest.approx(3.0))  # 5, 3 and the colleague's 1

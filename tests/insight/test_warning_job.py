@@ -45,7 +45,7 @@ def dataset(app, frozen_clock):
 def test_weekly_counts_are_grouped_by_week_in_the_database(dataset):
     counts = warnings.weekly_counts("category", T0)
     assert counts == {"delivery": [1, 0, 1, 0, 1, 0, 1, 0, 4], "billing": [2, 2, 2, 2, 2, 2, 2, 2, 3]}
-    assert warnings.weekly_counts("product", T0) == {"Kettle K-200": [0, 0, 0, 0, 0, 0, 0, 0, 4]}
+    assert warnings.weekly_counts("product", T0) == {"kettle-k-200": [0, 0, 0, 0, 0, 0, 0, 0, 4]}
 
 
 def test_weeks_begin_on_monday_midnight_in_the_service_timezone(app, frozen_clock):
@@ -58,7 +58,7 @@ def test_weeks_begin_on_monday_midnight_in_the_service_timezone(app, frozen_cloc
 
 def test_alerts_fire_for_the_category_and_product_far_above_their_baseline(dataset):
     alerts = warnings.current_alerts(T0)
-    assert [(a.kind, a.value) for a in alerts] == [("category", "delivery"), ("product", "Kettle K-200")]
+    assert [(a.kind, a.value) for a in alerts] == [("category", "delivery"), ("product", "kettle-k-200")]
     delivery = alerts[0]
     assert (delivery.check.count, delivery.check.baseline) == (4, 0.5)
     billing = next(s for s in warnings.all_series("category", T0) if s.value == "billing")

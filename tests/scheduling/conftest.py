@@ -18,7 +18,6 @@ PINNED = dict(
     SMTP_STARTTLS=False,
     SMTP_TIMEOUT=5,
     MAIL_FROM="service-desk@example.com",
-    DISPATCH_BATCH=200,
     DISPATCH_MAX_ATTEMPTS=5,
     DISPATCH_LEASE_SECONDS=300,
 )

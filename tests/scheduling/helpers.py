@@ -22,11 +22,12 @@ def reminders_of(ticket, kind=None, status=None) -> list[Reminder]:
     return list(db.session.scalars(query))
 
 
-def pending(ticket) -> dict[str, list[Reminder]]:
-    """kind -> the pending reminders of that kind."""
+def pending(ticket, audience="staff") -> dict[str, list[Reminder]]:
+    """kind -> the pending reminders of that kind, for the staff (or for the customer)."""
     found: dict[str, list[Reminder]] = {}
     for reminder in reminders_of(ticket, status="pending"):
-        found.setdefault(reminder.kind, []).append(reminder)
+        if (reminder.audience == "customer") == (audience == "customer"):
+            found.setdefault(reminder.kind, []).append(reminder)
     return found
 
 

@@ -1,5 +1,6 @@
-"""The dispatcher: each due reminder is delivered exactly once, to the right people; failures
-retry with backoff and end "failed"; a lost claim is taken over; jobs record their runs."""
+"""The dispatcher: each due reminder is delivered exactly once, to the right people; a message
+that cannot be sent retries alone with backoff and ends "failed"; a lost claim is taken over;
+jobs record their runs."""
 
 import socket
 from datetime import timedelta
@@ -10,16 +11,16 @@ from sqlalchemy import select
 
 from tests.factories import open_case, propose, to_step
 from tests.scheduling.helpers import T0, notifications, only_pending, reminders_of
-from ticketing.cases import services
+from ticketing.cases import services, settings
 from ticketing.cases.audit import Event
 from ticketing.cases.models import Reminder
 from ticketing.cases.records import GuaranteeSuggestion
 from ticketing.cases.reminders import create_daily_digests
 from ticketing.extensions import db
 from ticketing.scheduling import dispatcher
-from ticketing.scheduling.dispatcher import claim_due, dispatch_due
+from ticketing.scheduling.dispatcher import _claim_one, dispatch_due
 from ticketing.scheduling.jobs import digest_job, dispatch_job, run_recorded
-from ticketing.scheduling.models import JobRun
+from ticketing.scheduling.models import Delivery, JobRun
 
 
 def hours(n):
@@ -54,7 +55,7 @@ def receivers(kind) -> list[int]:
 
 
 def test_nothing_is_delivered_before_it_is_due(agent, frozen_clock):
-    ticket = open_case(agent)
+    ticket = open_case(agent, email=None)
     result = dispatch_due(hours(6) - timedelta(seconds=1))
     assert result.sent == 0 and notifications() == []
     assert {r.status for r in reminders_of(ticket)} == {"pending"}
@@ -148,12 +149,9 @@ def test_every_kind_is_delivered_once_when_due(kind, reach, to_supervisors, agen
     assert receivers(kind) == [supervisor.id if to_supervisors else agent.id]
 
 
-def test_a_batch_smaller_than_the_due_reminders_still_delivers_them_all_in_one_pass(
-    app, agent, supervisor, frozen_clock
-):
-    app.config["DISPATCH_BATCH"] = 2
+def test_every_due_reminder_is_handed_out_in_one_pass(app, agent, supervisor, frozen_clock):
     for _ in range(3):
-        open_case(agent)
+        open_case(agent, email=None)
     result = dispatch_due(hours(8))  # each case: an at-risk warning and a breach
     assert result.sent == 6
     due = list(db.session.scalars(select(Reminder.status).where(Reminder.due_at <= hours(8))))
@@ -171,61 +169,42 @@ def test_a_reminder_cancelled_before_it_is_due_is_never_delivered(agent, supervi
     assert notifications() == []
 
 
-def test_a_reminder_whose_case_moved_on_while_claimed_is_cancelled_at_delivery(agent, monkeypatch, frozen_clock):
-    ticket = open_case(agent)
-    real_claim = dispatcher.claim_due
-
-    def claim_then_the_agent_responds(now, limit, worker):
-        ids = real_claim(now, limit, worker)
-        if ids:
-            services.record_apology(ticket, agent, version=ticket.version, method="phone", wording="Sorry.")
-            db.session.commit()
-        return ids
-
-    monkeypatch.setattr(dispatcher, "claim_due", claim_then_the_agent_responds)
+def test_an_email_whose_case_moved_on_before_it_left_is_cancelled(agent, supervisor, inbox, frozen_clock):
+    ticket = open_case(agent, email=None)
     frozen_clock.move(hours=6)
+    assert dispatcher._fan_out_next(frozen_clock.now, "pass", dispatcher.PassResult())  # notice made, e-mail queued
+    db.session.commit()
+    services.record_apology(ticket, agent, version=ticket.version, method="phone", wording="Sorry.")
+    db.session.commit()
     result = dispatch_due(frozen_clock.now)
-    assert (result.sent, result.cancelled) == (0, 1)
-    assert [r.status for r in reminders_of(ticket, "response_at_risk")] == ["cancelled"]
-    assert notifications() == []
-
-
-def test_a_claimed_reminder_of_a_closed_case_is_cancelled(agent, supervisor, monkeypatch, frozen_clock):
-    ticket = open_case(agent)
-    real_claim = dispatcher.claim_due
-
-    def claim_then_cancel(now, limit, worker):
-        ids = real_claim(now, limit, worker)
-        if ids and ticket.status == "open":
-            services.cancel_case(ticket, agent, version=ticket.version, reason="Withdrawn")
-            db.session.commit()
-        return ids
-
-    monkeypatch.setattr(dispatcher, "claim_due", claim_then_cancel)
-    result = dispatch_due(hours(8))
-    assert (result.sent, result.cancelled) == (0, 2)
-    assert {r.status for r in reminders_of(ticket)} == {"cancelled"}
+    assert (result.mailed, result.cancelled) == (0, 1)
+    assert [d.status for d in db.session.scalars(select(Delivery))] == ["cancelled"]
+    assert inbox.received == []
 
 
 # --- failures and crashes ----------------------------------------------------------------------
 
 
-def test_a_refused_email_is_retried_with_backoff_then_marked_failed(app, agent, unreachable_smtp, frozen_clock):
-    ticket = open_case(agent)
+def test_an_unreachable_mail_server_is_retried_with_backoff_then_marked_failed(
+    app, agent, unreachable_smtp, frozen_clock
+):
+    ticket = open_case(agent, email=None)
     reminder = only_pending(ticket, "response_at_risk")
     now = hours(6)
+    assert dispatch_due(now).sent == 1
+    [delivery] = db.session.scalars(select(Delivery))
+    assert reminder.status == "sent" and len(notifications()) == 1  # the in-app notice does not wait for mail
     for attempt, wait in enumerate([30, 60, 120, 240], start=1):
+        assert (delivery.status, delivery.attempts) == ("pending", attempt)
+        assert delivery.run_at == now + timedelta(seconds=wait)
+        assert "ConnectionRefusedError" in delivery.last_error
+        assert dispatch_due(delivery.run_at - timedelta(seconds=1)).retried == 0  # not before its time
+        now = delivery.run_at
         result = dispatch_due(now)
-        assert result.retried == 1 and result.sent == 0
-        assert (reminder.status, reminder.attempts) == ("pending", attempt)
-        assert reminder.run_at == now + timedelta(seconds=wait)
-        assert "ConnectionRefusedError" in reminder.last_error
-        assert dispatch_due(reminder.run_at - timedelta(seconds=1)).retried == 0  # not before its time
-        now = reminder.run_at
-    assert dispatch_due(now).failed == 1
-    assert (reminder.status, reminder.attempts) == ("failed", app.config["DISPATCH_MAX_ATTEMPTS"])
+        assert result.mailed == 0 and (result.retried, result.failed) == ((1, 0) if attempt < 4 else (0, 1))
+    assert (delivery.status, delivery.attempts) == ("failed", app.config["DISPATCH_MAX_ATTEMPTS"])
     assert dispatch_due(now + timedelta(days=1)).failed == 0
-    assert notifications() == []  # the in-app notification is rolled back with the failed attempt
+    assert len(notifications()) == 1
 
 
 def test_a_missed_resolution_deadline_suggests_the_guarantee_once(agent, supervisor, frozen_clock):
@@ -253,29 +232,33 @@ def test_a_missed_resolution_deadline_suggests_the_guarantee_once(agent, supervi
 def test_the_guarantee_is_suggested_even_when_the_email_cannot_be_sent(
     agent, supervisor, unreachable_smtp, frozen_clock
 ):
-    ticket = to_step(open_case(agent), agent, "analyse")
+    ticket = to_step(open_case(agent, email=None), agent, "analyse")
     assert dispatch_due(hours(72)).retried == 2  # the at-risk warning and the breach
     assert [s.ticket_id for s in db.session.scalars(select(GuaranteeSuggestion))] == [ticket.id]
 
 
-def test_a_claim_lost_in_a_crash_is_taken_over_after_the_lease(app, agent, frozen_clock):
-    ticket = open_case(agent)
+def test_a_message_claim_lost_in_a_crash_is_taken_over_after_the_lease(app, agent, inbox, frozen_clock):
+    open_case(agent, email=None)
     claimed_at = hours(6)
-    assert len(claim_due(claimed_at, 10, "crashed-worker")) == 1
+    dispatcher._fan_out_next(claimed_at, "crashed-worker", dispatcher.PassResult())
+    assert _claim_one(Delivery, claimed_at, "crashed-worker") is not None
+    db.session.commit()
     lease = timedelta(seconds=app.config["DISPATCH_LEASE_SECONDS"])
-    assert dispatch_due(claimed_at + lease - timedelta(seconds=1)).sent == 0  # maybe still at work
-    assert only_pending(ticket, "response_breached")  # untouched meanwhile
-    [reminder] = reminders_of(ticket, "response_at_risk")
-    assert (reminder.status, reminder.claimed_by) == ("sending", "crashed-worker")
-    assert dispatch_due(claimed_at + lease + timedelta(seconds=1)).sent == 1
-    assert reminder.status == "sent"
-    assert receivers("response_at_risk") == [agent.id]
+    assert dispatch_due(claimed_at + lease - timedelta(seconds=1)).mailed == 0  # maybe still at work
+    [delivery] = db.session.scalars(select(Delivery))
+    assert (delivery.status, delivery.claimed_by) == ("sending", "crashed-worker")
+    assert dispatch_due(claimed_at + lease + timedelta(seconds=1)).mailed == 1
+    assert delivery.status == "sent"
+    assert len(inbox.to(agent.email)) == 1
 
 
-def test_a_claimed_reminder_is_not_claimed_twice(agent, frozen_clock):
-    open_case(agent)
-    assert len(claim_due(hours(8), 10, "first")) == 2
-    assert claim_due(hours(8), 10, "second") == []
+def test_a_claimed_message_is_not_claimed_twice(agent, supervisor, inbox, frozen_clock):
+    open_case(agent, email=None)
+    dispatcher._fan_out_next(hours(8), "first", dispatcher.PassResult())
+    dispatcher._fan_out_next(hours(8), "first", dispatcher.PassResult())
+    first = {_claim_one(Delivery, hours(8), "first"), _claim_one(Delivery, hours(8), "first")}
+    assert len(first - {None}) == 2
+    assert _claim_one(Delivery, hours(8), "second") is None
 
 
 # --- reminders that are not about one case ---------------------------------------------------
@@ -304,12 +287,16 @@ def test_a_digest_for_someone_deactivated_since_goes_to_nobody(agent, supervisor
     assert result.skipped == 1
 
 
-def test_a_survey_without_smtp_is_skipped_and_no_staff_member_is_notified(agent, frozen_clock):
+def test_customer_notices_without_smtp_are_skipped_and_no_staff_member_is_notified(agent, frozen_clock):
     ticket = to_step(open_case(agent), agent, "review")
     result = dispatch_due(frozen_clock.now)
     assert [r.status for r in reminders_of(ticket, "satisfaction_survey")] == ["skipped"]
-    assert result.skipped == 1
-    assert notifications(kind="satisfaction_survey") == []
+    assert [r.status for r in reminders_of(ticket, "remedy_done")] == ["skipped"]
+    assert [r.status for r in reminders_of(ticket, "portal_link")] == ["skipped"]
+    # The proposal was answered before the dispatcher came by: it is not announced late.
+    assert [r.status for r in reminders_of(ticket, "proposal_waiting")] == ["cancelled"]
+    assert (result.sent, result.skipped, result.cancelled) == (0, 3, 1)
+    assert notifications() == []
 
 
 # --- jobs ---------------------------------------------------------------------------------
@@ -338,9 +325,13 @@ def test_a_failing_job_records_its_error_and_leaves_the_session_usable(agent, fr
     assert db.session.scalar(select(Reminder.id).where(Reminder.key == "half-done")) is None
 
 
-def test_the_digest_job_queues_todays_digests_once(agent, supervisor, frozen_clock):
+def test_the_digest_job_queues_todays_digests_once_in_the_hour_the_settings_name(agent, supervisor, frozen_clock):
+    run_recorded("daily_digest", digest_job)  # 17:00 in Shanghai; the digest hour is 8
+    assert db.session.get(JobRun, "daily_digest").last_result == "not the digest hour"
+    settings.save(supervisor, {"digest_hour": 17}, frozen_clock.now)
+    db.session.commit()
     run_recorded("daily_digest", digest_job)
     run_recorded("daily_digest", digest_job)
     run = db.session.get(JobRun, "daily_digest")
-    assert (run.runs, run.last_result) == (2, "0 digests queued")
+    assert (run.runs, run.last_result) == (3, "0 digests queued")
     assert len(list(db.session.scalars(select(Reminder).where(Reminder.kind == "daily_digest")))) == 2

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from tests.factories import open_case, propose, to_step
+from tests.factories import open_case, propose, to_step, unsatisfied_follow_up
 from tests.scheduling.helpers import T0, only_pending, pending, reminder_count, reminders_of
 from ticketing.cases import services
 from ticketing.cases.models import Reminder
@@ -64,7 +64,8 @@ def test_a_complaint_from_the_portal_alerts_the_supervisors_at_once(agent, froze
     db.session.commit()
     assert ticket.assignee_id is None
     assert set(pending(ticket)) == ASSIGNEE_KINDS | SUPERVISOR_KINDS
-    assert {(r.audience, r.user_id) for r in reminders_of(ticket)} == {("supervisors", None)}
+    assert {(r.audience, r.user_id) for r in reminders_of(ticket)} == {("supervisors", None), ("customer", None)}
+    assert set(pending(ticket, "customer")) == {"portal_link"}  # the case-received message
 
 
 def test_the_first_response_cancels_the_response_reminders(agent, frozen_clock):
@@ -149,18 +150,9 @@ def test_no_survey_is_queued_for_a_customer_without_email(agent, frozen_clock):
 def test_an_unsatisfied_follow_up_cancels_the_call_and_restarts_the_resolution(agent, frozen_clock):
     ticket = to_step(open_case(agent), agent, "follow_up")
     frozen_clock.move(hours=10)
-    services.record_follow_up(
-        ticket,
-        agent,
-        version=ticket.version,
-        method="phone",
-        outcome="unsatisfied",
-        satisfaction=2,
-        retention="at_risk",
-        return_to="resolve",
-    )
-    db.session.commit()
-    assert reminders_of(ticket, "satisfaction_survey") == []
+    unsatisfied_follow_up(ticket, agent)
+    [survey] = reminders_of(ticket, "satisfaction_survey")  # satisfied or not, the customer is asked
+    assert survey.due_at == hours(10)
     assert set(pending(ticket)) == {"resolution_at_risk", "resolution_breached"}
     assert only_pending(ticket, "resolution_breached").due_at == hours(10 + 72)
 
@@ -180,7 +172,8 @@ def test_approving_the_review_closes_the_case_and_cancels_its_reminders(agent, s
     services.record_review(ticket, agent, version=ticket.version, summary="Replaced", lesson="Seals")
     services.approve_review(ticket, supervisor, version=ticket.version)
     db.session.commit()
-    assert set(pending(ticket)) == {"satisfaction_survey"}  # the customer is still asked how we did
+    assert set(pending(ticket)) == set()
+    assert set(pending(ticket, "customer")) >= {"satisfaction_survey", "case_closed"}  # still asked how we did
     assert [r.status for r in reminders_of(ticket, "review_waiting")] == ["cancelled"]
 
 
@@ -192,18 +185,14 @@ def test_a_returned_review_cancels_the_review_reminder(agent, supervisor, frozen
     db.session.commit()
     assert [r.status for r in reminders_of(ticket, "review_waiting")] == ["cancelled"]
     # …and the assignee hears at once that the case came back.
-    assert set(pending(ticket)) == {
-        "resolution_at_risk",
-        "resolution_breached",
-        "satisfaction_survey",
-        "review_returned",
-    }
+    assert set(pending(ticket)) == {"resolution_at_risk", "resolution_breached", "review_returned"}
+    assert only_pending(ticket, "review_returned").details == {"reason": "No refund"}
     assert only_pending(ticket, "review_returned").user_id == agent.id
     assert only_pending(ticket, "resolution_breached").due_at == hours(3 + 72)  # a new proposal is due
 
 
 def test_cancelling_a_case_cancels_every_pending_reminder(agent, frozen_clock):
-    ticket = open_case(agent)
+    ticket = open_case(agent, email=None)
     assert len(reminders_of(ticket)) == 4
     services.cancel_case(ticket, agent, version=ticket.version, reason="Duplicate call")
     db.session.commit()
@@ -309,7 +298,7 @@ def test_every_reminder_key_is_unique_through_a_whole_case(agent, supervisor, ma
     db.session.commit()
     keys = Counter(db.session.scalars(select(Reminder.key)))
     assert keys and max(keys.values()) == 1
-    assert len(reminders_of(ticket, "satisfaction_survey")) == 2  # one per satisfied follow-up
+    assert len(reminders_of(ticket, "satisfaction_survey")) == 2  # one per follow-up
 
 
 # --- daily digests --------------------------------------------------------------------------

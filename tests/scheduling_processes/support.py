@@ -24,6 +24,7 @@ from ticketing.cases.models import Customer, Reminder, Ticket
 from ticketing.cases.vocabulary import Channel, Role
 from ticketing.clock import utcnow
 from ticketing.notify.models import Notification
+from ticketing.scheduling.models import Delivery
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIL_DOMAIN = "example.test"
@@ -47,25 +48,37 @@ def process_database(tmp_path):
 class MailSink:
     """The SMTP server's handler: counts every accepted message by its Message-ID.
 
-    `kill_on_accept(pid)` SIGKILLs that process once, when the next message has been
+    `kill_on_accept(*pids)` SIGKILLs those processes once, when the next message has been
     received but before the server's "250" reaches the sender: a crash between the SMTP
-    server accepting a message and the dispatcher's commit.
+    server accepting a message and the dispatcher's commit. Addresses in `refused` are
+    answered 550 at RCPT, as a mailbox that does not exist is, and counted.
     """
 
-    def __init__(self):
+    def __init__(self, refused: frozenset[str] = frozenset()):
         self.received: Counter = Counter()
+        self.refused = refused
+        self.refusals: Counter = Counter()  # address -> how many times it was offered a message
         self.killed_at: list[str] = []  # Message-IDs accepted just before kill_on_accept struck
-        self._kill_pid: int | None = None
+        self._kill_pids: tuple[int, ...] = ()
         self._lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refused:
+            with self._lock:
+                self.refusals[address] += 1
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         message_id = email.message_from_bytes(envelope.content)["Message-ID"]
         with self._lock:
             self.received[message_id] += 1
-            pid, self._kill_pid = self._kill_pid, None
-            if pid is not None:
+            pids, self._kill_pids = self._kill_pids, ()
+            if pids:
                 self.killed_at.append(message_id)
-                os.kill(pid, signal.SIGKILL)
+                for pid in pids:
+                    os.kill(pid, signal.SIGKILL)
         return "250 Message accepted for delivery"
 
     @property
@@ -73,9 +86,9 @@ class MailSink:
         with self._lock:
             return sum(self.received.values())
 
-    def kill_on_accept(self, pid: int | None) -> None:
+    def kill_on_accept(self, *pids: int) -> None:
         with self._lock:
-            self._kill_pid = pid
+            self._kill_pids = pids
 
 
 def _free_port() -> int:
@@ -85,9 +98,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def mail_sink():
+def mail_sink(refused: frozenset[str] = frozenset()):
     """A real SMTP server on 127.0.0.1; yields (sink, port)."""
-    sink = MailSink()
+    sink = MailSink(refused)
     controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
     controller.start()
     try:
@@ -109,10 +122,17 @@ def migrate(url: str) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def seed_reminders(url: str, digests: int, surveys: int, staff: int = 3) -> dict[str, int]:
-    """Due reminders for `staff` users (daily digests) and one customer (surveys).
+REFUSING = f"staff1@{MAIL_DOMAIN}"  # a supervisor whose mailbox the server refuses (seed with refusing=True)
 
-    Returns every Message-ID the reminders must be sent with -> the reminder's id.
+
+def seed_reminders(
+    url: str, digests: int, surveys: int, staff: int = 3, warnings: int = 0, refusing: bool = False
+) -> dict[str, int]:
+    """Due reminders for `staff` users (daily digests), one customer (surveys) and, with
+    `warnings`, early warnings for every supervisor (staff 0 and 1 are supervisors).
+
+    Returns every Message-ID the reminders must be sent with -> the reminder's id; with
+    `refusing`, the mailbox REFUSING will refuse its messages, which are left out.
     """
     now = utcnow()
     engine = create_engine(url)
@@ -125,12 +145,14 @@ def seed_reminders(url: str, digests: int, surveys: int, staff: int = 3) -> dict
                         email=f"staff{n}@{MAIL_DOMAIN}",
                         name=f"Staff {n}",
                         password_hash="!",
-                        role=Role.SUPERVISOR if n == 0 else Role.AGENT,
+                        role=Role.SUPERVISOR if n < 2 else Role.AGENT,
                     )
                     for n in range(staff)
                 ],
             )
             users = list(conn.scalars(select(User.id).order_by(User.id)))
+            refused = {users[1]} if refusing else set()  # only the early warnings go to the refusing mailbox
+            owners = [user for user in users if user not in refused]
             customer = conn.execute(
                 insert(Customer).values(name="Li Lei", email=f"li.lei@{MAIL_DOMAIN}", version=1).returning(Customer.id)
             ).scalar_one()
@@ -151,10 +173,10 @@ def seed_reminders(url: str, digests: int, surveys: int, staff: int = 3) -> dict
             due = now - timedelta(minutes=1)
             rows = [
                 dict(
-                    key=f"daily_digest:{users[n % staff]}{MARK}{n}",
+                    key=f"daily_digest:{owners[n % len(owners)]}{MARK}{n}",
                     kind="daily_digest",
                     audience="user",
-                    user_id=users[n % staff],
+                    user_id=owners[n % len(owners)],
                     ticket_id=None,
                 )
                 for n in range(digests)
@@ -169,13 +191,32 @@ def seed_reminders(url: str, digests: int, surveys: int, staff: int = 3) -> dict
                 )
                 for n in range(surveys)
             ]
+            rows += [
+                dict(
+                    key=f"early_warning{MARK}{n}",
+                    kind="early_warning",
+                    audience="supervisors",
+                    user_id=None,
+                    ticket_id=None,
+                    details={"warning_kind": "product", "value": f"Kettle {n}", "count": 9, "week": "2026-11-23"},
+                )
+                for n in range(warnings)
+            ]
             conn.execute(
                 insert(Reminder), [dict(row, due_at=due, run_at=due, status="pending", attempts=0) for row in rows]
             )
-            seeded = conn.execute(select(Reminder.id, Reminder.user_id).where(Reminder.key.contains(MARK))).all()
+            seeded = conn.execute(
+                select(Reminder.id, Reminder.user_id, Reminder.audience).where(Reminder.key.contains(MARK))
+            ).all()
     finally:
         engine.dispose()
-    return {f"<reminder-{rid}-{f'user-{uid}' if uid else 'customer'}@{MAIL_DOMAIN}>": rid for rid, uid in seeded}
+    supervisors = users[:2]
+    expected = {}
+    for rid, uid, audience in seeded:
+        readers = [f"user-{u}" for u in supervisors if u not in refused] if audience == "supervisors" else None
+        for reader in readers or [f"user-{uid}" if uid else "customer"]:
+            expected[f"<reminder-{rid}-{reader}@{MAIL_DOMAIN}>"] = rid
+    return expected
 
 
 def _quiet_digest_hour() -> int:
@@ -197,7 +238,6 @@ def start_scheduler(url: str, smtp_port: int, log: Path, *command: str, **settin
             "DIGEST_HOUR": str(_quiet_digest_hour()),
             "DISPATCH_INTERVAL_SECONDS": "1",
             "DISPATCH_LEASE_SECONDS": "2",
-            "DISPATCH_BATCH": "5",
         }
         | {name: str(value) for name, value in settings.items()}
     )
@@ -240,8 +280,29 @@ class Inspector:
         return query.where(Reminder.key.contains(MARK))
 
     def unsent(self) -> int:
+        """Reminders not handed out yet, and messages still waiting to be sent or retried."""
         with self.engine.connect() as conn:
-            return conn.scalar(self._ours(select(func.count(Reminder.id)).where(Reminder.status != "sent")))
+            reminders = conn.scalar(self._ours(select(func.count(Reminder.id)).where(Reminder.status != "sent")))
+            messages = conn.scalar(
+                self._ours(
+                    select(func.count(Delivery.id))
+                    .join(Reminder, Reminder.id == Delivery.reminder_id)
+                    .where(Delivery.status.in_(("pending", "sending")))
+                )
+            )
+            return reminders + messages
+
+    def deliveries(self) -> Counter:
+        """(address, status, attempts) -> how many deliveries."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                self._ours(
+                    select(Delivery.address, Delivery.status, Delivery.attempts, func.count(Delivery.id))
+                    .join(Reminder, Reminder.id == Delivery.reminder_id)
+                    .group_by(Delivery.address, Delivery.status, Delivery.attempts)
+                )
+            ).all()
+            return Counter({(address, status, attempts): n for address, status, attempts, n in rows})
 
     def statuses(self) -> Counter:
         with self.engine.connect() as conn:
@@ -254,11 +315,13 @@ class Inspector:
             )
 
     def claimers(self) -> Counter:
-        """Process ("<host>:<pid>") -> how many of the reminders it claimed last."""
+        """Process ("<host>:<pid>") -> how many of the messages it claimed last."""
         with self.engine.connect() as conn:
             return Counter(
                 token.rsplit(":", 1)[0]  # claim tokens are "<host>:<pid>:<random>"
-                for token in conn.scalars(self._ours(select(Reminder.claimed_by)))
+                for token in conn.scalars(
+                    self._ours(select(Delivery.claimed_by).join(Reminder, Reminder.id == Delivery.reminder_id))
+                )
             )
 
     def notifications(self) -> Counter:
@@ -276,13 +339,17 @@ class Inspector:
             )
 
     def expected_notifications(self) -> set[tuple[int, int]]:
+        """Every staff reminder's in-app notice: the digests' owners, and each supervisor for a warning."""
         with self.engine.connect() as conn:
-            return {
-                (rid, uid)
-                for rid, uid in conn.execute(
-                    self._ours(select(Reminder.id, Reminder.user_id).where(Reminder.audience == "user"))
+            supervisors = list(conn.scalars(select(User.id).where(User.role == Role.SUPERVISOR)))
+            expected = set()
+            for rid, uid, audience in conn.execute(
+                self._ours(
+                    select(Reminder.id, Reminder.user_id, Reminder.audience).where(Reminder.audience != "customer")
                 )
-            }
+            ):
+                expected |= {(rid, u) for u in supervisors} if audience == "supervisors" else {(rid, uid)}
+            return expected
 
 
 def log_tail(log: Path, lines: int = 40) -> str:

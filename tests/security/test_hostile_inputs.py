@@ -5,6 +5,7 @@ cannot be forgotten. Each target's baseline must succeed, so the hostile values,
 in place of one input, reach as far as real input does.
 """
 
+import io
 import re
 import uuid
 from datetime import timedelta
@@ -16,10 +17,16 @@ from sqlalchemy import func, select
 from tests.conftest import PASSWORD, login
 from tests.factories import open_case, to_step
 from tests.security.hostile import CURSORS, TEXT, TEXTS, Fuzzer, Target, World, case_of, soon
+from tests.settings_data import HOLIDAYS_ICS, section_inputs
+from ticketing.admin.calendar_forms import CalendarForm, CalendarImportForm
+from ticketing.admin.catalogue_forms import ActiveForm, AliasForm, EditEntryForm, MergeForm, NewEntryForm, ProductForm
 from ticketing.admin.replies import ReplyTemplateForm
+from ticketing.admin.security_log import SecurityLogFilterForm
+from ticketing.admin.settings_forms import DeadlinesForm, GuaranteeForm, MoneyForm, RecomputeForm, TimingForm
 from ticketing.auth.forms import AccountForm, LanguageForm, LoginForm, PasswordForm, TokenForm, UserEditForm, UserForm
-from ticketing.cases import services, winback
+from ticketing.cases import catalogue, services, winback
 from ticketing.cases.audit import Event
+from ticketing.cases.catalogue import ValueTier
 from ticketing.cases.improvement import QualityScore, add_preventive_action
 from ticketing.cases.models import Customer, ReplyTemplate, Ticket
 from ticketing.clock import utcnow
@@ -31,6 +38,7 @@ from ticketing.extensions import db
 from ticketing.forms_common import StorablePolicy
 from ticketing.insight.filters import InsightFilterForm
 from ticketing.insight.risk_forms import AtRiskFilterForm, PeriodForm, WinBackCancelForm, WinBackDoneForm, WinBackForm
+from ticketing.notify.forms import PreferencesForm
 from ticketing.portal.forms import AnswerForm, ComplaintForm, LostLinkForm, MessageForm, ReopenForm, SurveyForm
 from ticketing.review.forms import DecisionForm, DoneForm, PreventiveActionForm, SampleForm, ScoreForm
 from ticketing.review.log import LogFilterForm
@@ -85,6 +93,19 @@ ACTIONS = {
         "agent",
         dict(method="phone", outcome="satisfied", satisfaction="5", retention="retained", notes=TEXT),
     ),
+    "record_survey": (
+        "review",
+        "agent",
+        dict(
+            satisfaction="3",
+            recommend="7",
+            buy_again="maybe",
+            fair_outcome="3",
+            fair_process="4",
+            fair_treatment="5",
+            comment=TEXT,
+        ),
+    ),
     "record_review": ("review", "agent", dict(summary=TEXT, lesson=TEXT, preventive_action=TEXT)),
     "approve_review": ("reviewed", "supervisor", dict(comments=TEXT)),
     "return_review": ("reviewed", "supervisor", dict(return_to="analyse", reason=TEXT)),
@@ -94,6 +115,8 @@ ACTIONS = {
     "cancel": ("open", "agent", dict(reason=TEXT)),
     "merge": ("open", "agent", {"target": lambda w: w.case("other").reference, "reason": TEXT}),
     "reopen": ("closed", "supervisor", dict(reason=TEXT)),
+    "triage": ("open", "agent", dict(category="billing", priority="urgent", product="Kettle K2", subject=TEXT)),
+    "escalate": ("open", "agent", {"priority": "high", "assignee": lambda w: w.supervisor.id, "reason": TEXT}),
 }
 
 
@@ -122,7 +145,9 @@ def _action_target(action: str) -> Target:
         form=SPECS[action].form,
         prefix=action,
         baseline=_filled(data),
-        params={"next": TEXTS},
+        # A survey is answered once: a hostile `next` on valid answers would use it up before the
+        # baseline; `next` is fuzzed with every other action.
+        params={} if action == "record_survey" else {"next": TEXTS},
     )
 
 
@@ -192,8 +217,30 @@ def _versions(world, case):
     return {"survivor_version": survivor.version, "duplicate_version": duplicate.version, "reason": TEXT}
 
 
+def _with_a_working_link(world, case):
+    """The case's reference, the case given a fresh private link first: each revoke has one to end."""
+    from ticketing.cases.portal_access import issue_token
+
+    issue_token(case)
+    db.session.commit()
+    return {"reference": case.reference}
+
+
 def _id_of(name, make, key):
     return lambda world, case: {key: world.row(name, make).id}
+
+
+def _settings_section(form, user="supervisor") -> Target:
+    """One section of the settings page, saved with the values in force (money: admins only)."""
+    return Target(
+        "/admin/settings/sections/<section>",
+        "POST",
+        user,
+        values=lambda w, c: {"section": form.section},
+        form=form,
+        prefix=form.section,
+        baseline=lambda w, c: section_inputs(w.app, form.section),
+    )
 
 
 QUEUE_PARAMS = {"after": CURSORS}
@@ -254,6 +301,7 @@ DESK = [
         control=False,
     ),
     *[_action_target(action) for action in SPECS],
+    Target("/tickets/<reference>/private-links/revoke", "POST", situation="open", values=_with_a_working_link),
 ]
 
 LOG_PARAMS = {"after": CURSORS}
@@ -307,6 +355,7 @@ REVIEW = [
     Target("/record-log/", user="supervisor", form=LogFilterForm, params=LOG_PARAMS),
     Target("/record-log/export.csv", user="supervisor", form=LogFilterForm),
     Target("/record-log/cases/<reference>/report", situation="open", values=_reference),
+    Target("/record-log/cases/<reference>/chain", user="supervisor", situation="open", values=_reference),
 ]
 
 PORTAL = [
@@ -489,27 +538,189 @@ ACCOUNT = [
         values=lambda w, c: {"reminder_id": 1},
         control=False,
     ),
+    Target(
+        "/admin/scheduler/deliveries/<int:delivery_id>/retry",
+        "POST",
+        "supervisor",
+        values=lambda w, c: {"delivery_id": 1},
+        control=False,
+    ),
+    Target("/admin/settings/", user="supervisor"),
+    Target("/admin/settings/history", user="supervisor", params={"page": (*TEXTS, "99999999999999999999", "-1", "0")}),
+    _settings_section(DeadlinesForm),
+    _settings_section(CalendarForm),
+    _settings_section(MoneyForm, user="admin"),
+    _settings_section(GuaranteeForm),
+    _settings_section(TimingForm),
+    Target(
+        "/admin/settings/calendar/import",
+        "POST",
+        "supervisor",
+        form=CalendarImportForm,
+        prefix="import",
+        baseline=lambda w, c: {"file": (io.BytesIO(HOLIDAYS_ICS), "holidays.ics"), "kind": "holidays"},
+    ),
+    Target("/admin/settings/recompute", "POST", "supervisor", form=RecomputeForm, prefix="recompute"),
+    Target(
+        "/admin/security-log/",
+        user="admin",
+        form=SecurityLogFilterForm,
+        baseline=lambda w, c: {"kind": "login", "date_from": "2026-11-01", "date_to": "2026-11-30"},
+        params={"before": (*TEXTS, "99999999999999999999", "-1", "0")},
+    ),
+    Target("/admin/security-log/export.csv", user="admin", form=SecurityLogFilterForm),
     Target("/notifications/"),
     Target("/notifications/unread"),
     Target("/notifications/<int:notification_id>", "POST", values=lambda w, c: {"notification_id": 1}, control=False),
     Target("/notifications/read", "POST"),
+    Target("/notifications/preferences"),
+    Target(
+        "/notifications/preferences",
+        "POST",
+        form=PreferencesForm,
+        baseline=lambda w, c: {"assigned": "email", "daily_digest": "off"},
+    ),
+    Target(
+        "/notifications/preferences",
+        "POST",
+        "supervisor",
+        form=PreferencesForm,
+        baseline=lambda w, c: {"review_waiting": "in_app", "scope": "all"},
+    ),
     # The API's own inputs are fuzzed by .ci/fuzz-api; its URL ids go through the same converter.
     Target("/api/v1/customers/<int:customer_id>", user=None, values=lambda w, c: {"customer_id": 1}, control=False),
+]
+
+
+def _fresh(name: str) -> str:
+    """A name no entry has yet, so a baseline that adds or renames is never refused as taken."""
+    return f"{name} {uuid.uuid4().hex[:8]}"
+
+
+def _product(key: str):
+    return lambda world: catalogue.product_for(key, create=True, actor=world.supervisor)
+
+
+def _tier(world):
+    return db.session.scalar(select(ValueTier).where(ValueTier.code == "silver"))
+
+
+def _into(world, case):
+    return {"into": world.row("merge_target", _product("Hostile merge target")).code}
+
+
+CATALOGUES = [
+    Target("/admin/catalogues/", user="supervisor"),
+    *(
+        Target(
+            "/admin/catalogues/<any(categories, tiers):kind>/new",
+            "POST",
+            "supervisor",
+            values=lambda w, c, kind=kind: {"kind": kind},
+            form=NewEntryForm,
+            prefix=prefix,
+            baseline=lambda w, c: {
+                "code": f"c{uuid.uuid4().hex[:8]}",
+                "name_en": TEXT,
+                "name_zh": "",
+                "high_value": "y",
+            },
+        )
+        for kind, prefix in (("categories", "category"), ("tiers", "tier"))
+    ),
+    Target(
+        "/admin/catalogues/<any(categories, tiers):kind>/<int:item_id>",
+        user="supervisor",
+        values=lambda w, c: {"kind": "tiers", "item_id": _tier(w).id},
+    ),
+    Target(
+        "/admin/catalogues/<any(categories, tiers):kind>/<int:item_id>",
+        "POST",
+        "supervisor",
+        values=lambda w, c: {"kind": "tiers", "item_id": _tier(w).id},
+        form=EditEntryForm,
+        baseline=lambda w, c: {"name_en": _fresh("Silver"), "name_zh": "", "position": "20", "high_value": "y"},
+    ),
+    Target(
+        "/admin/catalogues/<any(categories, tiers, products):kind>/<int:item_id>/active",
+        "POST",
+        "supervisor",
+        values=lambda w, c: {"kind": "products", "item_id": w.row("retired", _product("Hostile retired")).id},
+        form=ActiveForm,
+        baseline=lambda w, c: {"active": "1" if not w.row("retired", _product("Hostile retired")).active else "0"},
+    ),
+    Target(
+        "/admin/catalogues/products/new",
+        "POST",
+        "supervisor",
+        form=ProductForm,
+        prefix="product",
+        baseline=lambda w, c: {"name_en": _fresh("Kettle"), "name_zh": ""},
+    ),
+    Target(
+        "/admin/catalogues/products/<int:product_id>",
+        user="supervisor",
+        values=_id_of("product", _product("Hostile kettle"), "product_id"),
+    ),
+    Target(
+        "/admin/catalogues/products/<int:product_id>",
+        "POST",
+        "supervisor",
+        values=_id_of("product", _product("Hostile kettle"), "product_id"),
+        form=ProductForm,
+        baseline=lambda w, c: {"name_en": _fresh("Kettle"), "name_zh": _fresh("水壶")},
+    ),
+    Target(
+        "/admin/catalogues/products/<int:product_id>/aliases",
+        "POST",
+        "supervisor",
+        values=_id_of("product", _product("Hostile kettle"), "product_id"),
+        form=AliasForm,
+        baseline=lambda w, c: {"alias": _fresh("K")},
+    ),
+    Target(
+        "/admin/catalogues/products/<int:product_id>/merge",
+        user="supervisor",
+        values=_id_of("merge_source", _product("Hostile merge source"), "product_id"),
+        baseline=_into,
+        params={"into": TEXTS},
+    ),
+    # the baseline merges once, at the end
+    Target(
+        "/admin/catalogues/products/<int:product_id>/merge",
+        "POST",
+        "supervisor",
+        values=_id_of("merge_source", _product("Hostile merge source"), "product_id"),
+        form=MergeForm,
+        baseline=_into,
+    ),
 ]
 
 ELSEWHERE = {
     "/static/<path:filename>": "files from disk, no database",
     "/logout": "takes no input (and would sign the fuzzing client out)",
+    "/healthz": "takes no input: tests/ops/test_health.py",
+    "/readyz": "takes no input: tests/ops/test_health.py",
+    "/metrics": "takes only a bearer token: tests/ops/test_metrics.py sends wrong and hostile ones",
     "/api/v1/docs": "the API: .ci/fuzz-api and tests/api",
     "/api/v1/openapi.json": "the API: .ci/fuzz-api and tests/api",
     "/api/v1/tickets": "the API: .ci/fuzz-api and tests/api",
     "/api/v1/customers": "the API: .ci/fuzz-api and tests/api",
+    "/api/v1/catalogues": "the API: .ci/fuzz-api and tests/api",
+    "/api/v1/settings": "the API: .ci/fuzz-api and tests/api",
     "/api/v1/tickets/<reference>": "the API: .ci/fuzz-api and tests/api",
     "/api/v1/tickets/<reference>/actions/<action>": "the API: .ci/fuzz-api and tests/api",
     "/api/v1/tickets/<reference>/events": "the API: .ci/fuzz-api and tests/api",
     "/api/v1/tickets/<reference>/messages": "the API: .ci/fuzz-api and tests/api",
 }
-GROUPS = {"desk": DESK, "review": REVIEW, "portal": PORTAL, "insight": INSIGHT, "account": ACCOUNT}
+GROUPS = {
+    "desk": DESK,
+    "review": REVIEW,
+    "portal": PORTAL,
+    "insight": INSIGHT,
+    "account": ACCOUNT,
+    "catalogues": CATALOGUES,
+}
 
 
 def test_every_url_rule_is_fuzzed_or_said_to_be_covered_elsewhere(app):

@@ -34,12 +34,20 @@ def test_the_registry_and_the_rules_name_the_same_actions():
 
 def test_every_action_the_api_or_desk_performs_has_a_service_taking_its_data():
     assert {"listen", "propose", "assign", "merge", "note", "message"} <= set(PERFORMABLE)
-    assert ACTIONS["propose"].fields == ("method", "promised_date", "currency", "lines", "estimated_loss")
+    assert ACTIONS["propose"].fields == (
+        "method",
+        "promised_date",
+        "currency",
+        "lines",
+        "estimated_loss",
+        "justification",
+    )
     assert ACTIONS["customer_accepts"].fields == ("accepted", "reason")
 
 
 def test_every_action_has_a_record_log_label_in_both_languages(app):
-    assert set(ACTION_LABELS) == set(ACTIONS)
+    # Besides the actions: the one event the upgrade that began sealing records wrote (migration 0016).
+    assert set(ACTION_LABELS) == set(ACTIONS) | {"records_sealed"}
     with app.test_request_context():
         for name, label in ACTION_LABELS.items():
             english = str(label)
@@ -64,3 +72,17 @@ def test_every_event_the_demo_desk_writes_names_a_registered_action(app):
     logged = set(db.session.scalars(select(Event.action).distinct()))
     assert logged and logged <= set(ACTIONS)
     assert {"create", "listen", "propose", "note"} <= logged
+
+
+def test_the_demo_history_writes_to_no_customer_when_mail_is_set_up(app, inbox):
+    """Months of made-up history must not e-mail every demo customer on the first dispatch."""
+    from ticketing.cases.models import Reminder
+    from ticketing.demo import load_demo_data
+    from ticketing.scheduling.dispatcher import dispatch_due
+
+    load_demo_data()
+    db.session.commit()
+    customer_notices = list(db.session.scalars(select(Reminder.status).where(Reminder.audience == "customer")))
+    assert customer_notices and set(customer_notices) <= {"skipped", "cancelled", "pending"}
+    dispatch_due()
+    assert [to for to, _message in inbox.received if not to[0].endswith("@demo.local")] == []

@@ -8,9 +8,11 @@ import pytest
 
 from tests.factories import LISTEN, open_case, propose, to_step
 from tests.unit.helpers import event_count, events_of, last_event, snapshot
-from ticketing.cases import services
+from ticketing.cases import services, settings
 from ticketing.cases.audit import Event
+from ticketing.cases.services.recompute import recompute_open_deadlines
 from ticketing.cases.workflow import WorkflowError
+from ticketing.clock import utcnow
 from ticketing.extensions import db
 
 T0 = "2026-11-24T09:00:00+00:00"  # the frozen clock, while the case is prepared
@@ -206,6 +208,8 @@ def _follow_up(p):
             outcome="unsatisfied",
             satisfaction=2,
             retention="at_risk",
+            churn_type="retaliatory",
+            churn_cause="unkept_promises",
             return_to="resolve",
         ),
         {
@@ -213,6 +217,8 @@ def _follow_up(p):
             "outcome": [None, "unsatisfied"],
             "satisfaction": [None, 2],
             "retention": [None, "at_risk"],
+            "churn_type": [None, "retaliatory"],
+            "churn_cause": [None, "unkept_promises"],
             "resolution_state": ["carried_out", "none"],
         },
     )
@@ -383,6 +389,19 @@ def _rate(p):
     )
 
 
+def _record_survey(p):
+    from ticketing.cases.survey import record_phone_survey
+
+    t = to_step(open_case(p.agent), p.agent, "review")
+    answers = dict(satisfaction=3, recommend=6, buy_again="maybe", fair_outcome=3, fair_process=4, fair_treatment=5)
+    return (
+        t,
+        p.agent,
+        lambda: record_phone_survey(t, p.agent, version=t.version, comment="Said on the phone", **answers),
+        {"satisfaction": [None, 3], "recommend": [None, 6], "buy_again": [None, "maybe"]},
+    )
+
+
 def _suggest_compensation(p):
     from ticketing.cases.services.guarantee import suggest_service_guarantee
     from ticketing.clock import utcnow
@@ -472,18 +491,107 @@ def _customer_merged(p):
     )
 
 
+def _revoke_links(p):
+    from ticketing.cases.portal_access import issue_token
+
+    t = open_case(p.agent)
+    issue_token(t)  # the link shown after the complaint
+    issue_token(t)  # and one e-mailed
+    db.session.commit()
+    return t, p.agent, lambda: services.revoke_portal_links(t, p.agent), {"links": [None, 2]}
+
+
+def _product_merged(p):
+    from ticketing.cases import catalogue, catalogue_edits
+
+    t = open_case(p.agent)
+    t.product, t.product_id = "Blender B-200", catalogue.product_for("Blender B-200", create=True).id
+    target = catalogue.product_for("Blender B200", create=True)
+    db.session.commit()
+    source = db.session.get(catalogue.Product, t.product_id)
+    return (
+        t,
+        p.supervisor,
+        lambda: catalogue_edits.merge_products(source, target, p.supervisor),
+        {"catalogue_product": ["blender-b-200", "blender-b200"]},
+    )
+
+
+def _recompute_deadlines(p):
+    t = open_case(p.agent)
+    hours = {**settings.raw_values()["deadline_hours"], "normal": [4, 48]}
+    settings.save(p.supervisor, {"deadline_hours": hours}, t.created_at)
+
+    def perform():
+        recompute_open_deadlines(p.supervisor, utcnow())
+        return last_event(t)
+
+    return (
+        t,
+        p.supervisor,
+        perform,
+        {
+            # from the case's start (09:00): 8 h and 72 h before, 4 h and 48 h now
+            "response_due_at": ["2026-11-24T17:00:00+00:00", "2026-11-24T13:00:00+00:00"],
+            "resolution_due_at": ["2026-11-27T09:00:00+00:00", "2026-11-26T09:00:00+00:00"],
+        },
+    )
+
+
+def _triage(p):
+    t = open_case(p.agent)
+    return (
+        t,
+        p.agent,
+        lambda: services.triage_case(t, p.agent, version=t.version, priority="urgent", category="billing"),
+        {
+            "priority": ["normal", "urgent"],
+            "category": [None, "billing"],
+            # from the case's start (09:00): 8 h and 72 h at normal priority, 1 h and 24 h urgent
+            "response_due_at": ["2026-11-24T17:00:00+00:00", "2026-11-24T10:00:00+00:00"],
+            "resolution_due_at": ["2026-11-27T09:00:00+00:00", "2026-11-25T09:00:00+00:00"],
+        },
+    )
+
+
+def _escalate(p):
+    t = open_case(p.agent)
+    return (
+        t,
+        p.agent,
+        lambda: services.escalate_case(
+            t, p.agent, version=t.version, reason="Threatens to go to the press", priority="high", assignee=p.supervisor
+        ),
+        {
+            "priority": ["normal", "high"],
+            "assignee": ["agent@example.com", "supervisor@example.com"],
+            "reason": [None, "Threatens to go to the press"],
+        },
+    )
+
+
+def _auto_escalate(p):
+    from ticketing.clock import utcnow
+
+    t = open_case(p.agent)
+    return t, None, lambda: services.escalate_overdue(t, utcnow()), {"priority": ["normal", "high"]}
+
+
 # Who the log names when no staff member acts (default: the customer).
-ACTOR_NAMES = {"suggest_compensation": "scheduler"}
+ACTOR_NAMES = {"suggest_compensation": "scheduler", "auto_escalate": "scheduler"}
 
 SIDE_SCENARIOS = {
     "create": _create,
     "attach": _attach,
     "rate": _rate,
+    "record_survey": _record_survey,
     "suggest_compensation": _suggest_compensation,
     "add_preventive_action": _add_preventive_action,
     "complete_preventive_action": _complete_preventive_action,
     "verify_preventive_action": _verify_preventive_action,
     "customer_merged": _customer_merged,
+    "revoke_links": _revoke_links,
+    "product_merged": _product_merged,
 }
 CASE_SCENARIOS = {
     "listen": _listen,
@@ -506,6 +614,10 @@ CASE_SCENARIOS = {
     "merge": _merge,
     "reopen": _reopen,
     "customer_reopens": _customer_reopens,
+    "triage": _triage,
+    "escalate": _escalate,
+    "auto_escalate": _auto_escalate,
+    "recompute_deadlines": _recompute_deadlines,
 }
 SCENARIOS = {**SIDE_SCENARIOS, **CASE_SCENARIOS}
 

@@ -28,7 +28,7 @@ def at_resolve(agent):
     return to_step(open_case(agent), agent, "resolve")
 
 
-def propose_lines(ticket, actor, lines):
+def propose_lines(ticket, actor, lines, estimated_loss=None):
     services.propose_resolution(
         ticket,
         actor,
@@ -37,6 +37,7 @@ def propose_lines(ticket, actor, lines):
         promised_date=(utcnow() + timedelta(days=2)).date(),
         currency="CNY",
         lines=lines,
+        estimated_loss=estimated_loss,
     )
     db.session.commit()
 
@@ -103,6 +104,7 @@ def test_emotional_compensation_with_a_cost_counts_towards_the_limit(agent):
             {"type": "voucher", "amount": Decimal("120")},
             {"type": "gift", "amount": Decimal("100"), "description": "Tea set"},
         ],
+        estimated_loss=Decimal("220"),  # in proportion: only the limit makes it wait
     )
     resolution = services.current_resolution(ticket)
     assert [line.kind for line in resolution.lines] == ["economic", "emotional"]
@@ -147,9 +149,17 @@ def test_supervisor_cannot_approve_compensation_above_their_own_limit(app, agent
     assert ticket.resolution_state == "awaiting_customer"
 
 
-def test_supervisor_proposing_within_their_own_limit_needs_no_approval(agent, supervisor):
+def test_supervisor_proposing_above_an_agents_limit_waits_for_another_approver(agent, supervisor):
     ticket = at_resolve(agent)
     propose(ticket, supervisor, amount=Decimal("1000"))
+    resolution = services.current_resolution(ticket)
+    assert ticket.resolution_state == "awaiting_approval"  # four eyes, though within their own limit
+    assert [line.approved_by_id for line in resolution.lines] == [None, None]
+
+
+def test_supervisor_proposing_within_an_agents_limit_needs_no_approval(agent, supervisor):
+    ticket = at_resolve(agent)
+    propose(ticket, supervisor, amount=Decimal("200"))
     resolution = services.current_resolution(ticket)
     assert ticket.resolution_state == "awaiting_customer"
     assert [line.approved_by_id for line in resolution.lines] == [supervisor.id, supervisor.id]
@@ -264,6 +274,8 @@ def follow_up(ticket, actor, outcome, return_to=None):
         outcome=outcome,
         satisfaction=2 if outcome == "unsatisfied" else 5,
         retention="at_risk" if outcome == "unsatisfied" else "retained",
+        churn_type="retaliatory" if outcome == "unsatisfied" else None,
+        churn_cause="product" if outcome == "unsatisfied" else None,
         return_to=return_to,
     )
     db.session.commit()

@@ -60,15 +60,22 @@ ALLOWED_AT = {
     "merge": (ANY_STEP, OPEN),
     "reopen": (ANY_STEP, ENDED),
     "customer_reopens": (ANY_STEP, {"closed"}),
+    "triage": (ANY_STEP, OPEN),
+    "escalate": (ANY_STEP, OPEN),
+    "auto_escalate": (ANY_STEP, OPEN),
+    "recompute_deadlines": (ANY_STEP, OPEN),
     # side actions: the case's file grows, the case itself does not change
     "create": (ANY_STEP, OPEN),
     "attach": (ANY_STEP, OPEN),
     "rate": (ANY_STEP, OPEN | ENDED),
+    "record_survey": (ANY_STEP, OPEN | ENDED),
     "suggest_compensation": (ANY_STEP, OPEN),
     "add_preventive_action": (ANY_STEP, OPEN | ENDED),
     "complete_preventive_action": (ANY_STEP, OPEN | ENDED),
     "verify_preventive_action": (ANY_STEP, OPEN | ENDED),
     "customer_merged": (ANY_STEP, OPEN | ENDED),
+    "revoke_links": (ANY_STEP, OPEN | ENDED),
+    "product_merged": (ANY_STEP, OPEN | ENDED),
 }
 
 # action: (who acts, ticket fields, action data) under which every guard is satisfied
@@ -121,14 +128,21 @@ FAVOURABLE = {
         {"closed_at": AT},
         {"reason": "It leaks again", "now": AT + timedelta(days=3), "reopen_days": 30},
     ),
+    "triage": (OWNER, {"priority": "normal"}, {"priority": "urgent"}),
+    "escalate": (OWNER, {"priority": "normal"}, {"reason": "Threatens to go to the press", "priority": "high"}),
+    "auto_escalate": (CUSTOMER, {}, {}),  # no actor: the scheduler
+    "recompute_deadlines": (SUPERVISOR, {}, {}),
     "create": (OWNER, {}, {}),
     "attach": (CUSTOMER, {}, {}),
     "rate": (CUSTOMER, {}, {}),
+    "record_survey": (OWNER, {}, {}),
     "suggest_compensation": (CUSTOMER, {}, {}),  # no actor: the scheduler
     "add_preventive_action": (SUPERVISOR, {}, {}),
     "complete_preventive_action": (OWNER, {}, {"preventive_action": OPEN_FIX}),
     "verify_preventive_action": (SUPERVISOR, {}, {"preventive_action": DONE_FIX}),
     "customer_merged": (COLLEAGUE, {}, {}),
+    "revoke_links": (OWNER, {}, {"live_links": 2}),
+    "product_merged": (SUPERVISOR, {}, {}),
 }
 
 # Where an allowed action leads, for each step it starts from (missing: the step stays).
@@ -186,9 +200,17 @@ ALLOWED_ACTORS = {
     "cancel": WORKERS,
     "merge": WORKERS,
     "customer_reopens": {"customer"},
+    # staff who work the case correct its triage, or escalate it; the scheduler escalates a missed deadline
+    "triage": WORKERS,
+    "escalate": WORKERS,
+    "auto_escalate": {"customer"},
+    # after a change of the deadline hours, on the settings page
+    "recompute_deadlines": SUPERVISORS,
     "create": {"customer", "assigned_agent", "colleague", "agent_on_unassigned_case", "supervisor", "admin"},
     "attach": {"customer"},
     "rate": {"customer"},
+    # staff who work the case take down the answers a customer gave on the phone
+    "record_survey": WORKERS,
     "suggest_compensation": {"customer"},
     "add_preventive_action": SUPERVISORS,
     "verify_preventive_action": SUPERVISORS,
@@ -196,6 +218,10 @@ ALLOWED_ACTORS = {
     "complete_preventive_action": {"assigned_agent", "supervisor", "admin"},
     # any staff member who merges two records of the customer moves the case along
     "customer_merged": {"assigned_agent", "colleague", "agent_on_unassigned_case", "supervisor", "admin"},
+    # staff who work the case end its private links (one reached the wrong person)
+    "revoke_links": WORKERS,
+    # any staff member who merges two products of the catalogue moves the case along (the page is supervisors')
+    "product_merged": {"assigned_agent", "colleague", "agent_on_unassigned_case", "supervisor", "admin"},
 }
 ACTOR_KINDS = ["customer", "assigned_agent", "colleague", "agent_on_unassigned_case", "supervisor", "admin"]
 
@@ -305,6 +331,8 @@ def test_each_action_is_allowed_only_to_the_right_people(action, kind):
         "merge",
         "message",
         "customer_accepts",
+        "triage",
+        "escalate",
     ],
 )
 def test_agent_cannot_act_on_another_agents_case(action):
@@ -328,6 +356,8 @@ def test_agent_cannot_act_on_another_agents_case(action):
         "merge",
         "note",
         "assign",
+        "triage",
+        "escalate",
     ],
 )
 def test_customer_cannot_take_staff_actions(action):
@@ -348,7 +378,7 @@ def test_agent_cannot_approve_compensation_even_within_their_own_limit():
 
 
 @pytest.mark.parametrize(
-    "action", ["cancel", "merge", "reopen", "refuse_compensation", "customer_rejects", "return_review"]
+    "action", ["cancel", "merge", "reopen", "refuse_compensation", "customer_rejects", "return_review", "escalate"]
 )
 @pytest.mark.parametrize("given", [None, "", "   \n"], ids=["missing", "empty", "blank"])
 def test_a_reason_is_required(action, given):
@@ -532,7 +562,7 @@ def offered(ticket, actor):
 
 def test_assigned_agent_is_offered_a_proposal_once_the_cause_is_analysed():
     ticket = fake_ticket(step="resolve", analysed_at=AT)
-    assert offered(ticket, OWNER) == {"propose", "note", "message", "cancel", "merge"}
+    assert offered(ticket, OWNER) == {"propose", "note", "message", "cancel", "merge", "triage", "escalate"}
 
 
 def test_supervisor_is_offered_approval_whatever_the_amount():
@@ -545,6 +575,8 @@ def test_supervisor_is_offered_approval_whatever_the_amount():
         "message",
         "cancel",
         "merge",
+        "triage",
+        "escalate",
     }
 
 
@@ -555,7 +587,16 @@ def test_customer_is_offered_an_answer_to_the_proposal():
 
 def test_agent_is_offered_to_take_an_unassigned_case():
     ticket = fake_ticket(assignee_id=None)
-    assert offered(ticket, COLLEAGUE) == {"listen", "assign", "note", "message", "cancel", "merge"}
+    assert offered(ticket, COLLEAGUE) == {
+        "listen",
+        "assign",
+        "note",
+        "message",
+        "cancel",
+        "merge",
+        "triage",
+        "escalate",
+    }
 
 
 def test_colleague_is_offered_only_a_note():
@@ -573,6 +614,8 @@ def test_supervisor_is_offered_the_review_decision():
         "message",
         "cancel",
         "merge",
+        "triage",
+        "escalate",
     }
 
 
@@ -639,13 +682,28 @@ def test_a_data_refusal_names_the_field_it_is_about():
     assert refused.value.field == "lines.1"
 
 
+KIND_NEEDED = "The customer is judged lost or at risk: say what kind of churn this is."
+CAUSE_NEEDED = "The customer is judged lost or at risk: say what causes it."
+NO_CHURN = "The customer is retained: leave the kind and the cause of churn empty."
+
+
 @pytest.mark.parametrize(
-    "churn_type,expected",
-    [(None, "Say what kind of loss this is."), ("", "Say what kind of loss this is."), ("competitive", None)],
+    "retention,churn_type,churn_cause,expected",
+    [
+        ("lost", None, "price", KIND_NEEDED),
+        ("at_risk", "", "price", KIND_NEEDED),
+        ("lost", "competitive", None, CAUSE_NEEDED),
+        ("at_risk", "competitive", "", CAUSE_NEEDED),
+        ("lost", "competitive", "price", None),
+        ("at_risk", "fraudulent", "other", None),
+        ("retained", "competitive", None, NO_CHURN),
+        ("retained", None, "price", NO_CHURN),
+        ("retained", "", "", None),
+    ],
 )
-def test_a_lost_customer_needs_the_kind_of_loss(churn_type, expected):
-    ctx = favourable("follow_up", data={"outcome": "satisfied", "retention": "lost", "churn_type": churn_type})
-    assert reason("follow_up", ctx) == expected
+def test_churn_is_judged_when_a_customer_leaves_and_not_otherwise(retention, churn_type, churn_cause, expected):
+    data = {"outcome": "satisfied", "retention": retention, "churn_type": churn_type, "churn_cause": churn_cause}
+    assert reason("follow_up", favourable("follow_up", data=data)) == expected
 
 
 def test_a_finished_preventive_action_cannot_be_finished_again():
@@ -658,6 +716,53 @@ def test_only_a_finished_preventive_action_can_be_verified():
     assert reason("verify_preventive_action", ctx) == "Only a finished action can be verified."
 
 
+def test_links_are_revoked_only_while_one_works():
+    ctx = favourable("revoke_links", data={"live_links": 0})
+    assert reason("revoke_links", ctx) == "No private link of this case works now: there is nothing to revoke."
+
+
+# --- re-triage and escalation -------------------------------------------------------
+
+
+def test_a_triage_that_changes_nothing_is_refused_next_to_the_first_field():
+    ctx = favourable("triage", data={"priority": "normal", "subject": "Leaking kettle"}, subject="Leaking kettle")
+    assert reason("triage", ctx) == "Nothing would change: the case already has these values."
+    with pytest.raises(WorkflowError) as refused:
+        workflow.check("triage", ctx)
+    assert refused.value.field == "priority" and refused.value.status == 422
+
+
+def test_a_triage_that_changes_one_field_of_several_is_allowed():
+    ctx = favourable("triage", data={"priority": "normal", "category": "billing"}, category=None)
+    assert reason("triage", ctx) is None
+
+
+def test_an_escalation_raises_the_priority_or_hands_the_case_on():
+    ctx = favourable("escalate", data={"reason": "Press"})
+    assert reason("escalate", ctx) == "Raise the priority, hand the case to someone, or both."
+    assert reason("escalate", favourable("escalate", data={"reason": "Press", "assignee": SUPERVISOR})) is None
+
+
+@pytest.mark.parametrize("priority", ["normal", "low", "nonsense"])
+def test_an_escalation_never_lowers_or_keeps_the_priority(priority):
+    ctx = favourable("escalate", data={"reason": "Press", "priority": priority})
+    assert reason("escalate", ctx) == "An escalation raises the priority: choose one above “Normal”."
+
+
+def test_an_urgent_case_is_escalated_by_handing_it_on():
+    ctx = favourable("escalate", data={"reason": "Press", "priority": "urgent"}, priority="urgent")
+    assert reason("escalate", ctx) == "The case is already urgent: hand it to someone to escalate it."
+
+
+def test_a_case_is_not_escalated_to_its_own_holder():
+    ctx = favourable("escalate", data={"reason": "Press", "assignee": OWNER})
+    assert reason("escalate", ctx) == "The case is already theirs: choose someone else, or only raise the priority."
+
+
+def test_only_the_scheduler_escalates_by_itself():
+    assert reason("auto_escalate", favourable("auto_escalate", actor=SUPERVISOR)) == "Only the scheduler does this."
+
+
 def test_side_actions_never_move_the_case_or_bump_its_version():
     side = {name for name, rule in workflow.RULES.items() if rule.side}
     assert side == {
@@ -665,10 +770,13 @@ def test_side_actions_never_move_the_case_or_bump_its_version():
         "note",
         "attach",
         "rate",
+        "record_survey",
         "suggest_compensation",
         "add_preventive_action",
         "complete_preventive_action",
         "verify_preventive_action",
         "customer_merged",
+        "revoke_links",
+        "product_merged",
     }
     assert all(workflow.RULES[name].to is None for name in side)

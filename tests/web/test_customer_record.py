@@ -33,7 +33,7 @@ def _details(customer: Customer, **changes) -> dict:
         "phone": customer.phone or "",
         "external_id": customer.external_id or "",
         "locale": customer.locale,
-        "value_tier": customer.value_tier.value,
+        "value_tier": customer.value_tier,
     }
     return {**data, **changes}
 

@@ -8,6 +8,7 @@ from tests.factories import open_case
 ANYONE, STAFF, SUPERVISORS, ADMINS, SIGNED_IN = "anyone", "staff", "supervisors", "admins", "signed-in"
 LINK_HOLDERS = "link-holders"  # the customer's private link opens these; no role does
 TOKEN_HOLDERS = "token-holders"  # the API: only a bearer token opens these, never a session cookie
+PROBES = "probes"  # health, readiness, metrics: for machines, answered in JSON or text to anyone (tests/ops)
 ALLOWED = {
     STAFF: {"agent", "supervisor", "admin"},
     SUPERVISORS: {"supervisor", "admin"},
@@ -35,6 +36,7 @@ ROUTES = {
     "desk.merge_customer": (STAFF, "GET", {"customer_id": "{customer_id}", "other_id": "999999"}),
     "desk.case": (STAFF, "GET", {"reference": "{ref}"}),
     "desk.act": (STAFF, "POST", {"reference": "{ref}", "action": "note"}),
+    "desk.revoke_links": (STAFF, "POST", {"reference": "{ref}"}),
     "replies.index": (SUPERVISORS, "GET", {}),
     "replies.edit": (SUPERVISORS, "GET", {}),
     "users.index": (ADMINS, "GET", {}),
@@ -43,6 +45,7 @@ ROUTES = {
     "notifications.unread": (STAFF, "GET", {}),
     "notifications.open_one": (STAFF, "POST", {"notification_id": "999999"}),
     "notifications.mark_all_read": (STAFF, "POST", {}),
+    "notifications.edit_preferences": (STAFF, "GET", {}),
     "portal.complain": (ANYONE, "GET", {}),
     "portal.received": (ANYONE, "GET", {}),
     "portal.lost_link": (ANYONE, "GET", {}),
@@ -63,9 +66,11 @@ ROUTES = {
     "review.score": (SUPERVISORS, "GET", {"score_id": "999999"}),
     "scheduler_admin.index": (SUPERVISORS, "GET", {}),
     "scheduler_admin.retry": (SUPERVISORS, "POST", {"reminder_id": "999999"}),
+    "scheduler_admin.retry_delivery": (SUPERVISORS, "POST", {"delivery_id": "999999"}),
     "record_log.index": (SUPERVISORS, "GET", {}),
     "record_log.export": (SUPERVISORS, "GET", {}),
     "record_log.report": (STAFF, "GET", {"reference": "{ref}"}),
+    "record_log.check_chain": (SUPERVISORS, "GET", {"reference": "{ref}"}),
     "insight.dashboard": (SUPERVISORS, "GET", {}),
     "insight.export": (SUPERVISORS, "GET", {"figure": "volume"}),
     "insight_risk.at_risk": (SUPERVISORS, "GET", {}),
@@ -77,6 +82,13 @@ ROUTES = {
     "insight_risk.warnings_csv": (SUPERVISORS, "GET", {"kind": "category"}),
     "insight_risk.team_page": (SUPERVISORS, "GET", {}),
     "insight_risk.team_csv": (SUPERVISORS, "GET", {}),
+    "settings_admin.index": (SUPERVISORS, "GET", {}),
+    "settings_admin.save": (SUPERVISORS, "POST", {"section": "timing"}),
+    "settings_admin.import_calendar": (SUPERVISORS, "POST", {}),
+    "settings_admin.recompute": (SUPERVISORS, "POST", {}),
+    "settings_admin.history": (SUPERVISORS, "GET", {}),
+    "security_log.index": (ADMINS, "GET", {}),
+    "security_log.export": (ADMINS, "GET", {}),
     "api.create_ticket": (TOKEN_HOLDERS, "POST", {}),
     "api.list_tickets": (TOKEN_HOLDERS, "GET", {}),
     "api.get_ticket": (TOKEN_HOLDERS, "GET", {"reference": "{ref}"}),
@@ -85,8 +97,22 @@ ROUTES = {
     "api.list_events": (TOKEN_HOLDERS, "GET", {"reference": "{ref}"}),
     "api.list_customers": (TOKEN_HOLDERS, "GET", {}),
     "api.get_customer": (TOKEN_HOLDERS, "GET", {"customer_id": "1"}),
+    "api.list_catalogues": (TOKEN_HOLDERS, "GET", {}),
+    "api.read_settings": (TOKEN_HOLDERS, "GET", {}),
+    "api.change_settings": (TOKEN_HOLDERS, "PATCH", {}),
     "api.openapi": (ANYONE, "GET", {}),
     "api.docs": (ANYONE, "GET", {}),
+    "catalogues.index": (SUPERVISORS, "GET", {}),
+    "catalogues.add_entry": (SUPERVISORS, "POST", {"kind": "categories"}),
+    "catalogues.edit_entry": (SUPERVISORS, "GET", {"kind": "tiers", "item_id": "1"}),
+    "catalogues.set_active": (SUPERVISORS, "POST", {"kind": "products", "item_id": "999999"}),
+    "catalogues.add_product": (SUPERVISORS, "POST", {}),
+    "catalogues.product": (SUPERVISORS, "GET", {"product_id": "999999"}),
+    "catalogues.add_alias": (SUPERVISORS, "POST", {"product_id": "999999"}),
+    "catalogues.merge": (SUPERVISORS, "GET", {"product_id": "999999"}),
+    "ops.healthz": (ANYONE, "GET", {}),
+    "ops.readyz": (PROBES, "GET", {}),
+    "ops.prometheus": (PROBES, "GET", {}),
 }
 
 
@@ -118,6 +144,8 @@ def test_route_answers_by_role(app, make_user, endpoint, role):
         assert response.status_code == 401  # signed in or not: the session cookie is no API credential
     elif who == LINK_HOLDERS:
         assert response.status_code == 404  # staff and strangers alike: no case is revealed
+    elif who == PROBES:  # a session changes nothing: ready or not (503), this machine's scrape or not (403)
+        assert response.status_code in (200, 403, 503) and "Set-Cookie" not in response.headers
     elif role is None:
         assert response.status_code == 302 and "/login" in response.headers["Location"]
     elif role in ALLOWED[who]:

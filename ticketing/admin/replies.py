@@ -8,6 +8,7 @@ from sqlalchemy import select
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from ticketing.auth import security_log
 from ticketing.auth.forms import LANGUAGE_CHOICES
 from ticketing.auth.permissions import SUPERVISORS, roles_required
 from ticketing.cases.models import ReplyTemplate
@@ -17,6 +18,7 @@ from ticketing.extensions import db
 from ticketing.forms_common import PolicyForm, options
 
 bp = Blueprint("replies", __name__, url_prefix="/replies")
+FIELDS = ("kind", "locale", "title", "body", "active")
 
 
 class ReplyTemplateForm(PolicyForm):
@@ -45,10 +47,28 @@ def edit(template_id=None):
         abort(404)
     form = ReplyTemplateForm(obj=template)
     if form.validate_on_submit():
+        before = _fields(template) if template.id else {}
         form.populate_obj(template)
         template.updated_by_id, template.updated_at = current_user.id, utcnow()
         db.session.add(template)
+        db.session.flush()
+        _record(template, before)
         db.session.commit()
         flash(_("The reply template is saved."), "success")
         return redirect(url_for("replies.index"))
     return render_template("desk/reply_edit.html", form=form, template=template), 422 if form.errors else 200
+
+
+def _fields(template: ReplyTemplate) -> dict:
+    return {name: getattr(template, name) for name in FIELDS}
+
+
+def _record(template: ReplyTemplate, before: dict) -> None:
+    """The security log keeps each change of wording: which fields, from what to what."""
+    after = _fields(template)
+    changes = {name: [before.get(name), value] for name, value in after.items() if before.get(name) != value}
+    if changes:
+        details = {"created": not before, "changes": changes}
+        security_log.record(
+            security_log.Kind.TEMPLATE_SAVED, actor=current_user, subject=("template", template.id), details=details
+        )

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -14,7 +13,7 @@ from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.notify.messages import KIND_LABELS, STATUS_LABELS
 from ticketing.scheduling.dispatcher import retry_failed
-from ticketing.scheduling.models import JobRun
+from ticketing.scheduling.models import Delivery, JobRun
 from ticketing.scheduling.runner import job_table
 
 bp = Blueprint("scheduler_admin", __name__, url_prefix="/admin/scheduler")
@@ -22,6 +21,9 @@ JOB_LABELS = {
     "dispatch": _l("Dispatch due reminders"),
     "daily_digest": _l("Queue the daily digests"),
     "early_warning": _l("Check for early warnings"),
+    "audit_anchor": _l("Anchor the record log outside the database"),
+    "reminder_retention": _l("Remove old reminder rows"),
+    "insight_facts": _l("Bring the Insight figures up to date"),
 }
 
 
@@ -33,6 +35,19 @@ def index():
     overdue_pending = db.session.scalar(
         select(func.count(Reminder.id)).where(
             Reminder.status == ReminderStatus.PENDING, Reminder.run_at < now - timedelta(minutes=5)
+        )
+    )
+    messages = dict(
+        db.session.execute(select(Delivery.status, func.count(Delivery.id)).group_by(Delivery.status)).all()
+    )
+    overdue_messages = db.session.scalar(
+        select(func.count(Delivery.id)).where(
+            Delivery.status == ReminderStatus.PENDING, Delivery.run_at < now - timedelta(minutes=5)
+        )
+    )
+    failed_messages = list(
+        db.session.scalars(
+            select(Delivery).where(Delivery.status == ReminderStatus.FAILED).order_by(Delivery.id.desc()).limit(50)
         )
     )
     runs = {run.job_id: run for run in db.session.scalars(select(JobRun))}
@@ -59,6 +74,9 @@ def index():
         "admin/scheduler.html",
         counts=counts,
         overdue_pending=overdue_pending,
+        messages=messages,
+        overdue_messages=overdue_messages,
+        failed_messages=failed_messages,
         jobs=jobs,
         failed=failed,
         recent=recent,
@@ -73,10 +91,21 @@ def index():
 @bp.route("/reminders/<int:reminder_id>/retry", methods=["POST"])
 @roles_required(*SUPERVISORS)
 def retry(reminder_id):
-    reminder = db.session.get(Reminder, reminder_id)
-    if reminder is None or reminder.status != ReminderStatus.FAILED:
+    return _send_again(Reminder, reminder_id, _l("The reminder will be sent again at the next dispatch."))
+
+
+@bp.route("/deliveries/<int:delivery_id>/retry", methods=["POST"])
+@roles_required(*SUPERVISORS)
+def retry_delivery(delivery_id):
+    """Send one failed message again (after the address was corrected, or the server mended)."""
+    return _send_again(Delivery, delivery_id, _l("The message will be sent again at the next dispatch."))
+
+
+def _send_again(model, row_id: int, done):
+    row = db.session.get(model, row_id)
+    if row is None or row.status != ReminderStatus.FAILED:
         abort(404)
-    retry_failed(reminder, utcnow())
+    retry_failed(row, utcnow())
     db.session.commit()
-    flash(_("The reminder will be sent again at the next dispatch."), "success")
+    flash(str(done), "success")
     return redirect(url_for("scheduler_admin.index"))

@@ -28,6 +28,7 @@ def index():
             role=form.role.data,
             name=form.name.data,
             locale=form.locale.data,
+            acting=current_user,
         )
         db.session.commit()
         flash(_("The account is created."), "success")
@@ -50,7 +51,7 @@ def edit(user_id):
         set_role(user, form.role.data, current_user)
         set_active(user, form.active.data, current_user)
         if form.new_password.data:
-            change_password(user, form.new_password.data)
+            change_password(user, form.new_password.data, acting=current_user)
         db.session.commit()
         flash(_("The account is updated."), "success")
         return redirect(url_for("users.index"))

@@ -8,11 +8,10 @@ reference, is the registry's (ticketing/cases/actions.py).
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import current_app
-
 from ticketing.api import schemas as s
 from ticketing.cases.actions import ACTIONS as REGISTRY
 from ticketing.cases.actions import perform
+from ticketing.cases.settings import desk
 
 
 def _fields(body: s.Body) -> dict:
@@ -24,11 +23,21 @@ def _proposal(body: s.ProposeIn) -> dict:
         {"type": line.type.value, "description": line.description or "", "amount": line.amount}
         for line in body.compensation
     ]
-    return {**_fields(body), "lines": lines, "currency": body.currency or current_app.config["DEFAULT_CURRENCY"]}
+    return {**_fields(body), "lines": lines, "currency": body.currency or desk().currency}
 
 
 def _assignment(body: s.AssignIn) -> dict:
     return {"assignee": body.assignee_id}
+
+
+def _triage(body: s.TriageIn) -> dict:
+    """The fields the body names; a `null` one is cleared (a missing one stays as it is)."""
+    return {name: getattr(body, name) or "" for name in body.model_fields_set if name != "version"}
+
+
+def _escalation(body: s.EscalateIn) -> dict:
+    holder = {"assignee": body.assignee_id} if body.assignee_id is not None else {}
+    return {"reason": body.reason, "priority": body.priority, **holder}
 
 
 @dataclass(frozen=True)
@@ -65,5 +74,7 @@ BODIES: dict[str, tuple] = {
     "cancel": (s.ReasonIn,),
     "merge": (s.MergeIn,),
     "reopen": (s.ReasonIn,),
+    "triage": (s.TriageIn, _triage),
+    "escalate": (s.EscalateIn, _escalation),
 }
 ACTIONS: dict[str, Action] = {name: Action(name, *body) for name, body in BODIES.items()}

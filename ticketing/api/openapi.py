@@ -4,6 +4,8 @@ from functools import lru_cache
 
 from pydantic.json_schema import models_json_schema
 
+from ticketing.api import catalogues as c
+from ticketing.api import desk_settings as ds
 from ticketing.api import resources as r
 from ticketing.api import schemas as s
 from ticketing.api.actions import ACTIONS
@@ -12,7 +14,7 @@ from ticketing.cases.actions import NEVER_STALE
 PROBLEM_STATUSES = {
     400: "Malformed JSON, a bad cursor or a bad Idempotency-Key header.",
     401: "No token, or a token that is revoked, unknown or belongs to a disabled account.",
-    403: "The token is read-only.",
+    403: "The token is read-only, or may not do this: changing the settings takes an administrator's token.",
     404: "No such case or customer (the same answer whether it never existed or is malformed).",
     409: "The case changed since you read it (stale `version`): read it again. Nothing was saved.",
     415: "The body is not JSON.",
@@ -31,8 +33,18 @@ REFERENCE = {
 
 
 def _schemas() -> tuple[dict, dict]:
-    inputs = [s.TicketIn, s.BodyIn, *{action.body for action in ACTIONS.values()}]
-    outputs = [r.TicketCreated, r.TicketDetail, r.TicketPage, r.EventList, r.CustomerDetail, r.CustomerPage, r.Problem]
+    inputs = [s.TicketIn, s.BodyIn, ds.SettingsIn, *{action.body for action in ACTIONS.values()}]
+    outputs = [
+        r.TicketCreated,
+        r.TicketDetail,
+        r.TicketPage,
+        r.EventList,
+        r.CustomerDetail,
+        r.CustomerPage,
+        c.Catalogues,
+        ds.SettingsOut,
+        r.Problem,
+    ]
     keys, document = models_json_schema(
         [(m, "validation") for m in inputs] + [(m, "serialization") for m in outputs],
         ref_template="#/components/schemas/{model}",
@@ -181,6 +193,35 @@ def document() -> dict:
                 ],
                 "responses": _responses(refs, 200, r.CustomerDetail, 404),
             }
+        },
+        "/api/v1/catalogues": {
+            "get": {
+                "operationId": "listCatalogues",
+                "summary": "The categories, products and value tiers, with their codes and names",
+                "tags": ["catalogues"],
+                "description": "The codes a case's `category`, `product_code` and a customer's `value_tier` "
+                "take, each with its English and Chinese name; retired entries too (`active: false`), "
+                "and merged products with the product they were merged into.",
+                "responses": _responses(refs, 200, c.Catalogues),
+            }
+        },
+        "/api/v1/settings": {
+            "get": {
+                "operationId": "getSettings",
+                "summary": "The desk's settings: each with its value, section and whether you may change it",
+                "tags": ["settings"],
+                "responses": _responses(refs, 200, ds.SettingsOut),
+            },
+            "patch": {
+                "operationId": "changeSettings",
+                "summary": "Change some of the desk's settings (administrators' tokens only)",
+                "tags": ["settings"],
+                "description": "Send only the settings to change. Every value is checked before anything is "
+                "saved: one refused value (422, the setting named in `errors`) saves none. Each change is "
+                "recorded with who and when, and is in force at the next request everywhere.",
+                "requestBody": _body(refs, ds.SettingsIn),
+                "responses": _responses(refs, 200, ds.SettingsOut, 400, 403, 415, 422),
+            },
         },
     }
     return {

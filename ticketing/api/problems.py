@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 from ticketing.api.resources import FieldError, Problem
 from ticketing.api.schemas import NO_NUL, NOT_BLANK, ONE_LINE, ONE_LINE_NOT_BLANK
 from ticketing.cases.services.base import StaleCase
+from ticketing.cases.settings import SettingError
 from ticketing.cases.workflow import WorkflowError
 
 MEDIA_TYPE = "application/problem+json"
@@ -54,7 +55,8 @@ def from_refusal(error) -> Response:
     """A refusal of the rules (the session is already rolled back, so what it reads is fresh).
 
     The API's documented answers: a stale version is 409 `stale-version` with who and when, every
-    workflow refusal 422 `workflow` with the reason; any other refusal its own status."""
+    workflow refusal 422 `workflow` with the reason, a refused setting 422 `setting` naming it in
+    `errors`; any other refusal its own status."""
     if isinstance(error, StaleCase):
         title = _("The case has changed since you read it.")
         if error.ticket is None:
@@ -82,6 +84,11 @@ def from_refusal(error) -> Response:
             else [FieldError(field=_api_field(error.field), message=str(error.reason), type="workflow")]
         )
         return respond(422, "workflow", _("The workflow does not allow this now."), error.reason, errors=errors)
+    if isinstance(error, SettingError):
+        errors = [FieldError(field=error.field, message=str(error.reason), type="setting")]
+        return respond(
+            422, "setting", _("A setting cannot take this value; nothing was saved."), error.reason, errors=errors
+        )
     return respond(error.status, "refused", _("The request was refused; nothing was saved."), error.reason)
 
 

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from ticketing.cases import workflow
+from ticketing.cases import catalogue, workflow
 from ticketing.cases.audit import Event
 from ticketing.cases.models import Message, Note, Ticket
 from ticketing.cases.records import (
@@ -23,8 +23,8 @@ from ticketing.cases.records import (
     ReviewRecord,
 )
 from ticketing.cases.vocabulary import (
-    Category,
     Channel,
+    ChurnCause,
     ChurnType,
     CompensationKind,
     CompensationType,
@@ -41,7 +41,6 @@ from ticketing.cases.vocabulary import (
     RootCause,
     Status,
     Step,
-    ValueTier,
 )
 from ticketing.extensions import db
 
@@ -66,8 +65,9 @@ class TicketSummary(Out):
     reference: str
     subject: str
     channel: Channel
-    category: Category | None
-    product: str | None
+    category: str | None = Field(description="The category's code (the catalogues: GET /api/v1/catalogues).")
+    product: str | None = Field(description="The product or service as typed.")
+    product_code: str | None = Field(description="The catalogue's product it names; null when none yet.")
     priority: Priority
     step: Step
     status: Status
@@ -144,6 +144,7 @@ class FollowUpOut(Out):
     satisfaction: int
     retention: Retention
     churn_type: ChurnType | None
+    churn_cause: ChurnCause | None
     notes: str
     return_to: Step | None
     created_at: datetime
@@ -195,7 +196,7 @@ class TicketDetail(TicketSummary):
 
 
 class CustomerSummary(CustomerRef):
-    value_tier: ValueTier
+    value_tier: str = Field(description="The value tier's code (GET /api/v1/catalogues).")
 
 
 class CustomerPage(Out):
@@ -229,7 +230,7 @@ class EventList(Out):
 
 class CustomerDetail(CustomerRef):
     external_id: str | None
-    value_tier: ValueTier
+    value_tier: str = Field(description="The value tier's code (GET /api/v1/catalogues).")
     locale: str
     created_at: datetime
     merged_into_id: int | None = Field(
@@ -287,6 +288,7 @@ def _summary_fields(ticket: Ticket) -> dict:
     )
     return {
         **{name: getattr(ticket, name) for name in names},
+        "product_code": catalogue.product_code(ticket.product_id),
         "customer": CustomerRef(**_customer(ticket.customer)),
         "assignee": _user(ticket.assignee),
     }

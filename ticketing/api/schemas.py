@@ -21,11 +21,13 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from ticketing import validation
+from ticketing.cases import catalogue
 from ticketing.cases.vocabulary import (
-    Category,
     Channel,
+    ChurnCause,
     ChurnType,
     CompensationType,
     ContactMethod,
@@ -106,6 +108,41 @@ Required = _text(TEXT)
 Optional = _text(TEXT, min_length=0)
 UtcDateTime = Annotated[datetime, BeforeValidator(_rfc3339), AfterValidator(_utc)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def _category_of(active_only: bool):
+    """A code of the category catalogue (GET /api/v1/catalogues), checked against it: for a new case
+    an active category, for a filter any (a retired category stays on old cases)."""
+
+    def check(value: str) -> str:
+        if not catalogue.category_exists(value, active_only=active_only):
+            codes = ", ".join(code for code, _name in catalogue.category_choices(include_retired=not active_only))
+            raise PydanticCustomError("enum", "must be one of the catalogue's categories: {codes}", {"codes": codes})
+        return value
+
+    return Annotated[
+        str,
+        StringConstraints(max_length=32),
+        AfterValidator(check),
+        Field(description="A category's code, as GET /api/v1/catalogues lists them."),
+    ]
+
+
+CategoryCode = _category_of(active_only=True)
+
+
+def _active_tier(value: str) -> str:
+    """A code of the value-tier catalogue's active tiers (GET /api/v1/catalogues)."""
+    codes = [code for code, _name in catalogue.tier_choices()]
+    if value not in codes:
+        raise PydanticCustomError(
+            "enum", "must be one of the catalogue's value tiers: {codes}", {"codes": ", ".join(codes)}
+        )
+    return value
+
+
+TierCode = Annotated[str, StringConstraints(max_length=32), AfterValidator(_active_tier)]
+AnyCategoryCode = _category_of(active_only=False)
 # Bodies take JSON integers only (not "2", not true); query parameters arrive as text.
 Version = Annotated[
     int, Strict(), Field(ge=1, le=MAX_ID, description="The case `version` you read; a newer one answers 409.")
@@ -125,6 +162,11 @@ class CustomerIn(Body):
         Field(None, description="Digits with optional +, spaces, dashes, dots or brackets.")
     )
     locale: Literal["en", "zh_CN"] | None = Field(None, description="The customer's language for e-mails.")
+    value_tier: TierCode | None = Field(
+        None,
+        description="An active value tier's code (GET /api/v1/catalogues). A new customer takes it; an existing "
+        "one's tier is changed to it, on the record's history. Leave it out to keep the record's tier.",
+    )
 
     @model_validator(mode="after")
     def reachable(self):
@@ -140,8 +182,10 @@ class TicketIn(Body):
     subject: _text(200, one_line=True)
     description: Required = Field(description="The complaint, in the customer's words.")
     channel: Channel
-    category: Category | None = None
-    product: _text(120, min_length=0, one_line=True) | None = None
+    category: CategoryCode | None = Field(None, description="An active category's code (GET /api/v1/catalogues).")
+    product: _text(120, min_length=0, one_line=True) | None = Field(
+        None, description="As the customer names it; linked to the catalogue's product it names, or a new one."
+    )
     priority: Priority = Priority.NORMAL
     expectation: Optional | None = Field(None, description="What the customer would like, in their words.")
 
@@ -189,6 +233,9 @@ class ProposeIn(ActionIn):
     )
     estimated_loss: Money | None = None
     compensation: list[CompensationIn] = Field(default_factory=list, max_length=10)
+    justification: Optional = Field(
+        "", description="Why the compensation is fair; required when it is out of proportion to the loss."
+    )
 
 
 class CommentsIn(ActionIn):
@@ -212,7 +259,12 @@ class FollowUpIn(ActionIn):
     outcome: Outcome
     satisfaction: Annotated[int, Strict()] = Field(ge=1, le=5, description="1 = very unhappy, 5 = delighted.")
     retention: Retention
-    churn_type: ChurnType | None = Field(None, description="Required when retention is `lost`.")
+    churn_type: ChurnType | None = Field(
+        None, description="Required when retention is `lost` or `at_risk`; refused when `retained`."
+    )
+    churn_cause: ChurnCause | None = Field(
+        None, description="Required when retention is `lost` or `at_risk`; refused when `retained`."
+    )
     return_to: Literal["analyse", "resolve"] | None = Field(None, description="Required when unsatisfied.")
     notes: Optional = ""
 
@@ -235,6 +287,23 @@ class AssignIn(ActionIn):
 class BodyIn(Body):
     version: Version | None = Field(None, description="Optional: notes and messages do not conflict.")
     body: Required
+
+
+class TriageIn(ActionIn):
+    """Only the fields given change; `null` clears a category or a product."""
+
+    category: AnyCategoryCode | None = Field(None, description="A category's code; `null` for not categorised.")
+    priority: Priority | None = None
+    product: _text(120, min_length=0, one_line=True) | None = Field(None, description="`null` or empty for none.")
+    subject: _text(200, one_line=True) | None = None
+
+
+class EscalateIn(ActionIn):
+    """A higher priority, a new holder, or both; the holder (or the supervisors) are told at once."""
+
+    reason: Required
+    priority: Priority | None = Field(None, description="Above the case's priority now.")
+    assignee_id: BodyId | None = Field(None, description="The supervisor or colleague who takes the case.")
 
 
 class MergeIn(ActionIn):
@@ -261,7 +330,7 @@ class TicketFilters(BaseModel):
     step: Step | None = None
     status: Status | None = None
     priority: Priority | None = None
-    category: Category | None = None
+    category: AnyCategoryCode | None = None
     assignee_id: Id | None = None
     created_since: UtcDateTime | None = None
     updated_since: UtcDateTime | None = None

@@ -9,17 +9,19 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from ticketing.api import auth, idempotency, queries, resources
+from ticketing.api import auth, catalogues, idempotency, queries, resources
 from ticketing.api.actions import ACTIONS
+from ticketing.api.desk_settings import SettingsIn, answer, changes, may_write
 from ticketing.api.openapi import document as openapi_document
 from ticketing.api.openapi import operations, schema_fields
 from ticketing.api.problems import ApiProblem, InvalidInput, invalid
 from ticketing.api.schemas import MAX_ID, BodyIn, CustomerFilters, TicketFilters, TicketIn
-from ticketing.cases import services
+from ticketing.auth import security_log
+from ticketing.cases import customers, services, settings
 from ticketing.cases.models import Customer, Ticket
 from ticketing.cases.portal_access import issue_token
 from ticketing.cases.queries import find_ticket
-from ticketing.cases.reminders import send_portal_link
+from ticketing.cases.settings import desk
 from ticketing.clock import utcnow
 from ticketing.extensions import db, limiter
 
@@ -77,7 +79,8 @@ def create_ticket():
     ticket = _take(body)
     if key:
         idempotency.remember(g.api_user, key, digest, ticket)
-    token = issue_token(ticket)
+    # The answer's fields are taken from what was just flushed: nothing is read back after the commit.
+    fields = resources.created(ticket, _tracking_url(issue_token(ticket)))
     try:
         db.session.commit()  # the case, its link and the key: all or nothing
     except IntegrityError:  # the same key, sent twice at the same moment: the other request won
@@ -86,12 +89,13 @@ def create_ticket():
         if earlier is None:
             raise
         return _replay(earlier)
-    return _created(ticket, token)
+    return _json(fields, 201, {"Location": url_for("api.get_ticket", reference=fields.reference)})
 
 
 def _take(body: TicketIn) -> Ticket:
     person = body.customer
     customer = services.find_or_create_customer(person.name, person.email, person.phone, locale=person.locale)
+    customers.set_tier_at_intake(customer, g.api_user, person.value_tier)
     ticket = services.take_complaint(
         g.api_user,
         customer=customer,
@@ -104,7 +108,6 @@ def _take(body: TicketIn) -> Ticket:
         customer_expectation=body.expectation,
         assign=False,
     )
-    send_portal_link(ticket, utcnow())  # the customer's confirmation e-mail, as from the portal
     return ticket
 
 
@@ -115,10 +118,13 @@ def _replay(ticket: Ticket):
     return _created(ticket, token, {"Idempotent-Replayed": "true"})
 
 
+def _tracking_url(token: str) -> str:
+    return url_for("portal.open_link", token=token, _external=True)
+
+
 def _created(ticket: Ticket, token: str, headers=None):
-    tracking_url = url_for("portal.open_link", token=token, _external=True)
     headers = {"Location": url_for("api.get_ticket", reference=ticket.reference), **(headers or {})}
-    return _json(resources.created(ticket, tracking_url), 201, headers)
+    return _json(resources.created(ticket, _tracking_url(token)), 201, headers)
 
 
 @bp.get("/tickets")
@@ -136,7 +142,7 @@ def list_tickets():
 @bp.get("/tickets/<reference>")
 def get_ticket(reference):
     ticket = _case(reference)
-    return _json(resources.detail(ticket, g.api_user, current_app.config["COMPENSATION_LIMITS"]))
+    return _json(resources.detail(ticket, g.api_user, desk().compensation_limits))
 
 
 @bp.post("/tickets/<reference>/actions/<action>")
@@ -158,7 +164,7 @@ def _perform(ticket, perform, body, status: int = 200):
     """A refused or stale action is answered by the error handlers (setup.configure_errors)."""
     perform(ticket, g.api_user, body)
     db.session.commit()
-    return _json(resources.detail(ticket, g.api_user, current_app.config["COMPENSATION_LIMITS"]), status)
+    return _json(resources.detail(ticket, g.api_user, desk().compensation_limits), status)
 
 
 @bp.get("/tickets/<reference>/events")
@@ -191,6 +197,31 @@ def get_customer(customer_id):
         .order_by(Ticket.id.desc())
     )
     return _json(resources.customer_detail(customer, list(tickets)))
+
+
+@bp.get("/catalogues")
+def list_catalogues():
+    return _json(catalogues.catalogues())
+
+
+@bp.get("/settings")
+def read_settings():
+    """The desk's settings, for any staff token; each read is a settings export in the security log."""
+    details = {"via": "api", "token": g.api_token.hint}
+    security_log.record(security_log.Kind.SETTINGS_EXPORTED, actor=g.api_user, details=details)
+    db.session.commit()
+    return _json(answer(g.api_user, g.api_token))
+
+
+@bp.patch("/settings")
+def change_settings():
+    """Admin tokens only; a value the store refuses is a 422 naming the setting, and nothing is saved."""
+    if not may_write(g.api_user, g.api_token):
+        raise ApiProblem(403, "forbidden", _("Only an administrator's token may change the settings."))
+    body = _parse(SettingsIn)
+    changed = settings.save(g.api_user, changes(body), utcnow())
+    db.session.commit()
+    return _json(answer(g.api_user, g.api_token, changed))
 
 
 @bp.get("/openapi.json")

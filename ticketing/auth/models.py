@@ -30,6 +30,9 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str] = mapped_column(String(10), default="en")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    # A supervisor's notices: "escalations" (unassigned cases, breaches, approvals, reviews) or "all"
+    # (also every notice sent to the assignees).
+    notice_scope: Mapped[str] = mapped_column(String(20), default="escalations", server_default="escalations")
     # Part of the login cookie: rotating it ends every session of this user.
     session_token: Mapped[str] = mapped_column(String(64), default=_new_session_token, unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

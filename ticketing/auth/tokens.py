@@ -4,8 +4,8 @@ A token is shown once and stored only as a SHA-256 digest (it carries 256 random
 so the digest cannot be reversed); the first characters are kept in clear so a user
 can tell their tokens apart in the list.
 
-Services stage changes and never commit. Tokens are not case changes, so who did what is
-written to the application log rather than to a case's record log.
+Services stage changes and never commit. Tokens are not case changes: who created or revoked
+which is written to the security log (ticketing/auth/security_log.py), not to a case's record log.
 """
 
 import hashlib
@@ -13,13 +13,14 @@ import hmac
 import secrets
 from datetime import datetime
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, ForeignKey, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing import refusals
+from ticketing.auth import security_log
 from ticketing.auth.models import User
+from ticketing.auth.security_log import Kind
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.types import UTCDateTime
@@ -130,13 +131,8 @@ def create_token(user: User, name: str, read_only: bool = False) -> tuple[ApiTok
             _l("There are already %(n)d active tokens: revoke one that is no longer used first.", n=MAX_ACTIVE_TOKENS)
         )
     row, secret = issue_token(user, name, read_only)
-    current_app.logger.info(
-        "API token %s… %r (%s) created for %s",
-        row.hint,
-        row.name,
-        "read-only" if read_only else "read-write",
-        user.email,
-    )
+    db.session.flush()
+    _record(Kind.TOKEN_CREATED, actor=user, token=row)
     return row, secret
 
 
@@ -158,5 +154,10 @@ def revoke_token(actor: User, token: ApiToken) -> None:
     if not token.active:
         raise TokenError(_l("This token is already revoked."))
     revoke(token)
-    owner = db.session.get(User, token.user_id)  # also when the token is not flushed yet
-    current_app.logger.info("API token %s… %r of %s revoked by %s", token.hint, token.name, owner.email, actor.email)
+    _record(Kind.TOKEN_REVOKED, actor=actor, token=token)
+
+
+def _record(kind: Kind, *, actor: User, token: ApiToken) -> None:
+    """Which token (its name and the characters shown in lists, never the secret), whose, by whom."""
+    details = {"name": token.name, "hint": token.hint, "read_only": token.read_only}
+    security_log.record(kind, actor=actor, subject=("token", token.id), account=token.user_id, details=details)

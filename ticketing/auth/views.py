@@ -1,12 +1,15 @@
 """Login, logout, language and the user's own account."""
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ticketing import refusals
+from ticketing.auth import security_log, sessions, throttle
 from ticketing.auth.forms import AccountForm, LanguageForm, LoginForm, PasswordForm, TokenForm
+from ticketing.auth.security_log import Kind
 from ticketing.auth.services import change_password, find_user_by_email
 from ticketing.auth.tokens import create_token as create_api_token
 from ticketing.auth.tokens import revoke_token as revoke_api_token
@@ -18,8 +21,9 @@ bp = Blueprint("auth", __name__)
 
 
 def _dummy_hash() -> str:
-    """Checked when the email is unknown, so a wrong email costs the same time as a wrong password:
-    made once per app, with the method real users' hashes are made with (it comes from the config)."""
+    """Checked when the email is unknown, so a wrong email costs the same time as a wrong password
+    (CVE-2021-38562 was RT's version of that leak): made once per app, with the method real users'
+    hashes are made with (it comes from the config)."""
     method = current_app.config["PASSWORD_HASH_METHOD"]
     made = current_app.extensions.setdefault("ticketing.auth.dummy_hashes", {})
     if method not in made:
@@ -38,15 +42,41 @@ def login():
         return redirect(url_for("desk.queue"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = find_user_by_email(form.email.data)
-        if user is not None and user.active and user.check_password(form.password.data):
+        email = form.email.data
+        user = find_user_by_email(email)
+        until = throttle.refused_until(email)
+        if until is not None:  # the same answer whether or not the address has an account
+            _record_failed_login(user, "throttled")
+            message = _(
+                "Too many failed logins with this email address. Try again after %(time)s.",
+                time=format_time(until, "short"),
+            )
+            flash(message, "error")
+            return render_template("auth/login.html", form=form), 429
+        # Exactly one password check whatever the account: an unknown or disabled one answers as slowly
+        # as a wrong password, so the time taken says nothing about which it was.
+        matches = check_password_hash(user.password_hash if user is not None else _dummy_hash(), form.password.data)
+        if user is not None and user.active and matches:
+            throttle.forget_failures(email)
             session.clear()  # a fresh session at every login
             login_user(user)
+            sessions.start()
+            security_log.record(Kind.LOGIN, actor=user, subject=("user", user.id))
+            db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
-        if user is None:
-            check_password_hash(_dummy_hash(), form.password.data)
+        throttle.count_failure(email)
+        _record_failed_login(user, "unknown" if user is None else "disabled" if not user.active else "password")
         flash(_("Email or password is incorrect, or the account is disabled."), "error")
+    elif request.method == "POST":
+        _record_failed_login(None, "refused_form")
     return render_template("auth/login.html", form=form)
+
+
+def _record_failed_login(user, reason: str) -> None:
+    """Written whether or not the address is known (the same work either way); the address as typed."""
+    details = {"email": security_log.typed(request.form.get("email")), "reason": reason}
+    security_log.record(Kind.LOGIN_FAILED, actor=user, subject=("user", user.id) if user else None, details=details)
+    db.session.commit()
 
 
 @bp.route("/logout", methods=["POST"])
@@ -54,6 +84,7 @@ def login():
 def logout():
     """Logging out ends this user's sessions everywhere."""
     current_user.end_sessions()
+    security_log.record(Kind.LOGOUT, actor=current_user, subject=("user", current_user.id))
     db.session.commit()
     logout_user()
     session.clear()

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ticketing.auth.models import User
-from ticketing.cases import services, workflow
+from ticketing.cases import services, survey, workflow
 from ticketing.cases.models import Ticket
 from ticketing.cases.queries import find_ticket
 from ticketing.cases.workflow import WorkflowError
@@ -84,16 +84,29 @@ ACTIONS: dict[str, Action] = {
     "message": Action(_l("Message to the customer"), "Send a message the customer sees", services.send_message),
     "cancel": Action(_l("Cancelled"), "Cancel a case that needs no handling", services.cancel_case),
     "merge": Action(_l("Merged as a duplicate"), "Merge a duplicate into the case it repeats", services.merge_case),
+    "triage": Action(_l("Re-triaged"), "Correct the category, priority, product or subject", services.triage_case),
+    "escalate": Action(
+        _l("Escalated"), "Escalate with a reason: a higher priority, a new holder, or both", services.escalate_case
+    ),
+    "auto_escalate": Action(_l("Escalated automatically: the resolution deadline was missed")),
+    "recompute_deadlines": Action(_l("Deadlines recomputed by the settings in force")),
     "reopen": Action(_l("Reopened"), "Reopen a closed or cancelled case", services.reopen_case),
     "customer_reopens": Action(_l("Reopened by the customer")),
-    # side actions, each done by its own machinery
+    # side actions, most done by their own machinery
     "attach": Action(_l("Files attached by the customer")),
     "rate": Action(_l("Customer's rating")),
+    "record_survey": Action(
+        _l("Customer's rating, taken down by staff on the phone"),
+        "Record the survey answers a customer gave on the phone",
+        survey.record_phone_survey,
+    ),
     "suggest_compensation": Action(_l("Service guarantee: compensation suggested")),
     "add_preventive_action": Action(_l("Preventive action added")),
     "complete_preventive_action": Action(_l("Preventive action done")),
     "verify_preventive_action": Action(_l("Preventive action verified")),
     "customer_merged": Action(_l("Customer records merged: the case moved to the surviving record")),
+    "product_merged": Action(_l("Products merged: the case now counts under the surviving product")),
+    "revoke_links": Action(_l("The customer's private links revoked")),
 }
 
 # Actions that never answer "changed meanwhile": side actions do not change the case, and a message

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing.auth.models import User
 from ticketing.cases import chain
+from ticketing.cases.models import Message, Note
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.types import UTCDateTime
@@ -38,7 +39,10 @@ class Event(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     seq: Mapped[int] = mapped_column(Integer)  # 1, 2, 3 … within the case
     prev_hash: Mapped[str | None] = mapped_column(String(64))  # None for a case's first event
-    hash: Mapped[str] = mapped_column(String(64))
+    # The records this event wrote or changed, as written ({"table:id": {column: value}}; None: none).
+    records: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    key_id: Mapped[str | None] = mapped_column(String(16))  # the audit key that sealed it (ticketing/sealing.py)
+    hash: Mapped[str] = mapped_column(String(64))  # its seal: a keyed HMAC-SHA256
 
     actor: Mapped[User | None] = relationship()
 
@@ -63,11 +67,18 @@ def plain(value: Any) -> Any:
 
 
 def record_event(
-    ticket, actor, action: str, changes: dict[str, tuple[Any, Any]], at: datetime, actor_name: str = "customer"
+    ticket,
+    actor,
+    action: str,
+    changes: dict[str, tuple[Any, Any]],
+    at: datetime,
+    actor_name: str = "customer",
+    records: dict | None = None,
 ) -> Event:
-    """Append one event; `changes` maps a field to (before, after). No actor: the customer,
-    or the `actor_name` given (the scheduler)."""
+    """Append one event; `changes` maps a field to (before, after), `records` holds the snapshots of
+    the records it wrote (chain.snapshots). No actor: the customer, or the `actor_name` given (the scheduler)."""
     event = Event(
+        records=records,
         ticket_id=ticket.id,
         actor_id=actor.id if actor is not None else None,
         actor_name=actor.name if actor is not None else actor_name,
@@ -81,3 +92,6 @@ def record_event(
 
 
 chain.protect(Event.__table__)
+# What staff and customers said on a case is sealed as it was said.
+chain.seal_records(Message)
+chain.seal_records(Note)

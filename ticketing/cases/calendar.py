@@ -9,34 +9,54 @@ from ticketing.clock import as_utc
 
 @dataclass(frozen=True)
 class Calendar:
-    """Business hours in a timezone; `opens is None` means around the clock."""
+    """Working hours per weekday in a timezone, with holidays (no work that day) and make-up working
+    days (调休: a weekend day worked, on the hours of the first working weekday). `week` None means
+    around the clock, holidays included."""
 
     timezone: str = "Asia/Shanghai"
-    opens: time | None = None
-    closes: time | None = None
-    weekdays: frozenset = frozenset(range(7))
+    week: dict | None = None  # weekday 0 (Monday) .. 6 -> (opens, closes), or None for a day off
     holidays: frozenset = field(default_factory=frozenset)
+    workdays: frozenset = field(default_factory=frozenset)
+
+    @classmethod
+    def from_settings(cls, business_hours: dict | None, holidays, workdays, timezone: str) -> "Calendar":
+        """From the settings' form: {"0": ["09:00", "18:00"], …, "6": None}, ISO dates."""
+        week = None
+        if business_hours:
+            week = {
+                int(day): (_clock_time(hours[0]), _clock_time(hours[1])) if hours else None
+                for day, hours in business_hours.items()
+            }
+        return cls(
+            timezone=timezone,
+            week=week,
+            holidays=frozenset(date.fromisoformat(d) for d in holidays),
+            workdays=frozenset(date.fromisoformat(d) for d in workdays),
+        )
 
     @classmethod
     def from_config(cls, config) -> "Calendar":
-        hours = config.get("BUSINESS_HOURS")  # "09:00-18:00" or None
-        opens = closes = None
+        """From environment-style settings: BUSINESS_HOURS "09:00-18:00", BUSINESS_DAYS, HOLIDAYS."""
+        hours = config.get("BUSINESS_HOURS")
+        days = set(config.get("BUSINESS_DAYS", range(7)))
+        business = None
         if hours:
-            opens, closes = (_clock_time(part) for part in hours.split("-"))
-        return cls(
-            timezone=config["BABEL_DEFAULT_TIMEZONE"],
-            opens=opens,
-            closes=closes,
-            weekdays=frozenset(config.get("BUSINESS_DAYS", range(7))),
-            holidays=frozenset(date.fromisoformat(d) for d in config.get("HOLIDAYS", ()) if d),
-        )
+            opens, closes = hours.split("-")
+            business = {str(day): ([opens, closes] if day in days else None) for day in range(7)}
+        holidays = [d for d in config.get("HOLIDAYS", ()) if d]
+        return cls.from_settings(business, holidays, (), config["BABEL_DEFAULT_TIMEZONE"])
 
     @property
     def around_the_clock(self) -> bool:
-        return self.opens is None
+        return self.week is None
 
-    def _working_day(self, day: date) -> bool:
-        return day.weekday() in self.weekdays and day not in self.holidays
+    def hours_of(self, day: date) -> tuple[time, time] | None:
+        """(opens, closes) on `day`, or None when nobody works."""
+        if day in self.holidays:
+            return None
+        if day in self.workdays:
+            return self.week.get(day.weekday()) or next((h for _, h in sorted(self.week.items()) if h), None)
+        return self.week.get(day.weekday())
 
     def add_hours(self, start: datetime, hours: float) -> datetime:
         """`start` plus `hours` of working time."""
@@ -47,14 +67,15 @@ class Calendar:
         remaining = timedelta(hours=hours)
         for _ in range(3660):  # ten years of days: a misconfigured calendar cannot loop for ever
             day = current.date()
-            opens = datetime.combine(day, self.opens, zone)
-            closes = datetime.combine(day, self.closes, zone)
-            if self._working_day(day) and current < closes:
-                current = max(current, opens)
-                available = closes - current
-                if remaining <= available:
-                    return as_utc(current + remaining)
-                remaining -= available
+            today = self.hours_of(day)
+            if today is not None:
+                opens, closes = (datetime.combine(day, moment, zone) for moment in today)
+                if current < closes:
+                    current = max(current, opens)
+                    available = closes - current
+                    if remaining <= available:
+                        return as_utc(current + remaining)
+                    remaining -= available
             current = datetime.combine(day + timedelta(days=1), time(0), zone)
         raise ValueError("The business calendar has no working hours.")
 

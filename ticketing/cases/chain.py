@@ -1,46 +1,188 @@
-"""Tamper evidence for the record log: a hash chain per case, and a database that refuses
-to change or delete log rows.
+"""Tamper evidence for the record log: a sealed hash chain per case, the records each event wrote,
+and a database that refuses to change or delete either.
 
-Each event's hash covers its own content and the previous event's hash, so editing any
-event behind the application's back breaks every hash after it; `verify()` names the first.
-The chain is per case (not global) so writers on different cases never wait for each other;
-appends to one case are serialised by a transaction-level advisory lock on PostgreSQL (on SQLite,
-by taking its one write lock before reading the chain's end), and the unique (ticket_id, seq)
-constraint makes a fork impossible.
+Each event's seal (a keyed HMAC, see ticketing/sealing.py) covers its own content, a snapshot of
+every step record, compensation line, survey answer, message, note and file it wrote or changed, and
+the previous event's seal. So changing any stored field of any of those records behind the
+application's back no longer matches the latest snapshot of it; editing an event breaks its seal and
+every link after it; and without the key no one can recompute the seals. `verify()` names the first
+problem: the case, the event, and for a record its table, row and field.
+
+The chain is per case (not global) so writers on different cases never wait for each other; appends
+to one case are serialised by a transaction-level advisory lock on PostgreSQL (on SQLite, by taking
+its one write lock before reading the chain's end), and the unique (ticket_id, seq) constraint makes
+a fork impossible. Deleting a case's last events, or all of them, leaves a chain that is intact in
+itself: the anchors (anchors.py) hold every case's head outside the database and catch that.
 """
 
-import hashlib
+import hmac
 import json
-from dataclasses import dataclass
+import json.scanner
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from enum import Enum
+from functools import partial
+from json.encoder import c_make_encoder, encode_basestring
 
-from sqlalchemy import DDL, event, select, text
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import DDL, JSON, Boolean, Integer, Numeric, String, Text, event, select, text, type_coerce
+from sqlalchemy import Enum as SQLEnum
+from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator
 
+from ticketing import sealing
+from ticketing.cases.models import Ticket
 from ticketing.extensions import db
+from ticketing.types import UTCDateTime
 
 _LOCK_NAMESPACE = 7_311  # advisory locks of the record log: (namespace, ticket id)
 
 
-def digest(
-    prev_hash: str | None, ticket_id: int, seq: int, actor_id, actor_name: str, action: str, changes: dict, created_at
-) -> str:
-    """The SHA-256 of an event's content and its predecessor's hash (canonical JSON)."""
-    content = json.dumps(
-        [prev_hash, ticket_id, seq, actor_id, actor_name, action, changes, created_at.isoformat()],
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+# --- the records each event seals ----------------------------------------------------------------
 
 
-def _hash_of(row) -> str:
-    return digest(
-        row.prev_hash, row.ticket_id, row.seq, row.actor_id, row.actor_name, row.action, row.changes, row.created_at
-    )
+@dataclass(frozen=True)
+class Sealed:
+    """A table whose rows the record log seals: its model, the columns a later action may change
+    (each such change is sealed by that action's event), and how a row names its case."""
+
+    model: type
+    mutable: frozenset = field(default_factory=frozenset)
+    # (the parent model, the column of this table naming it) when the row reaches its case through a parent
+    parent: tuple | None = None
+
+    @property
+    def table(self) -> str:
+        return self.model.__tablename__
+
+    def ticket_of(self, row) -> int | None:
+        if self.parent is None:
+            return row.ticket_id
+        parent_model, column = self.parent
+        parent = db.session.get(parent_model, getattr(row, column))
+        return parent.ticket_id if parent is not None else None
+
+    def rows_of(self, ticket_ids) -> Iterator[tuple[int, object]]:
+        """(ticket id, row) of every row of these cases."""
+        if self.parent is None:
+            query = select(self.model.ticket_id, self.model).where(self.model.ticket_id.in_(ticket_ids))
+        else:
+            parent_model, column = self.parent
+            query = (
+                select(parent_model.ticket_id, self.model)
+                .join(parent_model, getattr(self.model, column) == parent_model.id)
+                .where(parent_model.ticket_id.in_(ticket_ids))
+            )
+        yield from db.session.execute(query)
+
+
+SEALED: dict[str, Sealed] = {}
+
+
+def seal_records(model, *, mutable=(), parent=None) -> None:
+    """Have the record log seal `model`'s rows, and the database refuse to delete them or to change
+    any column but the `mutable` ones (installed with the table; the migrations run the same SQL)."""
+    sealed = Sealed(model, frozenset(mutable), parent)
+    SEALED[sealed.table] = sealed
+    fixed = [column.name for column in model.__table__.columns if column.name not in sealed.mutable]
+    for statement in record_triggers(sealed.table, fixed, "sqlite"):
+        event.listen(model.__table__, "after_create", DDL(statement).execute_if(dialect="sqlite"))
+    for statement in record_triggers(sealed.table, fixed, "postgresql"):
+        event.listen(model.__table__, "after_create", DDL(statement).execute_if(dialect="postgresql"))
+
+
+def pending_records(session) -> list:
+    """The sealed rows this transaction added or changed and no event has sealed yet: the ones still
+    to be flushed, and the ones a service flushed early (to have an id, or to catch a duplicate)."""
+    rows = dict(session.info.get(_UNSEALED, {}))
+    rows.update(_touched(session))
+    return list(rows.values())
+
+
+def _touched(session) -> dict:
+    touched = {id(row): row for row in session.new if type(row).__table__.name in SEALED}
+    for row in session.dirty:
+        if type(row).__table__.name in SEALED and session.is_modified(row):
+            touched[id(row)] = row
+    return touched
+
+
+_UNSEALED = "unsealed records"
+
+
+@event.listens_for(Session, "before_flush")
+def _remember_flushed(session, _context, _instances) -> None:
+    session.info.setdefault(_UNSEALED, {}).update(_touched(session))
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget(session) -> None:
+    session.info.pop(_UNSEALED, None)
+
+
+def snapshots(rows, ticket_id: int) -> dict | None:
+    """{"table:id": {column: value}} of the (flushed) rows that belong to case `ticket_id`."""
+    taken = {}
+    unsealed = db.session.info.get(_UNSEALED, {})
+    for row in rows:
+        sealed = SEALED[type(row).__table__.name]
+        if sealed.ticket_of(row) == ticket_id:
+            taken[f"{sealed.table}:{row.id}"] = snapshot(row)
+            unsealed.pop(id(row), None)
+    return taken or None
+
+
+def snapshot(row) -> dict:
+    """Every column of `row` but its id, in the form the database gives back (so a row as written and
+    the same row read again compare equal): money at its column's scale, moments in UTC."""
+    values = {}
+    for column in row.__table__.columns:
+        if column.name != "id":
+            values[column.name] = _plain(getattr(row, column.key), column.type)
+    return values
+
+
+def _plain(value, column_type):
+    if value is None:
+        return None
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    numeric = isinstance(column_type, Numeric) and column_type.scale is not None
+    if numeric and isinstance(value, (Decimal, float, int)) and not isinstance(value, bool):
+        return format(Decimal(str(value)).quantize(Decimal(1).scaleb(-column_type.scale)), "f")
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+# --- sealing and linking events ---------------------------------------------------------------------
+
+
+def content(row) -> list:
+    """What an event's seal covers: its place, its content, the records it wrote and its predecessor."""
+    return [
+        row.prev_hash,
+        row.ticket_id,
+        row.seq,
+        row.actor_id,
+        row.actor_name,
+        row.action,
+        row.changes,
+        row.created_at.isoformat(),
+        row.records,
+    ]
 
 
 def link(new_event) -> None:
-    """Give `new_event` its place in its case's chain (call before adding it to the session)."""
+    """Give `new_event` its place in its case's chain and seal it (call before adding it to the session)."""
     Event = type(new_event)
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -58,46 +200,272 @@ def link(new_event) -> None:
     ).first()
     new_event.seq = last.seq + 1 if last else 1
     new_event.prev_hash = last.hash if last else None
-    new_event.hash = _hash_of(new_event)
+    new_event.key_id, new_event.hash = sealing.seal(content(new_event))
+
+
+# --- checking ------------------------------------------------------------------------------------
+#
+# verify() streams: cases in batches of consecutive ids, each batch's events and sealed records read
+# as plain Core rows (no ORM objects, no identity map), so memory stays bounded by the batch and the
+# per-event work is one JSON encoding and one HMAC from a keyed hash prepared once per key.
 
 
 @dataclass
 class Break:
-    event_id: int
-    ticket_id: int
-    seq: int
+    event_id: int | None  # None: a record no event covers, or a case with no event at all
+    ticket_id: int | None  # None: the log as a whole (events gone before a checkpoint's head)
+    seq: int | None
     problem: str
 
 
-def verify(Event, batch: int = 5000) -> tuple[int, Break | None]:
-    """Check every chain of the `Event` table; returns (events checked, the first broken event or None)."""
-    checked, previous = 0, None
-    query = select(Event).order_by(Event.ticket_id, Event.seq).execution_options(yield_per=batch)
-    rows = db.session.scalars(query)
-    try:
-        for row in rows:
-            problem = _problem(row, previous)
-            if problem:
-                return checked, Break(row.id, row.ticket_id, row.seq, problem)
-            checked += 1
-            previous = row
-    finally:
-        rows.close()  # a server-side cursor on PostgreSQL: close it even when stopping early
+NO_EVENTS = _l("the case has no events: its whole record log was deleted")
+MISSING_BEFORE = _l("an event is missing before this one")
+NOT_FOLLOWING = _l("it does not follow the previous event's seal")
+BAD_SEAL = _l("its content does not match its seal (altered, or sealed without the audit key)")
+RECORD_GONE = _l(
+    "%(record)s, sealed by event #%(seq)d, is no longer on this case: deleted or moved behind the application's back"
+)
+UNSEALED_RECORD = _l("%(record)s was written by no event of the case")
+CHANGED_FIELD = _l("%(record)s: its field %(field)s differs from what event #%(seq)d sealed")
+
+
+def verify(Event, batch: int = 1000) -> tuple[int, Break | None]:
+    """Check every case's chain and records; (events checked, the first problem or None)."""
+    checked = 0
+    for count, problem in check_all(Event, batch):
+        checked += count
+        if problem is not None:
+            return checked, problem
     return checked, None
 
 
-def _problem(row, previous) -> str | None:
-    first_of_case = previous is None or previous.ticket_id != row.ticket_id
-    if row.seq != (1 if first_of_case else previous.seq + 1):
-        return "an event is missing before this one"
-    if row.prev_hash != (None if first_of_case else previous.hash):
-        return "it does not follow the previous event's hash"
-    if row.hash != _hash_of(row):
-        return "its content does not match its hash"
+def verify_case(Event, ticket_id: int) -> tuple[int, Break | None]:
+    """verify() for one case: (its events checked, the first problem or None)."""
+    for count, problem in check_cases(Event, [ticket_id]):
+        return count, problem
+    return 0, None
+
+
+def check_all(Event, batch: int) -> Iterator[tuple[int, Break | None]]:
+    tickets = Ticket.__table__
+    last_id = 0
+    while True:
+        ids = db.session.scalars(
+            select(tickets.c.id).where(tickets.c.id > last_id).order_by(tickets.c.id).limit(batch)
+        ).all()
+        if not ids:
+            return
+        yield from check_cases(Event, ids, contiguous=True)
+        last_id = ids[-1]
+
+
+def check_cases(Event, ticket_ids, contiguous: bool = False) -> Iterator[tuple[int, Break | None]]:
+    """For each case of `ticket_ids` (ascending): (events checked, its first problem or None).
+    `contiguous`: they are every case with an id from the first to the last (read by range)."""
+    chains: dict[int, list] = {ticket_id: [] for ticket_id in ticket_ids}
+    for row in db.session.execute(_events_of(Event.__table__, ticket_ids, contiguous)).all():
+        chains[row[2]].append(_Read(row))
+    records: dict[int, dict] = {ticket_id: {} for ticket_id in ticket_ids}
+    for sealed in SEALED.values():
+        as_read, converted, columns = _snapshot_columns(sealed.model.__table__)
+        prefix, split = f"{sealed.table}:", 2 + len(as_read)
+        for row in db.session.execute(_records_of(sealed, columns, ticket_ids, contiguous)).all():
+            taken = dict(zip(as_read, row[2:split]))
+            for index, (name, convert) in enumerate(converted, split):
+                taken[name] = convert(row[index])
+            records[row[0]][prefix + str(row[1])] = taken
+    seals = _Seals(sealing.keyring())
+    for ticket_id in ticket_ids:
+        chain = chains[ticket_id]
+        sound, broken = _chain_problem(chain, seals)
+        if broken is not None:
+            yield sound, broken
+        else:
+            yield len(chain), _record_problem(ticket_id, chain, records[ticket_id])
+
+
+def _cases_of(column, ticket_ids, contiguous: bool):
+    return column.between(ticket_ids[0], ticket_ids[-1]) if contiguous else column.in_(ticket_ids)
+
+
+def _events_of(events, ticket_ids, contiguous: bool):
+    """The events as _Read takes them: the JSON columns and the moment as the driver gives them
+    (text on SQLite), decoded once by _Read rather than by the column types' processors."""
+    c = events.c
+    as_given = [type_coerce(c[name], Text).label(name) for name in ("changes", "records", "created_at")]
+    return (
+        select(c.id, c.key_id, c.ticket_id, c.seq, c.prev_hash, c.hash, c.actor_id, c.actor_name, c.action, *as_given)
+        .where(_cases_of(c.ticket_id, ticket_ids, contiguous))
+        .order_by(c.ticket_id, c.seq)
+    )
+
+
+_scan = json.scanner.make_scanner(json.JSONDecoder())  # the C scanner, without decode()'s whitespace checks
+
+
+def _decode(text: str):
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration:  # not starting with a value (leading space): the full decoder
+        return json.loads(text)
+    return value if end == len(text) else json.loads(text)
+
+
+class _Read:
+    """One event as verify reads it: its place, its seal and the content the seal covers (content())."""
+
+    __slots__ = ("id", "key_id", "ticket_id", "seq", "prev_hash", "hash", "records", "content")
+
+    def __init__(self, row):
+        self.id, self.key_id, self.ticket_id, self.seq, self.prev_hash, self.hash = row[:6]
+        actor_id, actor_name, action, changes, records, moment = row[6:]
+        if isinstance(changes, str):
+            changes = _decode(changes)
+        if isinstance(records, str):
+            records = _decode(records)
+        self.records = records
+        self.content = [
+            self.prev_hash,
+            self.ticket_id,
+            self.seq,
+            actor_id,
+            actor_name,
+            action,
+            changes,
+            _moment_text(moment),
+            records,
+        ]
+
+
+def _records_of(sealed: Sealed, columns: list, ticket_ids, contiguous: bool):
+    """(its case, its id, *columns) of each row of `sealed` on these cases."""
+    table = sealed.model.__table__
+    if sealed.parent is None:
+        return select(table.c.ticket_id, table.c.id, *columns).where(
+            _cases_of(table.c.ticket_id, ticket_ids, contiguous)
+        )
+    parent_model, column = sealed.parent
+    parent = parent_model.__table__
+    return (
+        select(parent.c.ticket_id, table.c.id, *columns)
+        .join(parent, table.c[column] == parent.c.id)
+        .where(_cases_of(parent.c.ticket_id, ticket_ids, contiguous))
+    )
+
+
+def _snapshot_columns(table) -> tuple[list[str], list[tuple[str, object]], list]:
+    """The columns snapshot() takes, as verify reads them: (the names of those whose values it takes
+    as read — text, numbers without a scale, flags, JSON —, (name, conversion) of the others, the
+    columns to select: the first ones, then the others, moments as the driver gives them)."""
+    as_read, converted, first, then = [], [], [], []
+    for column in table.columns:
+        kind = column.type  # a TypeDecorator may turn values into anything: left to _plain()
+        if column.name == "id":
+            continue
+        if isinstance(kind, (String, Integer, Boolean, JSON)) and not isinstance(kind, (SQLEnum, TypeDecorator)):
+            as_read.append(column.name)
+            first.append(column)
+        elif isinstance(kind, UTCDateTime):
+            converted.append((column.name, _moment_text))
+            then.append(type_coerce(column, Text).label(column.name))
+        else:
+            converted.append((column.name, partial(_plain, column_type=kind)))
+            then.append(column)
+    return as_read, converted, first + then
+
+
+def _moment_text(value) -> str | None:
+    """_plain() of a UTCDateTime column's value as the driver gives it (naive UTC text on SQLite)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if len(value) == 26 and value[10] == " " and value[19] == ".":  # as SQLAlchemy writes it: text work only
+            fraction = "" if value.endswith("000000") else value[19:]
+            return f"{value[:10]}T{value[11:19]}{fraction}+00:00"
+        value = datetime.fromisoformat(value)
+    value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.isoformat()
+
+
+class _Seals:
+    """sealing.is_sealed() for many events, with its parts made once: the canonical encoder (the C
+    encoder json.dumps builds on every call, built once with the same settings) and the secrets;
+    each seal is then one C call (hmac.digest)."""
+
+    def __init__(self, ring):
+        self._secrets = dict(ring.keys)
+        if c_make_encoder is None:  # a Python without the C accelerator: sealing.canonical's own encoder
+            self._encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+        else:
+            chunks = c_make_encoder(None, _unencodable, encode_basestring, None, ":", ",", True, False, True)
+            self._encode = lambda content: "".join(chunks(content, 0))
+
+    def holds(self, content, key_id, mac) -> bool:
+        secret = self._secrets.get(key_id)
+        if secret is None or not mac:
+            return False
+        return hmac.compare_digest(hmac.digest(secret, self._encode(content).encode("utf-8"), "sha256").hex(), mac)
+
+
+def _unencodable(value):
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _chain_problem(chain: list, seals: _Seals, previous=None) -> tuple[int, Break | None]:
+    """(how many events before the first broken one are sound, that event's problem or None);
+    `previous`: the already verified event the chain continues (None: it starts at #1)."""
+    for index, row in enumerate(chain):
+        problem = None
+        if row.seq != (previous.seq + 1 if previous else 1):
+            problem = MISSING_BEFORE
+        elif row.prev_hash != (previous.hash if previous else None):
+            problem = NOT_FOLLOWING
+        elif not seals.holds(row.content, row.key_id, row.hash):
+            problem = BAD_SEAL
+        if problem:
+            return index, Break(row.id, row.ticket_id, row.seq, problem)
+        previous = row
+    return len(chain), None
+
+
+def _record_problem(ticket_id: int, chain: list, current: dict[str, dict]) -> Break | None:
+    """The first record of the case that differs from the last snapshot sealed of it; `current`
+    holds each record's snapshot as the database has it now."""
+    if not chain:
+        return Break(None, ticket_id, None, NO_EVENTS)
+    latest: dict[str, tuple] = {}  # "table:id" -> (the last event sealing it, its snapshot)
+    for row in chain:
+        for key, values in (row.records or {}).items():
+            latest[key] = (row, values)
+    for key, (event_row, _values) in latest.items():
+        if key not in current:
+            return Break(
+                event_row.id, ticket_id, event_row.seq, RECORD_GONE % dict(record=_record_name(key), seq=event_row.seq)
+            )
+    for key, values in current.items():
+        name = _record_name(key)
+        if key not in latest:
+            return Break(None, ticket_id, None, UNSEALED_RECORD % dict(record=name))
+        event_row, sealed_values = latest[key]
+        if sealed_values == values:
+            continue
+        for column, value in values.items():
+            if sealed_values.get(column) != value:
+                return Break(
+                    event_row.id,
+                    ticket_id,
+                    event_row.seq,
+                    CHANGED_FIELD % dict(record=name, field=column, seq=event_row.seq),
+                )
     return None
 
 
-# --- the database refuses UPDATE and DELETE on the record log -------------------------------
+def _record_name(key: str) -> str:
+    table, _, row_id = key.partition(":")
+    return f"{table} #{row_id}"
+
+
+# --- the database refuses to change the record log or its records ---------------------------------
 
 SQLITE_TRIGGERS = [
     "CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
@@ -115,9 +483,56 @@ POSTGRES_TRIGGERS = [
 ]
 
 
+def record_triggers(table: str, fixed: list[str], dialect: str) -> list[str]:
+    """The SQL making `table`'s rows undeletable and its `fixed` columns unchangeable."""
+    columns = ", ".join(fixed)
+    if dialect == "sqlite":
+        changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in fixed)
+        return [
+            f"CREATE TRIGGER {table}_no_update BEFORE UPDATE OF {columns} ON {table} WHEN {changed} "
+            "BEGIN SELECT RAISE(ABORT, 'records are append-only'); END",
+            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+            "BEGIN SELECT RAISE(ABORT, 'records are append-only'); END",
+        ]
+    return [
+        "CREATE OR REPLACE FUNCTION records_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN RAISE EXCEPTION 'records are append-only'; END $$",
+        # OF lists the columns; WHEN lets an UPDATE through that sets them to what they were (as text:
+        # a json column has no equality operator).
+        f"CREATE TRIGGER {table}_no_update BEFORE UPDATE OF {columns} ON {table} FOR EACH ROW "
+        f"WHEN (({', '.join(f'OLD.{c}::text' for c in fixed)}) IS DISTINCT FROM "
+        f"({', '.join(f'NEW.{c}::text' for c in fixed)})) EXECUTE FUNCTION records_append_only()",
+        f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} FOR EACH ROW "
+        "EXECUTE FUNCTION records_append_only()",
+        f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} FOR EACH STATEMENT "
+        "EXECUTE FUNCTION records_append_only()",
+    ]
+
+
 def protect(table) -> None:
     """Install the triggers whenever the table is created (tests' create_all; migrations run the same SQL)."""
     for statement in SQLITE_TRIGGERS:
         event.listen(table, "after_create", DDL(statement).execute_if(dialect="sqlite"))
     for statement in POSTGRES_TRIGGERS:
         event.listen(table, "after_create", DDL(statement).execute_if(dialect="postgresql"))
+
+
+def app_role_grants(role: str, database: str, append_only: list[str]) -> list[str]:
+    """The PostgreSQL statements giving `role` what the application needs and no more: it owns
+    nothing (so it can neither disable nor drop a trigger), may only add to the `append_only` logs,
+    may never delete a sealed record, and may update only the columns a later action sets."""
+    quoted = f'"{role}"'
+    statements = [
+        f'GRANT CONNECT ON DATABASE "{database}" TO {quoted}',
+        f"GRANT USAGE ON SCHEMA public TO {quoted}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
+        f"REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA public FROM {quoted}",
+    ]
+    for table in append_only:
+        statements.append(f"REVOKE UPDATE, DELETE ON {table} FROM {quoted}")
+    for sealed in SEALED.values():
+        statements.append(f"REVOKE UPDATE, DELETE ON {sealed.table} FROM {quoted}")
+        if sealed.mutable:
+            statements.append(f"GRANT UPDATE ({', '.join(sorted(sealed.mutable))}) ON {sealed.table} TO {quoted}")
+    return statements

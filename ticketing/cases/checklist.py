@@ -6,6 +6,7 @@ Used when reviewing a case before it closes and when scoring sampled closed case
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from ticketing.cases import fair_offers
 from ticketing.cases.records import (
     AnalysisRecord,
     ApologyRecord,
@@ -14,6 +15,7 @@ from ticketing.cases.records import (
     Resolution,
     ReviewRecord,
 )
+from ticketing.cases.settings import desk
 from ticketing.cases.vocabulary import Retention
 from ticketing.extensions import db
 
@@ -40,8 +42,13 @@ def suggest(ticket) -> dict[str, bool]:
     def has(model) -> bool:
         return db.session.scalar(select(func.count(model.id)).where(model.ticket_id == ticket.id)) > 0
 
-    proportionate = resolution is not None and (
-        resolution.estimated_loss is None or resolution.total <= 2 * resolution.estimated_loss
+    # The proposal's own rule (cases/fair_offers.py); never suggested without a loss to weigh it against.
+    proportionate = (
+        resolution is not None
+        and resolution.estimated_loss is not None
+        and fair_offers.in_proportion(
+            resolution.total, resolution.estimated_loss, fair_offers.responsibility_found(ticket), desk()
+        )
     )
     return {
         "recorded": bool(listen and review and (listen.occurred_at or listen.place) and review.summary),

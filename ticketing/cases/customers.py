@@ -16,12 +16,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ticketing import refusals
 from ticketing.auth.models import User
+from ticketing.cases import catalogue
 from ticketing.cases.audit import plain
 from ticketing.cases.models import Customer, Ticket
 from ticketing.cases.search import documents
 from ticketing.cases.services.base import Change
 from ticketing.cases.services.intake import phone_digits
-from ticketing.cases.vocabulary import ValueTier
 from ticketing.cases.winback import OPEN, WinBackAction
 from ticketing.clock import utcnow
 from ticketing.extensions import db
@@ -87,7 +87,7 @@ def update_customer(customer: Customer, actor: User, *, version: int, **details)
     _lock(customer)
     _check_current(customer, version)
     _check_live(customer)
-    wanted = _normalised(details)
+    wanted = _normalised(details, customer)
     before = {name: plain(getattr(customer, name)) for name in EDITABLE}
     changed = {name: value for name, value in wanted.items() if plain(value) != before[name]}
     if not changed:
@@ -102,6 +102,14 @@ def update_customer(customer: Customer, actor: User, *, version: int, **details)
     event = _log(customer, actor, "update", {name: before[name] for name in changed}, changed, now)
     _flush(customer)
     return event
+
+
+def set_tier_at_intake(customer: Customer, actor: User, tier: str | None) -> None:
+    """The value tier staff chose while taking a complaint (desk or API): the record takes it as an edit
+    would (checked against the catalogue, on its history, so who set it shows); none chosen, or the
+    record's own, leaves the record as it is."""
+    if tier and tier != customer.value_tier:
+        update_customer(customer, actor, version=customer.version, value_tier=tier)
 
 
 def merge_customers(
@@ -218,13 +226,14 @@ def _fill_from(survivor: Customer, duplicate: Customer) -> dict:
     return filled
 
 
-def _normalised(details: dict) -> dict:
-    """The details as the record keeps them: trimmed, e-mail in lower case, empty as None."""
+def _normalised(details: dict, customer: Customer) -> dict:
+    """The details as the record keeps them: trimmed, e-mail in lower case, empty as None; the tier one
+    of the catalogue's (its record's own even when retired)."""
     wanted = {name: (details[name] or "").strip() or None for name in EDITABLE if name in details}
     if wanted.get("email"):
         wanted["email"] = wanted["email"].lower()
     if "value_tier" in wanted:
-        wanted["value_tier"] = ValueTier(wanted["value_tier"] or ValueTier.STANDARD)
+        wanted["value_tier"] = catalogue.check_tier(wanted["value_tier"], current=customer.value_tier)
     if "locale" in wanted:
         wanted["locale"] = wanted["locale"] or "en"
     if "name" in wanted and not wanted["name"]:

@@ -1,5 +1,5 @@
 """Deadline policy: when a case must be answered, resolved, followed up and reviewed,
-and when it is overdue. Hours come from configuration, per priority and optionally per category."""
+and when it is overdue. Hours come from the desk's settings, per priority and optionally per category."""
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -11,18 +11,24 @@ from sqlalchemy import and_, or_
 
 from ticketing.cases.calendar import Calendar
 from ticketing.cases.models import Ticket
+from ticketing.cases.settings import desk
 from ticketing.cases.vocabulary import ResolutionState, Status, Step
 from ticketing.clock import as_utc
 
 
 def calendar() -> Calendar:
-    return Calendar.from_config(current_app.config)
+    """The business calendar in force (the settings page's)."""
+    rules = desk()
+    return Calendar.from_settings(
+        rules.business_hours, rules.holidays, rules.workdays, current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    )
 
 
 def policy_hours(priority: str, category: str | None) -> tuple[float, float]:
     """(hours to first response, hours to a proposed resolution) for this kind of case."""
-    response, resolution = current_app.config["DEADLINE_HOURS"][priority]
-    override = current_app.config.get("CATEGORY_DEADLINE_HOURS", {}).get(category or "")
+    rules = desk()
+    response, resolution = rules.deadline_hours[priority]
+    override = rules.category_deadline_hours.get(category or "")
     if override:
         response, resolution = override
     return response, resolution
@@ -46,11 +52,11 @@ def resolution_deadline(ticket: Ticket, start: datetime) -> datetime:
 
 
 def follow_up_deadline(start: datetime) -> datetime:
-    return calendar().add_hours(start, current_app.config["FOLLOW_UP_DELAY_HOURS"])
+    return calendar().add_hours(start, desk().follow_up_delay_hours)
 
 
 def review_deadline(start: datetime) -> datetime:
-    return calendar().add_hours(start, current_app.config["REVIEW_DELAY_HOURS"])
+    return calendar().add_hours(start, desk().review_delay_hours)
 
 
 def promise_deadline(ticket: Ticket) -> datetime | None:

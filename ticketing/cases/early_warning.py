@@ -1,8 +1,9 @@
 """Early warning: a category or product whose complaints this week are far above its own baseline.
 
 The rule (one-sided Poisson test, stated on the page too): for each category and each product
-(as recorded at intake), count the complaints of the current week (Monday 00:00 in the service's
-timezone until now) and of each of the 8 weeks before it. The baseline is the mean of those 8
+of the catalogues (a product's aliases and the products merged into it count as that product; a
+text no product has is not counted), count the complaints of the current week (Monday 00:00 in
+the service's timezone until now) and of each of the 8 weeks before it. The baseline is the mean of those 8
 weeks, but at least 0.5 a week, so that something never complained about before still needs
 several complaints to stand out. An alert is raised when this week's count is at least 3 and
 the chance of that many or more under the baseline, P(X >= count | Poisson(baseline)), is
@@ -20,9 +21,10 @@ from flask import current_app
 from sqlalchemy import case, func, select
 
 from ticketing.auth.models import User
-from ticketing.cases import reminders
+from ticketing.cases import catalogue, reminders
+from ticketing.cases.catalogue import Product
 from ticketing.cases.models import Ticket
-from ticketing.cases.vocabulary import Category, ReminderKind, Role, label_for
+from ticketing.cases.vocabulary import ReminderKind, Role
 from ticketing.extensions import db
 
 KINDS = ("category", "product")
@@ -68,13 +70,13 @@ def evaluate(history: list[int], count: int, rule: Rule = RULE) -> Check:
 @dataclass
 class Series:
     kind: str  # category | product
-    value: str
+    value: str  # the category's or the product's code
     counts: list[int]  # oldest first; the last is the current week
     check: Check
 
     @property
     def label(self) -> str:
-        return str(label_for(Category, self.value)) if self.kind == "category" else self.value
+        return catalogue.category_label(self.value) if self.kind == "category" else catalogue.product_label(self.value)
 
     @property
     def history(self) -> list[int]:
@@ -99,30 +101,28 @@ def current_week(now: datetime) -> date:
 
 
 def weekly_counts(kind: str, now: datetime, weeks: int = RULE.weeks) -> dict[str, list[int]]:
-    """value -> complaints per week (oldest first, the current week last), counted in the database:
-    one GROUP BY over (value, week bucket). Merged duplicates are not counted."""
-    column = Ticket.category if kind == "category" else Ticket.product
+    """code -> complaints per week (oldest first, the current week last), counted in the database:
+    one GROUP BY over (code, week bucket). Merged duplicates are not counted."""
+    column = Ticket.category if kind == "category" else Product.code
     bounds = week_starts(now, weeks)
     # The index of the week a case falls in: the first boundary it comes before, less one.
     bucket = case(*[(Ticket.created_at < end, index) for index, end in enumerate(bounds[1:])], else_=None)
     # Bucketed in a subquery, so the GROUP BY names columns (PostgreSQL refuses to match a repeated
     # CASE whose bound parameters differ).
-    tickets = (
-        select(column.label("value"), bucket.label("week"))
-        .where(
-            Ticket.created_at >= bounds[0],
-            Ticket.created_at < bounds[-1],
-            column.is_not(None),
-            Ticket.merged_into_id.is_(None),
-        )
-        .subquery()
-    )
+    tickets = select(column.label("value"), bucket.label("week")).select_from(Ticket)
+    if kind == "product":
+        tickets = tickets.join(Product, Product.id == Ticket.product_id)
+    tickets = tickets.where(
+        Ticket.created_at >= bounds[0],
+        Ticket.created_at < bounds[-1],
+        column.is_not(None),
+        Ticket.merged_into_id.is_(None),
+    ).subquery()
     rows = db.session.execute(
         select(tickets.c.value, tickets.c.week, func.count()).group_by(tickets.c.value, tickets.c.week)
     )
     counts: dict[str, list[int]] = {}
     for value, week, number in rows:
-        value = value.value if isinstance(value, Category) else value
         counts.setdefault(value, [0] * (weeks + 1))[week] = number
     return counts
 

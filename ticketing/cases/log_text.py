@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ticketing.auth.models import User
+from ticketing.cases import catalogue, fair_offers
 from ticketing.cases import vocabulary as V
 from ticketing.cases.actions import ACTIONS
 from ticketing.cases.checklist import ITEMS as CHECKLIST_ITEMS
@@ -14,9 +15,21 @@ from ticketing.cases.models import Customer
 from ticketing.extensions import db
 from ticketing.i18n import when
 
-ACTION_LABELS = {name: action.label for name, action in ACTIONS.items()}
+ACTION_LABELS = {
+    **{name: action.label for name, action in ACTIONS.items()},
+    # Written once by the upgrade that began sealing records (migration 0016), not by any action.
+    "records_sealed": _l("Records sealed as they stood"),
+}
 
 FIELD_LABELS = {
+    "records": _l("Records sealed"),
+    "customer_words": _l("In the customer's words"),
+    "restatement": _l("Restatement"),
+    "occurred_at": _l("When it happened"),
+    "place": _l("Where"),
+    "detail": _l("Facts found"),
+    "notes": _l("Notes"),
+    "return_to": _l("Send back to"),
     "step": _l("Step"),
     "status": _l("Status"),
     "resolution_state": _l("Resolution"),
@@ -28,6 +41,7 @@ FIELD_LABELS = {
     "priority": _l("Priority"),
     "category": _l("Category"),
     "product": _l("Product or service"),
+    "catalogue_product": _l("Product in the catalogue"),
     "emotion": _l("Emotional state"),
     "dissatisfaction": _l("Dissatisfaction"),
     "restatement_confirmed": _l("Restatement confirmed"),
@@ -49,7 +63,12 @@ FIELD_LABELS = {
     "note": _l("Note"),
     "outcome": _l("Outcome"),
     "satisfaction": _l("Satisfaction"),
+    "recommend": _l("Would recommend us (0-10)"),
+    "buy_again": _l("Would buy from us again"),
+    "comment": _l("Comment"),
     "retention": _l("Retention"),
+    "churn_type": _l("Kind of churn"),
+    "churn_cause": _l("Cause of churn"),
     "summary": _l("Summary"),
     "lesson": _l("Lesson"),
     "preventive_action": _l("Preventive action"),
@@ -63,19 +82,24 @@ FIELD_LABELS = {
     "follow_up_due_at": _l("Follow-up due"),
     "review_due_at": _l("Review due"),
     "checklist": _l("Checklist items met"),
+    "four_eyes_waived": _l("One-person desk: done alone"),
+    "waiting_for": _l("Waiting for approval because"),
+    "justification": _l("Why this compensation is fair"),
     "files": _l("Files"),
+    "links": _l("Private links revoked"),
     "owner": _l("Owner"),
     "due_date": _l("Due date"),
 }
-_TIMES = {"response_due_at", "resolution_due_at", "follow_up_due_at", "review_due_at"}
+_TIMES = {"response_due_at", "resolution_due_at", "follow_up_due_at", "review_due_at", "occurred_at"}
+_BUY_AGAIN = {"yes": _l("Yes"), "maybe": _l("Maybe"), "no": _l("No")}  # a survey answer
 
 FIELD_ENUMS = {
     "step": V.Step,
+    "return_to": V.Step,
     "status": V.Status,
     "resolution_state": V.ResolutionState,
     "channel": V.Channel,
     "priority": V.Priority,
-    "category": V.Category,
     "emotion": V.Emotion,
     "dissatisfaction": V.Dissatisfaction,
     "root_cause": V.RootCause,
@@ -84,8 +108,12 @@ FIELD_ENUMS = {
     "motive": V.Motive,
     "outcome": V.Outcome,
     "retention": V.Retention,
+    "churn_type": V.ChurnType,
+    "churn_cause": V.ChurnCause,
     "decision": V.ReviewDecision,
 }
+
+_CODES = {"four_eyes_waived": fair_offers.WAIVERS, "waiting_for": fair_offers.WAIT_REASONS}
 
 # Timestamps the service sets as a side effect: the event's own time already says when.
 _QUIET = {"responded_at", "analysed_at", "review_recorded_at", "closed_at", "clock_paused_at"}
@@ -102,6 +130,12 @@ def _value(field, value):
         return _customer_name(value)
     if field in _TIMES:
         return when(datetime.fromisoformat(value), "short")
+    if field == "buy_again" and value in _BUY_AGAIN:
+        return _BUY_AGAIN[value]
+    if field == "category" and isinstance(value, str):
+        return catalogue.category_label(value)
+    if field == "catalogue_product" and isinstance(value, str):  # a product merge logs the products' codes
+        return catalogue.product_label(value)
     if field in FIELD_ENUMS and isinstance(value, str):
         return V.label_for(FIELD_ENUMS[field], value)
     if field == "method" and value in V.LABELS[V.ContactMethod]:
@@ -109,6 +143,8 @@ def _value(field, value):
     if field == "checklist" and isinstance(value, list):
         labels = dict(CHECKLIST_ITEMS)
         return "; ".join(str(labels.get(item, item)) for item in value) or "—"
+    if field in _CODES and isinstance(value, list):  # four eyes and fair offers: codes, read in words
+        return "; ".join(str(_CODES[field].get(code, code)) for code in value)
     if field == "compensation" and isinstance(value, list):
         return ", ".join(_compensation_item(item) for item in value)
     if isinstance(value, list):

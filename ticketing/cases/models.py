@@ -7,7 +7,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing.auth.models import User
 from ticketing.cases.vocabulary import (
-    Category,
     Channel,
     Priority,
     ReminderStatus,
@@ -15,7 +14,6 @@ from ticketing.cases.vocabulary import (
     ResolutionState,
     Status,
     Step,
-    ValueTier,
 )
 from ticketing.clock import utcnow
 from ticketing.extensions import db
@@ -32,7 +30,8 @@ class Customer(db.Model):
     # Digits only, so "138-0013 8000" and "13800138000" find the same customer.
     phone_digits: Mapped[str | None] = mapped_column(String(40), index=True)
     external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
-    value_tier: Mapped[ValueTier] = mapped_column(enum_type(ValueTier), default=ValueTier.STANDARD)
+    # A code of the value-tier catalogue (cases.catalogue), checked there.
+    value_tier: Mapped[str] = mapped_column(String(32), default="standard")
     locale: Mapped[str] = mapped_column(String(10), default="en")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Who changed the record last and when (None: never changed since it was made); a stale edit names
@@ -67,10 +66,19 @@ class Ticket(db.Model):
         Index("ix_tickets_priority_rank_id", "priority_rank", "id"),
         Index("ix_tickets_updated_at_id", "updated_at", "id"),
         Index("ix_tickets_status_step", "status", "step"),
+        # The team queue: one status, in the order chosen, read from the index a page at a time.
+        Index("ix_tickets_status_resolution_due_at_id", "status", "resolution_due_at", "id"),
+        Index("ix_tickets_status_created_at_id", "status", "created_at", "id"),
+        Index("ix_tickets_status_priority_rank_id", "status", "priority_rank", "id"),
+        Index("ix_tickets_status_updated_at_id", "status", "updated_at", "id"),
         Index("ix_tickets_assignee_id_status", "assignee_id", "status"),
         # The latest closed cases of a category or of a product: what precedents walk (precedents.py).
         Index("ix_tickets_category_status_closed_at", "category", "status", "closed_at"),
-        Index("ix_tickets_product_status_closed_at", "product", "status", "closed_at"),
+        Index("ix_tickets_product_id_status_closed_at", "product_id", "status", "closed_at"),
+        # The cases closed in a period, with what the team page reads of them (risk.py, insight/team.py).
+        Index("ix_tickets_status_closed_at", "status", "closed_at", "assignee_id", "created_at"),
+        # The complaints of the last weeks by category and product: the early warnings (early_warning.py).
+        Index("ix_tickets_created_at_category", "created_at", "category", "product_id", "merged_into_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,8 +87,11 @@ class Ticket(db.Model):
     subject: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
     channel: Mapped[Channel] = mapped_column(enum_type(Channel))
-    category: Mapped[Category | None] = mapped_column(enum_type(Category), index=True)
+    # A code of the category catalogue (cases.catalogue), checked there.
+    category: Mapped[str | None] = mapped_column(String(32), index=True)
+    # The product as typed, and the catalogue's product it names (None: the text names none yet).
     product: Mapped[str | None] = mapped_column(String(120))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
     # What the customer said they would like, in their own words (portal and API intake).
     customer_expectation: Mapped[str | None] = mapped_column(Text)
     priority: Mapped[Priority] = mapped_column(enum_type(Priority), default=Priority.NORMAL)

@@ -21,7 +21,6 @@ from ticketing.cases.compensation_bands import FEW, Assessment, Band, Placement
 from ticketing.cases.models import Ticket
 from ticketing.cases.records import AnalysisRecord, CompensationLine, FollowUpRecord, Resolution
 from ticketing.cases.vocabulary import (
-    Category,
     CompensationType,
     Outcome,
     ResolutionState,
@@ -70,8 +69,8 @@ class Precedent:
     reference: str
     subject: str
     root_cause: RootCause
-    category: Category | None
-    product: str | None
+    category: str | None  # a code of the category catalogue
+    product: str | None  # as typed on the case
     closed_at: datetime
     lines: tuple[Granted, ...]
     estimated_loss: Decimal | None
@@ -152,16 +151,16 @@ def _peers(ticket, cause) -> tuple[Basis, list]:
     """The band's cases: the latest closed ones of the same cause and category (else product, else cause)."""
     if ticket.category is not None:
         return Basis.CAUSE_AND_CATEGORY, _closed_of(ticket, cause, PEERS, Ticket.category == ticket.category)
-    if ticket.product:
-        return Basis.CAUSE_AND_PRODUCT, _closed_of(ticket, cause, PEERS, Ticket.product == ticket.product)
+    if ticket.product_id is not None:
+        return Basis.CAUSE_AND_PRODUCT, _closed_of(ticket, cause, PEERS, Ticket.product_id == ticket.product_id)
     return Basis.CAUSE, _closed_any(ticket, cause, PEERS)
 
 
 def _neighbours(ticket, cause, basis, short: bool) -> list:
     """Beyond the peers: the same cause and product in another category; the same cause anywhere when short."""
     rows = []
-    if ticket.product and basis == Basis.CAUSE_AND_CATEGORY:
-        rows += _closed_of(ticket, cause, NEIGHBOURS, Ticket.product == ticket.product)
+    if ticket.product_id is not None and basis == Basis.CAUSE_AND_CATEGORY:
+        rows += _closed_of(ticket, cause, NEIGHBOURS, Ticket.product_id == ticket.product_id)
     if short and basis != Basis.CAUSE:
         rows += _closed_any(ticket, cause, NEIGHBOURS)
     return rows
@@ -170,7 +169,7 @@ def _neighbours(ticket, cause, basis, short: bool) -> list:
 def _closed_of(ticket, cause, limit: int, group) -> list:
     """The latest closed cases of a category or product (`group`) whose latest analysis found `cause`.
 
-    Walks the index on (category|product, status, closed_at) newest first and stops at `limit`.
+    Walks the index on (category|product_id, status, closed_at) newest first and stops at `limit`.
     """
     newer = aliased(AnalysisRecord)
     latest = select(func.max(newer.id)).where(newer.ticket_id == Ticket.id).correlate(Ticket).scalar_subquery()
@@ -216,6 +215,7 @@ def _candidates(ticket, cause):
         func.substr(Ticket.description, 1, TEXT).label("text"),
         Ticket.category,
         Ticket.product,
+        Ticket.product_id,
         Ticket.closed_at,
     ).where(Ticket.status == Status.CLOSED, Ticket.id != ticket.id, AnalysisRecord.root_cause == cause, compensated)
 
@@ -229,7 +229,7 @@ def _ranked(ticket, rows) -> list[tuple]:
     scored = []
     for row in rows:
         same = (ticket.category is not None and row.category == ticket.category) or (
-            bool(ticket.product) and row.product == ticket.product
+            ticket.product_id is not None and row.product_id == ticket.product_id
         )
         scored.append((row, same, _dice(mine, _shingles(row.subject, row.text))))
     scored.sort(key=lambda item: (not item[1], -item[2], -item[0].closed_at.timestamp(), -item[0].id))

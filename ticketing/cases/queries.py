@@ -1,14 +1,16 @@
-"""Read-only look-ups every front door shares: a case by reference, its events, the staff, page cursors."""
+"""Read-only look-ups every front door shares: a case by reference, its events, the staff, page cursors,
+and which cases still wait for triage or were escalated."""
 
 import base64
 import json
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from ticketing.auth.models import User
 from ticketing.cases.audit import Event
 from ticketing.cases.models import Ticket
+from ticketing.cases.vocabulary import Status
 from ticketing.extensions import db
 
 
@@ -41,3 +43,28 @@ def active_staff() -> list[User]:
 
 def find_ticket(reference: str) -> Ticket | None:
     return db.session.scalars(select(Ticket).where(Ticket.reference == reference.strip().upper())).first()
+
+
+def needs_triage_condition():
+    """Open cases nobody has triaged yet: no category, and no `triage` event in the record log. Web
+    complaints arrive so (the portal asks the customer no category), as do calls and API cases taken
+    without one. A triage clears the mark even if it leaves the category empty: someone looked."""
+    triaged = exists().where(Event.ticket_id == Ticket.id, Event.action == "triage")
+    return (Ticket.status == Status.OPEN) & Ticket.category.is_(None) & ~triaged
+
+
+def needs_triage_among(ticket_ids: list[int]) -> set[int]:
+    """Which of these cases need triage (one query for a page of them)."""
+    if not ticket_ids:
+        return set()
+    return set(db.session.scalars(select(Ticket.id).where(Ticket.id.in_(ticket_ids), needs_triage_condition())))
+
+
+def escalated_among(ticket_ids: list[int]) -> set[int]:
+    """Which of these cases were ever escalated, by staff or by the scheduler (one query for a page)."""
+    if not ticket_ids:
+        return set()
+    found = select(Event.ticket_id).where(
+        Event.ticket_id.in_(ticket_ids), Event.action.in_(("escalate", "auto_escalate"))
+    )
+    return set(db.session.scalars(found.distinct()))

@@ -4,11 +4,13 @@ the earlier ones stay as history when a case goes round a step again."""
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing.auth.models import User
+from ticketing.cases import chain
 from ticketing.cases.vocabulary import (
+    ChurnCause,
     ChurnType,
     CompensationKind,
     CompensationType,
@@ -144,6 +146,7 @@ class FollowUpRecord(_StepRecord, db.Model):
     satisfaction: Mapped[int] = mapped_column(Integer)
     retention: Mapped[Retention] = mapped_column(enum_type(Retention))
     churn_type: Mapped[ChurnType | None] = mapped_column(enum_type(ChurnType))
+    churn_cause: Mapped[ChurnCause | None] = mapped_column(enum_type(ChurnCause))  # lost or at risk: why
     notes: Mapped[str] = mapped_column(Text, default="")
     return_to: Mapped[Step | None] = mapped_column(enum_type(Step))
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -163,7 +166,7 @@ class ReviewRecord(_StepRecord, db.Model):
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     decision: Mapped[str | None] = mapped_column(String(20))  # approved | returned
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)  # the team page's period
     comments: Mapped[str | None] = mapped_column(Text)
     return_to: Mapped[Step | None] = mapped_column(enum_type(Step))
     checklist: Mapped[dict | None] = mapped_column(JSON)  # the supervisor's audit: item -> True/False
@@ -195,3 +198,29 @@ RECORDS = {
     "follow_up": FollowUpRecord,
     "review": ReviewRecord,
 }
+
+# Every record is sealed by the event that wrote it (chain.py). What a later action of the case may
+# still set — a decision, the customer's answer, the remedy carried out, an approval — is sealed by
+# that action's event; nothing else of a record can change, and no record can be deleted.
+chain.seal_records(ListenRecord)
+chain.seal_records(ApologyRecord)
+chain.seal_records(AnalysisRecord)
+chain.seal_records(
+    Resolution,
+    mutable=("state", "decided_by_id", "decision_reason", "customer_reason", "carried_out_at", "carried_out_note"),
+)
+chain.seal_records(CompensationLine, mutable=("approved_by_id", "approved_at"), parent=(Resolution, "resolution_id"))
+chain.seal_records(FollowUpRecord)
+chain.seal_records(
+    ReviewRecord, mutable=("decision", "decided_by_id", "decided_at", "comments", "return_to", "checklist")
+)
+
+# What the customers-at-risk score asks of each case (risk.py), answered from the index alone.
+Index("ix_listen_records_ticket_id_emotion", ListenRecord.ticket_id, ListenRecord.emotion)
+Index("ix_resolutions_ticket_id_state", Resolution.ticket_id, Resolution.state)
+Index(
+    "ix_follow_up_records_ticket_id_outcome",
+    FollowUpRecord.ticket_id,
+    FollowUpRecord.outcome,
+    FollowUpRecord.satisfaction,
+)

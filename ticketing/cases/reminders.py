@@ -12,13 +12,14 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ticketing.auth.models import User
 from ticketing.cases.deadlines import policy_hours, promise_deadline, resolution_offered
-from ticketing.cases.models import Reminder
+from ticketing.cases.models import Reminder, Ticket
+from ticketing.cases.settings import desk
 from ticketing.cases.vocabulary import STATE_KINDS, ReminderKind, ReminderStatus, ResolutionState, Status
 from ticketing.extensions import db
 
@@ -94,7 +95,7 @@ def _owner(ticket) -> tuple[str, int | None]:
 
 
 def _warning_lead(hours: float) -> timedelta:
-    return timedelta(hours=hours * (1 - current_app.config["AT_RISK_FRACTION"]))
+    return timedelta(hours=hours * (1 - desk().at_risk_fraction))
 
 
 def desired_reminders(ticket) -> dict[str, dict]:
@@ -120,13 +121,16 @@ def desired_reminders(ticket) -> dict[str, dict]:
         want("resolution_breached", ticket.resolution_due_at, ("supervisors", None))
     promise = promise_deadline(ticket)
     if promise is not None and ticket.resolution_state in (ResolutionState.AWAITING_CUSTOMER, ResolutionState.ACCEPTED):
-        warning = timedelta(hours=current_app.config["PROMISE_WARNING_HOURS"])
+        warning = timedelta(hours=desk().promise_warning_hours)
         want("promise_approaching", promise - warning, owner)
         want("promise_passed", promise, owner)
     if ticket.follow_up_due_at is not None:
         want("follow_up_due", ticket.follow_up_due_at, owner)
     if ticket.review_due_at is not None:
         want("review_waiting", ticket.review_due_at, ("supervisors", None))
+    if ticket.follow_up_due_at is not None and ticket.customer.email:
+        lead = timedelta(hours=current_app.config["FOLLOW_UP_NOTICE_HOURS"])
+        want("follow_up_coming", ticket.follow_up_due_at - lead, ("customer", None))
     return wanted
 
 
@@ -170,6 +174,9 @@ HANDOFFS = {
     "refuse_compensation": (ReminderKind.APPROVAL_REFUSED, "assignee"),
     "customer_accepts": (ReminderKind.CUSTOMER_ACCEPTED, "assignee"),
     "customer_rejects": (ReminderKind.CUSTOMER_REJECTED, "assignee"),
+    "customer_reopens": (ReminderKind.CUSTOMER_REOPENED, "assignee"),
+    "escalate": (ReminderKind.ESCALATED, "escalation"),
+    "auto_escalate": (ReminderKind.ESCALATED, "escalation"),
 }
 
 
@@ -180,6 +187,9 @@ def notify_handoff(ticket, actor, action: str, now: datetime, changes: dict) -> 
     kind, who = HANDOFFS[action]
     if action == "propose" and ticket.resolution_state != ResolutionState.AWAITING_APPROVAL:
         return
+    if who == "escalation":
+        notify_escalation(ticket, actor, kind, now, changes)
+        return
     if who == "assignee" and actor is not None and actor.id == ticket.assignee_id:
         return
     if who == "supervisors":
@@ -188,8 +198,21 @@ def notify_handoff(ticket, actor, action: str, now: datetime, changes: dict) -> 
         notify_assignee(ticket, kind, now)
 
 
-def notify_assignee(ticket, kind: str, now: datetime, audience: tuple[str, int | None] | None = None) -> None:
-    """A one-off notice to the case's assignee (or the supervisors when nobody has it), now."""
+def notify_escalation(ticket, actor, kind: str, now: datetime, changes: dict) -> None:
+    """An escalation is never silent: whoever holds the case now is told, with the reason and the
+    priority; when that is the one who escalated (or nobody holds it), the supervisors are."""
+    by_holder = actor is not None and actor.id == ticket.assignee_id
+    audience = ("supervisors", None) if by_holder or ticket.assignee_id is None else None
+    details = {name: str(changes[name][1]) for name in ("reason", "priority") if name in changes}
+    details.update(by=actor.name if actor is not None else None, automatic=actor is None)
+    notify_assignee(ticket, kind, now, audience=audience, details=details)
+
+
+def notify_assignee(
+    ticket, kind: str, now: datetime, audience: tuple[str, int | None] | None = None, details: dict | None = None
+) -> None:
+    """A one-off notice to the case's assignee (or the supervisors when nobody has it), now;
+    `details` are what it says beyond the case itself (a reviewer's reason)."""
     audience, user_id = audience or _owner(ticket)
     schedule(
         f"{kind}:{ticket.id}:{ticket.version}:{uuid.uuid4().hex[:8]}",
@@ -199,6 +222,7 @@ def notify_assignee(ticket, kind: str, now: datetime, audience: tuple[str, int |
         audience=audience,
         due_at=now,
         now=now,
+        details=details,
     )
 
 
@@ -216,19 +240,46 @@ def send_portal_link(ticket, now: datetime) -> None:
     )
 
 
-def request_survey(ticket, now: datetime) -> None:
-    """After a follow-up, the customer is asked how we did (only when we have their email)."""
+def request_survey(ticket, follow_up, now: datetime) -> None:
+    """After every follow-up, satisfied or not, the customer is asked how we did, and reminded once
+    SURVEY_REMINDER_DAYS later (0: never) unless they answered meanwhile. Only by e-mail, when we have
+    theirs: a customer without one answers on the phone, and staff take the answers down."""
     if not ticket.customer.email:
         return
-    # one per follow-up: each is a new version
     schedule(
-        f"satisfaction_survey:{ticket.id}:{ticket.version}",
+        f"satisfaction_survey:{ticket.id}:follow_up:{follow_up.id}",
         ReminderKind.SATISFACTION_SURVEY,
         ticket_id=ticket.id,
         audience="customer",
         due_at=now,
         now=now,
     )
+    # An earlier follow-up's reminder would only repeat the survey the customer has just been sent.
+    db.session.execute(
+        update(Reminder)
+        .where(
+            Reminder.ticket_id == ticket.id,
+            Reminder.kind == ReminderKind.SURVEY_REMINDER,
+            Reminder.status == ReminderStatus.PENDING,
+        )
+        .values(status=ReminderStatus.CANCELLED)
+    )
+    days = current_app.config["SURVEY_REMINDER_DAYS"]
+    if days > 0:
+        schedule(
+            survey_reminder_key(follow_up),
+            ReminderKind.SURVEY_REMINDER,
+            ticket_id=ticket.id,
+            audience="customer",
+            due_at=now + timedelta(days=days),
+            now=now,
+            details={"follow_up_id": follow_up.id},
+        )
+
+
+def survey_reminder_key(follow_up) -> str:
+    """The one reminder to answer the survey of `follow_up`."""
+    return f"survey_reminder:{follow_up.ticket_id}:follow_up:{follow_up.id}"
 
 
 def create_daily_digests(now: datetime) -> int:
@@ -244,3 +295,54 @@ def create_daily_digests(now: datetime) -> int:
         if key not in taken:
             schedule(key, ReminderKind.DAILY_DIGEST, user_id=user_id, audience="user", due_at=now, now=now)
     return len(keys) - len(taken)
+
+
+def skip_customer_notices_due_before(moment: datetime) -> int:
+    """Mark the customer's pending notices due before `moment` as skipped: for a history loaded in
+    one go (the demo data), whose customers were never written to at the time."""
+    return db.session.execute(
+        update(Reminder)
+        .where(Reminder.audience == "customer", Reminder.status == ReminderStatus.PENDING, Reminder.due_at < moment)
+        .values(status=ReminderStatus.SKIPPED)
+    ).rowcount
+
+
+# Retention. A sent or cancelled reminder row is the scheduler's working state, not the case's record:
+# the in-app notice keeps what it said, deliveries what left the building, the record log the case.
+# It may go once nothing can ask for its key again (a missing key would be scheduled anew and sent a
+# second time). These kinds, once handed out, stay whatever their age: a missed deadline's escalation is shown on the
+# case and weighs in its risk, and a win-back or preventive action re-schedules its one key while the
+# action is open.
+RETAINED_KINDS = frozenset(
+    {
+        ReminderKind.RESPONSE_BREACHED,
+        ReminderKind.RESOLUTION_BREACHED,
+        ReminderKind.WIN_BACK_DUE,
+        ReminderKind.PREVENTIVE_ACTION_DUE,
+    }
+)
+
+
+def past_retention(cutoff: datetime):
+    """SQL: the reminder rows that may be removed, being older than `cutoff` and asked for by nobody again.
+
+    - Cancelled: a cancelled row and no row act alike (schedule() and sync_reminders() revive the one
+      and make the other, pending either way), and nothing was ever handed out for it.
+    - Sent or skipped: every key but a case's deadline reminders is made once — it holds the day, the
+      week, the follow-up, or a random part. A deadline reminder is asked for again only while its case
+      is open (desired_reminders), and reopening a case starts its deadlines anew (new keys); the
+      at-risk warning of a first response never given is not made again either, its breach having
+      passed. So those of closed and cancelled cases may go.
+    """
+    case_still_open = exists(select(Ticket.id).where(Ticket.id == Reminder.ticket_id, Ticket.status == Status.OPEN))
+    handed_out = and_(
+        Reminder.status.in_((ReminderStatus.SENT, ReminderStatus.SKIPPED)),
+        or_(Reminder.sent_at.is_(None), Reminder.sent_at < cutoff),
+        Reminder.kind.not_in(RETAINED_KINDS),
+        or_(Reminder.kind.not_in(STATE_KINDS), Reminder.ticket_id.is_(None), ~case_still_open),
+    )
+    return and_(
+        Reminder.run_at < cutoff,
+        Reminder.created_at < cutoff,
+        or_(Reminder.status == ReminderStatus.CANCELLED, handed_out),
+    )

@@ -1,7 +1,8 @@
 """The workflow vocabulary and every closed list of choices, each with translatable labels.
 
 Values are the stable names used in code, URLs, the record log and the API;
-labels are what people read.
+labels are what people read. Case categories, products and customer value tiers are not
+closed lists: they are data the desk maintains (cases/catalogue.py).
 """
 
 from flask_babel import lazy_gettext as _l
@@ -45,23 +46,6 @@ class Priority(Labelled):
 
 
 PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}
-
-
-class Category(Labelled):
-    PRODUCT = "product"
-    DELIVERY = "delivery"
-    BILLING = "billing"
-    SERVICE = "service"
-    INSTALLATION = "installation"
-    AFTER_SALES = "after_sales"
-    OTHER = "other"
-
-
-class ValueTier(Labelled):
-    STANDARD = "standard"
-    SILVER = "silver"
-    GOLD = "gold"
-    VIP = "vip"
 
 
 class Emotion(Labelled):
@@ -165,10 +149,31 @@ class Retention(Labelled):
 
 
 class ChurnType(Labelled):
+    """Seed 003's kinds of churn: active (natural, competitive, negligent), malicious, and passive
+    (non-malicious, retaliatory after a badly handled complaint, fraudulent: no need to retain)."""
+
     NATURAL = "natural"
     COMPETITIVE = "competitive"
     NEGLIGENT = "negligent"
     MALICIOUS = "malicious"
+    NON_MALICIOUS = "non_malicious"
+    RETALIATORY = "retaliatory"
+    FRAUDULENT = "fraudulent"
+
+
+class ChurnCause(Labelled):
+    """Seed 000's causes of churn (客户流失的原因), recorded when a customer is judged lost or at risk."""
+
+    MANAGEMENT = "management"
+    PRODUCT = "product"
+    PRICE = "price"
+    PROMOTION = "promotion"
+    NO_INNOVATION = "no_innovation"
+    COMPANY_TURMOIL = "company_turmoil"
+    OVERBEARING = "overbearing"
+    UNKEPT_PROMISES = "unkept_promises"
+    POLITICAL = "political"
+    OTHER = "other"
 
 
 class ReplyKind(Labelled):
@@ -214,6 +219,7 @@ class ReminderKind(Labelled):
     REVIEW_WAITING = "review_waiting"
     # one-off notices
     SATISFACTION_SURVEY = "satisfaction_survey"
+    SURVEY_REMINDER = "survey_reminder"
     DAILY_DIGEST = "daily_digest"
     REVIEW_RETURNED = "review_returned"
     PREVENTIVE_ACTION_DUE = "preventive_action_due"
@@ -228,6 +234,15 @@ class ReminderKind(Labelled):
     APPROVAL_REFUSED = "approval_refused"
     CUSTOMER_ACCEPTED = "customer_accepted"
     CUSTOMER_REJECTED = "customer_rejected"
+    CUSTOMER_REOPENED = "customer_reopened"
+    ESCALATED = "escalated"
+    # the customer's milestones: told by e-mail, each in one conversation per case
+    PROPOSAL_WAITING = "proposal_waiting"
+    STAFF_MESSAGE = "staff_message"
+    REMEDY_DONE = "remedy_done"
+    FOLLOW_UP_COMING = "follow_up_coming"
+    CASE_CLOSED = "case_closed"
+    CASE_REOPENED = "case_reopened"
 
 
 STATE_KINDS = frozenset(
@@ -240,6 +255,22 @@ STATE_KINDS = frozenset(
         ReminderKind.PROMISE_PASSED,
         ReminderKind.FOLLOW_UP_DUE,
         ReminderKind.REVIEW_WAITING,
+        ReminderKind.FOLLOW_UP_COMING,
+    }
+)
+
+# What the customer receives (audience "customer"): never configurable by staff preferences.
+CUSTOMER_KINDS = frozenset(
+    {
+        ReminderKind.PORTAL_LINK,
+        ReminderKind.SATISFACTION_SURVEY,
+        ReminderKind.SURVEY_REMINDER,
+        ReminderKind.PROPOSAL_WAITING,
+        ReminderKind.STAFF_MESSAGE,
+        ReminderKind.REMEDY_DONE,
+        ReminderKind.FOLLOW_UP_COMING,
+        ReminderKind.CASE_CLOSED,
+        ReminderKind.CASE_REOPENED,
     }
 )
 
@@ -276,16 +307,6 @@ LABELS.update(
             "wechat": _l("WeChat"),
         },
         Priority: {"urgent": _l("Urgent"), "high": _l("High"), "normal": _l("Normal"), "low": _l("Low")},
-        Category: {
-            "product": _l("Product quality"),
-            "delivery": _l("Delivery"),
-            "billing": _l("Billing"),
-            "service": _l("Service attitude"),
-            "installation": _l("Installation"),
-            "after_sales": _l("After-sales"),
-            "other": _l("Other"),
-        },
-        ValueTier: {"standard": _l("Standard"), "silver": _l("Silver"), "gold": _l("Gold"), "vip": _l("VIP")},
         Emotion: {"calm": _l("Calm"), "upset": _l("Upset"), "angry": _l("Angry")},
         Dissatisfaction: {
             "explicit": _l("Explicit (stated by the customer)"),
@@ -355,6 +376,21 @@ LABELS.update(
             "competitive": _l("Competitive (won by a competitor)"),
             "negligent": _l("Negligent (our own failure)"),
             "malicious": _l("Malicious"),
+            "non_malicious": _l("Passive, not malicious (e.g. never told of a renewal or a new service)"),
+            "retaliatory": _l("Passive, retaliatory (after a badly handled complaint)"),
+            "fraudulent": _l("Passive, fraudulent (low credit or deliberate fraud: no need to retain)"),
+        },
+        ChurnCause: {
+            "management": _l("Management (staff left and took the customer, details neglected, poor service)"),
+            "product": _l("Product (a better product elsewhere, unstable quality)"),
+            "price": _l("Price"),
+            "promotion": _l("Promotion"),
+            "no_innovation": _l("No innovation (nothing new of value to offer)"),
+            "company_turmoil": _l("Company turmoil (management upheaval, cash problems, disaster)"),
+            "overbearing": _l("Big company bullying a small customer (harsh terms)"),
+            "unkept_promises": _l("Unkept promises (rebates, rewards not paid)"),
+            "political": _l("Political (the company's stance or social responsibility)"),
+            "other": _l("Other (their buyer left, moved, changed business, went bankrupt)"),
         },
         ReplyKind: {
             "apology": _l("Apology"),
@@ -377,6 +413,7 @@ LABELS.update(
             "review_waiting": _l("Review waiting"),
             "daily_digest": _l("Daily digest"),
             "satisfaction_survey": _l("Satisfaction survey"),
+            "survey_reminder": _l("Reminder to answer the survey"),
             "review_returned": _l("Review returned"),
             "preventive_action_due": _l("Preventive action due"),
             "customer_message": _l("Message from the customer"),
@@ -389,6 +426,14 @@ LABELS.update(
             "approval_refused": _l("Compensation refused"),
             "customer_accepted": _l("Customer accepted the proposal"),
             "customer_rejected": _l("Customer rejected the proposal"),
+            "customer_reopened": _l("Customer reopened the case"),
+            "escalated": _l("Case escalated"),
+            "proposal_waiting": _l("Proposal sent to the customer"),
+            "staff_message": _l("Our message to the customer"),
+            "remedy_done": _l("Remedy carried out, customer told"),
+            "follow_up_coming": _l("Follow-up call announced to the customer"),
+            "case_closed": _l("Case closed, customer told"),
+            "case_reopened": _l("Case reopened, customer told"),
         },
         ReminderStatus: {
             "pending": _l("pending"),

@@ -9,21 +9,26 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, select
-from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, exists, select
+from sqlalchemy.orm import Mapped, aliased, joinedload, mapped_column, relationship
 
 from ticketing.auth.models import User
 from ticketing.cases import reminders
 from ticketing.cases.calendar import desk_today
-from ticketing.cases.models import Customer
-from ticketing.cases.vocabulary import ReminderKind, Retention, WinBackState, label_for
-from ticketing.cases.workflow import WorkflowError
+from ticketing.cases.models import Customer, Ticket
+from ticketing.cases.records import FollowUpRecord
+from ticketing.cases.vocabulary import ChurnType, ReminderKind, Retention, WinBackState, label_for
+from ticketing.cases.workflow import LEAVING, WorkflowError
 from ticketing.clock import as_utc, utcnow
 from ticketing.extensions import db
 from ticketing.types import UTCDateTime, enum_type
 
 OPEN, DONE, CANCELLED = WinBackState.OPEN, WinBackState.DONE, WinBackState.CANCELLED
 REMINDER_KIND = ReminderKind.WIN_BACK_DUE
+# Seed 003: a fraudulent customer (low credit, deliberate fraud) is no customer to retain.
+FRAUDULENT_REFUSAL = _l(
+    "The follow-up judged this customer fraudulent: there is no need to retain them, so no win-back is started."
+)
 
 
 class WinBackAction(db.Model):
@@ -66,6 +71,43 @@ def _today() -> date:
     return desk_today(utcnow(), current_app.config)
 
 
+def latest_follow_up():
+    """The follow-up is its case's latest, its current judgement of the customer: none later on the
+    case (a condition, looked up on the ticket_id index for the cases at hand only)."""
+    later = aliased(FollowUpRecord)
+    return ~exists().where(later.ticket_id == FollowUpRecord.ticket_id, later.id > FollowUpRecord.id)
+
+
+def churn_judgements(customer_ids: list[int]) -> dict[int, FollowUpRecord]:
+    """Per customer, the follow-up that judges them lost or at risk now (the latest of one of their cases):
+    a fraudulent judgement if any (it keeps them off win-back), else the latest."""
+    if not customer_ids:
+        return {}
+    rows = db.session.execute(
+        select(Ticket.customer_id, FollowUpRecord)
+        .join(Ticket, Ticket.id == FollowUpRecord.ticket_id)
+        .where(
+            Ticket.customer_id.in_(customer_ids),
+            Ticket.merged_into_id.is_(None),
+            latest_follow_up(),
+            FollowUpRecord.retention.in_(LEAVING),
+        )
+        .order_by(FollowUpRecord.id)
+    )
+    found: dict[int, FollowUpRecord] = {}
+    for customer_id, record in rows:
+        if barred_reason(found.get(customer_id)) is None:
+            found[customer_id] = record
+    return found
+
+
+def barred_reason(judgement: FollowUpRecord | None):
+    """Why no win-back may be started on this judgement (a fraudulent customer), or None."""
+    if judgement is not None and judgement.churn_type == ChurnType.FRAUDULENT:
+        return FRAUDULENT_REFUSAL
+    return None
+
+
 def open_action_for(customer_id: int) -> WinBackAction | None:
     return db.session.scalar(
         select(WinBackAction).where(WinBackAction.customer_id == customer_id, WinBackAction.status == OPEN).limit(1)
@@ -97,9 +139,13 @@ def start_win_back(
     reasons: list[str] | None = None,
 ) -> WinBackAction:
     """A supervisor starts winning a customer back: one open action per customer, owned by an
-    active staff member, due today or later; the owner is reminded on the due date."""
+    active staff member, due today or later; the owner is reminded on the due date. A customer a
+    follow-up judged fraudulent is not won back."""
     if not actor.is_supervisor:
         raise WorkflowError(_l("Only a supervisor can do this."))
+    barred = barred_reason(churn_judgements([customer.id]).get(customer.id))
+    if barred is not None:
+        raise WorkflowError(barred)
     if not owner.active:
         raise WorkflowError(_l("The owner must be an active staff member."))
     if due_date < _today():

@@ -16,10 +16,12 @@ from flask_babel import lazy_gettext as _l
 from ticketing import refusals
 from ticketing.cases.vocabulary import (
     COMPENSATION_KIND_OF,
+    PRIORITY_RANK,
     STEP_ORDER,
     CompensationKind,
     Outcome,
     PreventiveState,
+    Priority,
     Retention,
     Role,
     Status,
@@ -46,6 +48,7 @@ class Context:
     actor: Any | None
     data: Mapping[str, Any] = field(default_factory=dict)
     limits: Mapping[str, Decimal | int] = field(default_factory=dict)
+    currency: str | None = None  # the desk's one currency (settings); None: not checked
 
 
 Guard = Callable[[Context], Any]  # returns None when satisfied, else a reason
@@ -177,6 +180,16 @@ def agent_takes_for_self(ctx):
 PROMISE_HORIZON = timedelta(days=730)  # a promise further out than two years is not a promise
 
 
+def in_the_desks_currency(ctx):
+    """One currency per desk: limits, precedents and figures are in it, so a proposal is too — a
+    proposal in no currency or another one is refused (never passed on: its limits would not apply)."""
+    currency = str(ctx.data.get("currency") or "").strip().upper()
+    if ctx.currency and currency != ctx.currency.upper():
+        return FieldReason(
+            _l("This desk works in %(desk)s: propose the compensation in %(desk)s.", desk=ctx.currency), "currency"
+        )
+
+
 def economic_lines_priced(ctx):
     """Money-like compensation (refund, voucher, …) must say how much."""
     for number, line in enumerate(ctx.data.get("lines") or ()):
@@ -198,9 +211,62 @@ def promise_in_reach(ctx):
         return FieldReason(_l("The promised date must be within the next two years."), "promised_date")
 
 
-def churn_type_for_lost(ctx):
-    if ctx.data.get("retention") == Retention.LOST and not ctx.data.get("churn_type"):
-        return FieldReason(_l("Say what kind of loss this is."), "churn_type")
+LEAVING = frozenset({Retention.LOST, Retention.AT_RISK})  # judgements that put a customer on Customers at risk
+
+
+def churn_judged_when_leaving(ctx):
+    """A customer judged lost or at risk: what kind of churn (seed 003) and its cause (seed 000)."""
+    if ctx.data.get("retention") not in LEAVING:
+        return None
+    if not ctx.data.get("churn_type"):
+        return FieldReason(_l("The customer is judged lost or at risk: say what kind of churn this is."), "churn_type")
+    if not ctx.data.get("churn_cause"):
+        return FieldReason(_l("The customer is judged lost or at risk: say what causes it."), "churn_cause")
+
+
+def no_churn_when_retained(ctx):
+    """A retained customer is not churning: a kind or cause of churn would be counted as one."""
+    if ctx.data.get("retention") in LEAVING:
+        return None
+    for name in ("churn_type", "churn_cause"):
+        if ctx.data.get(name):
+            return FieldReason(_l("The customer is retained: leave the kind and the cause of churn empty."), name)
+
+
+def reviewer_did_not_handle(ctx):
+    """Four eyes: whoever approves a case's review did not handle it (`handlers`: who listened,
+    analysed, proposed, followed up or recorded the review), unless the desk is one person's."""
+    if ctx.actor is not None and ctx.actor.id in ctx.data.get("handlers", ()) and not ctx.data.get("one_person_desk"):
+        return _l(
+            "Four eyes: you handled this case (listened, analysed, proposed, followed up or recorded the review), "
+            "so another supervisor approves its review."
+        )
+
+
+def approver_did_not_propose(ctx):
+    """Four eyes: nobody approves compensation they proposed, unless the desk is one person's."""
+    if ctx.actor is not None and ctx.data.get("proposer_id") == ctx.actor.id and not ctx.data.get("one_person_desk"):
+        return _l("Four eyes: you proposed this compensation, so another supervisor approves it.")
+
+
+def within_every_limit(ctx):
+    """No approver may grant more than the highest limit: such an offer is refused at once."""
+    highest = max((Decimal(limit) for limit in ctx.limits.values()), default=None)
+    if highest is not None and Decimal(ctx.data.get("total") or 0) > highest:
+        return _l("This compensation is above every approver's limit (%(limit)s); reduce it.", limit=highest)
+
+
+def proportion_explained(ctx):
+    """An offer out of proportion to the loss (cases/fair_offers.py) says why it is fair."""
+    if ctx.data.get("out_of_proportion") and not str(ctx.data.get("justification") or "").strip():
+        return FieldReason(
+            _l(
+                "This offer is out of proportion to the customer's loss (up to %(allowance)s goes without approval): "
+                "say why it is fair, and a supervisor approves it.",
+                allowance=ctx.data.get("allowance"),
+            ),
+            "justification",
+        )
 
 
 def preventive_action_open(ctx):
@@ -221,9 +287,44 @@ def preventive_action_done(ctx):
         return _l("Only a finished action can be verified.")
 
 
+def links_to_revoke(ctx):
+    if not ctx.data.get("live_links"):
+        return _l("No private link of this case works now: there is nothing to revoke.")
+
+
 def scheduler_only(ctx):
     if ctx.actor is not None:
         return _l("Only the scheduler does this.")
+
+
+TRIAGE_FIELDS = ("category", "priority", "product", "subject")
+
+
+def triage_changes_something(ctx):
+    """A re-triage changes at least one of the fields it names (the data holds only those given)."""
+    given = [name for name in TRIAGE_FIELDS if name in ctx.data]
+    if not any(ctx.data[name] != getattr(ctx.ticket, name, None) for name in given):
+        return FieldReason(_l("Nothing would change: the case already has these values."), (given or ["category"])[0])
+
+
+def escalation_asked(ctx):
+    """An escalation raises the priority, hands the case to someone else, or both."""
+    priority, assignee = ctx.data.get("priority"), ctx.data.get("assignee")
+    if priority is None and assignee is None:
+        return FieldReason(_l("Raise the priority, hand the case to someone, or both."), "priority")
+    if priority is not None:
+        current = Priority(getattr(ctx.ticket, "priority", None) or Priority.NORMAL)
+        if current == Priority.URGENT:
+            return FieldReason(_l("The case is already urgent: hand it to someone to escalate it."), "priority")
+        if priority not in PRIORITY_RANK or PRIORITY_RANK[priority] >= PRIORITY_RANK[current]:
+            return FieldReason(
+                _l("An escalation raises the priority: choose one above “%(priority)s”.", priority=current.label),
+                "priority",
+            )
+    if assignee is not None and assignee.id == ctx.ticket.assignee_id:
+        return FieldReason(
+            _l("The case is already theirs: choose someone else, or only raise the priority."), "assignee"
+        )
 
 
 # --- where an action leads ---------------------------------------------------
@@ -280,20 +381,31 @@ RULES: dict[str, Rule] = {
     "analyse": Rule(frozenset({Step.ANALYSE}), (works_the_case,), Step.RESOLVE),
     "propose": Rule(
         frozenset({Step.RESOLVE}),
-        (works_the_case, cause_analysed, open_for_proposal, promise_in_reach, economic_lines_priced),
+        (
+            works_the_case,
+            cause_analysed,
+            open_for_proposal,
+            promise_in_reach,
+            in_the_desks_currency,
+            economic_lines_priced,
+            within_every_limit,
+            proportion_explained,
+        ),
     ),
-    "approve_compensation": Rule(frozenset({Step.RESOLVE}), (supervisor, awaiting_approval, within_approver_limit)),
+    "approve_compensation": Rule(
+        frozenset({Step.RESOLVE}), (supervisor, awaiting_approval, within_approver_limit, approver_did_not_propose)
+    ),
     "refuse_compensation": Rule(frozenset({Step.RESOLVE}), (supervisor, awaiting_approval, reason_given)),
     "customer_accepts": Rule(frozenset({Step.RESOLVE}), (staff_or_customer, awaiting_customer)),
     "customer_rejects": Rule(frozenset({Step.RESOLVE}), (staff_or_customer, awaiting_customer, reason_given)),
     "carry_out": Rule(frozenset({Step.RESOLVE}), (works_the_case, accepted), Step.FOLLOW_UP),
     "follow_up": Rule(
         frozenset({Step.FOLLOW_UP}),
-        (works_the_case, carried_out, follow_up_target, churn_type_for_lost),
+        (works_the_case, carried_out, follow_up_target, churn_judged_when_leaving, no_churn_when_retained),
         _after_follow_up,
     ),
     "record_review": Rule(frozenset({Step.REVIEW}), (works_the_case,)),
-    "approve_review": Rule(frozenset({Step.REVIEW}), (supervisor, review_recorded)),
+    "approve_review": Rule(frozenset({Step.REVIEW}), (supervisor, review_recorded, reviewer_did_not_handle)),
     "return_review": Rule(frozenset({Step.REVIEW}), (supervisor, review_target, reason_given), _returned_step),
     # around the steps
     "assign": Rule(_OPEN_ANY, (staff, may_assign, agent_takes_for_self)),
@@ -301,6 +413,14 @@ RULES: dict[str, Rule] = {
     "message": Rule(_OPEN_ANY, (staff_or_customer,)),
     "cancel": Rule(_OPEN_ANY, (works_the_case, reason_given)),
     "merge": Rule(_OPEN_ANY, (works_the_case, reason_given, merge_target)),
+    # re-triage: what the case is about and how urgent, corrected from intake to review
+    "triage": Rule(_OPEN_ANY, (works_the_case, triage_changes_something)),
+    # a higher priority and/or a new holder, with the reason; an agent may hand their case on this way
+    "escalate": Rule(_OPEN_ANY, (works_the_case, reason_given, escalation_asked)),
+    # the resolution deadline was missed and the desk escalates such cases by itself (one level up, once)
+    "auto_escalate": Rule(_OPEN_ANY, (scheduler_only,), offered=False),
+    # the running deadlines timed again by the settings in force (the settings page, for every open case)
+    "recompute_deadlines": Rule(_OPEN_ANY, (supervisor,), offered=False),
     "reopen": Rule(_OPEN_ANY, (supervisor, reason_given), _reopened_step, statuses=_ENDED),
     "customer_reopens": Rule(
         _OPEN_ANY,
@@ -311,6 +431,8 @@ RULES: dict[str, Rule] = {
     # side actions: the case's file grows, the case itself does not change
     "attach": Rule(_OPEN_ANY, (customer_only,), side=True, offered=False),
     "rate": Rule(_OPEN_ANY, (customer_only,), statuses=_EVERY_STATUS, side=True, offered=False),
+    # the survey answers a customer gave on the phone, taken down by staff (offered while a survey is due)
+    "record_survey": Rule(_OPEN_ANY, (works_the_case,), statuses=_EVERY_STATUS, side=True, offered=False),
     "suggest_compensation": Rule(_OPEN_ANY, (scheduler_only,), side=True, offered=False),
     "add_preventive_action": Rule(_OPEN_ANY, (supervisor,), statuses=_EVERY_STATUS, side=True, offered=False),
     "complete_preventive_action": Rule(
@@ -319,8 +441,14 @@ RULES: dict[str, Rule] = {
     "verify_preventive_action": Rule(
         _OPEN_ANY, (supervisor, preventive_action_done), statuses=_EVERY_STATUS, side=True, offered=False
     ),
+    # staff end every private link of the case (one reached the wrong person); the customer may ask anew
+    "revoke_links": Rule(
+        _OPEN_ANY, (works_the_case, links_to_revoke), statuses=_EVERY_STATUS, side=True, offered=False
+    ),
     # the customer's record was merged into another (cases.customers.merge_customers): the case moves along
     "customer_merged": Rule(_OPEN_ANY, (staff,), statuses=_EVERY_STATUS, side=True, offered=False),
+    # the case's product was merged into another (cases.catalogue_edits.merge_products): it counts there now
+    "product_merged": Rule(_OPEN_ANY, (staff,), statuses=_EVERY_STATUS, side=True, offered=False),
 }
 
 ACTIONS = tuple(RULES)
@@ -336,8 +464,14 @@ DATA_GUARDS = {
     agent_takes_for_self,
     within_reopen_window,
     promise_in_reach,
+    in_the_desks_currency,
     economic_lines_priced,
-    churn_type_for_lost,
+    within_every_limit,
+    proportion_explained,
+    churn_judged_when_leaving,
+    no_churn_when_retained,
+    triage_changes_something,
+    escalation_asked,
 }
 
 

@@ -4,13 +4,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from ticketing.cases import catalogue
 from ticketing.cases.actions import ACTIONS, perform
 from ticketing.cases.queries import active_staff
 from ticketing.cases.services.guarantee import open_suggestions
+from ticketing.cases.settings import desk
+from ticketing.cases.vocabulary import PRIORITY_RANK, Priority
 from ticketing.clock import as_utc
 from ticketing.desk import forms
 from ticketing.forms_common import options
@@ -55,6 +57,14 @@ def _proposal_data(form) -> dict:
     return {**_form_data(form), "lines": form.compensation_lines()}
 
 
+def _escalation_data(form) -> dict:
+    """The escalation's data; no holder chosen means the case stays with its holder."""
+    data = _form_data(form)
+    if data.get("assignee") is None:
+        data.pop("assignee", None)
+    return {**data, "priority": data.get("priority") or None}
+
+
 def _answer(form) -> str:
     return "customer_accepts" if form.answer.data == "accept" else "customer_rejects"
 
@@ -69,6 +79,7 @@ SPECS: dict[str, ActionSpec] = {
     "customer_answer": ActionSpec(forms.CustomerAnswerForm, _l("The customer's answer is recorded."), _answer),
     "carry_out": ActionSpec(forms.CarryOutForm, _l("The resolution is carried out.")),
     "follow_up": ActionSpec(forms.FollowUpForm, _l("The follow-up is recorded.")),
+    "record_survey": ActionSpec(forms.PhoneSurveyForm, _l("The customer's answers to the survey are saved.")),
     "record_review": ActionSpec(
         forms.ReviewForm, _l("The summary is recorded; the case waits for a supervisor's review.")
     ),
@@ -80,6 +91,8 @@ SPECS: dict[str, ActionSpec] = {
     "cancel": ActionSpec(forms.ReasonForm, _l("The case is cancelled.")),
     "merge": ActionSpec(forms.MergeForm, _l("The case is merged as a duplicate.")),
     "reopen": ActionSpec(forms.ReasonForm, _l("The case is reopened.")),
+    "triage": ActionSpec(forms.TriageForm, _l("The case is re-triaged.")),
+    "escalate": ActionSpec(forms.EscalateForm, _l("The case is escalated."), data=_escalation_data),
 }
 SPECS = {name: replace(spec, action=spec.action or name) for name, spec in SPECS.items()}
 
@@ -98,7 +111,24 @@ def build_form(action: str, ticket, formdata=None):
         form.assignee.choices = options(
             pairs=[(user.id, f"{user.name} ({user.role.label})") for user in active_staff()]
         )()
+    if action == "triage":
+        form.category.choices = options(
+            blank=_l("— not yet known —"), pairs=lambda: catalogue.category_choices(keep=ticket.category)
+        )()
+    if action == "escalate":
+        holders = _escalation_holders(ticket)
+        higher = [(p.value, p.label) for p in Priority if PRIORITY_RANK[p] < PRIORITY_RANK[Priority(ticket.priority)]]
+        # (callables: an empty list of pairs would read as "the enum's own choices")
+        form.assignee.choices = options(blank=_l("— keep the holder —"), pairs=lambda: holders)()
+        form.priority.choices = options(blank=_l("— keep the priority —"), pairs=lambda: higher)()
     return form
+
+
+def _escalation_holders(ticket) -> list:
+    """Who a case can be handed to: the supervisors first, then the colleagues; not its holder."""
+    others = [user for user in active_staff() if user.id != ticket.assignee_id]
+    others.sort(key=lambda user: not user.is_supervisor)  # stable: by name within each group
+    return [(user.id, f"{user.name} ({user.role.label})") for user in others]
 
 
 def _defaults(action, ticket) -> dict:
@@ -107,11 +137,18 @@ def _defaults(action, ticket) -> dict:
         data["customer_words"] = ticket.description
         data["expectation"] = ticket.customer_expectation
     if action == "propose":
-        data["currency"] = current_app.config["DEFAULT_CURRENCY"]
+        data["currency"] = desk().currency
         # The service guarantee's suggestion starts the compensation lines; the agent confirms or edits.
         data["lines"] = [{"compensation": s.type.value, "amount": s.amount} for s in open_suggestions(ticket)]
     if action == "assign":
         data["assignee"] = ticket.assignee_id or current_user.id
     if action == "analyse":
         data["product"] = ticket.product
+    if action == "triage":
+        data.update(
+            category=ticket.category or "",
+            priority=ticket.priority.value,
+            product=ticket.product,
+            subject=ticket.subject,
+        )
     return data

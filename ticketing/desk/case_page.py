@@ -1,16 +1,21 @@
 """Everything the case page shows, gathered in one place so the view stays thin."""
 
-from flask import current_app
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from ticketing.cases import workflow
+from ticketing.cases import fair_offers, workflow
 from ticketing.cases.case_file import case_file
 from ticketing.cases.deadlines import case_deadlines, is_overdue, resolution_offered
+from ticketing.cases.log_text import actor_label
 from ticketing.cases.models import Reminder, ReplyTemplate, Ticket
+from ticketing.cases.portal_access import link_summary
 from ticketing.cases.precedents import precedents_for
+from ticketing.cases.queries import needs_triage_among
+from ticketing.cases.services.escalation import latest_escalation
 from ticketing.cases.services.guarantee import open_suggestions
-from ticketing.cases.vocabulary import STEP_ORDER, ReminderStatus, Status, Step
+from ticketing.cases.settings import desk
+from ticketing.cases.survey import phone_survey_offered
+from ticketing.cases.vocabulary import STEP_ORDER, ReminderStatus, ResolutionState, Status, Step
 from ticketing.clock import utcnow
 from ticketing.desk.actions import SPECS, WORKFLOW_ACTIONS, build_form
 from ticketing.extensions import db
@@ -19,12 +24,14 @@ from ticketing.notify.messages import KIND_LABELS
 
 def offered(ticket) -> set[str]:
     """Desk actions the current user can take on this case now."""
-    ctx = workflow.Context(ticket, current_user, {}, current_app.config["COMPENSATION_LIMITS"])
+    ctx = workflow.Context(ticket, current_user, {}, desk().compensation_limits)
     allowed = workflow.offered_actions(ctx)
     actions = {action for action in SPECS if action in allowed}
     for desk_action, names in WORKFLOW_ACTIONS.items():
         if any(name in allowed for name in names):
             actions.add(desk_action)
+    if phone_survey_offered(ctx):  # at or after the follow-up
+        actions.add("record_survey")
     return actions
 
 
@@ -48,17 +55,31 @@ def context(ticket, submitted: dict | None = None) -> dict:
         "resolution_offered": resolution_offered(ticket),
         "deadlines": case_deadlines(ticket),
         "escalations": escalations(ticket),
+        "escalated": escalated(ticket),
+        "needs_triage": ticket.id in needs_triage_among([ticket.id]),
         "suggestions": open_suggestions(ticket),
         "kind_labels": KIND_LABELS,
         "actions": actions,
         "forms": forms,
         "unsaved": unsaved,
         "replies": _reply_templates(),
-        "limit": current_app.config["COMPENSATION_LIMITS"].get(current_user.role),
+        "limit": fair_offers.straight_limit(current_user.role, desk()),
+        "proportion": fair_offers.proportion_terms(ticket, desk()),
+        "why_waiting": fair_offers.why_waiting(ticket)
+        if ticket.resolution_state == ResolutionState.AWAITING_APPROVAL
+        else None,
         # What similar closed cases received, beside the proposal and its approval (step 4 only).
         "precedents": precedents_for(ticket) if ticket.step == Step.RESOLVE and ticket.status == Status.OPEN else None,
         "other_cases": other_cases(ticket),
+        **private_links(ticket),
     }
+
+
+def private_links(ticket) -> dict:
+    """The customer's private links: how many work, when last opened, whether this user may revoke them."""
+    links = link_summary(ticket, utcnow())
+    ctx = workflow.Context(ticket, current_user, {"live_links": links.live})
+    return {"links": links, "may_revoke_links": workflow.refusal("revoke_links", ctx) is None}
 
 
 OTHER_CASES = 5
@@ -89,6 +110,15 @@ def escalations(ticket) -> list[Reminder]:
             .order_by(Reminder.sent_at)
         )
     )
+
+
+def escalated(ticket) -> dict | None:
+    """The latest escalation, for the banner: by whom (or the scheduler), when, and why."""
+    event = latest_escalation(ticket)
+    if event is None:
+        return None
+    reason = (event.changes or {}).get("reason", [None, None])[1]
+    return {"by": actor_label(event), "at": event.created_at, "reason": reason, "automatic": event.actor_id is None}
 
 
 def _reply_templates() -> dict:

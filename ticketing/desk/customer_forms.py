@@ -11,9 +11,9 @@ from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from ticketing.auth.forms import LANGUAGE_CHOICES
+from ticketing.cases import catalogue
 from ticketing.cases.customers import EDITABLE
 from ticketing.cases.services.intake import phone_digits
-from ticketing.cases.vocabulary import ValueTier
 from ticketing.forms_common import PolicyForm, VersionField, options
 
 PHONE_SHAPE = re.compile(r"[0-9+\-().\s/]+")  # digits and the usual separators, as people write numbers
@@ -29,7 +29,12 @@ class CustomerForm(PolicyForm):
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     external_id = StringField(_l("External id"), validators=[Optional(), Length(max=64)])
     locale = SelectField(_l("Language"), choices=options(pairs=LANGUAGE_CHOICES))
-    value_tier = SelectField(_l("Value tier"), choices=options(ValueTier))
+    value_tier = SelectField(_l("Value tier"))
+
+    def __init__(self, *args, keep_tier: str | None = None, **kwargs):
+        """`keep_tier`: the record's tier, offered even when retired (the active tiers are offered to all)."""
+        super().__init__(*args, **kwargs)
+        self.value_tier.choices = options(pairs=lambda: catalogue.tier_choices(keep=keep_tier))()
 
     def validate_phone(self, field):
         value = (field.data or "").strip()

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ticketing.auth.forms import LANGUAGE_CHOICES
+from ticketing.cases import catalogue
 from ticketing.cases.customers import EDITABLE, FILLABLE, CustomerEvent, merge_refusal
 from ticketing.cases.models import Customer, Ticket
 from ticketing.cases.queries import find_ticket
@@ -18,7 +19,7 @@ from ticketing.cases.records import CompensationLine, FollowUpRecord, Resolution
 from ticketing.cases.risk import risk_of
 from ticketing.cases.services.intake import find_customers
 from ticketing.cases.survey import SurveyResponse
-from ticketing.cases.vocabulary import ResolutionState, Status, ValueTier, label_for
+from ticketing.cases.vocabulary import ResolutionState, Status
 from ticketing.cases.winback import WinBackAction
 from ticketing.clock import utcnow
 from ticketing.extensions import db
@@ -161,7 +162,7 @@ def _value(field: str, value):
     if value is None or value == "" or value == []:
         return "—"
     if field == "value_tier":
-        return str(label_for(ValueTier, value))
+        return catalogue.tier_label(value)
     if field == "locale":
         return LANGUAGES.get(value, value)
     if field in ("merged_into", "merged_from"):
@@ -195,7 +196,7 @@ def side_by_side(survivor: Customer, duplicate: Customer) -> dict:
 def _shown(customer: Customer, name: str):
     value = getattr(customer, name)
     if name == "value_tier":
-        return value.label
+        return catalogue.tier_label(value)
     if name == "locale":
         return LANGUAGES.get(value, value)
     return value or "—"
@@ -243,7 +244,7 @@ def _pop(customer: Customer) -> dict:
         "name": customer.name,
         "email": customer.email,
         "phone": customer.phone,
-        "tier": customer.value_tier.label,
+        "tier": catalogue.tier_label(customer.value_tier),
         "cases": db.session.scalar(select(db.func.count(Ticket.id)).where(Ticket.customer_id == customer.id)),
         "url": url_for("desk.customer", customer_id=customer.id),
         "open_cases": [

@@ -29,10 +29,12 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ticketing import validation
+from ticketing.cases import catalogue
 from ticketing.cases.vocabulary import (
     STEP_ORDER,
-    Category,
     Channel,
+    ChurnCause,
     ChurnType,
     CompensationType,
     ContactMethod,
@@ -47,7 +49,7 @@ from ticketing.cases.vocabulary import (
     RootCause,
     Step,
 )
-from ticketing.forms_common import PolicyForm, PolicySubForm, VersionField, options
+from ticketing.forms_common import PolicyForm, PolicySubForm, SurveyQuestions, VersionField, options
 
 TEXT = 4000
 
@@ -89,10 +91,17 @@ class IntakeForm(PolicyForm):
     customer_name = StringField(_l("Customer name"), validators=[DataRequired(), Length(max=120)])
     customer_phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     customer_email = EmailField(_l("Email"), validators=[Optional(), Email(), Length(max=254)])
+    value_tier = SelectField(
+        _l("Value tier"),
+        choices=options(blank=_l("— as on their record (new: standard) —"), pairs=catalogue.tier_choices),
+        default="",
+    )
     subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
     channel = SelectField(_l("Channel"), choices=options(Channel), default=Channel.PHONE.value)
     priority = SelectField(_l("Priority"), choices=options(Priority), default=Priority.NORMAL.value)
-    category = SelectField(_l("Category"), choices=options(Category, blank=_l("— not yet known —")), default="")
+    category = SelectField(
+        _l("Category"), choices=options(blank=_l("— not yet known —"), pairs=catalogue.category_choices), default=""
+    )
     product = StringField(_l("Product or service"), validators=[Optional(), Length(max=120)])
     customer_words = TextAreaField(
         _l("The complaint, in the customer's words"), validators=[DataRequired(), Length(max=TEXT)]
@@ -167,6 +176,10 @@ class ProposalForm(CaseForm):
     )
     currency = StringField(_l("Currency"), validators=[DataRequired(), Length(min=3, max=3)])
     lines = FieldList(FormField(CompensationLineForm), min_entries=4, max_entries=10)
+    justification = TextAreaField(
+        _l("Why this compensation is fair (needed when it is out of proportion to the loss)"),
+        validators=[Optional(), Length(max=TEXT)],
+    )
 
     def compensation_lines(self) -> list[dict]:
         lines = [line.form for line in self.lines]
@@ -209,7 +222,12 @@ class FollowUpForm(CaseForm):
     retention = RadioField(
         _l("Will the customer stay with us?"), choices=options(Retention), validators=[InputRequired()]
     )
-    churn_type = SelectField(_l("If lost, why"), choices=options(ChurnType, blank=_l("— not lost —")), default="")
+    churn_type = SelectField(
+        _l("If lost or at risk: kind of churn"), choices=options(ChurnType, blank=_l("— retained —")), default=""
+    )
+    churn_cause = SelectField(
+        _l("If lost or at risk: cause"), choices=options(ChurnCause, blank=_l("— retained —")), default=""
+    )
     return_to = SelectField(
         _l("If unsatisfied, send the case back to"),
         default="",
@@ -219,6 +237,10 @@ class FollowUpForm(CaseForm):
         ),
     )
     notes = TextAreaField(_l("Notes from the call"), validators=[Optional(), Length(max=TEXT)])
+
+
+class PhoneSurveyForm(CaseForm, SurveyQuestions):
+    """The survey's questions, asked on the phone; staff take the customer's answers down."""
 
 
 class ReviewForm(CaseForm):
@@ -246,6 +268,38 @@ class BodyForm(CaseForm):
     body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=TEXT)])
 
 
+class TriageForm(CaseForm):
+    """What the case is about and how urgent it is, corrected: prefilled with what the case has now."""
+
+    # the active categories, and the case's own even when retired (desk.actions.build_form)
+    category = SelectField(
+        _l("Category"), choices=options(blank=_l("— not yet known —"), pairs=catalogue.category_choices), default=""
+    )
+    priority = SelectField(_l("Priority"), choices=options(Priority))
+    product = StringField(_l("Product or service"), validators=[Optional(), Length(max=120)])
+    subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
+
+
+def _optional_id(value):
+    """A staff member's id from a choice list, or None for the blank choice; anything else is refused."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int):
+        return value
+    found = validation.parse_id(value)
+    if found is None:
+        raise ValueError(_l("Choose from the list."))
+    return found
+
+
+class EscalateForm(CaseForm):
+    priority = SelectField(
+        _l("Raise the priority to"), choices=options(Priority, blank=_l("— keep the priority —")), default=""
+    )
+    assignee = SelectField(_l("Hand the case to"), coerce=_optional_id, default="")
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=TEXT)])
+
+
 class MergeForm(CaseForm):
     target = StringField(_l("Reference of the case this duplicates"), validators=[DataRequired(), Length(max=20)])
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=TEXT)])
@@ -271,9 +325,14 @@ class QueueFilterForm(PolicyForm):
         ),
     )
     priority = SelectField(_l("Priority"), choices=options(Priority, blank=_l("Any priority")), validators=[Optional()])
-    category = SelectField(_l("Category"), choices=options(Category, blank=_l("Any category")), validators=[Optional()])
+    category = SelectField(
+        _l("Category"),
+        choices=options(blank=_l("Any category"), pairs=catalogue.all_category_choices),
+        validators=[Optional()],
+    )
     assignee = SelectField(_l("Assignee"), validators=[Optional()])
     overdue = BooleanField(_l("Overdue only"))
+    triage = BooleanField(_l("Needs triage only"))
     sort = SelectField(
         _l("Sort by"),
         validators=[Optional()],

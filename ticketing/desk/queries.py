@@ -1,14 +1,20 @@
 """Read-only queries of the desk: the queues with keyset pagination."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import joinedload
 
 from ticketing.cases.deadlines import overdue_condition
 from ticketing.cases.models import Ticket
-from ticketing.cases.queries import decode_cursor, encode_cursor
+from ticketing.cases.queries import (
+    decode_cursor,
+    encode_cursor,
+    escalated_among,
+    needs_triage_among,
+    needs_triage_condition,
+)
 from ticketing.extensions import db
 from ticketing.validation import storable_int
 
@@ -26,6 +32,8 @@ SORTS = {
 class Page:
     tickets: list
     next_cursor: str | None
+    needs_triage: set = field(default_factory=set)  # ids of the page's cases nobody has triaged yet
+    escalated: set = field(default_factory=set)  # ids of the page's cases that were escalated
 
 
 def queue_page(filters: dict, now: datetime, page_size: int, after: str | None = None) -> Page:
@@ -45,7 +53,13 @@ def queue_page(filters: dict, now: datetime, page_size: int, after: str | None =
         rows = rows[:page_size]
         last = rows[-1]
         next_cursor = encode_cursor(getattr(last, column.key), last.id)
-    return Page(rows, next_cursor)
+    ids = [ticket.id for ticket in rows]
+    return Page(rows, next_cursor, needs_triage_among(ids), escalated_among(ids))
+
+
+def waiting_for_triage() -> int:
+    """How many open cases nobody has triaged yet (the team queue's link to them)."""
+    return db.session.scalar(select(func.count(Ticket.id)).where(needs_triage_condition()))
 
 
 def _fitting(position, column):
@@ -77,4 +91,6 @@ def filter_conditions(filters: dict, now: datetime) -> list:
         conditions.append(Ticket.assignee_id == int(assignee))
     if filters.get("overdue"):
         conditions.append(overdue_condition(now))
+    if filters.get("triage"):
+        conditions.append(needs_triage_condition())
     return conditions

@@ -17,7 +17,7 @@ from flask_login import current_user
 
 from ticketing import refusals
 from ticketing.auth.permissions import STAFF, roles_required
-from ticketing.cases import customers, services
+from ticketing.cases import catalogue, customers, services
 from ticketing.cases.attachments import Attachment, path_of
 from ticketing.cases.deadlines import is_overdue, resolution_offered
 from ticketing.cases.models import Customer
@@ -27,7 +27,7 @@ from ticketing.desk import case_page, customer_page
 from ticketing.desk.actions import SPECS, build_form, listen_data
 from ticketing.desk.customer_forms import CustomerForm, CustomerMergeForm, FindDuplicateForm
 from ticketing.desk.forms import IntakeForm, QueueFilterForm
-from ticketing.desk.queries import queue_page
+from ticketing.desk.queries import queue_page, waiting_for_triage
 from ticketing.extensions import db
 from ticketing.forms_common import options, text_arg
 from ticketing.redirects import local_path_or
@@ -64,6 +64,7 @@ def queue():
         base_args=base_args,
         is_overdue=is_overdue,
         resolution_offered=resolution_offered,
+        waiting_for_triage=waiting_for_triage(),
     )
 
 
@@ -79,6 +80,7 @@ def intake():
             form.customer_phone.data,
             customer_id=parse_id(form.customer_id.data),
         )
+        customers.set_tier_at_intake(customer, current_user, form.value_tier.data)
         ticket = services.take_complaint(
             current_user,
             customer=customer,
@@ -94,7 +96,7 @@ def intake():
         flash(_("Case %(reference)s is open.", reference=ticket.reference), "success")
         return redirect(url_for("desk.case", reference=ticket.reference))
     status = 422 if form.is_submitted() else 200
-    return render_template("desk/intake.html", form=form), status
+    return render_template("desk/intake.html", form=form, products=catalogue.active_products()), status
 
 
 @bp.route("/customers/lookup")
@@ -113,7 +115,7 @@ def customer(customer_id):
     if found.merged_into_id is not None:
         flash(_("Record #%(id)d (%(name)s) was merged into this one.", id=found.id, name=found.name), "info")
         return redirect(url_for("desk.customer", customer_id=customer_page.live(found).id))
-    return _customer_with(found, CustomerForm(obj=found))
+    return _customer_with(found, CustomerForm(obj=found, keep_tier=found.value_tier))
 
 
 @bp.route("/customers/<int:customer_id>", methods=["POST"])
@@ -121,7 +123,7 @@ def customer(customer_id):
 def update_customer(customer_id):
     """Save corrected details; a stale, empty or clashing edit comes back with the reason, nothing saved."""
     found = db.session.get(Customer, customer_id) or abort(404)
-    form = CustomerForm()
+    form = CustomerForm(keep_tier=found.value_tier)
     if not form.validate_on_submit():
         return _customer_with(found, form), 422
     refusals.reshow(
@@ -232,7 +234,19 @@ def act(reference, action):
     return redirect(local_path_or(request.form.get("next"), url_for("desk.case", reference=ticket.reference)))
 
 
-def _case_with(ticket, action, form, stale=False):
+@bp.route("/tickets/<reference>/private-links/revoke", methods=["POST"])
+@roles_required(*STAFF)
+def revoke_links(reference):
+    """End every private link of the case at once (a refusal comes back on the case page, with the reason)."""
+    ticket = find_ticket(reference) or abort(404)
+    refusals.reshow(lambda error: _case_with(ticket))
+    ended = services.revoke_portal_links(ticket, current_user)
+    db.session.commit()
+    flash(_("Private links revoked: %(num)d. None of them opens the case any more.", num=ended), "success")
+    return redirect(url_for("desk.case", reference=ticket.reference))
+
+
+def _case_with(ticket, action=None, form=None, stale=False):
     """The case as the database holds it now, with this submission's form and text kept."""
     db.session.refresh(ticket)
     if stale:  # the form now carries the version on screen, so submitting again is a deliberate choice
@@ -241,4 +255,4 @@ def _case_with(ticket, action, form, stale=False):
             _("The page now shows the case as it is; your text is kept below — submit again only if it still applies."),
             "info",
         )
-    return render_template("desk/case.html", **case_page.context(ticket, {action: form}))
+    return render_template("desk/case.html", **case_page.context(ticket, {action: form} if form else None))

@@ -5,12 +5,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from ticketing.cases.models import Ticket
-from ticketing.cases.records import AnalysisRecord
+from ticketing.cases.catalogue import Product, local_name
+from ticketing.cases.facts import CaseFacts
 from ticketing.extensions import db
 from ticketing.insight.charts import PARETO, Bar, Chart
 from ticketing.insight.filters import Filters
-from ticketing.insight.queries import cohort, latest, ratio
+from ticketing.insight.queries import cohort, ratio, survivor
 from ticketing.insight.results import COUNT, PERCENT, TEXT, Column, Result, Stat, display
 
 TOP_PRODUCTS = 10
@@ -52,10 +52,9 @@ def root_causes(filters: Filters) -> Result:
     """Root causes of the analysed cases of the cohort: each case counted once, by its latest
     analysis (AnalysisRecord.root_cause), largest first with the cumulative share."""
     query = (
-        select(AnalysisRecord.root_cause, func.count())
-        .join(Ticket, Ticket.id == AnalysisRecord.ticket_id)
-        .where(*cohort(filters), AnalysisRecord.id == latest(AnalysisRecord.id))
-        .group_by(AnalysisRecord.root_cause)
+        select(CaseFacts.root_cause, func.count())
+        .where(*cohort(filters), CaseFacts.root_cause.is_not(None))
+        .group_by(CaseFacts.root_cause)
     )
     return _pareto(
         [(cause.label, count) for cause, count in db.session.execute(query)],
@@ -65,16 +64,32 @@ def root_causes(filters: Filters) -> Result:
 
 
 def products(filters: Filters) -> Result:
-    """Products the cases of the cohort are about (Ticket.product, as recorded at intake or in the
-    analysis), largest first with the cumulative share; after the first nine, the rest in one
-    row. Cases without a product are not counted here."""
-    query = (
-        select(Ticket.product, func.count(Ticket.id))
-        .where(*cohort(filters), Ticket.product.is_not(None))
-        .group_by(Ticket.product)
+    """Products the cases of the cohort are about, largest first with the cumulative share; after the
+    first nine, the rest in one row. A case counts for the catalogue's product it names
+    (Ticket.product_id), so every alias and every product merged into it count as one, named in the
+    reader's language; a text that names no product yet (a customer's own words) counts as typed.
+    Cases without a product are not counted here."""
+    per_product = (
+        select(CaseFacts.product_id, func.count().label("cases"))
+        .where(*cohort(filters), CaseFacts.product_id.is_not(None))
+        .group_by(CaseFacts.product_id)
+        .subquery()
     )
+    named = survivor(per_product.c.product_id)
+    linked = (
+        select(Product.name_en, Product.name_zh, func.sum(per_product.c.cases))
+        .select_from(per_product)
+        .join(Product, Product.id == named)
+        .group_by(Product.id, Product.name_en, Product.name_zh)
+    )
+    unlinked = (
+        select(CaseFacts.product, func.count())
+        .where(*cohort(filters), CaseFacts.product_id.is_(None), CaseFacts.product.is_not(None))
+        .group_by(CaseFacts.product)
+    )
+    counted = [(local_name(en, zh), int(count)) for en, zh, count in db.session.execute(linked)]
     return _pareto(
-        [(name, count) for name, count in db.session.execute(query)],
+        counted + [(name, count) for name, count in db.session.execute(unlinked)],
         Column(_l("Product"), TEXT),
         _l("Products behind four in five cases"),
         rest_label=_("All other products"),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from ticketing.insight import causes, handling, recovery, voice, volume
+from ticketing.insight import causes, handling, queries, recovery, voice, volume
 from ticketing.insight.filters import Filters
 from ticketing.insight.queries import cohort_size
 from ticketing.insight.results import Result
@@ -112,6 +112,16 @@ FIGURES = {
             _l("Lost customers by churn type"),
             _l("Customers whose latest follow-up judged them lost, by the type of churn recorded."),
             recovery.churn_types,
+        ),
+        Figure(
+            "churn_causes",
+            "recovery",
+            _l("Why customers leave: causes of churn"),
+            _l(
+                "Customers whose latest follow-up judged them lost or at risk, by the cause recorded (management, "
+                "product, price, unkept promises …); each share is of all those customers."
+            ),
+            recovery.churn_causes,
         ),
         Figure(
             "recovery_paradox",
@@ -230,3 +240,8 @@ def dashboard(filters: Filters) -> tuple[int, dict[str, Result]]:
     if not size:
         return 0, {}
     return size, {key: figure.compute(filters) for key, figure in FIGURES.items()}
+
+
+def as_of():
+    """When the oldest change not yet in the figures was made (None: every change is in them)."""
+    return queries.as_of()

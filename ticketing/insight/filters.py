@@ -6,13 +6,15 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional, ValidationError
 
 from ticketing.auth.models import User
+from ticketing.cases import catalogue
+from ticketing.cases.catalogue import Product
 from ticketing.cases.models import Ticket
-from ticketing.cases.vocabulary import Category, Channel
+from ticketing.cases.vocabulary import Channel
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.forms_common import PolicyForm, options
@@ -29,8 +31,8 @@ class Filters:
     last_day: date
     zone: ZoneInfo
     now: datetime  # when the dashboard was asked for (open cases are measured to it)
-    category: str | None = None
-    product: str | None = None
+    category: str | None = None  # a category's code
+    product: str | None = None  # a product's code
     channel: str | None = None
     assignee_id: int | None = None
 
@@ -52,8 +54,12 @@ class InsightFilterForm(PolicyForm):
         csrf = False  # a GET form that changes nothing
 
     date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
-    category = SelectField(_l("Category"), choices=options(Category, blank=_l("Any category")), validators=[Optional()])
+    date_to = DateField(_l("Until"), validators=[Optional()])
+    category = SelectField(
+        _l("Category"),
+        choices=options(blank=_l("Any category"), pairs=catalogue.all_category_choices),
+        validators=[Optional()],
+    )
     product = SelectField(_l("Product"), validators=[Optional()])
     channel = SelectField(_l("Channel"), choices=options(Channel, blank=_l("Any channel")), validators=[Optional()])
     assignee = SelectField(_l("Team member"), validators=[Optional()])
@@ -87,27 +93,22 @@ def _plausible(field) -> None:
         raise ValidationError(_l("Give a date between 1970 and 9000."))
 
 
-def products(first: date, last: date, zone: ZoneInfo, chosen: str | None = None) -> list[str]:
-    """The products named on the cases opened in the period (found by the period's index, never by
-    reading every case), for the product filter; and the one already chosen, if any case names it."""
-    query = (
-        select(Ticket.product)
+def products(first: date, last: date, zone: ZoneInfo, chosen: str | None = None) -> list[tuple[str, str]]:
+    """(code, name) of the catalogue's products the cases opened in the period are about (found by the
+    period's index, never by reading every case), for the product filter; and the one already
+    chosen, if it is a product of the catalogue."""
+    ids = (
+        select(Ticket.product_id)
         .where(
             Ticket.created_at >= midnight(first, zone),
             Ticket.created_at < midnight(last + timedelta(days=1), zone),
-            Ticket.product.is_not(None),
+            Ticket.product_id.is_not(None),
         )
         .distinct()
-        .order_by(Ticket.product)
     )
-    names = list(db.session.scalars(query))
-    if (
-        chosen
-        and chosen not in names
-        and db.session.scalar(select(Ticket.id).where(Ticket.product == chosen).limit(1)) is not None
-    ):
-        names.append(chosen)
-    return names
+    named = or_(Product.id.in_(ids), Product.code == chosen) if chosen else Product.id.in_(ids)
+    found = db.session.scalars(select(Product).where(named))
+    return sorted(((product.code, product.name) for product in found), key=lambda pair: pair[1].casefold())
 
 
 def staff() -> list[User]:
@@ -124,9 +125,7 @@ def read_filters(args, zone: ZoneInfo) -> tuple[InsightFilterForm, Filters]:
     # offered are those of the period asked for.
     form.product.choices = lambda form, field: options(
         blank=_("Any product"),
-        pairs=lambda: [
-            (name, name) for name in products(*_period(form, zone), zone, None if field.errors else field.data)
-        ],
+        pairs=lambda: products(*_period(form, zone), zone, None if field.errors else field.data),
     )()
     form.validate()
     data = {name: field.data for name, field in form._fields.items() if not field.errors}

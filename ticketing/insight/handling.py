@@ -3,35 +3,14 @@ where open cases stall, and how many are resolved at the first attempt."""
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Float, and_, case, exists, func, literal, or_, select
+from sqlalchemy import Float, and_, case, func, literal, or_, select
 
-from ticketing.cases.models import Ticket
-from ticketing.cases.records import (
-    AnalysisRecord,
-    ApologyRecord,
-    FollowUpRecord,
-    ListenRecord,
-    Resolution,
-)
-from ticketing.cases.vocabulary import STEP_ORDER, Outcome, ResolutionState, Status, Step
+from ticketing.cases.facts import STEP_SPANS, TOOK, CaseFacts
+from ticketing.cases.vocabulary import STEP_ORDER, Status
 from ticketing.extensions import db
 from ticketing.insight.charts import BARS, Bar, Chart
 from ticketing.insight.filters import Filters
-from ticketing.insight.queries import (
-    cases,
-    cohort,
-    earliest,
-    epoch,
-    first_apology_at,
-    first_proposal_at,
-    first_staff_message_at,
-    last_carried_out_at,
-    latest,
-    ratio,
-    seconds,
-    sooner,
-    spreads,
-)
+from ticketing.insight.queries import cases, cohort, ratio, seconds, spreads
 from ticketing.insight.results import COUNT, HOURS, PERCENT, TEXT, Column, Result, Stat, display
 from ticketing.types import UTCDateTime
 
@@ -49,19 +28,11 @@ def handling_times(filters: Filters) -> Result:
     (Resolution.carried_out_at): median and 90th percentile over the cases that got there."""
     times = cases(
         filters,
-        opened=epoch(Ticket.created_at),
-        apology=epoch(first_apology_at()),
-        message=epoch(first_staff_message_at()),
-        resolved=epoch(last_carried_out_at()),
+        response=CaseFacts.response_s,
+        apology=CaseFacts.apology_s,
+        resolution=CaseFacts.resolution_s,
     )
-    found = spreads(
-        {
-            "response": sooner(times.c.apology, times.c.message) - times.c.opened,
-            "apology": times.c.apology - times.c.opened,
-            "resolution": times.c.resolved - times.c.opened,
-        },
-        times,
-    )
+    found = spreads({key: times.c[key] for key in MEASURES}, times)
     columns = [
         Column(_l("From intake to"), TEXT),
         Column(_l("Cases measured"), COUNT),
@@ -99,12 +70,12 @@ def deadlines(filters: Filters) -> Result:
     now = literal(filters.now, UTCDateTime())
     handled = cases(
         filters,
-        Ticket.status != Status.CANCELLED,
-        responded=Ticket.responded_at,
-        response_due=Ticket.response_due_at,
-        resolution_due=Ticket.resolution_due_at,
-        status=Ticket.status,
-        proposed=first_proposal_at(),
+        CaseFacts.status != Status.CANCELLED,
+        responded=CaseFacts.responded_at,
+        response_due=CaseFacts.response_due_at,
+        resolution_due=CaseFacts.resolution_due_at,
+        status=CaseFacts.status,
+        proposed=CaseFacts.proposed_at,
     )
     due = handled.c
     on_time = {
@@ -162,47 +133,23 @@ def deadlines(filters: Filters) -> Result:
     )
 
 
-# How long a case spent in each step: from the first record of the step before to the first of this
-# one (the review step: from the latest follow-up to closing). Pairs of `_milestones` columns.
-STEP_SPANS = {
-    Step.LISTEN: ("listened", "opened"),
-    Step.APOLOGISE: ("apologised", "listened"),
-    Step.ANALYSE: ("analysed", "apologised"),
-    Step.RESOLVE: ("carried_out", "analysed"),
-    Step.FOLLOW_UP: ("followed_up", "carried_out"),
-    Step.REVIEW: ("closed", "last_follow_up"),
-}
-
-
-def _milestones(filters: Filters):
-    """Per case of the cohort: its state, and when each milestone happened (seconds, see queries.epoch)."""
-    times = dict(
-        updated=Ticket.updated_at,
-        opened=Ticket.created_at,
-        closed=case((Ticket.status == Status.CLOSED, Ticket.closed_at)),
-        listened=earliest(ListenRecord.created_at),
-        apologised=earliest(ApologyRecord.created_at),
-        analysed=earliest(AnalysisRecord.created_at),
-        carried_out=earliest(Resolution.carried_out_at),
-        followed_up=earliest(FollowUpRecord.created_at),
-        last_follow_up=latest(FollowUpRecord.created_at),
-    )
-    return cases(
-        filters, status=Ticket.status, step=Ticket.step, **{name: epoch(moment) for name, moment in times.items()}
-    )
-
-
 def stalls(filters: Filters) -> Result:
     """Where cases stall. Per step: the open cases at that step now (Ticket.step) and how long
     they have waited since anything last happened to them (now minus Ticket.updated_at); and how
-    long the step took for the cases that completed it (see STEP_SPANS). Medians, in hours."""
+    long the step took for the cases that completed it (see facts.STEP_SPANS). Medians, in hours."""
     now = literal(seconds(filters.now), Float())
-    times = _milestones(filters)
+    times = cases(
+        filters,
+        status=CaseFacts.status,
+        step=CaseFacts.step,
+        updated=CaseFacts.updated_s,
+        **{name: CaseFacts.__table__.c[name] for name in TOOK.values()},
+    )
     waiting = {
         f"wait-{step}": case((and_(times.c.status == Status.OPEN, times.c.step == step), now - times.c.updated))
         for step in STEP_ORDER
     }
-    took = {f"took-{step}": times.c[end] - times.c[start] for step, (end, start) in STEP_SPANS.items()}
+    took = {f"took-{step}": times.c[TOOK[step]] for step in STEP_SPANS}
     found = spreads(waiting | took, times)
     columns = [
         Column(_l("Step"), TEXT),
@@ -243,16 +190,10 @@ def first_contact(filters: Filters) -> Result:
     """First-contact resolution: of the cases followed up (at least one FollowUpRecord), those put
     right at the first attempt: exactly one proposal reached the customer (Resolution rows not
     refused by a supervisor) and no follow-up found the customer still unsatisfied."""
-    followed = exists().where(FollowUpRecord.ticket_id == Ticket.id)
-    unsatisfied = exists().where(FollowUpRecord.ticket_id == Ticket.id, FollowUpRecord.outcome == Outcome.UNSATISFIED)
-    proposals = (
-        select(func.count(Resolution.id))
-        .where(Resolution.ticket_id == Ticket.id, Resolution.state != ResolutionState.REFUSED)
-        .scalar_subquery()
-    )
-    first_time = and_(~unsatisfied, proposals == 1)
     total, resolved = db.session.execute(
-        select(func.count(), func.sum(case((first_time, 1), else_=0))).where(*cohort(filters), followed)
+        select(func.count(), func.sum(case((CaseFacts.first_time, 1), else_=0))).where(
+            *cohort(filters), CaseFacts.followed
+        )
     ).one()
     columns = [
         Column(_l("Followed-up cases"), TEXT),

@@ -1,43 +1,28 @@
 """SQL building blocks of the dashboard: the cohort of cases, durations, percentiles, time buckets.
 
-Everything here runs in the database, the same on SQLite and PostgreSQL: Python only ever
-receives grouped results, a handful of rows per figure, never one row per case.
+The figures read the per-case facts (ticketing/cases/facts.py: one row per case, its durations and
+outcomes worked out when it changed), never the step records. Everything here runs in the database,
+the same on SQLite and PostgreSQL: Python only ever receives grouped results, a handful of rows per
+figure, never one row per case.
 """
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import g
 from sqlalchemy import Float, case, func, literal_column, or_, select, union_all
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import CTE, ColumnElement, FunctionElement
 
-from ticketing.cases.models import Message, Ticket
-from ticketing.cases.records import ApologyRecord, Resolution
-from ticketing.cases.vocabulary import ResolutionState
+from ticketing.cases import facts
+from ticketing.cases.catalogue import Product
+from ticketing.cases.facts import CaseFacts
 from ticketing.extensions import db
 from ticketing.insight.filters import Filters
 
 SECONDS_PER_HOUR = 3600.0
-
-
-class epoch(FunctionElement):
-    """A stored time as seconds since 1970 (a float; NULL stays NULL). Durations are differences of
-    these, taken once per case in `cases()`: parsing a time is the costly part on SQLite."""
-
-    type = Float()
-    name = "epoch"
-    inherit_cache = True
-
-
-@compiles(epoch, "sqlite")
-def _epoch_sqlite(element, compiler, **kw):
-    return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
-
-
-@compiles(epoch, "postgresql")
-def _epoch_postgresql(element, compiler, **kw):
-    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS DOUBLE PRECISION)"
 
 
 class seconds_between(FunctionElement):
@@ -66,66 +51,75 @@ def seconds(moment: datetime) -> float:
 
 
 def cohort(filters: Filters) -> list[ColumnElement]:
-    """The cases a dashboard figure is about: opened (Ticket.created_at) in the period, matching
-    the filters, and not a duplicate merged into another case (the same complaint counts once)."""
+    """The cases a dashboard figure is about, as conditions on their facts (CaseFacts): opened
+    (created_at) in the period, matching the filters, and not a duplicate merged into another case
+    (the same complaint counts once). Brings the facts up to date first (see `current`)."""
+    current()
     conditions = [
-        Ticket.created_at >= filters.since,
-        Ticket.created_at < filters.until,
-        Ticket.merged_into_id.is_(None),
+        CaseFacts.created_at >= filters.since,
+        CaseFacts.created_at < filters.until,
+        CaseFacts.merged.is_(False),
     ]
     if filters.category:
-        conditions.append(Ticket.category == filters.category)
-    if filters.product:
-        conditions.append(Ticket.product == filters.product)
+        conditions.append(CaseFacts.category == filters.category)
+    if filters.product:  # a product's code: its cases, whatever they typed (its names and aliases)
+        conditions.append(CaseFacts.product_id.in_(product_ids(filters.product)))
     if filters.channel:
-        conditions.append(Ticket.channel == filters.channel)
+        conditions.append(CaseFacts.channel == filters.channel)
     if filters.assignee_id:
-        conditions.append(Ticket.assignee_id == filters.assignee_id)
+        conditions.append(CaseFacts.assignee_id == filters.assignee_id)
     return conditions
 
 
+def product_ids(code: str):
+    """The ids a product's cases may name in their facts: its own, and those of the products merged
+    into it (a merge re-points the cases in one UPDATE that Change never sees; the survivor counts them)."""
+    chosen = select(Product.id).where(Product.code == code).scalar_subquery()
+    return select(Product.id).where(or_(Product.id == chosen, Product.merged_into_id == chosen))
+
+
+def survivor(product_id):
+    """The product a case's product counts as: the one it was merged into, if any."""
+    merged = aliased(Product)
+    return func.coalesce(
+        select(merged.merged_into_id).where(merged.id == product_id).scalar_subquery(),
+        product_id,
+    )
+
+
+def current() -> None:
+    """Bring the facts of recently changed cases up to date before a figure reads them: at most
+    facts.CATCH_UP_LIMIT cases per request, so a report never waits on a backlog (the page then says
+    as of when, see `as_of`). The request that caught up commits (views.dashboard)."""
+    done = g.get("insight_facts_caught_up", 0)
+    if done >= facts.CATCH_UP_LIMIT:
+        return
+    written = facts.catch_up(facts.CATCH_UP_LIMIT - done)
+    if written:
+        g.pop("insight_remembered", None)  # worked out from facts that have changed since
+    g.insight_facts_caught_up = done + written
+
+
+def remembered(name: str, filters: Filters, compute):
+    """`compute()`, once per request for the same filters (several figures share one grouping), until
+    the facts it read change."""
+    current()
+    store = g.setdefault("insight_remembered", {})
+    if (name, filters) not in store:
+        store[(name, filters)] = compute()
+    return store[(name, filters)]
+
+
+def as_of() -> datetime | None:
+    """When the oldest change not yet in the figures was made; None when every change is in."""
+    return facts.pending_since()
+
+
 def cases(filters: Filters, *where, **columns) -> CTE:
-    """The cohort (and `where`) as a table of case id plus the named `columns`, computed once: a
-    MATERIALIZED common table expression, so that a correlated look-up (the first apology…) runs
-    once per case however often the figure uses it, and the planner starts from the period's index."""
-    query = select(Ticket.id.label("id"), *(column.label(name) for name, column in columns.items()))
+    """The cohort's facts (and `where`) as a table of case id plus the named `columns`, read once (a
+    MATERIALIZED common table expression) however many parts of a figure use it."""
+    query = select(CaseFacts.ticket_id.label("id"), *(column.label(name) for name, column in columns.items()))
     return query.where(*cohort(filters), *where).cte("cases").prefix_with("MATERIALIZED")
-
-
-def earliest(column, *where) -> ColumnElement:
-    """The smallest value of `column` among the current case's rows (correlated to Ticket)."""
-    return (
-        select(func.min(column)).where(column.class_.ticket_id == Ticket.id, *where).correlate(Ticket).scalar_subquery()
-    )
-
-
-def latest(column, *where) -> ColumnElement:
-    """The largest value of `column` among the current case's rows (correlated to Ticket)."""
-    return (
-        select(func.max(column)).where(column.class_.ticket_id == Ticket.id, *where).correlate(Ticket).scalar_subquery()
-    )
-
-
-def sooner(first: ColumnElement, second: ColumnElement) -> ColumnElement:
-    """The earlier of two times, either of which may be NULL (SQLite's min(a, b) gives NULL then)."""
-    return case((first.is_(None), second), (second.is_(None), first), (first <= second, first), else_=second)
-
-
-def first_apology_at() -> ColumnElement:
-    return earliest(ApologyRecord.created_at)
-
-
-def first_staff_message_at() -> ColumnElement:
-    return earliest(Message.created_at, Message.author_id.is_not(None))
-
-
-def first_proposal_at() -> ColumnElement:
-    """When the first proposal was made (a proposal the supervisor refused does not count)."""
-    return earliest(Resolution.created_at, Resolution.state != ResolutionState.REFUSED)
-
-
-def last_carried_out_at() -> ColumnElement:
-    return latest(Resolution.carried_out_at)
 
 
 @dataclass(frozen=True)
@@ -179,13 +173,13 @@ def bucket_of(column, bounds: list[datetime]) -> ColumnElement:
 
 
 def count_by(column, filters: Filters) -> dict:
-    """Cases of the cohort per value of `column` (a Ticket column)."""
-    query = select(column, func.count(Ticket.id)).where(*cohort(filters)).group_by(column)
+    """Cases of the cohort per value of `column` (a CaseFacts column)."""
+    query = select(column, func.count()).where(*cohort(filters)).group_by(column)
     return dict(db.session.execute(query).all())
 
 
 def cohort_size(filters: Filters) -> int:
-    return db.session.scalar(select(func.count(Ticket.id)).where(*cohort(filters))) or 0
+    return db.session.scalar(select(func.count()).select_from(CaseFacts).where(*cohort(filters))) or 0
 
 
 def ratio(part: float | int | None, whole: float | int | None) -> float | None:

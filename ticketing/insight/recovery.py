@@ -3,14 +3,15 @@ the follow-up (and why they left), and satisfaction after recovery against the c
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import aliased
 
-from ticketing.cases.models import Customer, Ticket
-from ticketing.cases.records import CompensationLine, FollowUpRecord, Resolution
-from ticketing.cases.survey import SurveyResponse
+from ticketing.cases.facts import CaseFacts
+from ticketing.cases.models import Customer
+from ticketing.cases.records import CompensationLine, Resolution
 from ticketing.cases.vocabulary import (
     COMPENSATION_KIND_OF,
+    ChurnCause,
     ChurnType,
     CompensationKind,
     ResolutionState,
@@ -19,7 +20,7 @@ from ticketing.cases.vocabulary import (
 from ticketing.extensions import db
 from ticketing.insight.charts import BARS, Bar, Chart
 from ticketing.insight.filters import Filters
-from ticketing.insight.queries import cases, cohort, latest, ordered, ratio
+from ticketing.insight.queries import cases, cohort, ordered, ratio, remembered
 from ticketing.insight.results import COUNT, MONEY, PERCENT, SCORE, TEXT, Column, Money, Result, Stat, display
 
 
@@ -39,7 +40,7 @@ def compensation(filters: Filters) -> Result:
             func.sum(CompensationLine.amount),
         )
         .join(Resolution, Resolution.id == CompensationLine.resolution_id)
-        .join(Ticket, Ticket.id == Resolution.ticket_id)
+        .join(CaseFacts, CaseFacts.ticket_id == Resolution.ticket_id)
         .where(*_granted(filters))
         .group_by(CompensationLine.type, CompensationLine.currency)
     )
@@ -86,7 +87,7 @@ def compensation_against_loss(filters: Filters) -> Result:
             emotional.label("emotional"),
             Resolution.estimated_loss.label("loss"),
         )
-        .join(Ticket, Ticket.id == Resolution.ticket_id)
+        .join(CaseFacts, CaseFacts.ticket_id == Resolution.ticket_id)
         .where(*_granted(filters))
         .cte("granted")
         .prefix_with("MATERIALIZED")
@@ -138,14 +139,39 @@ def compensation_against_loss(filters: Filters) -> Result:
 
 
 def _latest_follow_up_per_customer(filters: Filters):
-    """Each complainant's latest follow-up on a case of the cohort: the customer's standing now."""
-    cohort_cases = cases(filters, customer_id=Ticket.customer_id)
+    """Each complainant's latest follow-up on a case of the cohort: the customer's standing now (the
+    largest of their cases' latest follow-ups)."""
     return (
-        select(func.max(FollowUpRecord.id).label("id"))
-        .join(cohort_cases, cohort_cases.c.id == FollowUpRecord.ticket_id)
-        .group_by(cohort_cases.c.customer_id)
+        select(func.max(CaseFacts.follow_up_id).label("id"))
+        .where(*cohort(filters), CaseFacts.follow_up_id.is_not(None))
+        .group_by(CaseFacts.customer_id)
         .subquery()
     )
+
+
+def _standings(filters: Filters) -> list[tuple]:
+    """(retention, churn type, churn cause, customers) of each customer's latest follow-up (see above):
+    one grouping the recovery rate, the churn types and the churn causes share."""
+
+    def compute():
+        standing = _latest_follow_up_per_customer(filters)
+        judged = (CaseFacts.retention, CaseFacts.churn_type, CaseFacts.churn_cause)
+        query = (
+            select(*judged, func.count())
+            .select_from(CaseFacts)
+            .join(standing, standing.c.id == CaseFacts.follow_up_id)
+            .group_by(*judged)
+        )
+        return [tuple(row) for row in db.session.execute(query)]
+
+    return remembered("standings", filters, compute)
+
+
+def _summed(pairs) -> dict:
+    counts: dict = {}
+    for key, count in pairs:
+        counts[key] = counts.get(key, 0) + count
+    return counts
 
 
 def retention(filters: Filters) -> Result:
@@ -154,17 +180,16 @@ def retention(filters: Filters) -> Result:
     defines them: retention rate = retained / all customers followed up x 100%, churn rate =
     lost / all x 100%; the customers still at risk make up the rest (without them, retention =
     1 - churn)."""
-    standing = _latest_follow_up_per_customer(filters)
-    query = (
-        select(FollowUpRecord.retention, func.count())
-        .join(standing, standing.c.id == FollowUpRecord.id)
-        .group_by(FollowUpRecord.retention)
-    )
-    counts = dict(db.session.execute(query).all())
+    counts = _summed((judged, count) for judged, _type, _cause, count in _standings(filters))
     total = sum(counts.values())
-    columns = [Column(_l("After the follow-up"), TEXT), Column(_l("Customers"), COUNT), Column(_l("Share"), PERCENT)]
+    columns = [
+        Column(_l("After the follow-up"), TEXT),
+        Column(_l("Customers"), COUNT),
+        Column(_l("Share of the customers followed up"), PERCENT),
+    ]
     if not total:
         return Result(columns, [])
+    of_all = ngettext("of %(num)d customer followed up", "of %(num)d customers followed up", total)
     rows = [[value.label, count, ratio(count, total)] for value, count in ordered(counts, list(Retention))]
     chart = Chart(
         BARS,
@@ -180,29 +205,35 @@ def retention(filters: Filters) -> Result:
         rows,
         chart,
         headline={
-            "retention_rate": Stat(_l("Retention rate"), ratio(counts.get(Retention.RETAINED, 0), total), PERCENT),
-            "churn_rate": Stat(_l("Churn rate"), ratio(counts.get(Retention.LOST, 0), total), PERCENT),
+            "retention_rate": Stat(
+                _("Retention rate, %(of_all)s", of_all=of_all), ratio(counts.get(Retention.RETAINED, 0), total), PERCENT
+            ),
+            "churn_rate": Stat(
+                _("Churn rate, %(of_all)s", of_all=of_all), ratio(counts.get(Retention.LOST, 0), total), PERCENT
+            ),
             "followed_up": Stat(_l("Customers followed up"), total, COUNT),
         },
+        notes=[
+            ngettext(
+                "Each share is of %(num)d customer followed up (each customer counted once).",
+                "Each share is of %(num)d customers followed up (each customer counted once).",
+                total,
+            )
+        ],
     )
 
 
 def churn_types(filters: Filters) -> Result:
     """Lost customers by churn type: the customers whose latest follow-up (as in the recovery rate)
     judged them lost, per FollowUpRecord.churn_type; "not stated" when none was recorded."""
-    standing = _latest_follow_up_per_customer(filters)
-    query = (
-        select(FollowUpRecord.churn_type, func.count())
-        .join(standing, standing.c.id == FollowUpRecord.id)
-        .where(FollowUpRecord.retention == Retention.LOST)
-        .group_by(FollowUpRecord.churn_type)
+    counts = _summed(
+        (churn_type, count) for judged, churn_type, _cause, count in _standings(filters) if judged == Retention.LOST
     )
-    counts = dict(db.session.execute(query).all())
     total = sum(counts.values())
     columns = [
         Column(_l("Churn type"), TEXT),
         Column(_l("Lost customers"), COUNT),
-        Column(_l("Share of the lost"), PERCENT),
+        Column(_l("Share of the lost customers"), PERCENT),
     ]
     if not total:
         return Result(columns, [])
@@ -211,7 +242,46 @@ def churn_types(filters: Filters) -> Result:
         for value, count in ordered(counts, list(ChurnType))
     ]
     chart = Chart(BARS, [Bar(label, (count,), (display(count, COUNT),)) for label, count, _share in rows])
-    return Result(columns, rows, chart)
+    note = ngettext(
+        "Each share is of %(num)d customer judged lost at their latest follow-up.",
+        "Each share is of %(num)d customers judged lost at their latest follow-up.",
+        total,
+    )
+    return Result(columns, rows, chart, notes=[note])
+
+
+def churn_causes(filters: Filters) -> Result:
+    """Why customers leave: the customers whose latest follow-up (as in the recovery rate) judged them
+    lost or at risk, per FollowUpRecord.churn_cause (seed 000's causes), lost and at risk apart; the share
+    is of all of them; "not stated" for follow-ups recorded before causes were."""
+    per: dict = {}
+    for judged, _type, cause, count in _standings(filters):
+        if judged in (Retention.LOST, Retention.AT_RISK):
+            per.setdefault(cause, {})
+            per[cause][judged] = per[cause].get(judged, 0) + count
+    total = sum(sum(judged.values()) for judged in per.values())
+    columns = [
+        Column(_l("Cause of churn"), TEXT),
+        Column(_l("Lost"), COUNT),
+        Column(_l("At risk"), COUNT),
+        Column(_l("Share of the customers lost or at risk"), PERCENT),
+    ]
+    if not total:
+        return Result(columns, [])
+    rows = []
+    for cause, judged in ordered(per, list(ChurnCause)):
+        judged = judged or {}
+        lost, at_risk = judged.get(Retention.LOST, 0), judged.get(Retention.AT_RISK, 0)
+        rows.append([cause.label if cause else _("Not stated"), lost, at_risk, ratio(lost + at_risk, total)])
+    chart = Chart(
+        BARS, [Bar(label, (lost + at_risk,), (display(lost + at_risk, COUNT),)) for label, lost, at_risk, _s in rows]
+    )
+    note = ngettext(
+        "Each share is of %(num)d customer judged lost or at risk at their latest follow-up.",
+        "Each share is of %(num)d customers judged lost or at risk at their latest follow-up.",
+        total,
+    )
+    return Result(columns, rows, chart, notes=[note])
 
 
 def recovery_paradox(filters: Filters) -> Result:
@@ -219,27 +289,11 @@ def recovery_paradox(filters: Filters) -> Result:
     cohort with a survey answer, its latest answer (SurveyResponse.satisfaction, 1-5) is set
     against the same customer's latest answer given before this case was opened (on another
     case); cases whose customer had never rated us before are left out."""
-    earlier, earlier_case = aliased(SurveyResponse), aliased(Ticket)
-    before = (
-        select(earlier.satisfaction)
-        .join(earlier_case, earlier_case.id == earlier.ticket_id)
-        .where(earlier_case.customer_id == Ticket.customer_id, earlier.created_at < Ticket.created_at)
-        .order_by(earlier.created_at.desc(), earlier.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    pairs = (
-        select(SurveyResponse.satisfaction.label("after"), before.label("before"))
-        .join(Ticket, Ticket.id == SurveyResponse.ticket_id)
-        .where(*cohort(filters), SurveyResponse.id == latest(SurveyResponse.id))
-        .cte("pairs")
-        .prefix_with("MATERIALIZED")
-    )
-    after, earlier_rating = pairs.c.after, pairs.c.before
+    after, earlier_rating = CaseFacts.rating_after, CaseFacts.rating_before
     higher_now, same_now = case((after > earlier_rating, 1), else_=0), case((after == earlier_rating, 1), else_=0)
     count, mean_before, mean_after, higher, same = db.session.execute(
         select(func.count(), func.avg(earlier_rating), func.avg(after), func.sum(higher_now), func.sum(same_now)).where(
-            earlier_rating.is_not(None)
+            *cohort(filters), after.is_not(None), earlier_rating.is_not(None)
         )
     ).one()
     columns = [
@@ -277,7 +331,7 @@ def repeat_complainants(filters: Filters) -> Result:
     """Repeat complainants: customers with two or more cases opened in the period (cases matching
     the filters, merged duplicates not counted), against all customers who complained in it; the
     table lists the ten with the most cases."""
-    cohort_cases = cases(filters, customer_id=Ticket.customer_id)
+    cohort_cases = cases(filters, customer_id=CaseFacts.customer_id)
     per = (
         select(cohort_cases.c.customer_id, func.count().label("cases"))
         .group_by(cohort_cases.c.customer_id)

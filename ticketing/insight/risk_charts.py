@@ -5,7 +5,9 @@ from datetime import date, timedelta
 
 from flask_babel import gettext as _
 
+from ticketing.cases import catalogue
 from ticketing.cases.early_warning import Series
+from ticketing.cases.risk import REASONS
 from ticketing.insight import charts
 from ticketing.insight.charts import Bar, Chart
 from ticketing.insight.results import COUNT, HOURS, PERCENT, SCORE, display, short_day
@@ -137,6 +139,13 @@ def team_rows(rows: list[MemberFigures]) -> tuple[list[str], list[list]]:
     ]
 
 
+def _reason_text(reason, item, texts: dict) -> str:
+    """'Judged lost at the follow-up (+5): Negligent … · Unkept promises …'; other reasons without the colon.
+    `texts` holds each reason's label and points, translated once for the whole file."""
+    text = texts[reason.key]
+    return f"{text}: {item.churn}" if reason.key in ("lost", "at_risk") and item.churn else text
+
+
 def at_risk_rows(items, zone) -> tuple[list[str], list[list]]:
     header = [
         _("Customer"),
@@ -150,14 +159,16 @@ def at_risk_rows(items, zone) -> tuple[list[str], list[list]]:
         _("Latest case (%(zone)s)", zone=str(zone)),
         _("Win-back action"),
     ]
+    texts = {reason.key: f"{reason.label} (+{reason.points})" for reason in REASONS}
+    tiers = {tier: catalogue.tier_label(tier) for tier in {item.customer.value_tier for item in items}}
     rows = [
         [
             item.customer.name,
             item.customer.email or "",
             item.customer.phone or "",
-            item.customer.value_tier.label,
+            tiers[item.customer.value_tier],
             item.score,
-            "; ".join(f"{reason.label} (+{reason.points})" for reason in item.reasons),
+            "; ".join(_reason_text(reason, item, texts) for reason in item.reasons),
             item.open_cases,
             item.recent_cases,
             item.last_case_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),

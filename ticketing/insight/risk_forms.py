@@ -4,7 +4,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ticketing.cases.vocabulary import Retention, ValueTier
+from ticketing.cases import catalogue
+from ticketing.cases.vocabulary import Retention
 from ticketing.forms_common import PolicyForm, options
 
 PERIODS = (30, 90, 365)
@@ -20,7 +21,10 @@ class AtRiskFilterForm(PolicyForm):
         csrf = False  # a GET form that changes nothing
 
     tier = SelectField(
-        _l("Value tier"), default="", validators=[Optional()], choices=options(ValueTier, blank=_l("Any tier"))
+        _l("Value tier"),
+        default="",
+        validators=[Optional()],
+        choices=options(blank=_l("Any tier"), pairs=lambda: catalogue.tier_choices(include_retired=True)),
     )
     min_score = IntegerField(_l("Score at least"), validators=[Optional(), NumberRange(min=1, max=99)])
     open_only = BooleanField(_l("Only customers with an open case"))

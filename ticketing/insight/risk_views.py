@@ -31,7 +31,7 @@ from ticketing.insight.risk_forms import (
 )
 
 bp = Blueprint("insight_risk", __name__, url_prefix="/insight")
-PAGE_LIMIT = 200
+PAGE_SIZE = 50  # customers per page of the at-risk list (each row carries its win-back form)
 PRODUCT_ROWS = 30
 
 
@@ -75,12 +75,22 @@ def at_risk():
     return _at_risk_page(*_risk_filters())
 
 
+def _page_number() -> int:
+    """The page of the list asked for (?page=N, from 1); anything else is the first."""
+    page = request.args.get("page", "")
+    return int(page) if page.isdigit() and 1 <= int(page) <= 100_000 else 1
+
+
 def _at_risk_page(filter_form, filters, failed: WinBackForm | None = None, failed_id: int | None = None):
-    items, owners = risk.at_risk(utcnow(), filters, limit=PAGE_LIMIT), _owner_choices()
+    page = _page_number()
+    # One more than a page is asked for: whether a next page exists, without counting them all.
+    items = risk.at_risk(utcnow(), filters, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    items, more = items[:PAGE_SIZE], len(items) > PAGE_SIZE
+    owners = _owner_choices()
     forms = {
         item.customer.id: failed if item.customer.id == failed_id else _win_back_form(item.customer.id, owners)
         for item in items
-        if item.win_back is None
+        if item.win_back is None and item.win_back_barred is None
     }
     if failed is not None and failed_id not in forms:  # the customer is no longer listed: say why it failed
         for errors in failed.errors.values():
@@ -92,7 +102,10 @@ def _at_risk_page(filter_form, filters, failed: WinBackForm | None = None, faile
         forms=forms,
         reasons=risk.REASONS,
         recent_days=risk.RECENT_DAYS,
-        limit=PAGE_LIMIT,
+        page=page,
+        more=more,
+        first=(page - 1) * PAGE_SIZE + 1,
+        page_args={key: value for key, value in request.args.items() if key != "page"},
     )
 
 

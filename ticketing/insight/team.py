@@ -3,14 +3,15 @@
 Figures belong to the case's current assignee. In the period: cases closed and the median
 time from intake to closing; customers' survey ratings (CSAT 1-5) given; supervisor reviews
 decided (approved or returned); quality scores of sampled cases. Open cases are counted now.
-Each figure is one GROUP BY in the database; the median uses window functions (SQLite and
-PostgreSQL alike).
+Each figure is one GROUP BY in the database, driven by an index on the period's date (the case's
+closing, the answer's, the decision's), so it reads the period, not the history; the median uses a
+window function (SQLite and PostgreSQL alike).
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 
 from ticketing.auth.models import User
 from ticketing.cases.improvement import QualityScore
@@ -45,30 +46,35 @@ def _closed_in(since: datetime, until: datetime):
     )
 
 
-def _median_hours(since: datetime, until: datetime) -> dict[int, float]:
+def _median_hours(since: datetime, until: datetime, counts: dict[int, int]) -> dict[int, float]:
     """Per assignee, the median of (closed - opened) over cases closed in the period: the middle
-    row (odd count) or the mean of the two middle rows (even), picked by row_number()."""
+    row (odd count) or the mean of the two middle rows (even), picked by row_number(). `counts` are
+    the cases each assignee closed in the period (the same condition), so one window sort does."""
+    if not counts:
+        return {}
     duration = seconds_between(Ticket.closed_at, Ticket.created_at)
     ranked = (
         select(
             Ticket.assignee_id.label("user_id"),
             duration.label("seconds"),
             func.row_number().over(partition_by=Ticket.assignee_id, order_by=duration).label("rn"),
-            func.count().over(partition_by=Ticket.assignee_id).label("n"),
         )
         .where(_closed_in(since, until))
         .subquery()
     )
+    n = case(counts, value=ranked.c.user_id)
     rows = db.session.execute(
         select(ranked.c.user_id, func.avg(ranked.c.seconds))
-        .where(ranked.c.rn * 2 >= ranked.c.n, ranked.c.rn * 2 <= ranked.c.n + 2)
+        .where(ranked.c.rn * 2 >= n, ranked.c.rn * 2 <= n + 2)
         .group_by(ranked.c.user_id)
     )
     return {user_id: float(seconds) / 3600 for user_id, seconds in rows}
 
 
-def _per_assignee(*columns, where, joins=()) -> dict[int, tuple]:
-    query = select(Ticket.assignee_id, *columns).select_from(Ticket)
+def _per_assignee(*columns, where, joins=(), driver=Ticket) -> dict[int, tuple]:
+    """One GROUP BY per assignee; `driver` is the table the period's condition is on (it leads the
+    join, so its index on the period's date picks the rows)."""
+    query = select(Ticket.assignee_id, *columns).select_from(driver)
     for target, on in joins:
         query = query.join(target, on)
     rows = db.session.execute(query.where(Ticket.assignee_id.is_not(None), *where).group_by(Ticket.assignee_id))
@@ -82,13 +88,20 @@ def team_figures(since: datetime, until: datetime) -> list[MemberFigures]:
     ratings = _per_assignee(
         func.count(SurveyResponse.id),
         func.avg(SurveyResponse.satisfaction),
-        joins=[(SurveyResponse, SurveyResponse.ticket_id == Ticket.id)],
-        where=[SurveyResponse.created_at >= since, SurveyResponse.created_at < until],
+        driver=SurveyResponse,
+        joins=[(Ticket, SurveyResponse.ticket_id == Ticket.id)],
+        # Answers an agent took down on the phone for their own case do not rate that agent.
+        where=[
+            SurveyResponse.created_at >= since,
+            SurveyResponse.created_at < until,
+            or_(SurveyResponse.recorded_by_id.is_(None), SurveyResponse.recorded_by_id != Ticket.assignee_id),
+        ],
     )
     reviews = _per_assignee(
         func.coalesce(func.sum(case((ReviewRecord.decision == ReviewDecision.APPROVED, 1), else_=0)), 0),
         func.coalesce(func.sum(case((ReviewRecord.decision == ReviewDecision.RETURNED, 1), else_=0)), 0),
-        joins=[(ReviewRecord, ReviewRecord.ticket_id == Ticket.id)],
+        driver=ReviewRecord,
+        joins=[(Ticket, ReviewRecord.ticket_id == Ticket.id)],
         where=[ReviewRecord.decided_at >= since, ReviewRecord.decided_at < until],
     )
     quality = {
@@ -104,7 +117,7 @@ def team_figures(since: datetime, until: datetime) -> list[MemberFigures]:
             .group_by(QualityScore.agent_id)
         )
     }
-    medians = _median_hours(since, until)
+    medians = _median_hours(since, until, {user_id: figures[0] for user_id, figures in closed.items()})
     with_figures = set(closed) | set(open_now) | set(ratings) | set(reviews) | set(quality)
     users = db.session.scalars(select(User).where(User.active.is_(True) | User.id.in_(with_figures)))
     rows = [

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import get_timezone
 
 from ticketing.auth.permissions import SUPERVISORS, roles_required
+from ticketing.extensions import db
 from ticketing.insight import charts, figures
 from ticketing.insight.export import csv_text, filename
 from ticketing.insight.filters import read_filters
@@ -25,6 +26,8 @@ def dashboard():
     """Every figure for the period and filters in the query string (default: the last 90 days)."""
     form, filters = _filters()
     size, results = figures.dashboard(filters)
+    as_of = figures.as_of()
+    db.session.commit()  # the facts of recently changed cases, brought up to date for these figures
     query = {key: value for key, value in request.args.items() if value}
     return render_template(
         "insight/dashboard.html",
@@ -36,6 +39,7 @@ def dashboard():
         sections=figures.SECTIONS,
         tiles=figures.TILES,
         query=query,
+        as_of=as_of,
         chart=charts.render,
         display=display,
     )
@@ -49,6 +53,7 @@ def export(figure):
         abort(404)
     _form, filters = _filters()
     result = figures.compute(figure, filters)
+    db.session.commit()  # the facts brought up to date, as on the dashboard
     return Response(
         csv_text(result),
         content_type="text/csv; charset=utf-8",

@@ -2,15 +2,13 @@
 again and perceived fairness, plus the satisfaction staff recorded at the follow-up."""
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
-from ticketing.cases.models import Ticket
-from ticketing.cases.records import FollowUpRecord
-from ticketing.cases.survey import SurveyResponse
+from ticketing.cases.facts import CaseFacts
 from ticketing.extensions import db
 from ticketing.insight.charts import BARS, Bar, Chart
 from ticketing.insight.filters import Filters
-from ticketing.insight.queries import cohort, latest, ratio
+from ticketing.insight.queries import cohort, ratio
 from ticketing.insight.results import COUNT, PERCENT, POINTS, SCORE, TEXT, Column, Result, Stat, display
 
 BUY_AGAIN = {"yes": _l("Yes"), "maybe": _l("Maybe"), "no": _l("No")}
@@ -21,9 +19,11 @@ FAIRNESS = {
 }
 
 
-def _answers(*columns):
-    """Survey answers (SurveyResponse) on the cases of the cohort; every answer counts."""
-    return select(*columns).join(Ticket, Ticket.id == SurveyResponse.ticket_id)
+def _answers(filters: Filters, *names: str) -> list[int]:
+    """Sums over the cases of the cohort of the named per-case survey tallies (CaseFacts: every
+    answer counts), in one query."""
+    query = select(*(func.coalesce(func.sum(CaseFacts.__table__.c[name]), 0) for name in names))
+    return [int(value) for value in db.session.execute(query.where(*cohort(filters))).one()]
 
 
 def _shares_chart(rows) -> Chart:
@@ -39,20 +39,14 @@ def _shares_chart(rows) -> Chart:
 
 
 def satisfaction(filters: Filters) -> Result:
-    """Satisfaction (CSAT, 1-5) from the customers' survey answers on cases of the cohort: how many
-    gave each score, and the average. Beside it, the average score staff recorded at each case's
-    latest follow-up (FollowUpRecord.satisfaction), which every followed-up case has."""
-    query = (
-        _answers(SurveyResponse.satisfaction, func.count())
-        .where(*cohort(filters))
-        .group_by(SurveyResponse.satisfaction)
-    )
-    counts = dict(db.session.execute(query).all())
-    recorded = db.session.scalar(
-        select(func.avg(FollowUpRecord.satisfaction))
-        .join(Ticket, Ticket.id == FollowUpRecord.ticket_id)
-        .where(*cohort(filters), FollowUpRecord.id == latest(FollowUpRecord.id))
-    )
+    """Satisfaction (CSAT, 1-5) from the customers' survey answers on cases of the cohort (asked after
+    every follow-up, satisfied or not): how many gave each score, the average, and how many of the
+    answers staff took down on the phone (SurveyResponse.recorded_by_id). Beside it, the average score
+    staff recorded at each case's latest follow-up (FollowUpRecord.satisfaction), which every
+    followed-up case has."""
+    *scores, by_staff = _answers(filters, *(f"score_{score}" for score in range(1, 6)), "by_staff")
+    counts = {score: count for score, count in zip(range(1, 6), scores) if count}
+    recorded = db.session.scalar(select(func.avg(CaseFacts.follow_up_satisfaction)).where(*cohort(filters)))
     total = sum(counts.values())
     columns = [Column(_l("Score"), TEXT), Column(_l("Answers"), COUNT), Column(_l("Share"), PERCENT)]
     headline = {
@@ -71,6 +65,7 @@ def satisfaction(filters: Filters) -> Result:
         headline={
             "average": Stat(_l("Average satisfaction (1-5)"), average, SCORE),
             "answers": Stat(_l("Survey answers"), total, COUNT),
+            "taken_by_staff": Stat(_l("Of these, taken down by staff on the phone"), by_staff, COUNT),
         }
         | headline,
     )
@@ -79,10 +74,7 @@ def satisfaction(filters: Filters) -> Result:
 def nps(filters: Filters) -> Result:
     """Net Promoter Score from the survey's 0-10 "would you recommend us" (SurveyResponse.recommend):
     promoters 9-10, passives 7-8, detractors 0-6; NPS = % promoters - % detractors (-100 to 100)."""
-    group = case(
-        (SurveyResponse.recommend >= 9, "promoter"), (SurveyResponse.recommend >= 7, "passive"), else_="detractor"
-    )
-    counts = dict(db.session.execute(_answers(group, func.count()).where(*cohort(filters)).group_by(group)).all())
+    counts = dict(zip(("promoter", "passive", "detractor"), _answers(filters, "promoters", "passives", "detractors")))
     total = sum(counts.values())
     columns = [Column(_l("Group"), TEXT), Column(_l("Answers"), COUNT), Column(_l("Share"), PERCENT)]
     if not total:
@@ -104,8 +96,7 @@ def nps(filters: Filters) -> Result:
 def buy_again(filters: Filters) -> Result:
     """Would buy again: the survey's answer yes / maybe / no (SurveyResponse.buy_again), as shares of
     the answers on cases of the cohort."""
-    query = _answers(SurveyResponse.buy_again, func.count()).where(*cohort(filters)).group_by(SurveyResponse.buy_again)
-    counts = dict(db.session.execute(query).all())
+    counts = dict(zip(BUY_AGAIN, _answers(filters, *(f"buy_{key}" for key in BUY_AGAIN))))
     total = sum(counts.values())
     columns = [Column(_l("Would buy again"), TEXT), Column(_l("Answers"), COUNT), Column(_l("Share"), PERCENT)]
     if not total:
@@ -119,14 +110,11 @@ def buy_again(filters: Filters) -> Result:
 def fairness(filters: Filters) -> Result:
     """Perceived fairness: the average of the survey's three 1-5 questions on the cases of the
     cohort: the outcome (distributive), the process (procedural) and the treatment (interactional)."""
-    averages = db.session.execute(
-        _answers(func.count(), *(func.avg(getattr(SurveyResponse, name)) for name in FAIRNESS)).where(*cohort(filters))
-    ).one()
+    count, *sums = _answers(filters, "answers", *FAIRNESS)
     columns = [Column(_l("Question"), TEXT), Column(_l("Answers"), COUNT), Column(_l("Average (1-5)"), SCORE)]
-    count = averages[0]
     if not count:
         return Result(columns, [])
-    rows = [[label, count, float(value)] for label, value in zip(FAIRNESS.values(), averages[1:])]
+    rows = [[label, count, total / count] for label, total in zip(FAIRNESS.values(), sums)]
     chart = Chart(
         BARS,
         [Bar(str(label), (value,), (display(value, SCORE),)) for label, _count, value in rows],

@@ -6,8 +6,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from ticketing.cases.models import Ticket
-from ticketing.cases.vocabulary import Category, Channel
+from ticketing.cases import catalogue
+from ticketing.cases.facts import CaseFacts
+from ticketing.cases.vocabulary import Channel
 from ticketing.extensions import db
 from ticketing.insight.charts import BARS, COLUMNS, Bar, Chart
 from ticketing.insight.filters import Filters, midnight
@@ -47,12 +48,12 @@ def _period_words(unit: str, start: date, end: date) -> str:
 
 
 def volume(filters: Filters) -> Result:
-    """Cases opened in each day, week or month of the period, by Ticket.created_at in the reader's
+    """Cases opened in each day, week or month of the period, by when they were opened in the reader's
     timezone (the bucket is found in SQL by comparing with the bucket boundaries)."""
     unit, starts = periods(filters)
     bounds = [midnight(start, filters.zone) for start in starts] + [filters.until]
-    bucket = bucket_of(Ticket.created_at, bounds).label("bucket")
-    query = select(bucket, func.count(Ticket.id)).where(*cohort(filters)).group_by(bucket)
+    bucket = bucket_of(CaseFacts.created_at, bounds).label("bucket")
+    query = select(bucket, func.count()).where(*cohort(filters)).group_by(bucket)
     counts = {index: count for index, count in db.session.execute(query) if index is not None}
     columns = [Column(_l("Period from"), MONTH if unit == "month" else DAY), Column(_l("Cases opened"), COUNT)]
     if not counts:
@@ -93,11 +94,12 @@ def _shares(counts: dict, order, label, first: Column) -> Result:
 
 
 def categories(filters: Filters) -> Result:
-    """Cases opened in the period per category recorded at intake (Ticket.category)."""
+    """Cases opened in the period per category (Ticket.category): every active category of the
+    catalogue, and a retired one when cases of the period have it."""
     return _shares(
-        count_by(Ticket.category, filters),
-        list(Category),
-        lambda value: value.label if value else _("Not categorised"),
+        count_by(CaseFacts.category, filters),
+        catalogue.category_codes(),
+        lambda value: catalogue.category_label(value) if value else _("Not categorised"),
         Column(_l("Category"), TEXT),
     )
 
@@ -105,5 +107,5 @@ def categories(filters: Filters) -> Result:
 def channels(filters: Filters) -> Result:
     """Cases opened in the period per channel the complaint came in by (Ticket.channel)."""
     return _shares(
-        count_by(Ticket.channel, filters), list(Channel), lambda value: value.label, Column(_l("Channel"), TEXT)
+        count_by(CaseFacts.channel, filters), list(Channel), lambda value: value.label, Column(_l("Channel"), TEXT)
     )

@@ -12,7 +12,12 @@ from flask import current_app
 
 
 class DeliveryError(Exception):
-    """The message could not be handed to the SMTP server; the dispatcher retries."""
+    """The message could not be handed to the SMTP server. `permanent` (a 5xx answer: no such
+    mailbox, refused) is not worth retrying; anything else is retried later."""
+
+    def __init__(self, text: str, permanent: bool = False):
+        super().__init__(text)
+        self.permanent = permanent
 
 
 def smtp_configured() -> bool:
@@ -67,27 +72,81 @@ def message_id(token: str) -> str:
 
 
 def build_message(
-    *, to: str, subject: str, body: str, token: str, to_name: str = "", locale: str = "en"
+    *, to: str, subject: str, body: str, token: str, to_name: str = "", locale: str = "en", thread: str | None = None
 ) -> EmailMessage:
+    """One e-mail. `thread` (a Message-ID) makes it part of that conversation: mail programs show
+    every message about one case together."""
     msg = EmailMessage()
     msg["From"] = _header(current_app.config["MAIL_FROM"])
     msg["To"] = recipient(to_name, to)
     msg["Subject"] = _header(subject)
     msg["Message-ID"] = message_id(token)
+    if thread and thread != msg["Message-ID"]:
+        msg["In-Reply-To"] = msg["References"] = _header(thread)
     msg["Date"] = formatdate(localtime=False)
     msg.set_content(body)  # clears every Content-* header, so Content-Language comes after it
     msg["Content-Language"] = "zh-CN" if locale.startswith("zh") else "en"
     return msg
 
 
+class Mailer:
+    """One SMTP connection for a dispatch pass: opened at the first message, reused for the next,
+    opened again after the server dropped it. Use as a context manager; it says QUIT at the end."""
+
+    def __init__(self):
+        self._smtp: smtplib.SMTP | None = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _connect(self) -> smtplib.SMTP:
+        config = current_app.config
+        smtp = smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"])
+        if config.get("SMTP_STARTTLS"):
+            smtp.starttls()
+        if config.get("SMTP_USERNAME"):
+            smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"] or "")
+        return smtp
+
+    def send(self, message: EmailMessage) -> None:
+        try:
+            reused = self._smtp is not None and self._smtp.sock is not None
+            if not reused:
+                self._smtp = self._connect()
+            try:
+                self._smtp.send_message(message)
+            except smtplib.SMTPServerDisconnected:
+                if not reused:
+                    raise
+                # An idle connection the server closed: nothing was accepted on it, so one retry is safe.
+                self._smtp = self._connect()
+                self._smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused as error:
+            codes = [code for code, _text in error.recipients.values()]
+            raise DeliveryError(f"SMTPRecipientsRefused: {error.recipients}", permanent=_permanent(*codes)) from error
+        except smtplib.SMTPResponseException as error:
+            raise DeliveryError(f"{type(error).__name__}: {error}", permanent=_permanent(error.smtp_code)) from error
+        except (OSError, smtplib.SMTPException) as error:
+            self.close()
+            raise DeliveryError(f"{type(error).__name__}: {error}") from error
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
+
+
+def _permanent(*codes: int) -> bool:
+    return bool(codes) and all(500 <= code < 600 for code in codes)
+
+
 def send(message: EmailMessage) -> None:
-    config = current_app.config
-    try:
-        with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"]) as smtp:
-            if config.get("SMTP_STARTTLS"):
-                smtp.starttls()
-            if config.get("SMTP_USERNAME"):
-                smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"] or "")
-            smtp.send_message(message)
-    except (OSError, smtplib.SMTPException) as error:
-        raise DeliveryError(f"{type(error).__name__}: {error}") from error
+    """Send one message on a connection of its own."""
+    with Mailer() as mailer:
+        mailer.send(message)

@@ -29,3 +29,13 @@ class Notification(db.Model):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     ticket = relationship("Ticket")
+
+
+class NoticePreference(db.Model):
+    """How one staff member wants one kind of notice: in_app, email, both or off (no row: both)."""
+
+    __tablename__ = "notice_preferences"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    channels: Mapped[str] = mapped_column(String(10))

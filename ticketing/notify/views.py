@@ -1,14 +1,16 @@
-"""In-app notifications: the list under the bell, and opening one."""
+"""In-app notifications: the list under the bell, opening one, and how each kind reaches you."""
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select, update
 
+from ticketing import refusals
 from ticketing.auth.permissions import STAFF, roles_required
 from ticketing.clock import utcnow
 from ticketing.extensions import db
-from ticketing.notify import messages
+from ticketing.notify import messages, preferences
+from ticketing.notify.forms import PreferencesForm
 from ticketing.notify.models import Notification
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -79,3 +81,28 @@ def mark_all_read():
     )
     db.session.commit()
     return redirect(url_for("notifications.index"))
+
+
+@bp.route("/preferences", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def edit_preferences():
+    """Per kind: in the app, e-mail, both or off; for supervisors, which cases they hear about."""
+    form = PreferencesForm(data=preferences.current_choices(current_user))
+    if form.validate_on_submit():
+        refusals.reshow(lambda error: _preferences_page(form), form=form)
+        preferences.save_preferences(current_user, form.channel_choices(), form.scope.data)
+        db.session.commit()
+        flash(_("Your notice preferences are saved."), "success")
+        return redirect(url_for("notifications.edit_preferences"))
+    return _preferences_page(form), 422 if form.errors else 200
+
+
+def _preferences_page(form):
+    return render_template(
+        "notify/preferences.html",
+        form=form,
+        groups=preferences.groups_for(current_user),
+        explanations=preferences.EXPLANATIONS,
+        mandatory=preferences.MANDATORY,
+        mandatory_note=preferences.MANDATORY_NOTE,
+    )

@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 
 from ticketing import validation
 from ticketing.cases.attachments import problems
-from ticketing.forms_common import PolicyForm, VersionField, options
+from ticketing.forms_common import PolicyForm, SurveyQuestions, VersionField, options
 
 
 def plain_name(form, field) -> None:
@@ -55,40 +55,8 @@ class AnswerForm(PolicyForm):
             raise ValidationError(_l("Please tell us why, so we can find a better solution."))
 
 
-class SurveyForm(PolicyForm):
+class SurveyForm(SurveyQuestions, PolicyForm):
     """After the follow-up: how did we do? (satisfaction, NPS, loyalty and perceived fairness)."""
-
-    satisfaction = RadioField(
-        _l("How satisfied are you with the outcome? (1 = very unhappy, 5 = delighted)"),
-        validators=[InputRequired()],
-        choices=options(pairs=[(str(n), str(n)) for n in range(1, 6)]),
-    )
-    recommend = RadioField(
-        _l("How likely are you to recommend us? (0 = not at all, 10 = certainly)"),
-        validators=[InputRequired()],
-        choices=options(pairs=[(str(n), str(n)) for n in range(11)]),
-    )
-    buy_again = RadioField(
-        _l("Would you buy from us again?"),
-        validators=[InputRequired()],
-        choices=options(pairs=lambda: [("yes", _l("Yes")), ("maybe", _l("Maybe")), ("no", _l("No"))]),
-    )
-    fair_outcome = RadioField(
-        _l("How fair was the outcome? (1-5)"),
-        validators=[InputRequired()],
-        choices=options(pairs=[(str(n), str(n)) for n in range(1, 6)]),
-    )
-    fair_process = RadioField(
-        _l("How fair was the way we handled it? (1-5)"),
-        validators=[InputRequired()],
-        choices=options(pairs=[(str(n), str(n)) for n in range(1, 6)]),
-    )
-    fair_treatment = RadioField(
-        _l("How well were you treated? (1-5)"),
-        validators=[InputRequired()],
-        choices=options(pairs=[(str(n), str(n)) for n in range(1, 6)]),
-    )
-    comment = TextAreaField(_l("Anything else you want to tell us?"), validators=[Length(max=2000)])
 
 
 class ReopenForm(PolicyForm):

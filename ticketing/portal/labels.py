@@ -1,8 +1,12 @@
 """What each step means to the customer, in plain words: where the case stands and what comes next."""
 
+from datetime import timedelta
+
 from flask_babel import lazy_gettext as _l
 
+from ticketing.cases.settings import desk
 from ticketing.cases.vocabulary import ResolutionState, Status, Step
+from ticketing.clock import utcnow
 
 # The six steps as the progress bar names them for the customer.
 STEP_NAMES = {
@@ -34,7 +38,7 @@ NEXT = {
 def where_it_stands(ticket) -> tuple:
     """(now, next) for the tracking page."""
     if ticket.status == Status.CLOSED:
-        return _l("Your case is closed"), _l("Thank you for telling us. If the problem comes back, contact us.")
+        return _l("Your case is closed"), _l("Thank you for letting us put things right.")
     if ticket.status == Status.CANCELLED:
         return _l("Your case was closed without further action"), _l("If you think this is a mistake, contact us.")
     if ticket.step == Step.RESOLVE and ticket.resolution_state == ResolutionState.AWAITING_CUSTOMER:
@@ -45,15 +49,25 @@ def where_it_stands(ticket) -> tuple:
 
 
 def by_when(ticket):
-    """(text, moment) the customer can hold us to before there is a promised date: when we will
-    get back to them, then when we aim to propose a solution. None once a date is promised or the
-    case is over (the page says so itself)."""
-    if ticket.status != Status.OPEN:
+    """(text, moment) the customer can hold us to, in every state: when we will get back to them,
+    then when we aim to propose a solution (the proposal shows its own promised date), when we will
+    call to check, and once closed until when they may reopen the case. None when there is no date
+    to give (the review, a cancelled case)."""
+    if ticket.status == Status.CLOSED and ticket.closed_at is not None:
+        until = ticket.closed_at + timedelta(days=desk().reopen_days)
+        return (
+            (_l("If the problem comes back, you can reopen the case here until %(when)s."), until)
+            if until > utcnow()
+            else None
+        )
+    if ticket.status != Status.OPEN or ticket.step == Step.REVIEW:
         return None
+    if ticket.step == Step.FOLLOW_UP:
+        if ticket.follow_up_due_at is None:
+            return None
+        return _l("We will call you by %(when)s to make sure the problem is really solved."), ticket.follow_up_due_at
     if ticket.resolution_state in (ResolutionState.AWAITING_CUSTOMER, ResolutionState.ACCEPTED):
         return None  # the proposal's own date is shown
     if ticket.responded_at is None:
         return _l("We will get back to you by %(when)s."), ticket.response_due_at
-    if ticket.step in (Step.FOLLOW_UP, Step.REVIEW):
-        return None
     return _l("We aim to propose a solution by %(when)s."), ticket.resolution_due_at

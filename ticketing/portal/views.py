@@ -1,10 +1,11 @@
 """Customer portal: submit a complaint, open the private link, follow the case, write to us."""
 
 import hmac
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta, timezone
 from functools import wraps
 
-from flask import Blueprint, current_app, flash, redirect, render_template, send_file, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,9 +15,16 @@ from ticketing import refusals
 from ticketing.cases import services
 from ticketing.cases.attachments import Attachment, path_of, save_attachments
 from ticketing.cases.models import Message, Ticket
-from ticketing.cases.portal_access import issue_token, ticket_for_token
+from ticketing.cases.portal_access import (
+    case_still_open_to_links,
+    issue_token,
+    link_ends_at,
+    link_still_opens,
+    ticket_for_token,
+)
 from ticketing.cases.queries import find_ticket
 from ticketing.cases.reminders import send_portal_link
+from ticketing.cases.settings import desk
 from ticketing.cases.survey import answer_survey, survey_due
 from ticketing.cases.vocabulary import Channel, ResolutionState, Status
 from ticketing.clock import utcnow
@@ -34,6 +42,10 @@ from ticketing.portal.labels import STEP_NAMES, by_when, where_it_stands
 bp = Blueprint("portal", __name__)
 PORTAL_PATHS = ("/complain", "/track")  # where customers are: errors there get the portal's own page
 SESSION_KEY = "portal_ticket_id"
+# The token of the link that opened the session: the session lasts while that link works, and the page
+# offers it to copy. Kept only in the customer's own signed cookie (they hold the link already).
+TOKEN_KEY = "portal_token"
+IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})  # shown as thumbnails
 
 
 @bp.after_request
@@ -70,13 +82,30 @@ def complain():
             return redirect(url_for("portal.received"))
         ticket = _take(form)
         save_attachments(ticket, form.attachments.data or [])
-        token = issue_token(ticket)
-        send_portal_link(ticket, utcnow())  # the confirmation e-mail, with a link of its own
+        ticket_id, token = ticket.id, issue_token(ticket)  # the id kept: not read back after the commit
         db.session.commit()
-        session[SESSION_KEY] = ticket.id
+        session[SESSION_KEY], session[TOKEN_KEY] = ticket_id, token
         session["portal_new_link"] = url_for("portal.open_link", token=token, _external=True)
         return redirect(url_for("portal.received"))
     return render_template("portal/complain.html", form=form), 422 if form.errors else 200
+
+
+@bp.errorhandler(429)
+def too_many_requests(error):
+    """Over the rate limit, a complaint comes back with everything typed and when it can be sent again;
+    the portal's other pages answer with its own 429 page."""
+    db.session.rollback()
+    if request.endpoint != "portal.complain":
+        return render_template("portal/error.html", status=429), 429
+    files_dropped = any(upload.filename for upload in request.files.getlist("attachments"))
+    return render_template(
+        "portal/complain.html", form=ComplaintForm(), retry_at=_retry_at(), files_dropped=files_dropped
+    ), 429
+
+
+def _retry_at() -> datetime | None:
+    limit = limiter.current_limit
+    return datetime.fromtimestamp(limit.reset_at, timezone.utc) if limit is not None else None
 
 
 def _take(form):
@@ -97,7 +126,10 @@ def _take(form):
 @bp.route("/track/lost", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["PORTAL_RATE_LIMIT"], methods=["POST"])
 def lost_link():
-    """Reference + email → the link by e-mail. The answer is the same whether or not they match."""
+    """Reference + email → the link by e-mail. The answer is the same whether or not they match, and
+    takes as long: never before LOST_LINK_ANSWER_SECONDS (a match schedules the e-mail, which a
+    stopwatch could otherwise tell from no match)."""
+    started = time.monotonic()
     form = LostLinkForm()
     if form.validate_on_submit():
         ticket = find_ticket(form.reference.data)
@@ -109,7 +141,9 @@ def lost_link():
         if matches:
             send_portal_link(ticket, utcnow())
         db.session.commit()
-        return render_template("portal/lost.html", form=None, sent=True)
+        page = render_template("portal/lost.html", form=None, sent=True)
+        time.sleep(max(0.0, started + current_app.config["LOST_LINK_ANSWER_SECONDS"] - time.monotonic()))
+        return page
     return render_template("portal/lost.html", form=form, sent=False), 422 if form.errors else 200
 
 
@@ -129,7 +163,7 @@ def open_link(token):
         return render_template("portal/not_found.html"), 404
     db.session.commit()
     session.clear()
-    session[SESSION_KEY] = ticket.id
+    session[SESSION_KEY], session[TOKEN_KEY] = ticket.id, token
     session["locale"] = ticket.customer.locale  # the case speaks the customer's language
     return redirect(url_for("portal.track"))
 
@@ -202,7 +236,10 @@ def survey(ticket):
         refusals.reshow(lambda error: _track_page(ticket, survey_form=form), form=form)
         answer_survey(ticket, **{name: form[name].data for name in SURVEY_FIELDS})
         db.session.commit()
-        flash(_("Thank you for your answers."), "success")
+        flash(
+            _("Thank you: we have your answers. They help us do better, for you and for others."),
+            "success",
+        )
         return redirect(url_for("portal.track"))
     return _track_page(ticket, survey_form=form), 422
 
@@ -242,7 +279,10 @@ SURVEY_FIELDS = ("satisfaction", "recommend", "buy_again", "fair_outcome", "fair
 def _track_page(ticket, form=None, answer_form=None, survey_form=None, reopen_form=None):
     """Everything the customer may see — never internal notes or the analysis."""
     messages = list(db.session.scalars(select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id)))
-    files = list(db.session.scalars(select(Attachment).where(Attachment.ticket_id == ticket.id)))
+    files = db.session.scalars(select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id))
+    files_of: dict[int | None, list[Attachment]] = {}
+    for row in files:  # each file under the message it came with; None: sent with the complaint itself
+        files_of.setdefault(row.message_id, []).append(row)
     now, next_step = where_it_stands(ticket)
     proposal = None
     if ticket.resolution_state == ResolutionState.AWAITING_CUSTOMER:
@@ -265,20 +305,37 @@ def _track_page(ticket, form=None, answer_form=None, survey_form=None, reopen_fo
         answer_form=answer_form,
         survey_form=survey_form,
         reopen_form=reopen_form,
-        files=files,
+        files_of=files_of,
+        image_types=IMAGE_TYPES,
         step_names=STEP_NAMES,
         by_when=by_when(ticket),
+        **_private_link(ticket),
     )
+
+
+def _private_link(ticket) -> dict:
+    """The link this session was opened with, to copy, and when it stops working by itself."""
+    token = session.get(TOKEN_KEY)
+    if not token:
+        return {"private_link": None, "link_ends_at": None}
+    return {
+        "private_link": url_for("portal.open_link", token=token, _external=True),
+        "link_ends_at": link_ends_at(token, ticket),
+    }
 
 
 def _within_reopen_window(ticket) -> bool:
-    return ticket.closed_at is not None and utcnow() - ticket.closed_at <= timedelta(
-        days=current_app.config["REOPEN_DAYS"]
-    )
+    return ticket.closed_at is not None and utcnow() - ticket.closed_at <= timedelta(days=desk().reopen_days)
 
 
 def _session_ticket():
+    """The session's case while the link that opened it works; a revoked or expired link ends the session."""
     ticket_id = session.get(SESSION_KEY)
-    if ticket_id is None:
+    ticket = db.session.get(Ticket, ticket_id) if ticket_id is not None else None
+    if ticket is None:
         return None
-    return db.session.get(Ticket, ticket_id)
+    token = session.get(TOKEN_KEY)
+    if link_still_opens(token, ticket.id) if token else case_still_open_to_links(ticket):
+        return ticket
+    session.clear()
+    return None

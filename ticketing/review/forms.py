@@ -4,8 +4,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ticketing.cases import catalogue
 from ticketing.cases.checklist import ITEMS
-from ticketing.cases.vocabulary import STEP_ORDER, Category
+from ticketing.cases.vocabulary import STEP_ORDER
 from ticketing.forms_common import PolicyForm, VersionField, options
 
 
@@ -61,7 +62,9 @@ class SampleForm(PolicyForm):
     since = DateField(_l("Closed from"), validators=[Optional()])
     until = DateField(_l("Closed until"), validators=[Optional()])
     agent = SelectField(_l("Agent"), default="")
-    category = SelectField(_l("Category"), default="", choices=options(Category, blank=_l("Any category")))
+    category = SelectField(
+        _l("Category"), default="", choices=options(blank=_l("Any category"), pairs=catalogue.all_category_choices)
+    )
     size = IntegerField(_l("Number of cases"), default=5, validators=[InputRequired(), NumberRange(min=1, max=50)])
 
 

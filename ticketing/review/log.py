@@ -10,9 +10,9 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from ticketing.auth.permissions import STAFF, SUPERVISORS, roles_required
+from ticketing.cases import catalogue
 from ticketing.cases.log_text import ACTION_LABELS
 from ticketing.cases.queries import find_ticket
-from ticketing.cases.vocabulary import Category
 from ticketing.clock import utcnow
 from ticketing.forms_common import PolicyForm, options
 from ticketing.review import log_queries
@@ -27,14 +27,18 @@ class LogFilterForm(PolicyForm):
         csrf = False  # a GET form that changes nothing
 
     date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
+    date_to = DateField(_l("Until"), validators=[Optional()])
     actor = SelectField(_l("Done by"), validators=[Optional()])
     action = SelectField(
         _l("Event"),
         validators=[Optional()],
         choices=options(blank=_l("Any event"), pairs=lambda: ACTION_LABELS.items()),
     )
-    category = SelectField(_l("Category"), choices=options(Category, blank=_l("Any category")), validators=[Optional()])
+    category = SelectField(
+        _l("Category"),
+        choices=options(blank=_l("Any category"), pairs=catalogue.all_category_choices),
+        validators=[Optional()],
+    )
     reference = StringField(_l("Case reference"), validators=[Optional(), Length(max=20)])
 
     def validate_date_from(self, field):
@@ -113,3 +117,12 @@ def report(reference):
     return render_template(
         "review/report.html", actor_label=actor_label, zone=_zone(), **log_queries.case_report(ticket)
     )
+
+
+@bp.route("/cases/<reference>/chain")
+@roles_required(*SUPERVISORS)
+def check_chain(reference):
+    """Check one case's hash chain from the browser: intact up to its head, or the first broken event."""
+    ticket = find_ticket(reference) or abort(404)
+    result = log_queries.check_case_chain(ticket)
+    return render_template("review/chain_check.html", ticket=ticket, result=result, actor_label=actor_label)

@@ -7,6 +7,7 @@ from datetime import tzinfo
 
 from flask_babel import gettext as _
 
+from ticketing.cases import catalogue
 from ticketing.cases.log_text import actor_label
 from ticketing.review.log_queries import LogRow
 from ticketing.spreadsheet import BOM, escape_cell
@@ -30,6 +31,9 @@ def header(zone: tzinfo) -> list[str]:
         _("Done by"),
         _("Event"),
         _("Changes"),
+        # Last, so the columns a reader's spreadsheet already uses keep their places.
+        _("Seq"),
+        _("Hash"),
     ]
 
 
@@ -40,11 +44,13 @@ def row_cells(row: LogRow, zone: tzinfo) -> list[str]:
         at.isoformat(),
         at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
         row.reference,
-        row.category.label if row.category else "",
+        catalogue.category_label(row.category),
         row.subject,
         actor_label(row.event),
         described["label"],
         changes_text(described),
+        str(row.event.seq),
+        row.event.hash,
     ]
 
 

@@ -8,13 +8,13 @@ from decimal import Decimal
 from sqlalchemy import select, tuple_
 
 from ticketing.auth.models import User
+from ticketing.cases import chain
 from ticketing.cases.audit import Event
 from ticketing.cases.deadlines import case_deadlines
 from ticketing.cases.log_text import describe
 from ticketing.cases.models import Message, Note, Ticket
 from ticketing.cases.queries import case_events, decode_cursor, encode_cursor
 from ticketing.cases.records import RECORDS
-from ticketing.cases.vocabulary import Category
 from ticketing.extensions import db
 from ticketing.validation import storable_int
 
@@ -47,7 +47,7 @@ def period(first: date | None, last: date | None, zone: tzinfo) -> tuple[datetim
 class LogRow:
     event: Event
     reference: str
-    category: Category | None
+    category: str | None  # a code of the category catalogue
     subject: str
 
     @property
@@ -141,5 +141,29 @@ def case_report(ticket: Ticket) -> dict:
         "notes": _rows(Note, ticket),
         "messages": _rows(Message, ticket),
         "timeline": [describe(event) for event in case_events(ticket)],
+        "head": chain_head(ticket),
         "compensation_share": compensation_share,
     }
+
+
+def chain_head(ticket: Ticket) -> Event | None:
+    """The case's latest event by seq: the one whose hash stands for the whole chain before it."""
+    query = select(Event).where(Event.ticket_id == ticket.id).order_by(Event.seq.desc()).limit(1)
+    return db.session.scalars(query).first()
+
+
+@dataclass
+class ChainCheck:
+    """What checking one case's chain found: how many events were checked, its head, and the first problem."""
+
+    checked: int
+    head: Event | None
+    broken: chain.Break | None
+    broken_event: Event | None
+
+
+def check_case_chain(ticket: Ticket) -> ChainCheck:
+    """Run the record log's own per-case check, read-only, and load the event it names."""
+    checked, broken = chain.verify_case(Event, ticket.id)
+    broken_event = db.session.get(Event, broken.event_id) if broken and broken.event_id is not None else None
+    return ChainCheck(checked, chain_head(ticket), broken, broken_event)

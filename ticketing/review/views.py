@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from ticketing import refusals
 from ticketing.auth.permissions import STAFF, SUPERVISORS, roles_required
-from ticketing.cases import checklist, improvement, services
+from ticketing.cases import checklist, fair_offers, improvement, services
 from ticketing.cases.case_file import case_file
 from ticketing.cases.improvement import PreventiveAction, QualityScore
 from ticketing.cases.precedents import precedents_for
@@ -83,8 +83,15 @@ def _decide(ticket, form):
 def _review_page(ticket, form, action_form):
     action_form.owner.choices = options(pairs=[(u.id, u.name) for u in active_staff()])()
     db.session.refresh(ticket)
+    file = case_file(ticket)
+    four_eyes = fair_offers.on_review(ticket, current_user, [entry["event"] for entry in file["timeline"]])
     return render_template(
-        "review/case.html", form=form, action_form=action_form, checklist_items=checklist.ITEMS, **case_file(ticket)
+        "review/case.html",
+        form=form,
+        action_form=action_form,
+        checklist_items=checklist.ITEMS,
+        four_eyes=four_eyes,
+        **file,
     )
 
 
@@ -112,7 +119,8 @@ def approvals():
     """Each proposal with what similar closed cases received, and where its amounts fall against that."""
     tickets = queries.waiting_for_approval()
     return render_template(
-        "review/approvals.html", items=[(t, services.current_resolution(t), precedents_for(t)) for t in tickets]
+        "review/approvals.html",
+        items=[(t, services.current_resolution(t), precedents_for(t), fair_offers.why_waiting(t)) for t in tickets],
     )
 
 

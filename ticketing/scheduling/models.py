@@ -1,9 +1,9 @@
-"""Job heartbeats: the last run of each scheduler job."""
+"""Job heartbeats (the last run of each scheduler job) and deliveries (one e-mail to one recipient)."""
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing.extensions import db
 from ticketing.types import UTCDateTime
@@ -20,3 +20,34 @@ class JobRun(db.Model):
     last_result: Mapped[str | None] = mapped_column(Text)
     last_error: Mapped[str | None] = mapped_column(Text)
     runs: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Delivery(db.Model):
+    """One message of a reminder to one recipient over one channel: its own status, attempts,
+    lease and Message-ID, so one refusing mailbox never holds back or repeats another's message."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("reminder_id", "recipient", "channel", name="uq_deliveries_reminder_id_recipient_channel"),
+        Index("ix_deliveries_status_run_at", "status", "run_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reminder_id: Mapped[int] = mapped_column(ForeignKey("reminders.id"))
+    recipient: Mapped[str] = mapped_column(String(40))  # "user:<id>" or "customer"
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    channel: Mapped[str] = mapped_column(String(16))  # email (the channel a sender knows how to use)
+    address: Mapped[str] = mapped_column(String(254))
+    # pending -> sending (claimed) -> sent | failed after the last attempt | cancelled
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    run_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    reminder = relationship("Reminder")
+    user = relationship("User")

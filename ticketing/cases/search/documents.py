@@ -202,8 +202,9 @@ def _customer_documents(connection, customer_ids: list[int]) -> list[dict]:
     return documents
 
 
-def write(connection, ticket_ids=(), customer_ids=()) -> None:
+def write(connection, ticket_ids=(), customer_ids=(), new=frozenset()) -> None:
     """Rewrite the documents of these cases and customers (and of every case of these customers).
+    `new` holds the (model, id) of rows this flush inserted: they have no document or case yet to read.
 
     On PostgreSQL the rows a document is read from are locked first (FOR NO KEY UPDATE, in id
     order, as a versioned change locks them): two notes added to one case at the same moment then
@@ -213,11 +214,13 @@ def write(connection, ticket_ids=(), customer_ids=()) -> None:
     ticket_ids = set(ticket_ids)
     for batch in _batches(customer_ids):
         _lock(connection, Customer, batch)
-        ticket_ids.update(connection.scalars(select(Ticket.id).where(Ticket.customer_id.in_(batch))))
-        _replace(connection, CustomerDocument, batch, _customer_documents(connection, batch))
+        if known := [id_ for id_ in batch if (Customer, id_) not in new]:
+            ticket_ids.update(connection.scalars(select(Ticket.id).where(Ticket.customer_id.in_(known))))
+        _replace(connection, CustomerDocument, batch, _customer_documents(connection, batch), known)
     for batch in _batches(sorted(ticket_ids)):
         _lock(connection, Ticket, batch)
-        _replace(connection, CaseDocument, batch, _case_documents(connection, batch))
+        known = [id_ for id_ in batch if (Ticket, id_) not in new]
+        _replace(connection, CaseDocument, batch, _case_documents(connection, batch), known)
 
 
 def _lock(connection, model, ids) -> None:
@@ -225,9 +228,11 @@ def _lock(connection, model, ids) -> None:
         connection.execute(select(model.id).where(model.id.in_(ids)).order_by(model.id).with_for_update(key_share=True))
 
 
-def _replace(connection, model, ids, documents) -> None:
+def _replace(connection, model, ids, documents, known=None) -> None:
+    """`known`: the ids that may have a document already (None: all of them)."""
     key = next(iter(model.__table__.primary_key.columns))
-    connection.execute(delete(model).where(key.in_(ids)))
+    if known is None or known:
+        connection.execute(delete(model).where(key.in_(ids if known is None else known)))
     if documents:
         connection.execute(insert(model), documents)
 
@@ -280,7 +285,8 @@ def _changed(obj, fields) -> bool:
 
 @event.listens_for(Session, "after_flush")
 def _note_changes(session, _context) -> None:
-    tickets, customers = session.info.setdefault(PENDING, (set(), set()))
+    tickets, customers, new = session.info.setdefault(PENDING, (set(), set(), set()))
+    new.update((type(obj), obj.id) for obj in session.new if isinstance(obj, Ticket | Customer))
     for obj in chain(session.new, session.dirty):
         if isinstance(obj, Ticket) and _changed(obj, TICKET_FIELDS):
             tickets.add(obj.id)
@@ -292,9 +298,9 @@ def _note_changes(session, _context) -> None:
 
 @event.listens_for(Session, "after_flush_postexec")
 def _write_changes(session, _context) -> None:
-    tickets, customers = session.info.pop(PENDING, (set(), set()))
+    tickets, customers, new = session.info.pop(PENDING, (set(), set(), set()))
     if tickets or customers:
-        write(session.connection(), ticket_ids=tickets, customer_ids=customers)
+        write(session.connection(), ticket_ids=tickets, customer_ids=customers, new=new)
 
 
 def in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:

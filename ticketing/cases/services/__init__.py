@@ -1,6 +1,7 @@
 """One verb function per action: the only code that changes a case. Never commits."""
 
 from ticketing.cases.services.base import Change, StaleCase
+from ticketing.cases.services.escalation import escalate_case, escalate_overdue
 from ticketing.cases.services.handling import (
     add_note,
     assign_case,
@@ -11,6 +12,7 @@ from ticketing.cases.services.handling import (
     send_message,
 )
 from ticketing.cases.services.intake import find_customers, find_or_create_customer, take_complaint
+from ticketing.cases.services.links import revoke_portal_links
 from ticketing.cases.services.resolution import (
     approve_compensation,
     carry_out_resolution,
@@ -28,6 +30,7 @@ from ticketing.cases.services.steps import (
     record_review,
     return_review,
 )
+from ticketing.cases.services.triage import triage_case
 
 __all__ = [
     "Change",
@@ -35,10 +38,14 @@ __all__ = [
     "add_note",
     "assign_case",
     "cancel_case",
+    "escalate_case",
+    "escalate_overdue",
     "customer_reopens",
     "merge_case",
     "reopen_case",
+    "revoke_portal_links",
     "send_message",
+    "triage_case",
     "find_customers",
     "find_or_create_customer",
     "take_complaint",

@@ -7,17 +7,18 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ticketing import refusals
-from ticketing.cases import workflow
+from ticketing.cases import chain, facts_pending, workflow
 from ticketing.cases.audit import record_event
+from ticketing.cases.customer_notices import tell_customer
 from ticketing.cases.models import Ticket
 from ticketing.cases.reminders import notify_handoff, sync_reminders
+from ticketing.cases.settings import desk
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 
@@ -86,7 +87,7 @@ class Change:
             raise StaleCase(ticket)
         self.ticket, self.actor, self.action, self.actor_name = ticket, actor, action, actor_name
         self.data = dict(data or {})
-        workflow.check(action, workflow.Context(ticket, actor, self.data, compensation_limits()))
+        workflow.check(action, workflow.Context(ticket, actor, self.data, compensation_limits(), desk().currency))
         self.side = rule.side
         self.now: datetime = now or utcnow()
         self.changes: dict[str, tuple[Any, Any]] = {}
@@ -101,9 +102,19 @@ class Change:
                     self.changes[name] = (before, value)
 
     def record(self, row, **logged) -> None:
-        """Add a step record; its fields go into the log as changes from nothing."""
+        """Add a step record; its fields go into the log as changes from nothing: the ones given,
+        and every other fact the record holds (the customer's words, the restatement, the facts
+        found, the notes…), so the log reads whole in a dispute. Its links and stamps are left out."""
         db.session.add(row)
-        self.log(**logged)
+        sealed = chain.SEALED.get(row.__table__.name)
+        later = sealed.mutable if sealed else frozenset()  # set by later actions, logged by them
+        facts = {
+            column.key: getattr(row, column.key)
+            for column in row.__table__.columns
+            if not (column.primary_key or column.foreign_keys or column.name in later or column.name == "created_at")
+            and getattr(row, column.key) not in (None, "")
+        }
+        self.log(**{**facts, **logged})
 
     def log(self, **logged) -> None:
         """Log facts of the action that are not fields of the ticket (a reason, a file name…)."""
@@ -122,10 +133,22 @@ class Change:
                 self.set(ticket, step=workflow.next_step(self.action, ticket, self.data))
                 ticket.updated_at = self.now
                 ticket.updated_by_id = self.actor.id if self.actor is not None else None
-            event = record_event(ticket, self.actor, self.action, self.changes, self.now, actor_name=self.actor_name)
+            written = chain.pending_records(db.session)
+            db.session.flush()  # the records' ids and defaults, for their snapshots
+            event = record_event(
+                ticket,
+                self.actor,
+                self.action,
+                self.changes,
+                self.now,
+                actor_name=self.actor_name,
+                records=chain.snapshots(written, ticket.id),
+            )
             if versioned:
                 sync_reminders(ticket, self.now)  # reminders follow the case in the same transaction
                 notify_handoff(ticket, self.actor, self.action, self.now, self.changes)
+            tell_customer(ticket, self.actor, self.action, self.now, self.changes)
+            facts_pending.touch(ticket.id)  # the Insight facts follow (cases/facts.py)
             db.session.flush()
         except StaleDataError as error:
             raise StaleCase(ticket) from error
@@ -133,4 +156,4 @@ class Change:
 
 
 def compensation_limits() -> dict:
-    return current_app.config["COMPENSATION_LIMITS"]
+    return desk().compensation_limits

@@ -3,11 +3,11 @@ suggested on the case so nobody has to remember it."""
 
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import select
 
 from ticketing.cases.records import GuaranteeSuggestion
 from ticketing.cases.services.base import Change
+from ticketing.cases.settings import desk
 from ticketing.cases.vocabulary import Status, SuggestionState
 from ticketing.extensions import db
 
@@ -24,11 +24,11 @@ def open_suggestions(ticket) -> list[GuaranteeSuggestion]:
 
 def suggest_service_guarantee(ticket, now: datetime) -> list[GuaranteeSuggestion]:
     """Add the configured compensation for this priority, once per case; logged as the scheduler."""
-    rule = current_app.config["SERVICE_GUARANTEE"].get(ticket.priority, [])
+    rule = desk().service_guarantee.get(ticket.priority, [])
     already = db.session.scalar(select(GuaranteeSuggestion.id).where(GuaranteeSuggestion.ticket_id == ticket.id))
     if not rule or already is not None or ticket.status != Status.OPEN:
         return []
-    currency = current_app.config["DEFAULT_CURRENCY"]
+    currency = desk().currency
     rows = [
         GuaranteeSuggestion(ticket_id=ticket.id, type=kind, amount=amount, currency=currency, created_at=now)
         for kind, amount in rule

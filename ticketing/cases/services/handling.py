@@ -1,12 +1,12 @@
 """Actions around the steps: assign, notes, messages, cancel, merge, reopen."""
 
-from flask import current_app
 from sqlalchemy import update
 
 from ticketing.cases.deadlines import resolution_deadline, response_deadline
 from ticketing.cases.models import Message, Note, Ticket
 from ticketing.cases.reminders import notify_assignee, sync_reminders
 from ticketing.cases.services.base import Change
+from ticketing.cases.settings import desk
 from ticketing.cases.vocabulary import ResolutionState, Status
 from ticketing.clock import utcnow
 from ticketing.extensions import db
@@ -94,11 +94,10 @@ def merge_case(ticket, actor, *, version, target, reason):
 
 def customer_reopens(ticket, *, version, reason):
     """The customer says the problem is back, within the reopen window: the case goes back to analysis."""
-    data = {"reason": reason, "now": utcnow(), "reopen_days": current_app.config["REOPEN_DAYS"]}
+    data = {"reason": reason, "now": utcnow(), "reopen_days": desk().reopen_days}
     change = Change(ticket, None, "customer_reopens", data, version=version)
     change.changes["reason"] = (None, reason)
-    _reopen(change)
-    notify_assignee(ticket, "customer_message", change.now)
+    _reopen(change)  # the assignee is told by the hand-off table (reminders.HANDOFFS)
     return change.done()
 
 

@@ -2,9 +2,10 @@
 
 import re
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ticketing.cases import catalogue
 from ticketing.cases.deadlines import deadlines
 from ticketing.cases.models import Customer, ReferenceCounter, Ticket
 from ticketing.cases.reminders import sync_reminders
@@ -54,10 +55,8 @@ def find_or_create_customer(
     email = (email or "").strip().lower() or None
     digits = phone_digits(phone)
     customer = db.session.get(Customer, customer_id) if customer_id else None
-    if customer is None and email:
-        customer = db.session.scalars(select(Customer).where(Customer.email == email)).first()
-    if customer is None and digits:
-        customer = db.session.scalars(select(Customer).where(Customer.phone_digits == digits)).first()
+    if customer is None and (email or digits):
+        customer = _known_customer(email, digits)
     while customer is not None and customer.merged_into_id is not None:  # a merged record: the person's own
         customer = customer.merged_into
     if customer is None:
@@ -77,6 +76,14 @@ def find_or_create_customer(
     if digits and not customer.phone_digits:
         customer.phone, customer.phone_digits = phone.strip(), digits
     return customer
+
+
+def _known_customer(email: str | None, digits: str | None) -> Customer | None:
+    """The customer with this email, else the one with this phone (the oldest of several): one query."""
+    conditions = ([Customer.email == email] if email else []) + ([Customer.phone_digits == digits] if digits else [])
+    order = [case((Customer.email == email, 0), else_=1)] if email else []
+    query = select(Customer).where(or_(*conditions)).order_by(*order, Customer.id).limit(1)
+    return db.session.scalars(query).first()
 
 
 def next_reference(year: int) -> str:
@@ -116,9 +123,13 @@ def take_complaint(
 
     Whoever takes the call owns the case until reassigned; `actor` None means the customer
     (the portal), and `assign=False` an integration (the API): the case lands unassigned in
-    the team queue.
+    the team queue. The category must be an active one of the catalogue. The product is kept as
+    typed and linked to the catalogue's product it names; staff and integrations add a product
+    the catalogue lacks, a customer's words are linked only to a product that exists.
     """
     owner = actor if assign else None
+    category = catalogue.check_category(category)
+    named = catalogue.product_for(product, create=actor is not None, actor=actor)
     now = utcnow()
     response_due, resolution_due = deadlines(priority, now, category or None)
     ticket = Ticket(
@@ -129,6 +140,7 @@ def take_complaint(
         channel=channel,
         category=category or None,
         product=(product or "").strip() or None,
+        product_id=named.id if named is not None else None,
         priority=priority,
         customer_expectation=(customer_expectation or "").strip() or None,
         priority_rank=PRIORITY_RANK[Priority(priority)],

@@ -3,17 +3,17 @@
 from decimal import Decimal
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ticketing.cases import fair_offers
 from ticketing.cases.calendar import desk_today
 from ticketing.cases.deadlines import follow_up_deadline
 from ticketing.cases.records import CompensationLine, Resolution
 from ticketing.cases.services.base import Change, compensation_limits
 from ticketing.cases.services.guarantee import mark_proposed
-from ticketing.cases.vocabulary import COMPENSATION_KIND_OF, CompensationType
+from ticketing.cases.settings import desk
+from ticketing.cases.vocabulary import COMPENSATION_KIND_OF, CompensationType, Role
 from ticketing.cases.vocabulary import ResolutionState as RS
-from ticketing.cases.workflow import WorkflowError
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 
@@ -24,17 +24,44 @@ def current_resolution(ticket) -> Resolution | None:
     ).first()
 
 
-def propose_resolution(ticket, actor, *, version, method, promised_date, currency, lines, estimated_loss=None):
+def approver_roles(ticket) -> set:
+    """The roles whose own limit covers the compensation waiting on `ticket` — the supervisors told
+    that it waits for them. When no role's limit covers it, every supervisor's and admin's role."""
+    resolution = current_resolution(ticket)
+    amount = resolution.total if resolution is not None else Decimal(0)
+    staff = {Role.SUPERVISOR, Role.ADMIN}
+    limits = compensation_limits()
+    able = {role for role in staff if amount <= Decimal(limits.get(role, 0))}
+    return able or staff
+
+
+def propose_resolution(
+    ticket, actor, *, version, method, promised_date, currency, lines, estimated_loss=None, justification=""
+):
     """The method and the date the customer is told, with economic and emotional compensation.
 
-    Empowerment (员工授权): compensation up to the proposer's limit goes straight to the
-    customer; above it, the proposal waits for a supervisor's approval.
+    Empowerment (员工授权): compensation up to the proposer's limit goes straight to the customer;
+    above it, or a supervisor's own above an agent's limit (four eyes), or out of proportion to the
+    loss (cases/fair_offers.py: then with the proposer's reason), it waits for a supervisor's
+    approval. A one-person desk lets a supervisor pass their own offer within their limit (recorded).
     """
+    rules, limits = desk(), compensation_limits()
+    total = sum((Decimal(line.get("amount") or 0) for line in lines), Decimal(0))
+    allowance = fair_offers.allowance(estimated_loss, fair_offers.responsibility_found(ticket), rules)
     change = Change(
         ticket,
         actor,
         "propose",
-        {"promised_date": promised_date, "lines": lines, "today": desk_today(utcnow(), current_app.config)},
+        {
+            "promised_date": promised_date,
+            "lines": lines,
+            "currency": currency,
+            "today": desk_today(utcnow(), current_app.config),
+            "total": total,
+            "out_of_proportion": total > allowance,
+            "allowance": allowance,
+            "justification": justification,
+        },
         version=version,
     )
     resolution = Resolution(
@@ -42,7 +69,7 @@ def propose_resolution(ticket, actor, *, version, method, promised_date, currenc
         method=method,
         promised_date=promised_date,
         estimated_loss=estimated_loss,
-        currency=currency,
+        currency=currency.upper(),
         proposed_by_id=actor.id,
         created_at=change.now,
         state=RS.AWAITING_CUSTOMER,
@@ -53,41 +80,51 @@ def propose_resolution(ticket, actor, *, version, method, promised_date, currenc
             CompensationLine(
                 kind=kind,
                 type=line["type"],
-                currency=currency,
+                currency=currency.upper(),
                 description=line.get("description") or None,
                 amount=line.get("amount"),
             )
         )
-    limits = compensation_limits()
-    if resolution.total > max(Decimal(value) for value in limits.values()):
-        raise WorkflowError(
-            _l("This compensation is above every approver's limit (%(limit)s); reduce it.", limit=max(limits.values()))
-        )
-    within_limit = resolution.total <= Decimal(limits[actor.role])
-    resolution.state = RS.AWAITING_CUSTOMER if within_limit else RS.AWAITING_APPROVAL
-    if within_limit:
+    waiting = fair_offers.waiting_reasons(
+        resolution.total, actor.role, limits=limits, proportionate=resolution.total <= allowance
+    )
+    if waiting and rules.one_person_desk and actor.role != Role.AGENT and "above_limit" not in waiting:
+        change.log(four_eyes_waived=waiting)  # one person may give it alone here: kept with the proposal
+        waiting = []
+    resolution.state = RS.AWAITING_APPROVAL if waiting else RS.AWAITING_CUSTOMER
+    if not waiting:
         _approve_lines(resolution, actor, change.now)
     change.record(
         resolution,
         method=method,
         promised_date=promised_date,
-        currency=currency,
+        currency=currency.upper(),
         estimated_loss=estimated_loss,
         compensation_total=resolution.total,
         compensation=[f"{line.type} {line.amount or ''}".strip() for line in resolution.lines],
     )
+    if (justification or "").strip():
+        change.log(justification=justification.strip())
+    if waiting:
+        change.log(waiting_for=waiting)
     change.set(ticket, resolution_state=resolution.state, promised_date=promised_date)
     mark_proposed(ticket)
-    if within_limit:
+    if not waiting:
         change.set(ticket, clock_paused_at=change.now)  # now the customer considers it
     return change.done()
 
 
 def approve_compensation(ticket, actor, *, version, comments=""):
-    """A supervisor approves compensation above the proposer's limit; it goes to the customer."""
+    """A supervisor approves compensation waiting for approval; it goes to the customer. Four eyes:
+    not one the approver proposed (a one-person desk allows it, recorded on the case)."""
     resolution = current_resolution(ticket)
     amount = resolution.total if resolution is not None else 0
-    change = Change(ticket, actor, "approve_compensation", {"amount": amount}, version=version)
+    proposer_id = resolution.proposed_by_id if resolution is not None else None
+    one_person = desk().one_person_desk
+    data = {"amount": amount, "proposer_id": proposer_id, "one_person_desk": one_person}
+    change = Change(ticket, actor, "approve_compensation", data, version=version)
+    if proposer_id == actor.id:
+        change.log(four_eyes_waived=["self_approval"])
     _approve_lines(resolution, actor, change.now)
     resolution.state, resolution.decided_by_id = RS.AWAITING_CUSTOMER, actor.id
     resolution.decision_reason = comments or None

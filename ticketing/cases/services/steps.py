@@ -2,6 +2,7 @@
 
 from sqlalchemy import select
 
+from ticketing.cases import catalogue, fair_offers
 from ticketing.cases.deadlines import resolution_deadline, review_deadline
 from ticketing.cases.records import (
     AnalysisRecord,
@@ -12,7 +13,8 @@ from ticketing.cases.records import (
 )
 from ticketing.cases.reminders import notify_assignee, request_survey
 from ticketing.cases.services.base import Change
-from ticketing.cases.vocabulary import Outcome, ResolutionState, Retention, ReviewDecision, Status, Step
+from ticketing.cases.settings import desk
+from ticketing.cases.vocabulary import Outcome, ResolutionState, ReviewDecision, Status, Step
 from ticketing.extensions import db
 
 
@@ -92,41 +94,60 @@ def record_analysis(ticket, actor, *, version, root_cause, detail, legitimacy, r
     change.set(ticket, analysed_at=change.now)
     if product and not ticket.product:
         change.set(ticket, product=product)
+        named = catalogue.product_for(product, create=True, actor=actor)  # the log names the text, as intake's
+        ticket.product_id = named.id if named is not None else None
     return change.done()
 
 
 def record_follow_up(
-    ticket, actor, *, version, method, outcome, satisfaction, retention, notes="", churn_type=None, return_to=None
+    ticket,
+    actor,
+    *,
+    version,
+    method,
+    outcome,
+    satisfaction,
+    retention,
+    notes="",
+    churn_type=None,
+    churn_cause=None,
+    return_to=None,
 ):
-    """Step 5: check the problem is really solved; an unsatisfied customer sends the case back."""
-    return_to, churn_type = return_to or None, churn_type or None
-    data = {"outcome": outcome, "return_to": return_to, "retention": retention, "churn_type": churn_type}
+    """Step 5: check the problem is really solved; an unsatisfied customer sends the case back.
+    A customer judged lost or at risk gets the kind and the cause of churn (and lands on Customers at risk)."""
+    return_to, churn_type, churn_cause = return_to or None, churn_type or None, churn_cause or None
+    data = {
+        "outcome": outcome,
+        "return_to": return_to,
+        "retention": retention,
+        "churn_type": churn_type,
+        "churn_cause": churn_cause,
+    }
     change = Change(ticket, actor, "follow_up", data, version=version)
     if outcome == Outcome.SATISFIED:
         return_to = None
-    change.record(
-        FollowUpRecord(
-            ticket_id=ticket.id,
-            method=method,
-            outcome=outcome,
-            satisfaction=int(satisfaction),
-            retention=retention,
-            churn_type=churn_type if retention == Retention.LOST else None,
-            notes=notes or "",
-            return_to=return_to,
-            recorded_by_id=actor.id,
-            created_at=change.now,
-        ),
+    follow_up = FollowUpRecord(
+        ticket_id=ticket.id,
+        method=method,
         outcome=outcome,
         satisfaction=int(satisfaction),
         retention=retention,
+        churn_type=churn_type,
+        churn_cause=churn_cause,
+        notes=notes or "",
+        return_to=return_to,
+        recorded_by_id=actor.id,
+        created_at=change.now,
     )
+    churn = {"churn_type": churn_type, "churn_cause": churn_cause} if churn_type else {}
+    change.record(follow_up, outcome=outcome, satisfaction=int(satisfaction), retention=retention, **churn)
     change.set(ticket, follow_up_due_at=None)
     if return_to is not None:
         _rewind(change, Step(return_to))
-    else:
-        request_survey(ticket, change.now)
-    return change.done()
+    event = change.done()
+    # Satisfied or not, the customer is asked (one survey per follow-up, once it is saved).
+    request_survey(ticket, follow_up, change.now)
+    return event
 
 
 def record_review(ticket, actor, *, version, summary, lesson, preventive_action=""):
@@ -150,8 +171,13 @@ def record_review(ticket, actor, *, version, summary, lesson, preventive_action=
 
 
 def approve_review(ticket, actor, *, version, comments="", checklist=None):
-    """A supervisor's audit passes: the case closes, the checklist kept with the review."""
-    change = Change(ticket, actor, "approve_review", version=version)
+    """A supervisor's audit passes: the case closes, the checklist kept with the review. Four eyes:
+    the reviewer did not handle the case (a one-person desk allows it, recorded on the case)."""
+    handlers = fair_offers.handlers(ticket)
+    data = {"handlers": handlers, "one_person_desk": desk().one_person_desk}
+    change = Change(ticket, actor, "approve_review", data, version=version)
+    if actor.id in handlers:
+        change.log(four_eyes_waived=["self_review"])
     _decide_latest_review(ticket, actor, change, ReviewDecision.APPROVED, comments, None, checklist)
     change.set(ticket, status=Status.CLOSED, closed_at=change.now, review_due_at=None)
     return change.done()
@@ -164,7 +190,7 @@ def return_review(ticket, actor, *, version, return_to, reason, checklist=None):
     _decide_latest_review(ticket, actor, change, ReviewDecision.RETURNED, reason, return_to, checklist)
     change.changes["reason"] = (None, reason)
     _rewind(change, Step(return_to))
-    notify_assignee(ticket, "review_returned", change.now)
+    notify_assignee(ticket, "review_returned", change.now, details={"reason": reason})
     return change.done()
 
 

@@ -1,0 +1,32 @@
+"""Every state the customer can be in says what happens next and by when: the follow-up call's date,
+and once closed, until when the case may be reopened."""
+
+from tests.factories import open_case, to_step
+from ticketing.cases import services
+from ticketing.cases.portal_access import issue_token
+from ticketing.extensions import db
+
+
+def tracking_page(app, ticket) -> str:
+    token = issue_token(ticket)
+    db.session.commit()
+    client = app.test_client()
+    opened = client.get(f"/track/{token}")  # swapped for a session and a clean address
+    return client.get(opened.headers["Location"]).get_data(as_text=True)
+
+
+def test_after_the_remedy_the_page_says_by_when_we_will_call(app, agent, frozen_clock):
+    ticket = to_step(open_case(agent), agent, "follow_up")  # carried out at 17:00 Shanghai; call 48 hours later
+    page = tracking_page(app, ticket)
+    assert "We will call you by 11/26/26, 5:00" in page
+
+
+def test_a_closed_case_says_until_when_it_may_be_reopened(app, agent, supervisor, frozen_clock):
+    ticket = to_step(open_case(agent), agent, "review")
+    services.record_review(ticket, agent, version=ticket.version, summary="Replaced", lesson="Seals")
+    services.approve_review(ticket, supervisor, version=ticket.version)
+    db.session.commit()
+    page = tracking_page(app, ticket)
+    assert "you can reopen the case here until 12/24/26" in page
+    frozen_clock.move(days=31)
+    assert "reopen the case here until" not in tracking_page(app, ticket)

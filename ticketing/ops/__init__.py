@@ -1,0 +1,1 @@
+"""Watching it: health and readiness probes, Prometheus metrics, JSON logs with a request id."""
