@@ -15,7 +15,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from config import TestConfig
-from tests.databases import temporary_postgres_database
+from tests.databases import PostgresBaseline, temporary_postgres_database
 from ticketing import clock, create_app
 from ticketing.auth.services import create_user
 from ticketing.extensions import db
@@ -74,19 +74,37 @@ def _copy_database(engine, source, target) -> None:
         raw.close()
 
 
+@pytest.fixture(scope="session")
+def postgres_baseline(database_url):
+    """On PostgreSQL, the run's schema, built once and brought back before each test (see
+    PostgresBaseline); None elsewhere."""
+    if not database_url.startswith("postgresql"):
+        yield None
+        return
+    app = create_app(type("SchemaConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": database_url}))
+    with app.app_context():
+        baseline = PostgresBaseline(db.engine)
+        db.engine.dispose()
+    yield baseline
+
+
 @pytest.fixture
-def app(database_url, sqlite_schema):
+def app(database_url, sqlite_schema, postgres_baseline):
     config = type("RunConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": database_url})
     app = create_app(config)
     app.test_client_class = IsolatedClient
     with app.app_context():
         if sqlite_schema is not None:
             _copy_database(db.engine, source=sqlite_schema, target=None)  # a new, empty database
+        elif postgres_baseline is not None:
+            postgres_baseline.restore(db.engine)
         else:
             db.create_all()
         yield app
         db.session.remove()
-        if sqlite_schema is None:
+        if postgres_baseline is not None:
+            postgres_baseline.release()
+        elif sqlite_schema is None:
             db.drop_all()  # an in-memory database ends with its connection, below
         db.engine.dispose()
     clock.set_clock(None)

@@ -11,9 +11,9 @@ from ticketing.types import UTCDateTime
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# Interpret the config file for Python logging, leaving alone the loggers that exist already: a
+# migration run inside a process (flask backup restore, the tests) must not silence its other logs.
+fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 
