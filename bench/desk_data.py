@@ -677,8 +677,22 @@ def build(path: Path, tickets: int, token_file: Path) -> dict:
             if derived is not None:  # the per-case figures Insight reads, where the app keeps them
                 derived.rebuild(conn, batch=5000)
                 conn.commit()
+        retention = _retention()
+        if retention is not None:  # what the nightly job has done on a desk that ran these three years
+            removed = retention.remove_old_reminders(now)
+            counts["reminders removed by retention"] = removed.reminders
+            counts["reminders"] -= removed.reminders
         db.engine.dispose()
     return {"seconds": time.perf_counter() - started, "rows": dict(counts)}
+
+
+def _retention():
+    """ticketing.scheduling.retention when this version of the app removes old reminder rows nightly."""
+    try:
+        from ticketing.scheduling import retention
+    except ImportError:
+        return None
+    return retention
 
 
 def _derived_figures():
