@@ -404,20 +404,28 @@ def context(path: Path, token_file: Path) -> dict:
     return {**picked, "token": token_file.read_text().strip(), "year_ago": year_ago}
 
 
-def storage(path: Path, tickets: int) -> None:
-    """Database bytes per case, and where they are (SQLite's dbstat)."""
+def storage(path: Path) -> None:
+    """Database bytes per case, and where they are (SQLite's dbstat): the pages in use, and apart from
+    them the free pages (left by the nightly retention pass and reused by the rows written next)."""
     total = sum(Path(f"{path}{suffix}").stat().st_size for suffix in ("", "-wal") if Path(f"{path}{suffix}").exists())
-    print(f"\nDatabase: {total / 2**20:,.1f} MiB, {total / tickets / 1000:.1f} KB per case ({tickets:,} cases)")
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        tickets = conn.execute("SELECT count(*) FROM tickets").fetchone()[0]
+        free = conn.execute("PRAGMA freelist_count").fetchone()[0] * conn.execute("PRAGMA page_size").fetchone()[0]
         per_case = {
             table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] / tickets
             for table in ("events", "reminders", "notifications", "portal_access")
         }
+    print(f"\nDatabase file: {total / 2**20:,.1f} MiB for {tickets:,} cases")
     print("  rows per case: " + ", ".join(f"{table} {count:.1f}" for table, count in per_case.items()))
     rows = desk_data.size_report(path)
     if not rows:
         print("  (this SQLite has no dbstat: no per-table breakdown)")
         return
+    used = sum(size for _name, size in rows)
+    print(
+        f"  in use: {used / tickets / 1000:.1f} KB per case; free pages: {free / 2**20:,.1f} MiB "
+        f"({free / tickets / 1000:.1f} KB per case)"
+    )
     tables: dict[str, list] = {}
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
         owner = dict(conn.execute("SELECT name, tbl_name FROM sqlite_master WHERE type IN ('table', 'index')"))
@@ -427,7 +435,7 @@ def storage(path: Path, tickets: int) -> None:
         entry[0 if name == table else 1] += size
     print(f"  {'table':<28} {'data KB/case':>12} {'indexes KB/case':>16} {'share':>6}")
     for table, (data, indexes) in sorted(tables.items(), key=lambda item: -sum(item[1]))[:14]:
-        share = (data + indexes) / total * 100
+        share = (data + indexes) / used * 100
         print(f"  {table:<28} {data / tickets / 1000:>12.2f} {indexes / tickets / 1000:>16.2f} {share:>5.1f}%")
 
 
@@ -483,6 +491,7 @@ def main() -> None:
         parser.error(f"unknown families: {', '.join(sorted(unknown))}")
 
     path, token_file = desk_data.ensure(args.dir, args.tickets, args.rebuild, not args.no_verify)
+    storage(path)  # before the load adds its own cases
     ctx = context(path, token_file)
     print(f"\nCommit {commit()}; {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start")
     print(
@@ -527,7 +536,6 @@ def main() -> None:
     errors = sum(result["errors"] for result in results)
     if errors:
         print(f"{errors} responses were not the expected answer: those figures do not count.")
-    storage(path, args.tickets)
 
 
 if __name__ == "__main__":
