@@ -119,6 +119,12 @@ class Config:
     # within 55 s). It must outlast one message's sending: keep it above 3 x SMTP_TIMEOUT.
     DISPATCH_LEASE_SECONDS = _env_int("DISPATCH_LEASE_SECONDS", 40)
     DIGEST_HOUR = _env_int("DIGEST_HOUR", 8)
+    # Long reports (ticketing/scheduling/reports.py): an Insight page over more cases than REPORT_LIVE_CASES is
+    # worked out by the scheduler (checking every REPORT_INTERVAL_SECONDS), not by the web worker; a result is
+    # served as it is for REPORT_FRESH_SECONDS, and after that with its time while a fresher one is worked out.
+    REPORT_LIVE_CASES = _env_int("REPORT_LIVE_CASES", 10_000)
+    REPORT_INTERVAL_SECONDS = _env_int("REPORT_INTERVAL_SECONDS", 5)
+    REPORT_FRESH_SECONDS = _env_int("REPORT_FRESH_SECONDS", 600)
     # The keys that seal the record and security logs, never stored in the database (ticketing/sealing.py):
     # AUDIT_KEYS="<id>:<secret> …" or a file of them; the last key seals, all of them verify.
     AUDIT_KEYS = os.environ.get("AUDIT_KEYS")

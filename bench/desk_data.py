@@ -670,20 +670,32 @@ def build(path: Path, tickets: int, token_file: Path) -> dict:
                     print(f"  {high:,} cases in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
             conn.execute(insert(ReferenceCounter), [dict(year=year, last=last) for year, last in numbers.items()])
             conn.commit()
+            step = _step("search documents", started)
             cases, persons = documents.rebuild(conn)
             conn.commit()
             counts["case documents"], counts["customer documents"] = cases, persons
             derived = _derived_figures()
             if derived is not None:  # the per-case figures Insight reads, where the app keeps them
+                step = _step("Insight facts", step)
                 derived.rebuild(conn, batch=5000)
                 conn.commit()
         retention = _retention()
         if retention is not None:  # what the nightly job has done on a desk that ran these three years
-            removed = retention.remove_old_reminders(now)
+            step = _step("the retention pass", step)
+            # Longer batches than the nightly job's: nobody else writes to the database while it is built.
+            removed = retention.remove_old_reminders(now, batch=20_000)
             counts["reminders removed by retention"] = removed.reminders
             counts["reminders"] -= removed.reminders
+        _step("done", step)
         db.engine.dispose()
     return {"seconds": time.perf_counter() - started, "rows": dict(counts)}
+
+
+def _step(name: str, since: float) -> float:
+    """Say how long the step before took and which one begins; returns the time now."""
+    now = time.perf_counter()
+    print(f"  {now - since:.0f} s; {name}", file=sys.stderr, flush=True)
+    return now
 
 
 def _retention():

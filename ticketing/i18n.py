@@ -5,7 +5,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from babel import Locale, dates
-from flask import current_app, has_request_context, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_timedelta, get_locale, get_timezone
 from flask_login import current_user
 
@@ -32,6 +32,8 @@ def _from_accept_language() -> str:
 
 
 def select_timezone() -> str:
+    if g.get("reading_timezone"):  # a report worked out for a reader elsewhere (ticketing/insight/snapshots.py)
+        return g.reading_timezone
     if has_request_context() and current_user.is_authenticated:
         return current_user.timezone
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]

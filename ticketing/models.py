@@ -27,7 +27,7 @@ from ticketing.cases.settings import DeskSetting, SettingChange, SettingsVersion
 from ticketing.cases.survey import SurveyResponse
 from ticketing.cases.winback import WinBackAction
 from ticketing.notify.models import NoticePreference, Notification
-from ticketing.scheduling.models import Delivery, JobRun
+from ticketing.scheduling.models import Delivery, JobRun, ReportSnapshot
 
 __all__ = [
     "Category",
@@ -66,6 +66,7 @@ __all__ = [
     "ApiToken",
     "IdempotentRequest",
     "JobRun",
+    "ReportSnapshot",
     "Notification",
     "Reminder",
     "WinBackAction",

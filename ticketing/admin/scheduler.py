@@ -24,6 +24,7 @@ JOB_LABELS = {
     "audit_anchor": _l("Anchor the record log outside the database"),
     "reminder_retention": _l("Remove old reminder rows"),
     "insight_facts": _l("Bring the Insight figures up to date"),
+    "reports": _l("Work out the long Insight reports asked for"),
 }
 
 

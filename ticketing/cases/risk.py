@@ -223,6 +223,51 @@ def at_risk(now: datetime, filters: Filters = Filters(), limit: int | None = Non
     return items
 
 
+def cohort_size(now: datetime) -> int:
+    """About how many cases the score reads (open, opened or closed in the last RECENT_DAYS; a case in
+    two of these counted twice): three counts, each on its own index."""
+    since = now - timedelta(days=RECENT_DAYS)
+    parts = [
+        Ticket.status == Status.OPEN,
+        Ticket.created_at >= since,
+        Ticket.status.in_(list(Status)) & (Ticket.closed_at >= since),
+    ]
+    return sum(db.session.scalar(select(func.count()).select_from(Ticket).where(part)) or 0 for part in parts)
+
+
+def as_plain(item: AtRisk) -> list:
+    """One customer of the ranking as plain values (a report kept aside, scheduling/reports.py)."""
+    return [item.customer.id, item.score, item.reason_keys, item.open_cases, item.last_case_at.isoformat(), item.counts]
+
+
+def from_plain(rows: list[list]) -> list[AtRisk]:
+    """Customers of a ranking kept aside, in its order, each with their open win-back action and
+    churn judgement as they are now; a customer since removed is left out."""
+    ids = [row[0] for row in rows]
+    customers = {}
+    for start in range(0, len(ids), BATCH):
+        customers.update(
+            (customer.id, customer)
+            for customer in db.session.scalars(select(Customer).where(Customer.id.in_(ids[start : start + BATCH])))
+        )
+    items = [
+        AtRisk(
+            customer=customers[customer_id],
+            score=score,
+            reasons=[REASON_BY_KEY[key] for key in keys if key in REASON_BY_KEY],
+            open_cases=open_cases,
+            recent_cases=counts["recent"],
+            last_case_at=datetime.fromisoformat(last_case_at),
+            counts=counts,
+        )
+        for customer_id, score, keys, open_cases, last_case_at, counts in rows
+        if customer_id in customers
+    ]
+    _attach_win_backs(items)
+    _attach_judgements(items)
+    return items
+
+
 def risk_of(customer_id: int, now: datetime) -> AtRisk | None:
     """One customer's score and reasons (None when nothing puts them at risk)."""
     query, score, _stats = _ranked(now, customer_id)

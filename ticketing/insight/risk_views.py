@@ -20,8 +20,8 @@ from ticketing.cases.vocabulary import LABELS, WinBackState
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.forms_common import options
-from ticketing.insight import risk_charts, team
-from ticketing.insight.csv_export import csv_response
+from ticketing.insight import risk_charts, snapshots
+from ticketing.insight.csv_export import csv_file, csv_response
 from ticketing.insight.risk_forms import (
     AtRiskFilterForm,
     PeriodForm,
@@ -84,8 +84,8 @@ def _page_number() -> int:
 def _at_risk_page(filter_form, filters, failed: WinBackForm | None = None, failed_id: int | None = None):
     page = _page_number()
     # One more than a page is asked for: whether a next page exists, without counting them all.
-    items = risk.at_risk(utcnow(), filters, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
-    items, more = items[:PAGE_SIZE], len(items) > PAGE_SIZE
+    items, report, size = snapshots.at_risk(filters, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    items, more = (items or [])[:PAGE_SIZE], items is not None and len(items) > PAGE_SIZE
     owners = _owner_choices()
     forms = {
         item.customer.id: failed if item.customer.id == failed_id else _win_back_form(item.customer.id, owners)
@@ -106,6 +106,7 @@ def _at_risk_page(filter_form, filters, failed: WinBackForm | None = None, faile
         more=more,
         first=(page - 1) * PAGE_SIZE + 1,
         page_args={key: value for key, value in request.args.items() if key != "page"},
+        **snapshots.page_context(report, size),
     )
 
 
@@ -113,8 +114,14 @@ def _at_risk_page(filter_form, filters, failed: WinBackForm | None = None, faile
 @roles_required(*SUPERVISORS)
 def at_risk_csv():
     _form, filters = _risk_filters()
-    header, rows = risk_charts.at_risk_rows(risk.at_risk(utcnow(), filters), _zone())
-    return csv_response(f"customers-at-risk-{utcnow():%Y%m%d}.csv", header, rows)
+    name = f"customers-at-risk-{utcnow():%Y%m%d}.csv"
+    table, report = snapshots.at_risk_csv(filters, _zone())
+    if table is not None:
+        return csv_response(name, *table)
+    if report.content is None:
+        flash(_("The spreadsheet of every customer at risk is being prepared; try the link again in a minute."), "info")
+        return redirect(url_for("insight_risk.at_risk", **request.args))
+    return csv_file(name, report.content)
 
 
 @bp.route("/at-risk/<int:customer_id>/win-back", methods=["POST"])
@@ -232,13 +239,26 @@ def _team_period() -> tuple[PeriodForm, int]:
 def team_page():
     """Per team member: cases closed, time to close, ratings, reviews and quality scores."""
     form, days = _team_period()
-    rows = team.team_figures(*team.period(days, utcnow()))
-    return render_template("insight/team.html", form=form, rows=rows, days=days, charts=risk_charts.team_charts(rows))
+    rows, report, size = snapshots.team_figures(days)
+    return render_template(
+        "insight/team.html",
+        form=form,
+        rows=rows,
+        days=days,
+        charts=risk_charts.team_charts(rows or []),
+        **snapshots.page_context(report, size),
+    )
 
 
 @bp.route("/team/export.csv")
 @roles_required(*SUPERVISORS)
 def team_csv():
     _form, days = _team_period()
-    header, rows = risk_charts.team_rows(team.team_figures(*team.period(days, utcnow())))
-    return csv_response(f"team-{days}-days-{utcnow():%Y%m%d}.csv", header, rows)
+    rows, _report, _size = snapshots.team_figures(days)
+    if rows is None:
+        flash(
+            _("The team's figures for this period are being worked out; download the CSV once they are shown."), "info"
+        )
+        return redirect(url_for("insight_risk.team_page", days=days))
+    header, table = risk_charts.team_rows(rows)
+    return csv_response(f"team-{days}-days-{utcnow():%Y%m%d}.csv", header, table)

@@ -138,6 +138,37 @@ def team_figures(since: datetime, until: datetime) -> list[MemberFigures]:
     return sorted(rows, key=lambda row: (-row.closed, -row.open_now, row.user.name.lower()))
 
 
+def closed_count(since: datetime, until: datetime) -> int:
+    """The cases closed in the period, the most of what the figures read (one count on its index)."""
+    return db.session.scalar(select(func.count()).select_from(Ticket).where(_closed_in(since, until))) or 0
+
+
+FIELDS = (
+    "closed",
+    "open_now",
+    "median_hours",
+    "ratings",
+    "average_rating",
+    "approved",
+    "returned",
+    "scored",
+    "average_quality",
+)
+
+
+def as_plain(rows: list[MemberFigures]) -> list[list]:
+    """The figures as plain values, a member's id first (a report kept aside, scheduling/reports.py)."""
+    return [[row.user.id, *(getattr(row, name) for name in FIELDS)] for row in rows]
+
+
+def from_plain(values: list[list]) -> list[MemberFigures]:
+    """The figures kept aside, each with its member as they are now (a member since removed left out)."""
+    users = {user.id: user for user in db.session.scalars(select(User).where(User.id.in_([v[0] for v in values])))}
+    return [
+        MemberFigures(users[user_id], **dict(zip(FIELDS, figures))) for user_id, *figures in values if user_id in users
+    ]
+
+
 def _first(figures: dict, user_id: int, default):
     return figures[user_id][0] if user_id in figures else default
 

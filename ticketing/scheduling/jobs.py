@@ -15,6 +15,7 @@ from ticketing.cases.settings import desk
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.notify.email import DeliveryError, build_message, send, smtp_configured
+from ticketing.scheduling import reports
 from ticketing.scheduling.dispatcher import dispatch_due
 from ticketing.scheduling.models import JobRun
 from ticketing.scheduling.retention import remove_old_reminders
@@ -56,6 +57,11 @@ def insight_facts_job(now: datetime) -> str:
     written = facts.catch_up(limit=None)
     db.session.commit()
     return f"facts of {written} changed cases written"
+
+
+def reports_job(now: datetime) -> str:
+    """The long reports asked for since the last pass (scheduling/reports.py), worked out one at a time."""
+    return reports.work().summary()
 
 
 def retention_job(now: datetime) -> str:

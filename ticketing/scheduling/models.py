@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing.extensions import db
@@ -51,3 +51,28 @@ class Delivery(db.Model):
 
     reminder = relationship("Reminder")
     user = relationship("User")
+
+
+class ReportSnapshot(db.Model):
+    """A long report worked out by the scheduler instead of a web worker (scheduling/reports.py): what
+    was asked for (a kind and its parameters, hashed into `key`), where the work is, and the result
+    with the moment its figures were read (the page's "as of")."""
+
+    __tablename__ = "report_snapshots"
+    __table_args__ = (
+        UniqueConstraint("kind", "key", name="uq_report_snapshots_kind_key"),
+        Index("ix_report_snapshots_status_requested_at", "status", "requested_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(64))  # sha256 of the parameters, as canonical JSON
+    parameters: Mapped[str] = mapped_column(Text)  # that JSON
+    # wanted (asked for, or a fresher one asked for) -> working (a scheduler took it) -> ready | failed
+    status: Mapped[str] = mapped_column(String(16))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())  # the latest request for it
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # when the content's figures were read
+    seconds: Mapped[float | None] = mapped_column(Float)  # how long the work took
+    content: Mapped[str | None] = mapped_column(Text)  # the latest result (kept while a fresher one is worked out)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -15,6 +15,7 @@ from ticketing.scheduling.jobs import (
     dispatch_job,
     early_warning_job,
     insight_facts_job,
+    reports_job,
     retention_job,
     run_recorded,
 )
@@ -53,6 +54,13 @@ def job_table(app: Flask) -> list[dict]:
         },
         # Every minute: the Insight facts of the cases changed since (ticketing/cases/facts.py).
         {"id": "insight_facts", "func": insight_facts_job, "trigger": "interval", "args": {"seconds": 60}},
+        # Every few seconds: the long reports pages asked for (ticketing/scheduling/reports.py).
+        {
+            "id": "reports",
+            "func": reports_job,
+            "trigger": "interval",
+            "args": {"seconds": app.config["REPORT_INTERVAL_SECONDS"]},
+        },
         # Every night at 03:30 where the desk works, when it is quietest: old reminder rows go.
         {
             "id": "reminder_retention",
