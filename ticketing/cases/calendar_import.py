@@ -7,7 +7,6 @@ reads dates; the settings store decides what they become (holidays or make-up wo
 
 from datetime import date, datetime, timedelta
 
-import icalendar
 from flask_babel import lazy_gettext as _l
 
 from ticketing import refusals, validation
@@ -44,6 +43,8 @@ def dates_in_ics(data: bytes) -> list[str]:
     if len(data) > MAX_BYTES:
         raise UnreadableCalendar(_l("The file is too large for a calendar of holidays (at most 1 MB)."))
     try:
+        import icalendar  # here, not at the top: 8 MiB that only this import needs, in every web worker
+
         calendar = icalendar.Calendar.from_ical(data)
         days = set()
         for event in calendar.walk("VEVENT"):

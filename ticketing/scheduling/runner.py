@@ -3,9 +3,6 @@ needs APScheduler's own job store to survive a crash (jobs are in memory, fixed 
 
 from datetime import datetime, timezone
 
-from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from ticketing.scheduling import heartbeat
@@ -72,6 +69,10 @@ def job_table(app: Flask) -> list[dict]:
 
 
 def build_scheduler(app: Flask, blocking: bool):
+    # Imported here: a web worker reads the job table (the Scheduler page) but never runs a scheduler.
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
     scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone="UTC")
     for job in job_table(app):
         scheduler.add_job(
@@ -115,6 +116,8 @@ def _add_heartbeat(app: Flask, scheduler) -> None:
         max_instances=1,
         replace_existing=True,
     )
+    from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
+
     scheduler.add_listener(forget, EVENT_SCHEDULER_SHUTDOWN)
 
 
