@@ -20,6 +20,9 @@ period on the database, and prints the reminder rows per case before and after, 
 
 import argparse
 import sys
+import cProfile
+import os
+import pstats
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -282,16 +285,21 @@ def _ticket_reminder(kind: str, ticket, label: str) -> dict:
     )
 
 
-def measure(path: Path, due: int, label: str) -> dict:
+def measure(path: Path, due: int, label: str, profile: int = 0) -> dict:
     app = bench_app(path)
     with app.app_context():
         add_due(2, f"{label}-warm")
         dispatch_due(utcnow())  # warm up: imports, compiled statements, the page cache
         added = add_due(due, label)
         now = utcnow()
+        profiler = cProfile.Profile() if profile else None
         started, cpu = time.perf_counter(), time.process_time()
-        result = dispatch_due(now)
+        result = profiler.runcall(dispatch_due, now) if profiler else dispatch_due(now)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        if profiler:
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(profile)
+            if os.environ.get("PROFILE_CALLERS"):
+                pstats.Stats(profiler).sort_stats("tottime").print_callers(os.environ["PROFILE_CALLERS"])
         tickets = db.session.scalar(select(func.count(Ticket.id)))
         db.session.remove()
         db.engine.dispose()
@@ -329,6 +337,7 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path("/tmp/ticketing-bench"))
     parser.add_argument("--rebuild", action="store_true", help="build the databases again")
     parser.add_argument("--retention", type=int, metavar="DAYS", help="then remove reminder rows older than DAYS")
+    parser.add_argument("--profile", type=int, default=0, metavar="N", help="cProfile's top N of each timed pass")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -338,7 +347,7 @@ def main() -> None:
             print(f"Building {path} ({tickets:,} tickets) …", flush=True)
             print(f"  built in {build(path, tickets):.0f} s", flush=True)
         for due in args.due:
-            rows.append(measure(path, due, label=f"bench-{time.time_ns()}"))
+            rows.append(measure(path, due, label=f"bench-{time.time_ns()}", profile=args.profile))
             row = rows[-1]
             print(
                 f"{row['tickets']:>12,} tickets {row['due']:>6,} due: {row['seconds']:8.3f} s per pass "
