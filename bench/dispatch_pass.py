@@ -19,10 +19,10 @@ period on the database, and prints the reminder rows per case before and after, 
 """
 
 import argparse
-import sys
 import cProfile
 import os
 import pstats
+import sys
 import time
 from datetime import timedelta
 from pathlib import Path
