@@ -39,8 +39,8 @@ def timed(work):
     return result, time.perf_counter() - wall, time.process_time() - cpu
 
 
-def verify(now, since_last: bool):
-    outcome, wall, cpu = timed(lambda: checkpoints.verify_log(now, since_last=since_last))
+def verify(now, since_last: bool, jobs: int = 1):
+    outcome, wall, cpu = timed(lambda: checkpoints.verify_log(now, since_last=since_last, jobs=jobs))
     db.session.commit()
     assert outcome.broken is None, outcome.broken
     return outcome, wall, cpu
@@ -63,6 +63,7 @@ def main() -> None:
     parser.add_argument("--changed", type=int, default=1_000, help="cases changed in the simulated day")
     parser.add_argument("--dir", type=Path, default=Path("/tmp/ticketing-bench-verify"))
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="processes of each full verify timed")
     args = parser.parse_args()
     path, _token = desk_data.ensure(args.dir, args.tickets, args.rebuild, check=False)
     folder = args.dir / f"verify-anchors-{args.tickets}"
@@ -72,12 +73,14 @@ def main() -> None:
         now = utcnow()
         events = db.session.scalar(select(func.count(Event.id)))
         print(f"{args.tickets:,} cases, {events:,} events ({path})", flush=True)
-        outcome, wall, cpu = verify(now, since_last=False)
-        print(
-            f"full verify: {outcome.checked:,} events in {wall:.1f} s = {outcome.checked / wall:,.0f} events/s "
-            f"({cpu:.1f} CPU s = {outcome.checked / cpu:,.0f} events per CPU second)",
-            flush=True,
-        )
+        for jobs in args.jobs:
+            outcome, wall, cpu = verify(now, since_last=False, jobs=jobs)
+            own = f"{cpu:.1f} CPU s = {outcome.checked / cpu:,.0f} events per CPU second" if jobs == 1 else ""
+            print(
+                f"full verify, {jobs} process{'es' if jobs > 1 else ''}: {outcome.checked:,} events in {wall:.1f} s "
+                f"= {outcome.checked / wall:,.0f} events/s {f'({own})' if own else ''}",
+                flush=True,
+            )
         full, wall, _cpu = timed(lambda: anchors.write(anchors.take(now), folder))
         print(f"full anchor: {full.stat().st_size:,} bytes, {wall:.1f} s", flush=True)
 

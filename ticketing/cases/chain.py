@@ -246,13 +246,15 @@ def verify_case(Event, ticket_id: int) -> tuple[int, Break | None]:
     return 0, None
 
 
-def check_all(Event, batch: int) -> Iterator[tuple[int, Break | None]]:
+def check_all(Event, batch: int, after: int = 0, through: int | None = None) -> Iterator[tuple[int, Break | None]]:
+    """check_cases() for every case (with an id above `after`, up to `through`), `batch` at a time."""
     tickets = Ticket.__table__
-    last_id = 0
+    last_id = after
     while True:
-        ids = db.session.scalars(
-            select(tickets.c.id).where(tickets.c.id > last_id).order_by(tickets.c.id).limit(batch)
-        ).all()
+        query = select(tickets.c.id).where(tickets.c.id > last_id)
+        if through is not None:
+            query = query.where(tickets.c.id <= through)
+        ids = db.session.scalars(query.order_by(tickets.c.id).limit(batch)).all()
         if not ids:
             return
         yield from check_cases(Event, ids, contiguous=True)

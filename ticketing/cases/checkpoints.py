@@ -11,9 +11,12 @@ in place, to an older event or record of a case untouched since: the full check 
 cover that.
 """
 
-from dataclasses import dataclass
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Integer, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
@@ -99,16 +102,17 @@ def latest() -> VerifyCheckpoint | None:
     return db.session.scalars(select(VerifyCheckpoint).order_by(VerifyCheckpoint.id.desc()).limit(1)).first()
 
 
-def verify_log(now: datetime, since_last: bool = False) -> Outcome:
+def verify_log(now: datetime, since_last: bool = False, jobs: int = 1) -> Outcome:
     """Verify the record log — the whole of it, or (`since_last`) what came after the latest
     checkpoint, falling back to the whole when there is none — and, when intact, add a checkpoint
-    at the log's end as this check began. The caller commits."""
+    at the log's end as this check began. The whole log is read by `jobs` processes side by side
+    (each a share of the cases) where the database can be opened by more than one. The caller commits."""
     end = log_end()
     since = latest() if since_last else None
     if since is not None and _events_up_to(since.through_event_id) > since.events:
         since = None  # events below its head committed after it was taken (PostgreSQL ids): check all
     if since is None:
-        checked, cases, broken = _verify_all()
+        checked, cases, broken = _verify_all_in(jobs) if jobs > 1 and _shared() else _verify_all()
     else:
         checked, cases, broken = verify_since(since)
     scope = "full" if since is None else "since"
@@ -123,6 +127,53 @@ def _verify_all() -> tuple[int, int, chain.Break | None]:
         checked, cases = checked + count, cases + 1
         if problem is not None:
             return checked, cases, problem
+    return checked, cases, None
+
+
+def _shared() -> bool:
+    """Whether other processes can open this database (anything but SQLite in memory)."""
+    url = db.engine.url
+    return not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
+
+
+_APP = None  # the application the verifying processes inherit (forked)
+
+
+def _verify_all_in(jobs: int) -> tuple[int, int, chain.Break | None]:
+    """_verify_all() by `jobs` forked processes, each checking ranges of case ids in turn (four
+    ranges a process, so one slow range does not leave the others idle); the first problem is
+    that of the lowest case, as one process would find it."""
+    global _APP
+    top = db.session.scalar(select(func.max(Ticket.__table__.c.id))) or 0
+    if not top:
+        return 0, 0, None
+    step = -(-top // (jobs * 4))
+    ranges = [(low, min(low + step, top)) for low in range(0, top, step)]
+    _APP = current_app._get_current_object()
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_start_process) as pool:
+        results = list(pool.map(_check_range, ranges))
+    checked = cases = 0
+    for count, case_count, problem in results:  # in id order
+        checked, cases = checked + count, cases + case_count
+        if problem is not None:
+            return checked, cases, problem
+    return checked, cases, None
+
+
+def _start_process() -> None:
+    _APP.app_context().push()
+    db.engine.dispose(close=False)  # the connections are the parent's: this process opens its own
+
+
+def _check_range(bounds: tuple[int, int]) -> tuple[int, int, chain.Break | None]:
+    """(events, cases, the first problem) for the cases with an id in (after, through]."""
+    after, through = bounds
+    checked = cases = 0
+    for count, problem in chain.check_all(Event, 1000, after=after, through=through):
+        checked, cases = checked + count, cases + 1
+        if problem is not None:  # its words as this process has them: a lazy text cannot cross
+            return checked, cases, replace(problem, problem=str(problem.problem))
+    db.session.rollback()
     return checked, cases, None
 
 
