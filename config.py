@@ -113,6 +113,15 @@ class Config:
     SMTP_TIMEOUT = _env_int("SMTP_TIMEOUT", 10)
     MAIL_FROM = os.environ.get("MAIL_FROM", "service-desk@localhost")
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    # E-mail intake (ticketing/notify/intake.py): the mailboxes complaints and replies are read from, as
+    # space-separated URLs — imaps://user:password@host:993/INBOX (TLS), imap://… (STARTTLS), imap+plain://…
+    # (no TLS: a server on this machine only); ?name=… names one. The password percent-encoded.
+    MAIL_INTAKE = os.environ.get("MAIL_INTAKE") or None
+    MAIL_INTAKE_CA_FILE = os.environ.get("MAIL_INTAKE_CA_FILE") or None  # trust this CA for the IMAP server
+    MAIL_INTAKE_TIMEOUT = _env_int("MAIL_INTAKE_TIMEOUT", 30)
+    MAIL_INTAKE_INTERVAL_SECONDS = _env_int("MAIL_INTAKE_INTERVAL_SECONDS", 60)
+    # Where customers' replies to our mail go (the intake mailbox's address); unset: replies go to MAIL_FROM.
+    MAIL_REPLY_TO = os.environ.get("MAIL_REPLY_TO") or None
     DISPATCH_INTERVAL_SECONDS = _env_int("DISPATCH_INTERVAL_SECONDS", 15)
     DISPATCH_MAX_ATTEMPTS = _env_int("DISPATCH_MAX_ATTEMPTS", 5)
     # A message's claim older than this was lost in a crash and is taken again (with the interval:

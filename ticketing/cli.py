@@ -30,6 +30,7 @@ from ticketing.demo import (
     other_users_exist,
 )
 from ticketing.extensions import db
+from ticketing.notify import intake
 from ticketing.scheduling.dispatcher import dispatch_due
 from ticketing.scheduling.runner import build_scheduler
 
@@ -178,6 +179,22 @@ def scheduler_dispatch():
     """One dispatch pass now (for scripts and cron), then exit."""
 
     click.echo(dispatch_due().summary())
+
+
+@scheduler_group.command("read-mail")
+@click.option("--until-empty", is_flag=True, help="Read again until no new mail is left.")
+def scheduler_read_mail(until_empty):
+    """One pass over the intake mailboxes (MAIL_INTAKE) now, as the scheduler's mail_intake job does."""
+
+    if not intake.mailboxes():
+        raise click.ClickException("No intake mailbox is set: MAIL_INTAKE names them.")
+    while True:
+        polled = intake.poll_all()
+        click.echo(polled.summary())
+        if polled.errors:
+            raise click.ClickException("Some mailboxes could not be read.")
+        if not until_empty or not polled.read:
+            return
 
 
 @click.group("audit")

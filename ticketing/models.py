@@ -26,7 +26,7 @@ from ticketing.cases.search.documents import CaseDocument, CustomerDocument
 from ticketing.cases.settings import DeskSetting, SettingChange, SettingsVersion
 from ticketing.cases.survey import SurveyResponse
 from ticketing.cases.winback import WinBackAction
-from ticketing.notify.models import NoticePreference, Notification
+from ticketing.notify.models import InboundMail, Mailbox, NoticePreference, Notification
 from ticketing.scheduling.models import Delivery, JobRun, ReportSnapshot
 
 __all__ = [
@@ -68,6 +68,8 @@ __all__ = [
     "JobRun",
     "ReportSnapshot",
     "Notification",
+    "Mailbox",
+    "InboundMail",
     "Reminder",
     "WinBackAction",
     "CaseDocument",

@@ -25,6 +25,7 @@ from ticketing import (
     validation,
 )
 from ticketing.admin.catalogues import bp as catalogues_bp
+from ticketing.admin.mail import bp as mail_bp
 from ticketing.admin.replies import bp as replies_bp
 from ticketing.admin.scheduler import bp as scheduler_bp
 from ticketing.admin.security_log import bp as security_log_bp
@@ -309,6 +310,7 @@ def configure_blueprints(app: Flask) -> None:
         replies_bp,
         notifications_bp,
         scheduler_bp,
+        mail_bp,
         settings_bp,
         catalogues_bp,
         security_log_bp,

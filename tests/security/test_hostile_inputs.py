@@ -545,6 +545,11 @@ ACCOUNT = [
         values=lambda w, c: {"delivery_id": 1},
         control=False,
     ),
+    Target("/admin/mail/", user="supervisor", params={"outcome": TEXTS}),
+    Target("/admin/mail/<int:mail_id>", user="supervisor", values=lambda w, c: {"mail_id": 1}, control=False),
+    Target(
+        "/admin/mail/<int:mail_id>/original.eml", user="supervisor", values=lambda w, c: {"mail_id": 1}, control=False
+    ),
     Target("/admin/settings/", user="supervisor"),
     Target("/admin/settings/history", user="supervisor", params={"page": (*TEXTS, "99999999999999999999", "-1", "0")}),
     _settings_section(DeadlinesForm),

@@ -25,6 +25,7 @@ JOB_LABELS = {
     "reminder_retention": _l("Remove old reminder rows"),
     "insight_facts": _l("Bring the Insight figures up to date"),
     "reports": _l("Work out the long Insight reports asked for"),
+    "mail_intake": _l("Read the intake mailboxes"),
 }
 
 

@@ -81,6 +81,9 @@ def build_message(
     msg["To"] = recipient(to_name, to)
     msg["Subject"] = _header(subject)
     msg["Message-ID"] = message_id(token)
+    if current_app.config.get("MAIL_REPLY_TO"):  # the customer's answer lands in the intake mailbox, on the case
+        msg["Reply-To"] = _header(current_app.config["MAIL_REPLY_TO"])
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: auto-responders must not answer it (no mail loops)
     if thread and thread != msg["Message-ID"]:
         msg["In-Reply-To"] = msg["References"] = _header(thread)
     msg["Date"] = formatdate(localtime=False)

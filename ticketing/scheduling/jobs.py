@@ -14,6 +14,7 @@ from ticketing.cases.reminders import create_daily_digests
 from ticketing.cases.settings import desk
 from ticketing.clock import utcnow
 from ticketing.extensions import db
+from ticketing.notify import intake
 from ticketing.notify.email import DeliveryError, build_message, send, smtp_configured
 from ticketing.scheduling import reports
 from ticketing.scheduling.dispatcher import dispatch_due
@@ -57,6 +58,14 @@ def insight_facts_job(now: datetime) -> str:
     written = facts.catch_up(limit=None)
     db.session.commit()
     return f"facts of {written} changed cases written"
+
+
+def mail_intake_job(now: datetime) -> str:
+    """Read the intake mailboxes (MAIL_INTAKE): each new mail filed once, as a complaint, a message on
+    its case, or kept for staff (notify/intake.py)."""
+    if not intake.mailboxes():
+        return "no intake mailbox is set (MAIL_INTAKE)"
+    return intake.poll_all(now).summary()
 
 
 def reports_job(now: datetime) -> str:

@@ -37,7 +37,7 @@ class Removed:
     batches: int = 0
 
 
-def _removable(cutoff: datetime):
+def removable(cutoff: datetime):
     delivered = exists(select(Delivery.id).where(Delivery.reminder_id == Reminder.id))
     return past_retention(cutoff) & ~delivered
 
@@ -56,7 +56,7 @@ def remove_old_reminders(now: datetime, days: int | None = None, batch: int = BA
         after = None  # (run_at, id) of the last row looked at
         while True:
             query = select(Reminder.id, Reminder.run_at).where(
-                Reminder.status == status, Reminder.run_at < cutoff, _removable(cutoff)
+                Reminder.status == status, Reminder.run_at < cutoff, removable(cutoff)
             )
             if after is not None:
                 query = query.where(tuple_(Reminder.run_at, Reminder.id) > tuple_(*after))
@@ -77,14 +77,14 @@ def _remove(candidates: list[int], cutoff: datetime, removed: Removed) -> int:
     # PostgreSQL: lock the batch's rows (skipping any another transaction holds) until they are gone.
     ids = list(
         db.session.scalars(
-            select(Reminder.id).where(Reminder.id.in_(candidates), _removable(cutoff)).with_for_update(skip_locked=True)
+            select(Reminder.id).where(Reminder.id.in_(candidates), removable(cutoff)).with_for_update(skip_locked=True)
         )
     )
     if not ids:  # all held by other transactions, or needed again meanwhile: the next run sees them
         db.session.rollback()
         return 0
     # The first write takes SQLite's write lock; the rows are checked again under it.
-    still = select(Reminder.id).where(Reminder.id.in_(ids), _removable(cutoff))
+    still = select(Reminder.id).where(Reminder.id.in_(ids), removable(cutoff))
     removed.notices_unlinked += db.session.execute(
         update(Notification)
         .where(Notification.reminder_id.in_(still))
@@ -92,7 +92,7 @@ def _remove(candidates: list[int], cutoff: datetime, removed: Removed) -> int:
         .execution_options(synchronize_session=False)
     ).rowcount
     gone = db.session.execute(
-        delete(Reminder).where(Reminder.id.in_(ids), _removable(cutoff)).execution_options(synchronize_session=False)
+        delete(Reminder).where(Reminder.id.in_(ids), removable(cutoff)).execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()
     return gone

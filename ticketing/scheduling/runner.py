@@ -12,6 +12,7 @@ from ticketing.scheduling.jobs import (
     dispatch_job,
     early_warning_job,
     insight_facts_job,
+    mail_intake_job,
     reports_job,
     retention_job,
     run_recorded,
@@ -51,6 +52,13 @@ def job_table(app: Flask) -> list[dict]:
         },
         # Every minute: the Insight facts of the cases changed since (ticketing/cases/facts.py).
         {"id": "insight_facts", "func": insight_facts_job, "trigger": "interval", "args": {"seconds": 60}},
+        # Every minute (MAIL_INTAKE_INTERVAL_SECONDS): new mail in the intake mailboxes.
+        {
+            "id": "mail_intake",
+            "func": mail_intake_job,
+            "trigger": "interval",
+            "args": {"seconds": app.config["MAIL_INTAKE_INTERVAL_SECONDS"]},
+        },
         # Every few seconds: the long reports pages asked for (ticketing/scheduling/reports.py).
         {
             "id": "reports",
