@@ -55,7 +55,7 @@ def test_a_poller_killed_twenty_times_loses_and_repeats_no_mail(tmp_path, capsys
             for _kill in range(KILLS):
                 before = filed()
                 poller = start_scheduler(url, smtp_port, log, "scheduler", "read-mail", "--until-empty", **settings)
-                assert wait_until(lambda: filed() > before, timeout=30, interval=0.02), log_tail(log)
+                assert wait_until(lambda before=before: filed() > before, timeout=30, interval=0.02), log_tail(log)
                 time.sleep(rng.uniform(0, 0.2))  # then a moment into its filing, wherever that is
                 stop(poller)  # SIGKILL
                 killed_at.append(filed())
