@@ -520,6 +520,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="load per family and concurrency")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--no-storage", action="store_true", help="skip the bytes per case (minutes at 1M cases)")
     parser.add_argument("--only", default="", help=f"comma-separated families: {','.join(FAMILIES)},bare")
     args = parser.parse_args()
     chosen = [name.strip() for name in args.only.split(",") if name.strip()] or [*FAMILIES, "bare"]
@@ -528,7 +529,8 @@ def main() -> None:
         parser.error(f"unknown families: {', '.join(sorted(unknown))}")
 
     path, token_file = desk_data.ensure(args.dir, args.tickets, args.rebuild, not args.no_verify)
-    storage(path)  # before the load adds its own cases
+    if not args.no_storage:
+        storage(path)  # before the load adds its own cases
     ctx = context(path, token_file)
     print(f"\nCommit {commit()}; {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start")
     print(

@@ -57,7 +57,7 @@ def test_the_scheduler_process_works_out_the_dashboard_the_web_process_asked_for
 
             assert wait_until(shown, timeout=60, interval=0.5), log_tail(tmp_path / "scheduler.log")
             page = shown()
-            assert "3 cases, worked out by the scheduler" in page
+            assert "worked out by the scheduler (refreshed every 10 minutes)" in page
             assert "Cases opened" in page and "<svg" in page
             with engine.connect() as conn:
                 worked = conn.execute(select(ReportSnapshot.status, ReportSnapshot.seconds)).all()

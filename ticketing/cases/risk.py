@@ -223,16 +223,23 @@ def at_risk(now: datetime, filters: Filters = Filters(), limit: int | None = Non
     return items
 
 
-def cohort_size(now: datetime) -> int:
+def cohort_size(now: datetime, limit: int | None = None) -> int:
     """About how many cases the score reads (open, opened or closed in the last RECENT_DAYS; a case in
-    two of these counted twice): three counts, each on its own index."""
+    two of these counted twice): three counts, each on its own index; with `limit`, each counted no
+    further than one past it."""
     since = now - timedelta(days=RECENT_DAYS)
     parts = [
         Ticket.status == Status.OPEN,
         Ticket.created_at >= since,
         Ticket.status.in_(list(Status)) & (Ticket.closed_at >= since),
     ]
-    return sum(db.session.scalar(select(func.count()).select_from(Ticket).where(part)) or 0 for part in parts)
+    total = 0
+    for part in parts:
+        query = select(Ticket.id).where(part)
+        if limit is not None:
+            query = query.limit(limit + 1)
+        total += db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return total
 
 
 def as_plain(item: AtRisk) -> list:

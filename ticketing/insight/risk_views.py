@@ -84,7 +84,7 @@ def _page_number() -> int:
 def _at_risk_page(filter_form, filters, failed: WinBackForm | None = None, failed_id: int | None = None):
     page = _page_number()
     # One more than a page is asked for: whether a next page exists, without counting them all.
-    items, report, size = snapshots.at_risk(filters, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    items, report = snapshots.at_risk(filters, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
     items, more = (items or [])[:PAGE_SIZE], items is not None and len(items) > PAGE_SIZE
     owners = _owner_choices()
     forms = {
@@ -106,7 +106,7 @@ def _at_risk_page(filter_form, filters, failed: WinBackForm | None = None, faile
         more=more,
         first=(page - 1) * PAGE_SIZE + 1,
         page_args={key: value for key, value in request.args.items() if key != "page"},
-        **snapshots.page_context(report, size),
+        **snapshots.page_context(report),
     )
 
 
@@ -239,14 +239,14 @@ def _team_period() -> tuple[PeriodForm, int]:
 def team_page():
     """Per team member: cases closed, time to close, ratings, reviews and quality scores."""
     form, days = _team_period()
-    rows, report, size = snapshots.team_figures(days)
+    rows, report = snapshots.team_figures(days)
     return render_template(
         "insight/team.html",
         form=form,
         rows=rows,
         days=days,
         charts=risk_charts.team_charts(rows or []),
-        **snapshots.page_context(report, size),
+        **snapshots.page_context(report),
     )
 
 
@@ -254,7 +254,7 @@ def team_page():
 @roles_required(*SUPERVISORS)
 def team_csv():
     _form, days = _team_period()
-    rows, _report, _size = snapshots.team_figures(days)
+    rows, _report = snapshots.team_figures(days)
     if rows is None:
         flash(
             _("The team's figures for this period are being worked out; download the CSV once they are shown."), "info"

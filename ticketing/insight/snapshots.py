@@ -35,9 +35,14 @@ from ticketing.scheduling.reports import Answer
 DASHBOARD = "insight.dashboard"
 
 
+def live_limit() -> int:
+    """The most cases a page works out itself (REPORT_LIVE_CASES); sizes are counted no further."""
+    return current_app.config["REPORT_LIVE_CASES"]
+
+
 def in_background(size: int) -> bool:
     """Whether a report over `size` cases is the scheduler's to work out."""
-    return size > current_app.config["REPORT_LIVE_CASES"]
+    return size > live_limit()
 
 
 def refresh_seconds() -> int:
@@ -116,23 +121,22 @@ def _dashboard(parameters: dict) -> str:
         return json.dumps({"html": html, "csv": {key: csv_text(result) for key, result in results.items()}})
 
 
-def page_context(answer: Answer | None, size: int) -> dict:
+def page_context(answer: Answer | None) -> dict:
     """What templates/insight/_report_state.html needs to say where a report stands."""
-    return dict(report=answer, report_size=display(size, COUNT), report_refresh=refresh_seconds())
+    return dict(report=answer, report_limit=display(live_limit(), COUNT), report_refresh=refresh_seconds())
 
 
 TEAM = "insight.team"
 
 
-def team_figures(days: int) -> tuple[list[team.MemberFigures] | None, Answer | None, int]:
+def team_figures(days: int) -> tuple[list[team.MemberFigures] | None, Answer | None]:
     """The team's figures for the last `days` days: worked out here over a few cases, else the
-    scheduler's (None while none is ready), with where that report stands; and the cases closed."""
+    scheduler's (None while none is ready), with where that report stands."""
     since, until = team.period(days, utcnow())
-    size = team.closed_count(since, until)
-    if not in_background(size):
-        return team.team_figures(since, until), None, size
+    if not in_background(team.closed_count(since, until, limit=live_limit())):
+        return team.team_figures(since, until), None
     answer = reports.ask(TEAM, {"days": days})
-    return (team.from_plain(json.loads(answer.content)) if answer.content else None), answer, size
+    return (team.from_plain(json.loads(answer.content)) if answer.content else None), answer
 
 
 @reports.kind(TEAM)
@@ -151,18 +155,17 @@ def _risk_filters(parameters: dict) -> risk.Filters:
     return risk.Filters(tier=parameters["tier"], min_score=parameters["min_score"], open_only=parameters["open_only"])
 
 
-def at_risk(filters: risk.Filters, limit: int, offset: int) -> tuple[list[risk.AtRisk] | None, Answer | None, int]:
+def at_risk(filters: risk.Filters, limit: int, offset: int) -> tuple[list[risk.AtRisk] | None, Answer | None]:
     """A page of the customers at risk: ranked here over a few cases, else drawn from the scheduler's
-    ranking (None while none is ready), with where that report stands; and the cases the score reads."""
+    ranking (None while none is ready), with where that report stands."""
     now = utcnow()
-    size = risk.cohort_size(now)
-    if not in_background(size):
-        return risk.at_risk(now, filters, limit=limit, offset=offset), None, size
+    if not in_background(risk.cohort_size(now, limit=live_limit())):
+        return risk.at_risk(now, filters, limit=limit, offset=offset), None
     answer = reports.ask(AT_RISK, _risk_parameters(filters))
     if answer.content is None:
-        return None, answer, size
+        return None, answer
     lines = answer.content.splitlines()[offset : offset + limit]
-    return risk.from_plain([json.loads(line) for line in lines]), answer, size
+    return risk.from_plain([json.loads(line) for line in lines]), answer
 
 
 @reports.kind(AT_RISK)
@@ -176,7 +179,7 @@ def at_risk_csv(filters: risk.Filters, zone: ZoneInfo) -> tuple[tuple[list, list
     """The spreadsheet of every customer at risk: (header, rows) made here over a few cases; else the
     scheduler's file (None while none is ready) and where it stands."""
     now = utcnow()
-    if not in_background(risk.cohort_size(now)):
+    if not in_background(risk.cohort_size(now, limit=live_limit())):
         return risk_charts.at_risk_rows(risk.at_risk(now, filters), zone), None
     return None, reports.ask(AT_RISK_CSV, {**_risk_parameters(filters), "zone": zone.key, **reader()})
 

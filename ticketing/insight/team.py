@@ -138,9 +138,13 @@ def team_figures(since: datetime, until: datetime) -> list[MemberFigures]:
     return sorted(rows, key=lambda row: (-row.closed, -row.open_now, row.user.name.lower()))
 
 
-def closed_count(since: datetime, until: datetime) -> int:
-    """The cases closed in the period, the most of what the figures read (one count on its index)."""
-    return db.session.scalar(select(func.count()).select_from(Ticket).where(_closed_in(since, until))) or 0
+def closed_count(since: datetime, until: datetime, limit: int | None = None) -> int:
+    """The cases closed in the period, the most of what the figures read (one count on its index);
+    with `limit`, counted no further than one past it."""
+    query = select(Ticket.id).where(_closed_in(since, until))
+    if limit is not None:
+        query = query.limit(limit + 1)
+    return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
 FIELDS = (

@@ -28,7 +28,7 @@ def dashboard():
     """Every figure for the period and filters in the query string (default: the last 90 days); over
     many cases, as the scheduler last worked them out (insight/snapshots.py)."""
     form, filters = _filters()
-    size = figures.cohort_size(filters)
+    size = figures.cohort_size(filters, limit=snapshots.live_limit())
     query = {key: value for key, value in request.args.items() if value}
     if snapshots.in_background(size):
         report = snapshots.dashboard_report(filters)
@@ -39,7 +39,7 @@ def dashboard():
             query=query,
             display=display,
             fragment=snapshots.dashboard_fragment(report),
-            **snapshots.page_context(report, size),
+            **snapshots.page_context(report),
         )
     results = figures.dashboard(filters)[1] if size else {}
     as_of = figures.as_of()
@@ -55,7 +55,7 @@ def export(figure):
     if figure not in figures.FIGURES:
         abort(404)
     _form, filters = _filters()
-    if snapshots.in_background(figures.cohort_size(filters)):
+    if snapshots.in_background(figures.cohort_size(filters, limit=snapshots.live_limit())):
         text = snapshots.dashboard_csv(snapshots.dashboard_report(filters), figure)
         if text is None:  # not worked out yet: the dashboard says so, and links the file when it is
             flash(_("The figures for this period are being worked out; download the CSV once they are shown."), "info")
