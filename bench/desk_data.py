@@ -685,6 +685,8 @@ def build(path: Path, tickets: int, token_file: Path) -> dict:
             removed = retention_in_bulk(now)
             counts["reminders removed by retention"] = removed
             counts["reminders"] -= removed
+            if hasattr(retention, "refresh_statistics"):  # and the planner's statistics, as each night
+                retention.refresh_statistics()
         _step("done", step)
         db.engine.dispose()
     return {"seconds": time.perf_counter() - started, "rows": dict(counts)}

@@ -241,3 +241,16 @@ def test_supervisors_read_the_kept_mail_cleaned_and_download_its_original(app, m
     client.post("/logout")
     login(client, agent.email)
     assert client.get(f"/admin/mail/{row.id}").status_code == 403
+
+
+def test_a_mailbox_over_tls_is_read_with_the_certificate_trusted(app, mailbox):
+    user, password = quote(mailbox.user, safe=""), quote(mailbox.password, safe="")
+    app.config["MAIL_INTAKE"] = f"imaps://{user}:{password}@127.0.0.1:{mailbox.tls_port}/INBOX?name=complaints"
+    app.config["MAIL_INTAKE_CA_FILE"] = str(mailbox.certificate)
+    mailbox.append(mail().as_bytes())
+    assert poll().filed == {"complaint": 1}
+    app.config["MAIL_INTAKE_CA_FILE"] = None  # a certificate nobody vouches for is refused, not read
+    mailbox.append(mail(subject="Second", body="Another.").as_bytes())
+    polled = intake.poll_all()
+    assert polled.errors and "CERTIFICATE_VERIFY_FAILED" in polled.errors[0]
+    assert db.session.scalar(select(func.count(Ticket.id))) == 1

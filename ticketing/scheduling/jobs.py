@@ -19,7 +19,7 @@ from ticketing.notify.email import DeliveryError, build_message, send, smtp_conf
 from ticketing.scheduling import reports
 from ticketing.scheduling.dispatcher import dispatch_due
 from ticketing.scheduling.models import JobRun
-from ticketing.scheduling.retention import remove_old_reminders
+from ticketing.scheduling.retention import refresh_statistics, remove_old_reminders
 
 
 def dispatch_job(now: datetime) -> str:
@@ -78,13 +78,14 @@ def retention_job(now: datetime) -> str:
     short batches), keeping the in-app notices' text, every message's delivery and the record log."""
     days = desk().reminder_retention_days
     removed = remove_old_reminders(now, days)
-    return ngettext(
+    said = ngettext(
         "%(num)d reminder row older than %(days)d days removed; %(notices)d in-app notices kept whole",
         "%(num)d reminder rows older than %(days)d days removed; %(notices)d in-app notices kept whole",
         removed.reminders,
         days=days,
         notices=removed.notices_unlinked,
     )
+    return said + (_("; the query planner's statistics gathered") if refresh_statistics() else "")
 
 
 def anchor_job(now: datetime) -> str:
