@@ -59,7 +59,7 @@ def test_a_large_period_is_worked_out_by_the_scheduler_and_equals_the_page_s_own
     assert db.session.scalar(select(ReportSnapshot.status)) == "wanted"
 
     worked = reports.work()
-    assert (worked.ready, worked.failed) == (1, 0)
+    assert (worked.ready, worked.failed) == (2, 0)  # the figures, and the early warnings beside them
     shown = get(client, NOVEMBER)
     assert "Figures as of 11/24/26, 5:00" in shown
     assert "worked out by the scheduler (refreshed every 10 minutes)" in shown
@@ -77,7 +77,7 @@ def test_each_language_gets_its_own_report(app, client, supervisor, story, sched
     supervisor.locale = "zh_CN"
     db.session.commit()
     assert "调度程序" in get(client, NOVEMBER)
-    assert reports.work().ready == 2
+    assert reports.work().ready == 3  # in English and in Chinese, and the early warnings
     chinese = get(client, NOVEMBER)
     assert "数据截至 2026/11/24 17:00，由调度程序计算" in chinese
     assert "Cases opened" not in figures_of(chinese)
@@ -98,7 +98,7 @@ def test_an_old_report_is_shown_with_its_time_while_a_fresh_one_is_worked_out(
     stale = get(client, NOVEMBER)
     assert re.search("Figures as of 11/24/26, 5:00.PM. Fresher ones are being worked out", stale)
     assert 'class="tiles"' in stale and "http-equiv" not in stale  # readable, not reloaded under the reader
-    assert reports.work().ready == 1
+    assert reports.work().ready == 2  # the figures and the early warnings, both old
     assert re.search(r"Figures as of 11/24/26, 5:11.PM, worked out by the scheduler", get(client, NOVEMBER))
 
 
@@ -155,8 +155,8 @@ def test_reports_nobody_asks_for_in_a_week_are_removed(app, client, supervisor, 
     heartbeat.beat("test-scheduler", scheduler_alive.now)
     login(client, supervisor.email)  # signed out by then
     get(client, NOVEMBER)
-    assert reports.work().forgotten == 1
-    assert db.session.scalar(select(func.count()).select_from(ReportSnapshot)) == 1
+    assert reports.work().forgotten == 2  # October's figures, and last week's warnings
+    assert db.session.scalar(select(func.count()).select_from(ReportSnapshot)) == 2  # November's, this week's warnings
 
 
 def test_a_report_dropped_by_a_stopped_scheduler_is_taken_again(app, client, supervisor, story, scheduler_alive):
@@ -164,7 +164,7 @@ def test_a_report_dropped_by_a_stopped_scheduler_is_taken_again(app, client, sup
     login(client, supervisor.email)
     get(client, NOVEMBER)
     assert reports._claim() is not None  # taken, then the process died
-    assert reports.work().ready == 0
+    assert reports.work().ready == 1  # the early warnings; the figures stay taken
     scheduler_alive.move(minutes=16)
     assert reports.work().ready == 1
 

@@ -97,3 +97,19 @@ def test_the_dashboard_shows_the_current_alerts(client, supervisor, rising):
     login(client, supervisor.email)
     page = client.get("/insight/").get_data(as_text=True)
     assert "early-warnings-title" in page and "See the rule and the weekly counts" in page
+
+
+def test_over_many_cases_the_alerts_come_from_the_scheduler(app, client, supervisor, rising):
+    from ticketing.clock import utcnow
+    from ticketing.scheduling import heartbeat, reports
+
+    heartbeat.beat("test-scheduler", utcnow())
+    login(client, supervisor.email)
+    live = client.get("/insight/").get_data(as_text=True)
+    assert "5 complaints this week, against an average of 0.0 a week before." in live
+    app.config["REPORT_LIVE_CASES"] = 2
+    assert "early-warnings-title" not in client.get("/insight/").get_data(as_text=True)  # being worked out
+    assert reports.work().ready == 1  # the alerts
+    shown = client.get("/insight/").get_data(as_text=True)
+    panel = lambda page: page[page.index('<section class="panel early-warnings"') :].split("</section>")[0]  # noqa: E731
+    assert panel(shown) == panel(live)

@@ -60,9 +60,9 @@ def test_the_scheduler_process_works_out_the_dashboard_the_web_process_asked_for
             assert "worked out by the scheduler (refreshed every 10 minutes)" in page
             assert "Cases opened" in page and "<svg" in page
             with engine.connect() as conn:
-                worked = conn.execute(select(ReportSnapshot.status, ReportSnapshot.seconds)).all()
-                assert [status for status, _seconds in worked] == ["ready"]
-                assert conn.scalar(select(func.count()).select_from(ReportSnapshot)) == 1
+                worked = dict(conn.execute(select(ReportSnapshot.kind, ReportSnapshot.status)).all())
+                assert worked == {"insight.dashboard": "ready", "insight.alerts": "ready"}  # the early warnings too
+                assert conn.scalar(select(func.count()).select_from(ReportSnapshot)) == 2
         finally:
             stop(web)
             if scheduler is not None:

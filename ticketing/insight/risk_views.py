@@ -39,7 +39,7 @@ PRODUCT_ROWS = 30
 def early_warning_alerts() -> list:
     """The current early-warning alerts, for any page that shows them (the dashboard, through
     templates/insight/_alerts.html)."""
-    return warnings.current_alerts(utcnow())
+    return snapshots.early_warning_alerts(utcnow())
 
 
 def _zone() -> ZoneInfo:
