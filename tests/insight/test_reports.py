@@ -208,3 +208,17 @@ def test_customers_at_risk_are_paged_from_the_scheduler_s_ranking(app, client, s
     assert re.findall(r'<tr id="customer-\d+">', shown) == rows
     assert risk_table(shown) == risk_table(live)
     assert client.get("/insight/at-risk/export.csv").get_data() == live_csv
+
+
+def test_a_long_period_of_many_cases_offers_the_catalogue_s_products(app, client, supervisor, story):
+    from ticketing.cases.catalogue import Product
+    from ticketing.clock import utcnow
+
+    db.session.add(
+        Product(code="never-named", name_en="Never named", name_zh="从未提及", active=True, created_at=utcnow())
+    )
+    db.session.commit()
+    login(client, supervisor.email)
+    assert "Never named" not in get(client, NOVEMBER)  # the period's products: no case names it
+    app.config["REPORT_LIVE_CASES"] = 2
+    assert '<option value="never-named">Never named</option>' in get(client, NOVEMBER)

@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import case, func, select
+from sqlalchemy import Integer, case, cast, func, select
 
 from ticketing.auth.models import User
 from ticketing.cases import catalogue, reminders
@@ -103,24 +103,33 @@ def current_week(now: datetime) -> date:
 def weekly_counts(kind: str, now: datetime, weeks: int = RULE.weeks) -> dict[str, list[int]]:
     """code -> complaints per week (oldest first, the current week last), counted in the database:
     one GROUP BY over (code, week bucket). Merged duplicates are not counted."""
-    column = Ticket.category if kind == "category" else Product.code
     bounds = week_starts(now, weeks)
     # The index of the week a case falls in: the first boundary it comes before, less one.
     bucket = case(*[(Ticket.created_at < end, index) for index, end in enumerate(bounds[1:])], else_=None)
+    column = Ticket.category if kind == "category" else Ticket.product_id
     # Bucketed in a subquery, so the GROUP BY names columns (PostgreSQL refuses to match a repeated
     # CASE whose bound parameters differ).
-    tickets = select(column.label("value"), bucket.label("week")).select_from(Ticket)
-    if kind == "product":
-        tickets = tickets.join(Product, Product.id == Ticket.product_id)
-    tickets = tickets.where(
-        Ticket.created_at >= bounds[0],
-        Ticket.created_at < bounds[-1],
-        column.is_not(None),
-        Ticket.merged_into_id.is_(None),
-    ).subquery()
-    rows = db.session.execute(
-        select(tickets.c.value, tickets.c.week, func.count()).group_by(tickets.c.value, tickets.c.week)
+    tickets = (
+        select(column.label("value"), bucket.label("week"))
+        .where(
+            Ticket.created_at >= bounds[0],
+            Ticket.created_at < bounds[-1],
+            column.is_not(None),
+            Ticket.merged_into_id.is_(None),
+        )
+        .subquery()
     )
+    counted = select(tickets.c.value, tickets.c.week, func.count().label("n")).group_by(tickets.c.value, tickets.c.week)
+    if kind == "product":
+        # Counted per product id first, then named: joined before counting, SQLite (with its statistics)
+        # walked each product's whole history by its product index instead of the nine weeks (1.7 s at 1M).
+        per_id = counted.subquery()
+        counted = (
+            select(Product.code, per_id.c.week, cast(func.sum(per_id.c.n), Integer))
+            .join(per_id, Product.id == per_id.c.value)
+            .group_by(Product.code, per_id.c.week)
+        )
+    rows = db.session.execute(counted)
     counts: dict[str, list[int]] = {}
     for value, week, number in rows:
         counts.setdefault(value, [0] * (weeks + 1))[week] = number
