@@ -61,6 +61,7 @@ def test_a_mailed_complaint_opens_a_case_for_the_customer_found_by_address(app, 
     assert poll().filed == {"complaint": 1}
     ticket = db.session.scalars(select(Ticket)).one()
     assert (ticket.channel, ticket.subject, ticket.customer_id) == ("email", "Broken kettle", known.id)
+    assert ticket.customer.locale == "en"
     assert ticket.description == "The kettle I bought leaks."
     assert ticket.assignee_id is None and ticket.step == "listen"
     confirmation = db.session.scalars(select(Reminder).where(Reminder.ticket_id == ticket.id)).all()
@@ -81,6 +82,7 @@ def test_a_chinese_mail_in_gbk_with_only_html_is_read_and_cleaned(app, mailbox):
     poll()
     ticket = db.session.scalars(select(Ticket)).one()
     assert ticket.subject == "冰箱坏了" and ticket.customer.name == "李磊"
+    assert ticket.customer.locale == "zh_CN"  # answered in Chinese
     assert ticket.description == "我买的冰箱门是坏的，喆。\n请尽快处理"
     assert "alert" not in ticket.description
 
@@ -254,3 +256,18 @@ def test_a_mailbox_over_tls_is_read_with_the_certificate_trusted(app, mailbox):
     polled = intake.poll_all()
     assert polled.errors and "CERTIFICATE_VERIFY_FAILED" in polled.errors[0]
     assert db.session.scalar(select(func.count(Ticket.id))) == 1
+
+
+def test_the_customer_is_told_they_may_answer_by_mail_when_replies_come_back_to_the_desk(app):
+    from ticketing.notify.messages import customer_body
+
+    details = {
+        "reference": "C-2026-000001",
+        "customer": "Emily Clark",
+        "message": "We are on it.",
+        "link": "https://x/t",
+    }
+    with app.test_request_context():
+        assert "You can reply at the link below." in customer_body("staff_message", details)
+        app.config["MAIL_REPLY_TO"] = "complaints@example.test"
+        assert "Reply to this e-mail, or at the link below." in customer_body("staff_message", details)

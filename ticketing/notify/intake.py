@@ -323,7 +323,7 @@ def _customer_writes(case: Ticket, mail: ReadMail) -> Message | None:
 
 def _new_complaint(mail: ReadMail) -> Ticket:
     name = mail.sender_name or mail.sender.split("@")[0]
-    customer = intake.find_or_create_customer(name[:120], mail.sender, None)
+    customer = intake.find_or_create_customer(name[:120], mail.sender, None, locale=mail.language)
     text = new_part(mail.text) or mail.subject or "(no text)"
     subject = mail.subject or text.splitlines()[0]
     ticket = intake.take_complaint(

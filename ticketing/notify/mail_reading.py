@@ -52,6 +52,7 @@ class ReadMail:
     attachments: list[tuple[str, bytes]] = field(default_factory=list)  # (file name, content)
     automatic: str | None = None  # "auto-reply", "bounce" or "list" when no person wrote it
     content_hash: str = ""  # SHA-256 of the raw bytes: the same mail again, when it has no Message-ID
+    language: str = "en"  # the language to answer in: "zh_CN" for a mail in Chinese
 
     @property
     def reference(self) -> str | None:
@@ -87,7 +88,19 @@ def read(raw: bytes) -> ReadMail:
         attachments=files,
         automatic=automatic(message, sender),
         content_hash=hashlib.sha256(raw).hexdigest(),
+        language=language(header_text(message, "Content-Language"), f"{header_text(message, 'Subject')} {text[:500]}"),
     )
+
+
+HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def language(declared: str, words: str) -> str:
+    """The language to answer in: the one the mail declares, else Chinese when it is written in Chinese."""
+    declared = declared.strip().lower()
+    if declared:
+        return "zh_CN" if declared.startswith("zh") else "en"
+    return "zh_CN" if HAN.search(words) else "en"
 
 
 def header_text(message: Message, name: str) -> str:

@@ -128,7 +128,9 @@ def customer_body(kind: str, details: dict) -> str | None:
             details,
             _("We wrote to you about your case %(ref)s:", ref=ref),
             details.get("message", ""),
-            _("You can reply at the link below."),
+            _("Reply to this e-mail, or at the link below.")
+            if current_app.config.get("MAIL_REPLY_TO")  # the reply lands on the case (notify/intake.py)
+            else _("You can reply at the link below."),
         )
     if kind == "remedy_done":
         return _to_customer(
