@@ -271,3 +271,20 @@ def test_the_customer_is_told_they_may_answer_by_mail_when_replies_come_back_to_
         assert "You can reply at the link below." in customer_body("staff_message", details)
         app.config["MAIL_REPLY_TO"] = "complaints@example.test"
         assert "Reply to this e-mail, or at the link below." in customer_body("staff_message", details)
+
+
+def test_a_mail_that_cannot_be_filed_is_kept_and_the_next_ones_are_filed(app, mailbox, monkeypatch):
+    real = intake._decide
+
+    def failing(row, mail, now):
+        if mail.subject == "Breaks the desk":
+            raise ValueError("something no test foresaw")
+        return real(row, mail, now)
+
+    monkeypatch.setattr(intake, "_decide", failing)
+    mailbox.append(mail(subject="Breaks the desk", body="Odd.").as_bytes())
+    mailbox.append(mail(sender="li.lei@example.cn", subject="Next one", body="Filed.").as_bytes())
+    assert poll().filed == {"unreadable": 1, "complaint": 1}
+    kept = db.session.scalars(select(InboundMail).where(InboundMail.outcome == "unreadable")).one()
+    assert kept.note == "could not be filed: ValueError: something no test foresaw" and b"Odd." in kept.raw
+    assert poll().read == 0  # not tried again and again

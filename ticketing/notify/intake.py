@@ -18,6 +18,7 @@ and each mail is filed exactly once.
 
 import hashlib
 import imaplib
+import logging
 import re
 import ssl
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ OUTCOMES = (COMPLAINT, REPLY, AUTOMATIC, OURS, FLOOD, LATE, UNREADABLE)
 FLOOD_LIMIT = 20  # mails from one sender in an hour; more are kept but not filed
 BATCH = 200  # mails a pass reads from one mailbox (the next pass goes on)
 SUBJECT_LENGTH = 200
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -155,7 +157,11 @@ def poll(settings: MailboxSettings, polled: Polled) -> None:
             if status != "OK" or raw is None:  # expunged meanwhile: nothing to file, move past it
                 raw = None
             polled.read += 1
-            outcome = file_mail(settings.name, uidvalidity, uid, raw)
+            try:
+                outcome = file_mail(settings.name, uidvalidity, uid, raw)
+            except Exception as error:  # a mail the desk cannot file must not stop every mail after it
+                db.session.rollback()
+                outcome = keep_unfiled(settings.name, uidvalidity, uid, raw or b"", f"{type(error).__name__}: {error}")
             if outcome is None:
                 polled.duplicates += 1
             else:
@@ -212,6 +218,35 @@ def file_mail(name: str, uidvalidity: int, uid: int, raw: bytes | None) -> str |
         outcome = _file(mailbox, uidvalidity, uid, raw)
     db.session.commit()
     return outcome
+
+
+def keep_unfiled(name: str, uidvalidity: int, uid: int, raw: bytes, problem: str) -> str | None:
+    """A mail whose filing failed: kept as unreadable with the reason, and the mailbox moved past it, so
+    the mails after it are filed and staff see it (never retried for ever, never dropped)."""
+    log.error("mail %s of %s could not be filed: %s", uid, name, problem)
+    mailbox = _locked_mailbox(name)
+    if mailbox.uidvalidity != uidvalidity or uid <= mailbox.last_uid:
+        db.session.rollback()
+        return None
+    mailbox.last_uid = uid
+    key = identity(None, raw)
+    known = select(InboundMail.id).where(InboundMail.mailbox_id == mailbox.id, InboundMail.identity == key)
+    if db.session.scalar(known) is None:
+        db.session.add(
+            InboundMail(
+                mailbox_id=mailbox.id,
+                uidvalidity=uidvalidity,
+                uid=uid,
+                identity=key,
+                outcome=UNREADABLE,
+                note=f"could not be filed: {problem}"[:1000],
+                subject="",
+                received_at=utcnow(),
+                raw=raw,
+            )
+        )
+    db.session.commit()
+    return UNREADABLE
 
 
 def identity(mail: ReadMail | None, raw: bytes) -> str:
