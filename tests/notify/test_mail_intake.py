@@ -288,3 +288,25 @@ def test_a_mail_that_cannot_be_filed_is_kept_and_the_next_ones_are_filed(app, ma
     kept = db.session.scalars(select(InboundMail).where(InboundMail.outcome == "unreadable")).one()
     assert kept.note == "could not be filed: ValueError: something no test foresaw" and b"Odd." in kept.raw
     assert poll().read == 0  # not tried again and again
+
+
+def test_the_case_page_says_what_came_by_mail_and_supervisors_open_the_whole_mail(
+    app, mailbox, client, supervisor, agent
+):
+    from tests.conftest import login
+
+    mailbox.append(mail().as_bytes())
+    poll()
+    ticket = db.session.scalars(select(Ticket)).one()
+    thread = f"<case-{ticket.reference}@localhost>"
+    mailbox.append(mail(subject="Re: your case", body="Still leaking.\n> quoted", In_Reply_To=thread).as_bytes())
+    poll()
+    complaint, reply = db.session.scalars(select(InboundMail.id).order_by(InboundMail.id)).all()
+    login(client, supervisor.email)
+    page = client.get(f"/tickets/{ticket.reference}").get_data(as_text=True)
+    assert "It came by e-mail." in page and f'href="/admin/mail/{complaint}"' in page
+    assert "· by e-mail" in page and f'href="/admin/mail/{reply}"' in page
+    client.post("/logout")
+    login(client, agent.email)
+    page = client.get(f"/tickets/{ticket.reference}").get_data(as_text=True)
+    assert "· by e-mail" in page and "/admin/mail/" not in page

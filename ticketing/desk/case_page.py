@@ -19,6 +19,7 @@ from ticketing.cases.vocabulary import STEP_ORDER, ReminderStatus, ResolutionSta
 from ticketing.clock import utcnow
 from ticketing.desk.actions import SPECS, WORKFLOW_ACTIONS, build_form
 from ticketing.extensions import db
+from ticketing.notify import intake
 from ticketing.notify.messages import KIND_LABELS
 
 
@@ -71,6 +72,7 @@ def context(ticket, submitted: dict | None = None) -> dict:
         # What similar closed cases received, beside the proposal and its approval (step 4 only).
         "precedents": precedents_for(ticket) if ticket.step == Step.RESOLVE and ticket.status == Status.OPEN else None,
         "other_cases": other_cases(ticket),
+        "mails": intake.mails_of(ticket.id),  # what came by e-mail (notify/intake.py)
         **private_links(ticket),
     }
 

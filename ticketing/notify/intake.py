@@ -373,3 +373,17 @@ def _new_complaint(mail: ReadMail) -> Ticket:
     if files:
         attachments.save_attachments(ticket, files)
     return ticket
+
+
+def mails_of(ticket_id: int) -> dict:
+    """The mails behind a case, for its page: {"complaint": the mail that opened it, or None,
+    "messages": {message id: mail id}} (one query)."""
+    rows = db.session.execute(
+        select(InboundMail.id, InboundMail.outcome, InboundMail.message_row_id).where(
+            InboundMail.ticket_id == ticket_id, InboundMail.outcome.in_((COMPLAINT, REPLY))
+        )
+    ).all()
+    return {
+        "complaint": next((mail_id for mail_id, outcome, _message in rows if outcome == COMPLAINT), None),
+        "messages": {message: mail_id for mail_id, outcome, message in rows if outcome == REPLY and message},
+    }
