@@ -5,7 +5,7 @@ import base64
 import json
 from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 
 from ticketing.auth.models import User
 from ticketing.cases.audit import Event
@@ -35,6 +35,14 @@ def decode_cursor(cursor: str):
 
 def case_events(ticket: Ticket) -> list[Event]:
     return list(db.session.scalars(select(Event).where(Event.ticket_id == ticket.id).order_by(Event.id)))
+
+
+def capped_count(query, limit: int | None = None) -> int:
+    """The rows of `query`, or (with `limit`) min(rows, limit + 1): enough to tell a few from many
+    without counting a large desk's history."""
+    if limit is not None:
+        query = query.limit(limit + 1)
+    return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
 def active_staff() -> list[User]:

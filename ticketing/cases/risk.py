@@ -17,6 +17,7 @@ from sqlalchemy import case, func, literal, literal_column, or_, select, union
 from ticketing.cases import catalogue
 from ticketing.cases.deadlines import overdue_condition
 from ticketing.cases.models import Customer, Reminder, Ticket
+from ticketing.cases.queries import capped_count
 from ticketing.cases.records import FollowUpRecord, ListenRecord, Resolution
 from ticketing.cases.survey import SurveyResponse
 from ticketing.cases.vocabulary import Emotion, Outcome, ReminderStatus, ResolutionState, Retention, Status
@@ -233,13 +234,7 @@ def cohort_size(now: datetime, limit: int | None = None) -> int:
         Ticket.created_at >= since,
         Ticket.status.in_(list(Status)) & (Ticket.closed_at >= since),
     ]
-    total = 0
-    for part in parts:
-        query = select(Ticket.id).where(part)
-        if limit is not None:
-            query = query.limit(limit + 1)
-        total += db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return total
+    return sum(capped_count(select(Ticket.id).where(part), limit) for part in parts)
 
 
 def as_plain(item: AtRisk) -> list:

@@ -19,6 +19,7 @@ from sqlalchemy.sql.expression import CTE, ColumnElement, FunctionElement
 from ticketing.cases import facts
 from ticketing.cases.catalogue import Product
 from ticketing.cases.facts import CaseFacts
+from ticketing.cases.queries import capped_count
 from ticketing.extensions import db
 from ticketing.insight.filters import Filters
 
@@ -182,13 +183,6 @@ def cohort_size(filters: Filters, limit: int | None = None) -> int:
     """The cases in view; with `limit`, counted no further than one past it (enough to tell a small
     period from a large one without reading a year of a large desk)."""
     return capped_count(select(CaseFacts.ticket_id).where(*cohort(filters)), limit)
-
-
-def capped_count(query, limit: int | None = None) -> int:
-    """The rows of `query`, or (with `limit`) min(rows, limit + 1)."""
-    if limit is not None:
-        query = query.limit(limit + 1)
-    return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
 def ratio(part: float | int | None, whole: float | int | None) -> float | None:

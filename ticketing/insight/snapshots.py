@@ -27,13 +27,13 @@ from werkzeug.datastructures import MultiDict
 from ticketing.cases import early_warning as warnings
 from ticketing.cases import facts, risk
 from ticketing.cases.models import Ticket
+from ticketing.cases.queries import capped_count
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.insight import charts, figures, risk_charts, team
 from ticketing.insight.csv_export import csv_document
 from ticketing.insight.export import csv_text
 from ticketing.insight.filters import Filters, read_filters
-from ticketing.insight.queries import capped_count
 from ticketing.insight.results import COUNT, display
 from ticketing.scheduling import reports
 from ticketing.scheduling.reports import Answer

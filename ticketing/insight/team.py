@@ -16,6 +16,7 @@ from sqlalchemy import and_, case, func, or_, select
 from ticketing.auth.models import User
 from ticketing.cases.improvement import QualityScore
 from ticketing.cases.models import Ticket
+from ticketing.cases.queries import capped_count
 from ticketing.cases.records import ReviewRecord
 from ticketing.cases.survey import SurveyResponse
 from ticketing.cases.vocabulary import ReviewDecision, Status
@@ -141,10 +142,7 @@ def team_figures(since: datetime, until: datetime) -> list[MemberFigures]:
 def closed_count(since: datetime, until: datetime, limit: int | None = None) -> int:
     """The cases closed in the period, the most of what the figures read (one count on its index);
     with `limit`, counted no further than one past it."""
-    query = select(Ticket.id).where(_closed_in(since, until))
-    if limit is not None:
-        query = query.limit(limit + 1)
-    return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return capped_count(select(Ticket.id).where(_closed_in(since, until)), limit)
 
 
 FIELDS = (
