@@ -120,6 +120,7 @@ class Config:
     MAIL_INTAKE_CA_FILE = os.environ.get("MAIL_INTAKE_CA_FILE") or None  # trust this CA for the IMAP server
     MAIL_INTAKE_TIMEOUT = _env_int("MAIL_INTAKE_TIMEOUT", 30)
     MAIL_INTAKE_INTERVAL_SECONDS = _env_int("MAIL_INTAKE_INTERVAL_SECONDS", 60)
+    MAIL_INTAKE_MAX_BYTES = _env_int("MAIL_INTAKE_MAX_BYTES", 30_000_000)  # a larger mail: its headers kept, not filed
     # Where customers' replies to our mail go (the intake mailbox's address); unset: replies go to MAIL_FROM.
     MAIL_REPLY_TO = os.environ.get("MAIL_REPLY_TO") or None
     DISPATCH_INTERVAL_SECONDS = _env_int("DISPATCH_INTERVAL_SECONDS", 15)

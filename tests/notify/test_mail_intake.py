@@ -310,3 +310,14 @@ def test_the_case_page_says_what_came_by_mail_and_supervisors_open_the_whole_mai
     login(client, agent.email)
     page = client.get(f"/tickets/{ticket.reference}").get_data(as_text=True)
     assert "· by e-mail" in page and "/admin/mail/" not in page
+
+
+def test_a_mail_too_large_keeps_its_headers_and_is_shown_to_staff(app, mailbox):
+    app.config["MAIL_INTAKE_MAX_BYTES"] = 4_000
+    mailbox.append(mail(subject="Huge scan", body="x" * 20_000).as_bytes())
+    mailbox.append(mail(sender="li.lei@example.cn", subject="Small", body="Fine.").as_bytes())
+    assert poll().filed == {"unreadable": 1, "complaint": 1}
+    kept = db.session.scalars(select(InboundMail).where(InboundMail.outcome == "unreadable")).one()
+    assert kept.note.startswith("could not be filed: larger than 0.004 MB") and "only its headers are kept" in kept.note
+    assert (kept.sender, kept.subject) == ("emily@example.com", "Huge scan")
+    assert b"Subject: Huge scan" in kept.raw and b"xxxx" not in kept.raw

@@ -151,14 +151,21 @@ def poll(settings: MailboxSettings, polled: Polled) -> None:
         status, data = imap.uid("SEARCH", f"UID {last + 1}:*")
         # "n:*" also names the last mail when it is below n: keep only those after the last UID filed.
         uids = sorted(uid for uid in (int(word) for word in (data[0] or b"").split()) if uid > last)[:BATCH]
+        limit = current_app.config["MAIL_INTAKE_MAX_BYTES"]
         for uid in uids:
-            status, data = imap.uid("FETCH", str(uid), "(BODY.PEEK[])")
+            size = _size(imap, uid)
+            part = "BODY.PEEK[HEADER]" if size > limit else "BODY.PEEK[]"  # a huge mail: its headers only
+            status, data = imap.uid("FETCH", str(uid), f"({part})")
             raw = next((part[1] for part in data if isinstance(part, tuple)), None)
             if status != "OK" or raw is None:  # expunged meanwhile: nothing to file, move past it
                 raw = None
             polled.read += 1
             try:
-                outcome = file_mail(settings.name, uidvalidity, uid, raw)
+                if raw is not None and size > limit:
+                    too_big = f"larger than {limit / 1_000_000:g} MB ({size:,} bytes): only its headers are kept"
+                    outcome = keep_unfiled(settings.name, uidvalidity, uid, raw, too_big)
+                else:
+                    outcome = file_mail(settings.name, uidvalidity, uid, raw)
             except Exception as error:  # a mail the desk cannot file must not stop every mail after it
                 db.session.rollback()
                 outcome = keep_unfiled(settings.name, uidvalidity, uid, raw or b"", f"{type(error).__name__}: {error}")
@@ -171,6 +178,13 @@ def poll(settings: MailboxSettings, polled: Polled) -> None:
             imap.logout()
         except (OSError, imaplib.IMAP4.error):
             pass
+
+
+def _size(imap: imaplib.IMAP4, uid: int) -> int:
+    """The mail's size as the server gives it (RFC822.SIZE), 0 when it does not say."""
+    status, data = imap.uid("FETCH", str(uid), "(RFC822.SIZE)")
+    found = re.search(rb"RFC822\.SIZE (\d+)", data[0] if status == "OK" and data and data[0] else b"")
+    return int(found.group(1)) if found else 0
 
 
 def _quoted(folder: str) -> str:
@@ -221,9 +235,10 @@ def file_mail(name: str, uidvalidity: int, uid: int, raw: bytes | None) -> str |
 
 
 def keep_unfiled(name: str, uidvalidity: int, uid: int, raw: bytes, problem: str) -> str | None:
-    """A mail whose filing failed: kept as unreadable with the reason, and the mailbox moved past it, so
-    the mails after it are filed and staff see it (never retried for ever, never dropped)."""
-    log.error("mail %s of %s could not be filed: %s", uid, name, problem)
+    """A mail that cannot be filed (its filing failed, or it is too large): kept as unreadable with the
+    reason, and the mailbox moved past it, so the mails after it are filed and staff see it (never
+    retried for ever, never dropped)."""
+    log.error("mail %s of %s kept unfiled: %s", uid, name, problem)
     mailbox = _locked_mailbox(name)
     if mailbox.uidvalidity != uidvalidity or uid <= mailbox.last_uid:
         db.session.rollback()
@@ -231,6 +246,11 @@ def keep_unfiled(name: str, uidvalidity: int, uid: int, raw: bytes, problem: str
     mailbox.last_uid = uid
     key = identity(None, raw)
     known = select(InboundMail.id).where(InboundMail.mailbox_id == mailbox.id, InboundMail.identity == key)
+    try:  # who sent it and about what, when its headers can be read
+        mail = read(raw)
+        sender, subject = mail.sender[:254], mail.subject[:250]
+    except Exception:
+        sender, subject = None, ""
     if db.session.scalar(known) is None:
         db.session.add(
             InboundMail(
@@ -240,7 +260,8 @@ def keep_unfiled(name: str, uidvalidity: int, uid: int, raw: bytes, problem: str
                 identity=key,
                 outcome=UNREADABLE,
                 note=f"could not be filed: {problem}"[:1000],
-                subject="",
+                sender=sender,
+                subject=subject,
                 received_at=utcnow(),
                 raw=raw,
             )
