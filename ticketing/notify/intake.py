@@ -222,14 +222,10 @@ def _note_error(name: str, error: str) -> None:
 def file_mail(name: str, uidvalidity: int, uid: int, raw: bytes | None) -> str | None:
     """File one mail and move the mailbox's last UID past it, in one transaction; returns the outcome,
     or None when the mail was filed before (or was gone)."""
-    mailbox = _locked_mailbox(name)
-    if mailbox.uidvalidity != uidvalidity or uid <= mailbox.last_uid:  # another poller got here first
-        db.session.rollback()
+    mailbox = _moved_past(name, uidvalidity, uid)
+    if mailbox is None:
         return None
-    mailbox.last_uid = uid
-    outcome = None
-    if raw is not None:
-        outcome = _file(mailbox, uidvalidity, uid, raw)
+    outcome = _file(mailbox, uidvalidity, uid, raw) if raw is not None else None
     db.session.commit()
     return outcome
 
@@ -239,35 +235,31 @@ def keep_unfiled(name: str, uidvalidity: int, uid: int, raw: bytes, problem: str
     reason, and the mailbox moved past it, so the mails after it are filed and staff see it (never
     retried for ever, never dropped)."""
     log.error("mail %s of %s kept unfiled: %s", uid, name, problem)
+    mailbox = _moved_past(name, uidvalidity, uid)
+    if mailbox is None:
+        return None
+    try:  # who sent it and about what, when its headers can be read
+        mail = read(raw)
+    except Exception:
+        mail = None
+    key = identity(None, raw)
+    if not _known(mailbox, key):
+        row = _kept(mailbox, uidvalidity, uid, key, mail, raw)
+        row.outcome, row.note = UNREADABLE, f"could not be filed: {problem}"[:1000]
+        db.session.add(row)
+    db.session.commit()
+    return UNREADABLE
+
+
+def _moved_past(name: str, uidvalidity: int, uid: int) -> Mailbox | None:
+    """The mailbox, locked, with its last UID moved to `uid`; None (rolled back) when another poller
+    got there first or the mailbox was renumbered meanwhile."""
     mailbox = _locked_mailbox(name)
     if mailbox.uidvalidity != uidvalidity or uid <= mailbox.last_uid:
         db.session.rollback()
         return None
     mailbox.last_uid = uid
-    key = identity(None, raw)
-    known = select(InboundMail.id).where(InboundMail.mailbox_id == mailbox.id, InboundMail.identity == key)
-    try:  # who sent it and about what, when its headers can be read
-        mail = read(raw)
-        sender, subject = mail.sender[:254], mail.subject[:250]
-    except Exception:
-        sender, subject = None, ""
-    if db.session.scalar(known) is None:
-        db.session.add(
-            InboundMail(
-                mailbox_id=mailbox.id,
-                uidvalidity=uidvalidity,
-                uid=uid,
-                identity=key,
-                outcome=UNREADABLE,
-                note=f"could not be filed: {problem}"[:1000],
-                sender=sender,
-                subject=subject,
-                received_at=utcnow(),
-                raw=raw,
-            )
-        )
-    db.session.commit()
-    return UNREADABLE
+    return mailbox
 
 
 def identity(mail: ReadMail | None, raw: bytes) -> str:
@@ -277,18 +269,14 @@ def identity(mail: ReadMail | None, raw: bytes) -> str:
     return hashlib.sha256(same.encode()).hexdigest()
 
 
-def _file(mailbox: Mailbox, uidvalidity: int, uid: int, raw: bytes) -> str | None:
-    now = utcnow()
-    try:
-        mail, problem = read(raw), None
-    except UnreadableMail as error:
-        mail, problem = None, str(error)
-    key = identity(mail, raw)
-    if db.session.scalar(
-        select(InboundMail.id).where(InboundMail.mailbox_id == mailbox.id, InboundMail.identity == key)
-    ):
-        return None
-    row = InboundMail(
+def _known(mailbox: Mailbox, key: str) -> bool:
+    query = select(InboundMail.id).where(InboundMail.mailbox_id == mailbox.id, InboundMail.identity == key)
+    return db.session.scalar(query) is not None
+
+
+def _kept(mailbox: Mailbox, uidvalidity: int, uid: int, key: str, mail: ReadMail | None, raw: bytes) -> InboundMail:
+    """The row that keeps a mail whole, with what its headers say when they could be read."""
+    return InboundMail(
         mailbox_id=mailbox.id,
         uidvalidity=uidvalidity,
         uid=uid,
@@ -296,13 +284,24 @@ def _file(mailbox: Mailbox, uidvalidity: int, uid: int, raw: bytes) -> str | Non
         message_id=mail.message_id[:250] if mail and mail.message_id else None,
         sender=mail.sender[:254] if mail else None,
         subject=(mail.subject if mail else "")[:250],
-        received_at=now,
+        received_at=utcnow(),
         raw=raw,
     )
+
+
+def _file(mailbox: Mailbox, uidvalidity: int, uid: int, raw: bytes) -> str | None:
+    try:
+        mail, problem = read(raw), None
+    except UnreadableMail as error:
+        mail, problem = None, str(error)
+    key = identity(mail, raw)
+    if _known(mailbox, key):
+        return None
+    row = _kept(mailbox, uidvalidity, uid, key, mail, raw)
     if mail is None:
         row.outcome, row.note = UNREADABLE, problem
     else:
-        _decide(row, mail, now)
+        _decide(row, mail, row.received_at)
     db.session.add(row)
     return row.outcome
 
