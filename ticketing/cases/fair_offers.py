@@ -118,14 +118,16 @@ def handlers(ticket) -> set[int]:
     )
 
 
-def _latest_event(ticket, action: str) -> Event | None:
+def latest_event(ticket, action: str) -> Event | None:
+    """The case's latest event of `action` (None when it never happened)."""
     return db.session.scalars(
         # By the case's own sequence: ordered by id, SQLite walked the whole log backwards (10 s at 1M cases).
         select(Event).where(Event.ticket_id == ticket.id, Event.action == action).order_by(Event.seq.desc()).limit(1)
     ).first()
 
 
-def _logged(event, name: str):
+def logged(event, name: str):
+    """What an event logged as `name` (its new value), or None."""
     if event is None or name not in (event.changes or {}):
         return None
     return event.changes[name][1]
@@ -133,11 +135,11 @@ def _logged(event, name: str):
 
 def why_waiting(ticket) -> dict:
     """Why the case's offer waits for approval, and the proposer's reason for its amount."""
-    event = _latest_event(ticket, "propose")
-    codes = _logged(event, "waiting_for") or []
+    event = latest_event(ticket, "propose")
+    codes = logged(event, "waiting_for") or []
     return {
         "reasons": [WAIT_REASONS.get(code, code) for code in codes],
-        "justification": _logged(event, "justification"),
+        "justification": logged(event, "justification"),
     }
 
 
@@ -145,7 +147,7 @@ def waivers(events) -> list[tuple]:
     """(event, what the one-person desk let its actor do alone) for each event of a case that says so."""
     found = []
     for event in events:
-        codes = _logged(event, "four_eyes_waived")
+        codes = logged(event, "four_eyes_waived")
         if codes:
             found.append((event, [WAIVERS.get(code, code) for code in codes]))
     return found

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ticketing.cases import catalogue
+from ticketing.cases import catalogue, rework
 from ticketing.cases.actions import ACTIONS, perform
 from ticketing.cases.queries import active_staff
 from ticketing.cases.services.guarantee import open_suggestions
@@ -136,14 +136,18 @@ def _defaults(action, ticket) -> dict:
     if action == "listen":  # step 1 starts from what the customer wrote (portal, API)
         data["customer_words"] = ticket.description
         data["expectation"] = ticket.customer_expectation
+    if action in rework.STEP_FIELDS:  # a step done before (a returned case) starts from what was written
+        data.update(rework.step_defaults(ticket, action))
     if action == "propose":
-        data["currency"] = desk().currency
-        # The service guarantee's suggestion starts the compensation lines; the agent confirms or edits.
-        data["lines"] = [{"compensation": s.type.value, "amount": s.amount} for s in open_suggestions(ticket)]
+        # A new proposal starts from the last one (rejected, refused or sent back), for editing.
+        data.update({"currency": desk().currency, **rework.proposal_defaults(ticket)})
+        # The service guarantee's suggestion adds compensation lines; the agent confirms or edits.
+        suggested = [{"compensation": s.type.value, "amount": s.amount} for s in open_suggestions(ticket)]
+        data["lines"] = (data.get("lines", []) + suggested)[: forms.ProposalForm.lines.kwargs["max_entries"]]
     if action == "assign":
         data["assignee"] = ticket.assignee_id or current_user.id
     if action == "analyse":
-        data["product"] = ticket.product
+        data["product"] = ticket.product or data.get("product")
     if action == "triage":
         data.update(
             category=ticket.category or "",

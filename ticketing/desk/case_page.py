@@ -3,7 +3,7 @@
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from ticketing.cases import fair_offers, workflow
+from ticketing.cases import fair_offers, rework, workflow
 from ticketing.cases.case_file import case_file
 from ticketing.cases.deadlines import case_deadlines, is_overdue, resolution_offered
 from ticketing.cases.log_text import actor_label
@@ -72,6 +72,9 @@ def context(ticket, submitted: dict | None = None) -> dict:
         # What similar closed cases received, beside the proposal and its approval (step 4 only).
         "precedents": precedents_for(ticket) if ticket.step == Step.RESOLVE and ticket.status == Status.OPEN else None,
         "other_cases": other_cases(ticket),
+        # Why the step at hand is done again: the last proposal turned down, the review returned.
+        "turned_down": rework.last_answer(ticket) if "propose" in actions else None,
+        "returned": rework.returned(ticket),
         "mails": intake.mails_of(ticket.id),  # what came by e-mail (notify/intake.py)
         **private_links(ticket),
     }

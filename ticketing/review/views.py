@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from ticketing import refusals
 from ticketing.auth.permissions import STAFF, SUPERVISORS, roles_required
-from ticketing.cases import checklist, fair_offers, improvement, services
+from ticketing.cases import checklist, fair_offers, improvement, rework, services
 from ticketing.cases.case_file import case_file
 from ticketing.cases.improvement import PreventiveAction, QualityScore
 from ticketing.cases.precedents import precedents_for
@@ -42,7 +42,7 @@ def case(reference):
     )
     if form.validate_on_submit():
         refusals.reshow(
-            lambda error: _review_page(ticket, _seen_now(form, ticket, error), PreventiveActionForm(formdata=None)),
+            lambda error: _review_page(ticket, _seen_now(form, ticket, error), _preventive_form(ticket)),
             form=form,
         )
         _decide(ticket, form)
@@ -54,7 +54,12 @@ def case(reference):
             "success",
         )
         return redirect(url_for("review.queue"))
-    return _review_page(ticket, form, PreventiveActionForm(formdata=None)), 422 if form.errors else 200
+    return _review_page(ticket, form, _preventive_form(ticket)), 422 if form.errors else 200
+
+
+def _preventive_form(ticket):
+    """The supervisor's preventive action starts from the one the agent proposed, for editing."""
+    return PreventiveActionForm(formdata=None, data=rework.preventive_defaults(ticket))
 
 
 def _seen_now(form, ticket, error):
