@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from babel import Locale, dates
 from flask import current_app, g, has_request_context, request, session
-from flask_babel import format_date, format_datetime, format_timedelta, get_locale, get_timezone
+from flask_babel import format_date, format_datetime, format_time, format_timedelta, get_locale, get_timezone
 from flask_login import current_user
 
 from ticketing.clock import utcnow
@@ -41,34 +41,43 @@ def select_timezone() -> str:
 
 NAMED = ("short", "medium", "long", "full")
 
+# The desk's one way of writing a moment and a day, per language: 2026年12月1日 16:20 / 1 Dec 2026, 16:20
+# (no seconds, never month-first). Every page, e-mail, notice and the record log write times through
+# when() and day(); machine formats (API JSON, CSV ISO columns, datetime attributes, iCalendar) stay ISO.
+DATETIME_PATTERNS = {"zh": "y年M月d日 HH:mm", "en": "d MMM y, HH:mm"}
+DATE_PATTERNS = {"zh": "y年M月d日", "en": "d MMM y"}
+DAY_MONTH_PATTERNS = {"zh": "M月d日", "en": "d MMM"}  # a chart's axis, where the year is said once
+
+
+def datetime_pattern(locale) -> str:
+    return DATETIME_PATTERNS.get(locale.language, DATETIME_PATTERNS["en"])
+
+
+def date_pattern(locale) -> str:
+    return DATE_PATTERNS.get(locale.language, DATE_PATTERNS["en"])
+
 
 def when(value, fmt: str = "medium") -> str:
-    """A stored UTC time shown in the reader's timezone, exactly as Babel's format_datetime writes it.
+    """A stored UTC time shown in the reader's timezone in the desk's format for the reader's language
+    (every named format, "short" to "full", writes that one format); any other pattern is Babel's.
 
-    A queue page shows two times per row, and Babel parses the patterns and builds every field at
-    each call: here each named format is compiled once per language into one small function per
-    field (names of months, weekdays and AM/PM read from Babel once), so a time costs a few
-    microseconds. The language is asked for at every call, so force_locale (a notice in the
-    customer's language) holds."""
+    A queue page shows two times per row, and Babel parses the pattern and builds every field at each
+    call: here the pattern is compiled once per language into one small function per field (names of
+    months read from Babel once), so a time costs a few microseconds. The language is asked for at
+    every call, so force_locale (a notice in the customer's language) holds."""
     if not value:
         return ""
     locale = get_locale() if fmt in NAMED else None
     if locale is None:
         return format_datetime(value, fmt)
-    joined, date_part, time_part = _compiled(locale.language, locale.territory, locale.script, fmt)
-    local = value.astimezone(get_timezone())
-    return joined.replace("{0}", time_part(local)).replace("{1}", date_part(local))
+    write = _compiled(locale.language, locale.territory, locale.script, datetime_pattern(locale))
+    return write(value.astimezone(get_timezone()))
 
 
 @lru_cache(maxsize=16)
-def _compiled(language: str, territory: str | None, script: str | None, fmt: str):
-    """The datetime joiner and the date and time writers Babel would use for a named format."""
-    locale = Locale(language, territory, script)
-    return (
-        dates.get_datetime_format(fmt, locale).replace("'", ""),
-        _writer(dates.get_date_format(fmt, locale).pattern, locale),
-        _writer(dates.get_time_format(fmt, locale).pattern, locale),
-    )
+def _compiled(language: str, territory: str | None, script: str | None, pattern: str):
+    """The writer Babel would use for one pattern in one language."""
+    return _writer(pattern, Locale(language, territory, script))
 
 
 def _writer(pattern: str, locale: Locale):
@@ -109,7 +118,26 @@ def _field(key: str, locale: Locale):
 
 
 def day(value) -> str:
-    return format_date(value, "medium") if value else ""
+    """A date (or the reader's local day of a stored time) in the desk's format: 2026年12月1日 / 1 Dec 2026."""
+    return format_date(value, date_pattern(get_locale())) if value else ""
+
+
+def day_month(value) -> str:
+    """A day without its year: 12月1日 / 1 Dec."""
+    return format_date(value, DAY_MONTH_PATTERNS.get(get_locale().language, DAY_MONTH_PATTERNS["en"])) if value else ""
+
+
+def when_in(value, zone) -> str:
+    """when() in a given timezone rather than the reader's (a customer's notice, in the desk's zone)."""
+    if not value:
+        return ""
+    locale = get_locale()
+    return dates.format_datetime(value, datetime_pattern(locale), tzinfo=dates.get_timezone(zone), locale=locale)
+
+
+def clock(value) -> str:
+    """The reader's local time of day of a stored time, 24-hour: 16:20."""
+    return format_time(value, "HH:mm") if value else ""
 
 
 def duration(delta) -> str:

@@ -3,18 +3,27 @@ above REPORT_LIVE_CASES the page never computes its figures itself; it shows the
 time, and they are exactly the figures the page would have computed."""
 
 import re
+from datetime import datetime, timezone
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from tests.conftest import login
 from tests.insight.figures_data import build
 from ticketing.extensions import db
+from ticketing.i18n import when_in
 from ticketing.insight.snapshots import DASHBOARD
 from ticketing.scheduling import heartbeat, reports
 from ticketing.scheduling.models import ReportSnapshot
 
 NOVEMBER = "/insight/?date_from=2026-11-01&date_to=2026-11-30"
+
+
+def _at(hour: int, minute: int, language: str) -> str:
+    """24 November 2026 at hour:minute UTC, as the desk writes it for the supervisor in Shanghai."""
+    with force_locale(language):
+        return when_in(datetime(2026, 11, 24, hour, minute, tzinfo=timezone.utc), "Asia/Shanghai")
 
 
 @pytest.fixture
@@ -61,7 +70,7 @@ def test_a_large_period_is_worked_out_by_the_scheduler_and_equals_the_page_s_own
     worked = reports.work()
     assert (worked.ready, worked.failed) == (2, 0)  # the figures, and the early warnings beside them
     shown = get(client, NOVEMBER)
-    assert "Figures as of 11/24/26, 5:00" in shown
+    assert f"Figures as of {_at(9, 0, 'en')}" in shown
     assert "worked out by the scheduler (refreshed every 10 minutes)" in shown
     assert "http-equiv" not in shown
     assert figures_of(shown) == figures_of(live)
@@ -79,7 +88,7 @@ def test_each_language_gets_its_own_report(app, client, supervisor, story, sched
     assert "调度程序" in get(client, NOVEMBER)
     assert reports.work().ready == 3  # in English and in Chinese, and the early warnings
     chinese = get(client, NOVEMBER)
-    assert "数据截至 2026/11/24 17:00，由调度程序计算" in chinese
+    assert f"数据截至 {_at(9, 0, 'zh_CN')}，由调度程序计算" in chinese
     assert "Cases opened" not in figures_of(chinese)
     supervisor.locale = "en"
     db.session.commit()
@@ -96,10 +105,10 @@ def test_an_old_report_is_shown_with_its_time_while_a_fresh_one_is_worked_out(
     scheduler_alive.move(minutes=11)
     heartbeat.beat("test-scheduler", scheduler_alive.now)
     stale = get(client, NOVEMBER)
-    assert re.search("Figures as of 11/24/26, 5:00.PM. Fresher ones are being worked out", stale)
+    assert f"Figures as of {_at(9, 0, 'en')}. Fresher ones are being worked out" in stale
     assert 'class="tiles"' in stale and "http-equiv" not in stale  # readable, not reloaded under the reader
     assert reports.work().ready == 2  # the figures and the early warnings, both old
-    assert re.search(r"Figures as of 11/24/26, 5:11.PM, worked out by the scheduler", get(client, NOVEMBER))
+    assert f"Figures as of {_at(9, 11, 'en')}, worked out by the scheduler" in get(client, NOVEMBER)
 
 
 def test_without_a_scheduler_the_page_says_so_instead_of_waiting_for_ever(app, client, supervisor, story):

@@ -1,8 +1,9 @@
 """Weekly counts in the database, the alerts they raise, and the daily job that notifies supervisors once."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from tests.conftest import login
@@ -10,6 +11,7 @@ from tests.insight.risk_data import T0, WEEK_START, app, customer, ticket  # noq
 from ticketing.cases import early_warning as warnings
 from ticketing.cases.models import Reminder
 from ticketing.extensions import db
+from ticketing.i18n import day
 from ticketing.notify import messages
 from ticketing.notify.models import Notification
 from ticketing.scheduling.dispatcher import dispatch_due
@@ -97,11 +99,15 @@ def test_the_notice_says_what_is_rising_in_the_readers_language(dataset, supervi
     ]
     subject, body = messages.render(notice.kind, notice.details, "zh_CN")
     assert subject == "预警：配送的投诉正在增多"
-    assert body.startswith("2026年11月23日 当周至今已有 4 起投诉，而前 8 周平均每周 0.5 起")
+    with force_locale("zh_CN"):
+        week = day(date(2026, 11, 23))
+    assert body.startswith(f"{week} 当周至今已有 4 起投诉，而前 8 周平均每周 0.5 起")
     subject, body = messages.render(notice.kind, notice.details, "en")
     assert subject == "Early warning: complaints about Delivery are rising"
+    with force_locale("en"):
+        week = day(date(2026, 11, 23))
     assert body.startswith(
-        "4 complaints so far in the week of Nov 23, 2026, against an average of 0.5 a week over the previous 8 weeks"
+        f"4 complaints so far in the week of {week}, against an average of 0.5 a week over the previous 8 weeks"
     )
 
 

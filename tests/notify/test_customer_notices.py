@@ -4,15 +4,17 @@ coming, closed, reopened — each in their language, all in one conversation, ea
 that opens the case, and none quoting what they typed except their name."""
 
 import re
-from datetime import timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from flask_babel import force_locale
 
 from tests.factories import LISTEN, open_case, propose, to_step
 from ticketing.cases import services
 from ticketing.cases.models import Customer
 from ticketing.cases.portal_access import ticket_for_token
 from ticketing.extensions import db
+from ticketing.i18n import day, when_in
 from ticketing.scheduling.dispatcher import dispatch_due
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -76,11 +78,12 @@ def test_an_english_customer_hears_of_every_milestone_once_in_one_conversation(a
     by_subject = {m["Subject"]: m.get_content() for m in messages}
     proposal = by_subject[f"Your case {ref}: our proposal waits for your answer"]
     assert "What we will do: Replace the kettle" in proposal
-    assert "Done by: Nov 27, 2026" in proposal
+    assert f"Done by: {day(date(2026, 11, 27))}" in proposal  # written by the desk's formatter, below
     assert "What we offer you: Refund of CN¥50.00 and Apology letter" in proposal
     assert "We have ordered your new kettle." in by_subject[f"Your case {ref}: a message from us"]
-    assert "We will call you around Thu, Nov 26, 2026 17:00" in by_subject[f"Your case {ref}: we have put things right"]
-    assert "until Sat, Dec 26, 2026" in by_subject[f"Your case {ref} is closed"]
+    call_by = when_in(datetime(2026, 11, 26, 9, tzinfo=timezone.utc), "Asia/Shanghai")  # 17:00 at the desk
+    assert f"We will call you around {call_by} to make sure" in by_subject[f"Your case {ref}: we have put things right"]
+    assert f"until {day(date(2026, 12, 26))}" in by_subject[f"Your case {ref} is closed"]  # the date, then the time
     received = by_subject[f"Your case {ref}: your private link"]
     assert "We will get back to you by" in received and "We aim to propose a solution by" in received
 
@@ -97,7 +100,8 @@ def test_a_chinese_customer_hears_every_milestone_in_chinese(agent, supervisor, 
         assert message.get_content().startswith("尊敬的")
         assert "Dear" not in message.get_content()
     proposal = next(m.get_content() for m in messages if "方案" in m["Subject"])
-    assert "2026年11月27日" in proposal and "¥50.00" in proposal
+    with force_locale("zh_CN"):
+        assert day(date(2026, 11, 27)) in proposal and "¥50.00" in proposal
 
 
 def test_a_proposal_above_the_limit_reaches_the_customer_only_once_approved(agent, supervisor, inbox, frozen_clock):

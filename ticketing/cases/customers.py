@@ -7,7 +7,6 @@ Services stage changes and never commit; a rule that says no raises a Refusal.
 from datetime import datetime
 from typing import Any
 
-from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, String, select, text, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -25,6 +24,7 @@ from ticketing.cases.services.intake import phone_digits
 from ticketing.cases.winback import OPEN, WinBackAction
 from ticketing.clock import utcnow
 from ticketing.extensions import db
+from ticketing.i18n import when
 from ticketing.types import UTCDateTime
 
 # What staff may correct on a record, and what a merge fills in from the duplicate when empty.
@@ -67,7 +67,7 @@ class StaleCustomer(refusals.Refusal):
             "The record of %(name)s was changed by %(who)s at %(when)s — reload it. Nothing was saved.",
             name=customer.name,
             who=customer.updated_by.name if customer.updated_by else _l("the system"),
-            when=format_datetime(customer.updated_at),
+            when=when(customer.updated_at),
         )
 
     def __str__(self) -> str:

@@ -10,6 +10,8 @@ from babel.dates import format_skeleton
 from flask_babel import format_currency, format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
 
+from ticketing.i18n import day, day_month
+
 TEXT, COUNT, PERCENT, HOURS, SCORE, POINTS, MONEY, DAY, MONTH = (
     "text",
     "count",
@@ -77,7 +79,7 @@ def display(value, kind: str) -> str:
     if kind == MONEY:
         return format_currency(value.amount, value.currency)
     if kind == DAY:
-        return format_skeleton("yMMMd", value, locale=get_locale())
+        return day(value)
     if kind == MONTH:
         return format_skeleton("yMMM", value, locale=get_locale())
     return str(value)
@@ -85,7 +87,7 @@ def display(value, kind: str) -> str:
 
 def short_day(value: date) -> str:
     """A day without its year, for axis labels."""
-    return format_skeleton("MMMd", value, locale=get_locale())
+    return day_month(value)
 
 
 def plain(value, kind: str) -> str:

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from ticketing.cases import catalogue
 from ticketing.cases.early_warning import Series
 from ticketing.cases.risk import REASONS
+from ticketing.i18n import day
 from ticketing.insight import charts
 from ticketing.insight.charts import Bar, Chart
 from ticketing.insight.results import COUNT, HOURS, PERCENT, SCORE, display, short_day
@@ -172,7 +173,7 @@ def at_risk_rows(items, zone) -> tuple[list[str], list[list]]:
             item.open_cases,
             item.recent_cases,
             item.last_case_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-            _("open, due %(date)s", date=item.win_back.due_date.isoformat()) if item.win_back else "",
+            _("open, due %(date)s", date=day(item.win_back.due_date)) if item.win_back else "",
         ]
         for item in items
     ]

@@ -2,10 +2,9 @@
 
 from datetime import date, datetime
 
-from babel.dates import format_skeleton
 from babel.lists import format_list
 from flask import current_app
-from flask_babel import force_locale, format_currency, format_datetime, format_decimal, format_percent, get_locale
+from flask_babel import force_locale, format_currency, format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
 
 from ticketing.cases import catalogue
@@ -17,7 +16,7 @@ from ticketing.cases.vocabulary import (
     ReminderStatus,
     label_for,
 )
-from ticketing.i18n import day
+from ticketing.i18n import day, when, when_in
 
 KIND_LABELS = LABELS[ReminderKind]
 STATUS_LABELS = LABELS[ReminderStatus]
@@ -71,12 +70,10 @@ def title(kind: str, details: dict) -> str:
 
 
 def _moment(value: str | None) -> str:
-    """A moment as a customer reads it: weekday, date and time, without seconds, in the desk's zone."""
+    """A moment as a customer reads it, in the desk's format and the desk's zone."""
     if not value:
         return ""
-    moment, zone = datetime.fromisoformat(value), current_app.config["BABEL_DEFAULT_TIMEZONE"]
-    shown = [format_skeleton(skeleton, moment, tzinfo=zone, locale=get_locale()) for skeleton in ("yMMMEd", "Hm")]
-    return " ".join(shown)
+    return when_in(datetime.fromisoformat(value), current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
 def _offer(lines: list[dict]) -> str:
@@ -254,7 +251,7 @@ def body(kind: str, details: dict) -> str:
     if details.get("reason"):
         lines.append(_("Reason: %(reason)s", reason=details["reason"]))
     if due:
-        lines.append(_("Due: %(when)s", when=format_datetime(datetime.fromisoformat(due), "medium")))
+        lines.append(_("Due: %(when)s", when=when(datetime.fromisoformat(due))))
     if details.get("promised_date"):
         lines.append(_("Promised for: %(date)s", date=day(date.fromisoformat(details["promised_date"]))))
     return "\n".join(line for line in lines if line)

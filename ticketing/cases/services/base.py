@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
@@ -21,6 +20,7 @@ from ticketing.cases.reminders import notify_handoff, sync_reminders
 from ticketing.cases.settings import desk
 from ticketing.clock import utcnow
 from ticketing.extensions import db
+from ticketing.i18n import when
 
 
 class StaleCase(refusals.Refusal):
@@ -54,7 +54,7 @@ class StaleCase(refusals.Refusal):
         return _l(
             "This case was changed by %(who)s at %(when)s — reload it. Nothing was saved.",
             who=self.changed_by,
-            when=format_datetime(self.changed_at),
+            when=when(self.changed_at),
         )
 
     def __str__(self) -> str:
