@@ -9,8 +9,11 @@ from datetime import date
 from decimal import Decimal
 
 from flask import abort, request
+from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as ngettext  # lazy, named so that extraction finds the plurals
 from flask_wtf import FlaskForm
+from flask_wtf.i18n import translations as wtforms_translations
 from markupsafe import Markup, escape
 from wtforms import Form as PlainForm
 from wtforms.fields import (
@@ -160,8 +163,65 @@ def _quick_twin(widget):
     return twin
 
 
+# WTForms' own messages, in the desk's catalogue so that their Chinese is complete and reads like the
+# rest of the desk's (listed here for extraction; WTForms asks for them through DeskTranslations).
+WTFORMS_MESSAGES = (
+    _l("This field is required."),
+    _l("Invalid email address."),
+    _l("Invalid input."),
+    _l("Invalid URL."),
+    _l("Not a valid choice."),
+    _l("Invalid Choice: could not coerce."),
+    _l("Invalid choice(s): one or more data inputs could not be coerced."),
+    _l("Not a valid integer value."),
+    _l("Not a valid decimal value."),
+    _l("Not a valid float value."),
+    _l("Not a valid date value."),
+    _l("Not a valid datetime value."),
+    _l("Not a valid time value."),
+    _l("Field must be equal to %(other_name)s."),
+    _l("Field must be between %(min)d and %(max)d characters long."),
+    _l("Number must be at least %(min)s."),
+    _l("Number must be at most %(max)s."),
+    _l("Number must be between %(min)s and %(max)s."),
+    _l("Date must be at least %(min)s."),
+    _l("Date must be at most %(max)s."),
+    _l("Date must be between %(min)s and %(max)s."),
+    _l("Invalid CSRF Token."),
+    _l("CSRF token missing."),
+    _l("CSRF failed."),
+    _l("CSRF token expired."),
+    ngettext("Field must be at least %(min)d character long.", "Field must be at least %(min)d characters long.", 1),
+    ngettext("Field cannot be longer than %(max)d character.", "Field cannot be longer than %(max)d characters.", 1),
+    ngettext("Field must be exactly %(max)d character long.", "Field must be exactly %(max)d characters long.", 1),
+    ngettext(
+        "'%(value)s' is not a valid choice for this field.", "'%(value)s' are not valid choices for this field.", 1
+    ),
+)
+
+
+class DeskTranslations:
+    """The translations WTForms writes its messages with (every form and sub-form): the desk's catalogue
+    in the reader's language, else WTForms' own. Unformatted: WTForms fills in the numbers itself."""
+
+    def gettext(self, string):
+        ours = get_translations().ugettext(string)
+        return ours if ours != string else wtforms_translations.gettext(string)
+
+    def ngettext(self, singular, plural, n):
+        ours = get_translations().ungettext(singular, plural, n)
+        return ours if ours not in (singular, plural) else wtforms_translations.ngettext(singular, plural, n)
+
+
+DESK_TRANSLATIONS = DeskTranslations()
+
+
 class QuickRendering:
-    """Form metadata that draws plain select lists with QuickSelect and inputs with quick_params."""
+    """Form metadata that draws plain select lists with QuickSelect and inputs with quick_params, and
+    writes WTForms' messages in the reader's language."""
+
+    def get_translations(self, form):
+        return DESK_TRANSLATIONS
 
     def render_field(self, field, render_kw):
         widget = field.widget
