@@ -160,3 +160,24 @@ def test_agents_cannot_use_the_review_pages(client, agent, supervisor):
         ).status_code
         == 403
     )
+
+
+def _draw(client, size: int) -> str:
+    assert client.post("/review/quality", data={"size": size, "agent": "", "category": ""}).status_code == 302
+    return client.get("/review/quality").get_data(as_text=True)
+
+
+def test_a_draw_never_takes_a_case_waiting_to_be_scored_and_says_how_many_it_drew(client, agent, supervisor):
+    first, second = waiting_case(agent, supervisor), waiting_case(agent, supervisor)
+    for ticket in (first, second):
+        services.approve_review(ticket, supervisor, version=ticket.version)
+    db.session.commit()
+    login(client, supervisor.email)
+    assert "Drew 1 case to score." in _draw(client, 1)
+    text = _draw(client, 5)
+    assert "Drew 1 case to score. Fewer than the 5 asked for" in text
+    assert "1 more matches but already waits to be scored" in text
+    rows = db.session.scalars(select(QualityScore)).all()
+    assert sorted(row.ticket_id for row in rows) == sorted([first.id, second.id])  # each drawn once
+    assert "Drew 0 cases to score." in _draw(client, 3)
+    assert len(db.session.scalars(select(QualityScore)).all()) == 2

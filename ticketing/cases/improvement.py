@@ -2,6 +2,7 @@
 and quality scores of sampled closed cases."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -137,11 +138,22 @@ def _reminder_key(action: PreventiveAction) -> str:
     return f"preventive_action_due:{action.id}"
 
 
+@dataclass(frozen=True)
+class Drawn:
+    """What a draw gave: the sample's id, how many cases it drew of how many asked, and how many cases
+    matching the filters were left out because they already wait to be scored."""
+
+    sample: str
+    drawn: int
+    asked: int
+    waiting: int
+
+
 def draw_sample(
     actor, *, size: int, since: datetime | None, until: datetime | None, agent_id: int | None, category: str | None
-) -> str:
-    """A random sample of closed cases for quality scoring; returns the sample's id."""
-    query = select(Ticket).where(Ticket.status == Status.CLOSED)
+) -> Drawn:
+    """A random sample of closed cases for quality scoring, never one already waiting to be scored."""
+    query = select(Ticket.id, Ticket.assignee_id).where(Ticket.status == Status.CLOSED)
     if since:
         query = query.where(Ticket.closed_at >= since)
     if until:
@@ -150,14 +162,15 @@ def draw_sample(
         query = query.where(Ticket.assignee_id == agent_id)
     if category:
         query = query.where(Ticket.category == category)
+    waiting_ids = select(QualityScore.ticket_id).where(QualityScore.score.is_(None))
+    waiting = db.session.scalar(select(func.count()).select_from(query.where(Ticket.id.in_(waiting_ids)).subquery()))
     sample, now = uuid.uuid4().hex, utcnow()
-    for ticket in db.session.scalars(query.order_by(func.random()).limit(size)):
+    drawn = db.session.execute(query.where(Ticket.id.not_in(waiting_ids)).order_by(func.random()).limit(size)).all()
+    for ticket_id, assignee_id in drawn:
         db.session.add(
-            QualityScore(
-                sample=sample, ticket_id=ticket.id, agent_id=ticket.assignee_id, reviewer_id=actor.id, drawn_at=now
-            )
+            QualityScore(sample=sample, ticket_id=ticket_id, agent_id=assignee_id, reviewer_id=actor.id, drawn_at=now)
         )
-    return sample
+    return Drawn(sample=sample, drawn=len(drawn), asked=size, waiting=waiting)
 
 
 def score_case(row: QualityScore, actor, *, checklist: dict, comment: str) -> None:

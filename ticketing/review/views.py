@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ticketing import refusals
@@ -168,6 +169,23 @@ def update_action(action_id, verb):
     return redirect(url_for("review.lessons"))
 
 
+def _drawn_message(drawn) -> tuple[str, str]:
+    """How many cases a draw gave, and when fewer than asked, why."""
+    said = ngettext("Drew %(num)d case to score.", "Drew %(num)d cases to score.", drawn.drawn)
+    if drawn.drawn >= drawn.asked:
+        return said, "success"
+    why = [_("Fewer than the %(asked)d asked for: no other closed case matches the filters.", asked=drawn.asked)]
+    if drawn.waiting:
+        why.append(
+            ngettext(
+                "%(num)d more matches but already waits to be scored, and is not drawn twice.",
+                "%(num)d more match but already wait to be scored, and are not drawn twice.",
+                drawn.waiting,
+            )
+        )
+    return " ".join([said, *why]), "success" if drawn.drawn else "error"
+
+
 @bp.route("/quality", methods=["GET", "POST"])
 @roles_required(*SUPERVISORS)
 def quality():
@@ -175,7 +193,7 @@ def quality():
     form = SampleForm()
     form.agent.choices = options(blank=_("Any agent"), pairs=[(str(u.id), u.name) for u in active_staff()])()
     if form.validate_on_submit():
-        improvement.draw_sample(
+        drawn = improvement.draw_sample(
             current_user,
             size=form.size.data,
             since=_start_of(form.since.data),
@@ -184,6 +202,7 @@ def quality():
             category=form.category.data or None,
         )
         db.session.commit()
+        flash(*_drawn_message(drawn))
         return redirect(url_for("review.quality"))
     return render_template(
         "review/quality.html", form=form, pending=queries.unscored_samples(), agents=improvement.agent_quality()
