@@ -68,7 +68,7 @@ REPLY_TEMPLATES = [
         "restatement",
         "en",
         "Confirm what you heard",
-        "Let me make sure I have understood: you are unhappy because … — is that right?",
+        "{customer_name}, let me make sure I have understood: you are unhappy because … — is that right?",
     ),
     (
         "restatement",
@@ -81,15 +81,29 @@ REPLY_TEMPLATES = [
         "proposal",
         "en",
         "Method and date",
-        "Here is what we will do: … It will be done by …. To make up for the inconvenience we would also "
-        "like to offer you …. Does that work for you?",
+        "Here is what we will do about {subject}: … It will be done by …. To make up for the inconvenience "
+        "we would also like to offer you …. Does that work for you?",
     ),
     (
         "follow_up",
         "en",
         "Follow-up call",
-        "Hello, this is … from customer service. I'm calling about the problem you reported with …. "
-        "Has it been fully solved? How do you feel about the way we handled it?",
+        "Hello {customer_name}, this is {agent_name} from customer service. I'm calling about your case "
+        "{reference}, {subject}. Has it been fully solved? How do you feel about the way we handled it?",
+    ),
+    (
+        "message",
+        "en",
+        "We are on it",
+        "Dear {customer_name},\n\nThank you for telling us about {subject} (case {reference}). I am looking "
+        "into it now and will come back to you with a proposal as soon as I can.\n\n{agent_name}",
+    ),
+    (
+        "message",
+        "en",
+        "Reminder of our promise",
+        "Dear {customer_name},\n\nAs agreed on case {reference}, we will have it done by {promised_date}. "
+        "If anything changes, I will tell you at once.\n\n{agent_name}",
     ),
     (
         "apology",
@@ -103,7 +117,7 @@ REPLY_TEMPLATES = [
         "未兑现承诺致歉",
         "很抱歉我们没有兑现对您的承诺，耽误了您的时间和安排，这是我们的责任。我代表公司向您郑重道歉。",
     ),
-    ("restatement", "zh_CN", "复述确认", "您的意思是因为……觉得很不满意，是吗？"),
+    ("restatement", "zh_CN", "复述确认", "{customer_name}，您的意思是因为……觉得很不满意，是吗？"),
     (
         "restatement",
         "zh_CN",
@@ -120,8 +134,22 @@ REPLY_TEMPLATES = [
         "follow_up",
         "zh_CN",
         "回访",
-        "您好，我是客服中心的……。您之前反映的……问题，现在已经彻底解决了吗？您对我们的处理还满意吗？"
-        "还有什么需要我们改进的地方？",
+        "{customer_name}您好，我是客服中心的{agent_name}。您之前反映的“{subject}”问题（案件{reference}），"
+        "现在已经彻底解决了吗？您对我们的处理还满意吗？还有什么需要我们改进的地方？",
+    ),
+    (
+        "message",
+        "zh_CN",
+        "正在处理",
+        "{customer_name}您好：\n\n感谢您告诉我们“{subject}”的情况（案件{reference}）。我正在处理，"
+        "会尽快给您答复并提出解决方案。\n\n{agent_name}",
+    ),
+    (
+        "message",
+        "zh_CN",
+        "承诺提醒",
+        "{customer_name}您好：\n\n按照约定，案件{reference}将于{promised_date}之前处理完毕。"
+        "如有任何变化，我会第一时间告诉您。\n\n{agent_name}",
     ),
 ]
 

@@ -2,15 +2,33 @@
 (function () {
   "use strict";
 
-  // Reply templates: choosing one inserts its wording into the target field.
-  document.querySelectorAll("select[data-insert-into]").forEach(function (select) {
-    select.addEventListener("change", function () {
+  // Reply templates: moving through the list (arrow keys, or the mouse) only previews the wording the
+  // server filled in for this case; Enter on the list or the "Insert" button adds it to the field.
+  document.querySelectorAll("[data-reply-picker]").forEach(function (picker) {
+    var select = picker.querySelector("select[data-insert-into]");
+    var button = picker.querySelector("button[data-insert-from]");
+    var preview = picker.querySelector(".reply-preview");
+    var insert = function () {
       var target = document.getElementById(select.dataset.insertInto);
       if (!target || !select.value) return;
       target.value = target.value ? target.value + "\n" + select.value : select.value;
+      target.dispatchEvent(new Event("input", { bubbles: true }));
       select.value = "";
+      preview.textContent = "";
       target.focus();
+      target.setSelectionRange(target.value.length, target.value.length);
+    };
+    select.addEventListener("change", function () {
+      preview.textContent = select.value; // text, never HTML
     });
+    select.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.ctrlKey && !event.metaKey) {
+        event.preventDefault();
+        insert();
+      }
+    });
+    button.addEventListener("click", insert);
+    picker.hidden = false;
   });
 
   // Ctrl+Enter (or Cmd+Enter) submits the form being typed in.

@@ -6,11 +6,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from ticketing.auth import security_log
 from ticketing.auth.forms import LANGUAGE_CHOICES
 from ticketing.auth.permissions import SUPERVISORS, roles_required
+from ticketing.cases import reply_text
 from ticketing.cases.models import ReplyTemplate
 from ticketing.cases.vocabulary import ReplyKind
 from ticketing.clock import utcnow
@@ -27,6 +28,13 @@ class ReplyTemplateForm(PolicyForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
     body = TextAreaField(_l("Wording"), validators=[DataRequired(), Length(max=4000)])
     active = BooleanField(_l("Offered to staff"), default=True)
+
+    def validate_body(self, field):
+        """The placeholder rule is the domain's (cases/reply_text.py): unknown names and stray braces are refused."""
+        try:
+            reply_text.check(field.data or "")
+        except reply_text.PlaceholderError as error:
+            raise ValidationError(str(error.reason)) from None
 
 
 @bp.route("/")
@@ -56,7 +64,9 @@ def edit(template_id=None):
         db.session.commit()
         flash(_("The reply template is saved."), "success")
         return redirect(url_for("replies.index"))
-    return render_template("desk/reply_edit.html", form=form, template=template), 422 if form.errors else 200
+    return render_template(
+        "desk/reply_edit.html", form=form, template=template, placeholders=reply_text.PLACEHOLDERS
+    ), 422 if form.errors else 200
 
 
 def _fields(template: ReplyTemplate) -> dict:

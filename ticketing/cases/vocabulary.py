@@ -181,6 +181,7 @@ class ReplyKind(Labelled):
     RESTATEMENT = "restatement"
     PROPOSAL = "proposal"
     FOLLOW_UP = "follow_up"
+    MESSAGE = "message"  # a message to the customer, from the case page
 
 
 class PreventiveState(Labelled):
@@ -397,6 +398,7 @@ LABELS.update(
             "restatement": _l("Restatement"),
             "proposal": _l("Proposal wording"),
             "follow_up": _l("Follow-up call"),
+            "message": _l("Message to the customer"),
         },
         PreventiveState: {"open": _l("Open"), "done": _l("Done"), "verified": _l("Verified")},
         SuggestionState: {"suggested": _l("Suggested"), "proposed": _l("Proposed")},

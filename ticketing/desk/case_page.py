@@ -3,7 +3,7 @@
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from ticketing.cases import fair_offers, rework, workflow
+from ticketing.cases import fair_offers, reply_text, rework, workflow
 from ticketing.cases.case_file import case_file
 from ticketing.cases.deadlines import case_deadlines, is_overdue, resolution_offered
 from ticketing.cases.log_text import actor_label
@@ -63,7 +63,7 @@ def context(ticket, submitted: dict | None = None) -> dict:
         "actions": actions,
         "forms": forms,
         "unsaved": unsaved,
-        "replies": _reply_templates(),
+        "replies": reply_choices(ticket),
         "limit": fair_offers.straight_limit(current_user.role, desk()),
         "proportion": fair_offers.proportion_terms(ticket, desk()),
         "why_waiting": fair_offers.why_waiting(ticket)
@@ -126,14 +126,21 @@ def escalated(ticket) -> dict | None:
     return {"by": actor_label(event), "at": event.created_at, "reason": reason, "automatic": event.actor_id is None}
 
 
-def _reply_templates() -> dict:
-    """Active reply templates in the user's language, by kind."""
+def reply_choices(ticket) -> dict:
+    """Active reply templates by kind, filled in for this case: the case's language first, then the
+    user's own when it differs. Each is (template, its text for this case, written in its language)."""
+    languages = [ticket.customer.locale, current_user.locale]
     rows = db.session.scalars(
         select(ReplyTemplate)
-        .where(ReplyTemplate.active.is_(True), ReplyTemplate.locale == current_user.locale)
-        .order_by(ReplyTemplate.title)
+        .where(ReplyTemplate.active.is_(True), ReplyTemplate.locale.in_(languages))
+        .order_by(ReplyTemplate.locale != ticket.customer.locale, ReplyTemplate.title)
     )
+    filled = {locale: reply_text.values(ticket, current_user, locale) for locale in set(languages)}
     grouped: dict[str, list] = {}
     for row in rows:
-        grouped.setdefault(row.kind.value, []).append(row)
+        try:
+            text = reply_text.fill(row.body, filled[row.locale])
+        except reply_text.PlaceholderError:  # saved before placeholders were checked: offered once corrected
+            continue
+        grouped.setdefault(row.kind.value, []).append((row, text))
     return grouped
