@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from ticketing.admin.scheduler_text import result_text
 from ticketing.auth.permissions import SUPERVISORS, roles_required
 from ticketing.cases.models import Reminder
 from ticketing.cases.vocabulary import ReminderStatus
@@ -85,6 +86,7 @@ def index():
         upcoming=upcoming,
         smtp=bool(current_app.config.get("SMTP_HOST")),
         kind_labels=KIND_LABELS,
+        result_text=result_text,
         status_labels=STATUS_LABELS,
         job_labels=JOB_LABELS,
     )
