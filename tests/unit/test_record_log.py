@@ -385,7 +385,14 @@ def _rate(p):
         lambda: answer_survey(
             t, satisfaction=4, recommend=8, buy_again="yes", fair_outcome=4, fair_process=4, fair_treatment=5
         ),
-        {"satisfaction": [None, 4], "recommend": [None, 8], "buy_again": [None, "yes"]},
+        {
+            "satisfaction": [None, 4],
+            "recommend": [None, 8],
+            "buy_again": [None, "yes"],
+            "fair_outcome": [None, 4],
+            "fair_process": [None, 4],
+            "fair_treatment": [None, 5],
+        },
     )
 
 
@@ -398,7 +405,14 @@ def _record_survey(p):
         t,
         p.agent,
         lambda: record_phone_survey(t, p.agent, version=t.version, comment="Said on the phone", **answers),
-        {"satisfaction": [None, 3], "recommend": [None, 6], "buy_again": [None, "maybe"]},
+        {
+            "satisfaction": [None, 3],
+            "recommend": [None, 6],
+            "buy_again": [None, "maybe"],
+            "fair_outcome": [None, 3],
+            "fair_process": [None, 4],
+            "fair_treatment": [None, 5],
+        },
     )
 
 

@@ -108,7 +108,13 @@ def answer_survey(
     except IntegrityError as error:  # the same survey answered at the same moment: the other one is kept
         raise WorkflowError(already) from error
     change.log(
-        satisfaction=response.satisfaction, recommend=response.recommend, buy_again=buy_again, comment=comment or None
+        satisfaction=response.satisfaction,
+        recommend=response.recommend,
+        buy_again=buy_again,
+        fair_outcome=response.fair_outcome,
+        fair_process=response.fair_process,
+        fair_treatment=response.fair_treatment,
+        comment=comment or None,
     )
     reminders.cancel(reminders.survey_reminder_key(follow_up))
     change.done()
