@@ -54,8 +54,8 @@ REPLY_TEMPLATES = [
         "apology",
         "en",
         "Sincere apology",
-        "I'm truly sorry for the trouble this has caused you. I understand how frustrating it must be, "
-        "and I apologise on behalf of the company. I will personally make sure it is put right.",
+        "{customer_name}, I'm truly sorry for the trouble this has caused you. I understand how frustrating it "
+        "must be, and I apologise on behalf of the company. I will personally make sure it is put right.",
     ),
     (
         "apology",
@@ -95,8 +95,8 @@ REPLY_TEMPLATES = [
         "message",
         "en",
         "We are on it",
-        "Dear {customer_name},\n\nThank you for telling us about {subject} (case {reference}). I am looking "
-        "into it now and will come back to you with a proposal as soon as I can.\n\n{agent_name}",
+        "Dear {customer_name},\n\nThank you for telling us what went wrong (case {reference}: {subject}). I am "
+        "looking into it now and will come back to you with a proposal as soon as I can.\n\n{agent_name}",
     ),
     (
         "message",
@@ -109,7 +109,7 @@ REPLY_TEMPLATES = [
         "apology",
         "zh_CN",
         "真诚致歉",
-        "非常抱歉给您带来了这么多麻烦，换作是我也会很着急。我代表公司向您真诚道歉，我们一定尽快帮您解决。",
+        "{customer_name}，非常抱歉给您带来了这么多麻烦，换作是我也会很着急。我代表公司向您真诚道歉，我们一定尽快帮您解决。",
     ),
     (
         "apology",

@@ -186,7 +186,11 @@ def test_a_returned_review_cancels_the_review_reminder(agent, supervisor, frozen
     assert [r.status for r in reminders_of(ticket, "review_waiting")] == ["cancelled"]
     # …and the assignee hears at once that the case came back.
     assert set(pending(ticket)) == {"resolution_at_risk", "resolution_breached", "review_returned"}
-    assert only_pending(ticket, "review_returned").details == {"reason": "No refund"}
+    assert only_pending(ticket, "review_returned").details == {
+        "reason": "No refund",
+        "returned_by": supervisor.name,
+        "return_to": "resolve",
+    }
     assert only_pending(ticket, "review_returned").user_id == agent.id
     assert only_pending(ticket, "resolution_breached").due_at == hours(3 + 72)  # a new proposal is due
 

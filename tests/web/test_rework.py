@@ -177,7 +177,8 @@ def test_the_returned_notice_carries_the_reason(app, agent, supervisor):
     ).one()
     assert notice.user_id == agent.id
     with app.test_request_context():
-        assert "Call the customer again" in messages.body(notice.kind, notice.details)
+        text = messages.body(notice.kind, notice.details)
+    assert "Call the customer again" in text and f"Returned by {supervisor.name} to “Follow up”" in text
 
 
 def test_the_supervisors_preventive_action_starts_from_the_agents(client, agent, supervisor):

@@ -14,6 +14,7 @@ from ticketing.cases.vocabulary import (
     Priority,
     ReminderKind,
     ReminderStatus,
+    Step,
     label_for,
 )
 from ticketing.i18n import day, when, when_in
@@ -248,6 +249,14 @@ def body(kind: str, details: dict) -> str:
     lines = [details.get("subject", "")]
     if kind == "escalated":
         lines += _escalation(details)
+    if kind == "review_returned" and details.get("returned_by"):  # who sent it back, to which step
+        lines.append(
+            _(
+                "Returned by %(name)s to “%(step)s”.",
+                name=details["returned_by"],
+                step=label_for(Step, details.get("return_to", "")),
+            )
+        )
     if details.get("reason"):
         lines.append(_("Reason: %(reason)s", reason=details["reason"]))
     if due:

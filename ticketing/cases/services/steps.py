@@ -190,7 +190,8 @@ def return_review(ticket, actor, *, version, return_to, reason, checklist=None):
     _decide_latest_review(ticket, actor, change, ReviewDecision.RETURNED, reason, return_to, checklist)
     change.changes["reason"] = (None, reason)
     _rewind(change, Step(return_to))
-    notify_assignee(ticket, "review_returned", change.now, details={"reason": reason})
+    returned = {"reason": reason, "returned_by": actor.name, "return_to": str(return_to)}
+    notify_assignee(ticket, "review_returned", change.now, details=returned)
     return change.done()
 
 
