@@ -184,12 +184,23 @@ TEMPLATES = {
 }
 
 
-def _templates(app, lang):
-    with seed.app_context(app):
-        for kind, title, body in TEMPLATES[lang]:
-            if db.session.scalars(select(ReplyTemplate).where(ReplyTemplate.title == title)).first() is None:
-                db.session.add(ReplyTemplate(kind=kind, locale=lang, title=title, body=body, active=True))
-        db.session.commit()
+@pytest.fixture
+def templates(seed_app):
+    """This test's templates, offered while it runs only (other journeys tab past the step fields)."""
+
+    def offer(lang, active=True):
+        with seed.app_context(seed_app):
+            for kind, title, body in TEMPLATES[lang]:
+                row = db.session.scalars(select(ReplyTemplate).where(ReplyTemplate.title == title)).first()
+                row = row or ReplyTemplate(kind=kind, locale=lang, title=title, body=body)
+                row.active = active
+                db.session.add(row)
+            db.session.commit()
+
+    offered = []
+    yield lambda lang: offered.append(lang) or offer(lang)
+    for lang in offered:
+        offer(lang, active=False)
 
 
 def _choose_without_inserting(j, select_id, field_id):
@@ -205,10 +216,10 @@ def _choose_without_inserting(j, select_id, field_id):
 
 
 @pytest.mark.parametrize("lang", ["en", "zh_CN"])
-def test_reply_templates_move_with_the_arrow_keys_and_insert_on_enter_or_the_button(journey, seed_app, lang):
+def test_reply_templates_move_with_the_arrow_keys_and_insert_on_enter_or_the_button(journey, seed_app, templates, lang):
     agent = seed.staff(seed_app, "agent", "replies", lang)
     reference = _case(seed_app, agent, lang, "replies", "apologise")
-    _templates(seed_app, lang)
+    templates(lang)
     customer, me = NAMES[lang]["customer"], NAMES[lang]["agent"]
     j = journey("replies", lang)
     page = j.page
