@@ -20,6 +20,7 @@ from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from ticketing import (
     models,  # noqa: F401  (every table, for the metadata and Alembic)
+    navigation,
     refusals,
     sealing,
     validation,
@@ -433,6 +434,7 @@ def configure_cli(app: Flask) -> None:
 def configure_templates(app: Flask) -> None:
 
     app.jinja_env.globals.update(V=vocabulary, label=vocabulary.label_for, when=when, day=day, duration=duration)
+    app.jinja_env.globals.update(nav_section=navigation.section)
     app.jinja_env.globals.update(
         category_label=catalogue.category_label, tier_label=catalogue.tier_label, product_label=catalogue.product_label
     )
