@@ -7,11 +7,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.factories import open_case, propose, to_step
 from tests.scheduling.helpers import T0, notifications, only_pending, reminders_of
-from ticketing.cases import services, settings
+from ticketing.cases import chain, services, settings
 from ticketing.cases.audit import Event
 from ticketing.cases.models import Reminder
 from ticketing.cases.records import GuaranteeSuggestion
@@ -227,6 +227,26 @@ def test_a_missed_resolution_deadline_suggests_the_guarantee_once(agent, supervi
     assert len(reminders_of(ticket, "resolution_breached", status="sent")) == 2
     assert len(list(db.session.scalars(select(GuaranteeSuggestion)))) == 1
     assert len(list(db.session.scalars(select(Event).where(Event.action == "suggest_compensation")))) == 1
+
+
+def test_missed_deadlines_of_many_cases_in_one_batch_each_get_their_guarantee_in_their_own_chain(
+    agent, supervisor, frozen_clock
+):
+    customers = [(f"Customer {n}", f"c{n}@example.com") for n in range(3)]
+    cases = [to_step(open_case(agent, name=name, email=email), agent, "analyse") for name, email in customers]
+    services.add_note(cases[0], agent, body="A note written before the breach")
+    db.session.commit()
+    frozen_clock.now = hours(72)
+    assert dispatch_due(frozen_clock.now).sent >= 3  # the three breaches go out in one batch
+    suggested = [(s.ticket_id, s.type) for s in db.session.scalars(select(GuaranteeSuggestion).order_by("ticket_id"))]
+    assert suggested == [(case.id, "voucher") for case in cases]
+    for case in cases:
+        log = list(db.session.scalars(select(Event).where(Event.ticket_id == case.id).order_by(Event.seq)))
+        assert [e.seq for e in log] == list(range(1, len(log) + 1))
+        assert log[-1].action == "suggest_compensation" and log[-1].prev_hash == log[-2].hash
+        assert log[-1].actor_name == "scheduler"
+        assert [line.split()[0] for line in log[-1].changes["compensation"][1]] == ["voucher"]
+    assert chain.verify(Event) == (db.session.scalar(select(func.count(Event.id))), None)
 
 
 def test_the_guarantee_is_suggested_even_when_the_email_cannot_be_sent(

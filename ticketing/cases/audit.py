@@ -77,7 +77,23 @@ def record_event(
 ) -> Event:
     """Append one event; `changes` maps a field to (before, after), `records` holds the snapshots of
     the records it wrote (chain.snapshots). No actor: the customer, or the `actor_name` given (the scheduler)."""
-    event = Event(
+    event = new_event(ticket, actor, action, changes, at, actor_name, records)
+    chain.link(event)
+    db.session.add(event)
+    return event
+
+
+def new_event(
+    ticket,
+    actor,
+    action: str,
+    changes: dict[str, tuple[Any, Any]],
+    at: datetime,
+    actor_name: str = "customer",
+    records: dict | None = None,
+) -> Event:
+    """The event record_event() appends, before its place in the chain and its seal (chain.link_all)."""
+    return Event(
         records=records,
         ticket_id=ticket.id,
         actor_id=actor.id if actor is not None else None,
@@ -86,9 +102,6 @@ def record_event(
         changes={field: [plain(old), plain(new)] for field, (old, new) in changes.items()},
         created_at=at,
     )
-    chain.link(event)
-    db.session.add(event)
-    return event
 
 
 chain.protect(Event.__table__)

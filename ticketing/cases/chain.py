@@ -27,7 +27,7 @@ from functools import partial
 from json.encoder import c_make_encoder, encode_basestring
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import DDL, JSON, Boolean, Integer, Numeric, String, Text, event, select, text, type_coerce
+from sqlalchemy import DDL, JSON, Boolean, Integer, Numeric, String, Text, event, func, select, text, type_coerce
 from sqlalchemy import Enum as SQLEnum
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
@@ -183,24 +183,47 @@ def content(row) -> list:
 
 def link(new_event) -> None:
     """Give `new_event` its place in its case's chain and seal it (call before adding it to the session)."""
-    Event = type(new_event)
+    link_all([new_event])
+
+
+def link_all(new_events: list) -> None:
+    """link() for events of one or many cases at once, in their order (a case's later events follow
+    its earlier ones): the cases are locked and their last events read in one go."""
+    if not new_events:
+        return
+    Event = type(new_events[0])
+    ticket_ids = sorted({event.ticket_id for event in new_events})
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
-        db.session.execute(
-            text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": _LOCK_NAMESPACE, "key": new_event.ticket_id}
-        )
+        for ticket_id in ticket_ids:  # in id order, so two writers of the same cases never deadlock
+            db.session.execute(
+                text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": _LOCK_NAMESPACE, "key": ticket_id}
+            )
     elif dialect == "sqlite":
         # Take the database's write lock before reading the last seq: the driver opens a transaction
         # only at the first write, and a read before it could see a seq another writer is about to
         # take. An UPDATE matching no row locks without changing anything (the append-only triggers
         # fire per row, so never).
         db.session.execute(text("UPDATE events SET seq = seq WHERE 0"))
-    last = db.session.execute(
-        select(Event.seq, Event.hash).where(Event.ticket_id == new_event.ticket_id).order_by(Event.seq.desc()).limit(1)
-    ).first()
-    new_event.seq = last.seq + 1 if last else 1
-    new_event.prev_hash = last.hash if last else None
-    new_event.key_id, new_event.hash = sealing.seal(content(new_event))
+    last_seq = (
+        select(Event.ticket_id, func.max(Event.seq).label("seq"))
+        .where(Event.ticket_id.in_(ticket_ids))
+        .group_by(Event.ticket_id)
+        .subquery()
+    )
+    last = {
+        row.ticket_id: (row.seq, row.hash)
+        for row in db.session.execute(
+            select(Event.ticket_id, Event.seq, Event.hash).join(
+                last_seq, (Event.ticket_id == last_seq.c.ticket_id) & (Event.seq == last_seq.c.seq)
+            )
+        )
+    }
+    for new_event in new_events:
+        seq, prev_hash = last.get(new_event.ticket_id, (0, None))
+        new_event.seq, new_event.prev_hash = seq + 1, prev_hash
+        new_event.key_id, new_event.hash = sealing.seal(content(new_event))
+        last[new_event.ticket_id] = (new_event.seq, new_event.hash)
 
 
 # --- checking ------------------------------------------------------------------------------------

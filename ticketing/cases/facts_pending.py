@@ -21,7 +21,11 @@ class CaseFactsPending(db.Model):
     marked_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
 
 
-def touch(ticket_id: int) -> None:
-    """Mark a case's facts to be written again, stamped with the clock's time (not a job's own
-    moment): the dashboard's "as of" is a wall-clock time."""
-    db.session.execute(insert(CaseFactsPending.__table__).values(ticket_id=ticket_id, marked_at=utcnow()))
+def touch(*ticket_ids: int) -> None:
+    """Mark cases' facts to be written again, stamped with the clock's time (not a job's own
+    moment): the dashboard's "as of" is a wall-clock time. One statement for them all."""
+    if ticket_ids:
+        now = utcnow()
+        db.session.execute(
+            insert(CaseFactsPending.__table__), [{"ticket_id": ticket_id, "marked_at": now} for ticket_id in ticket_ids]
+        )

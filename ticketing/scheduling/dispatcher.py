@@ -26,7 +26,7 @@ from sqlalchemy.orm import selectinload
 
 from ticketing.cases.models import Reminder, Ticket
 from ticketing.cases.services.escalation import auto_escalate_on_breach, escalate_overdue
-from ticketing.cases.services.guarantee import suggest_service_guarantee
+from ticketing.cases.services.guarantee import suggest_service_guarantees
 from ticketing.cases.vocabulary import ReminderKind, ReminderStatus
 from ticketing.clock import utcnow
 from ticketing.extensions import db
@@ -182,14 +182,18 @@ def _hand_out(reminder_ids: list[int], now: datetime) -> dict[str, list[int]]:
     )
     readers, staged = Readers(reminders, now), Staged()
     outcome: dict[str, list[int]] = {ReminderStatus.SENT: [], ReminderStatus.SKIPPED: [], ReminderStatus.CANCELLED: []}
+    needed = []
     for reminder in reminders:
-        if not still_needed(reminder):
+        if still_needed(reminder):
+            needed.append(reminder)
+        else:
             outcome[ReminderStatus.CANCELLED].append(reminder.id)
-            continue
-        if reminder.kind == ReminderKind.RESOLUTION_BREACHED:
-            suggest_service_guarantee(reminder.ticket, now)  # compensate for our slowness, once per case
-            if auto_escalate_on_breach():  # the desk's setting: one priority level up, once per case
-                escalate_overdue(reminder.ticket, now)
+    breached = [reminder.ticket for reminder in needed if reminder.kind == ReminderKind.RESOLUTION_BREACHED]
+    suggest_service_guarantees(breached, now)  # compensate for our slowness, once per case
+    if breached and auto_escalate_on_breach():  # the desk's setting: one priority level up, once per case
+        for ticket in breached:
+            escalate_overdue(ticket, now)
+    for reminder in needed:
         outcome[fan_out(reminder, now, readers, staged)].append(reminder.id)
     staged.write()
     for status, ids in outcome.items():

@@ -24,19 +24,35 @@ def open_suggestions(ticket) -> list[GuaranteeSuggestion]:
 
 def suggest_service_guarantee(ticket, now: datetime) -> list[GuaranteeSuggestion]:
     """Add the configured compensation for this priority, once per case; logged as the scheduler."""
-    rule = desk().service_guarantee.get(ticket.priority, [])
-    already = db.session.scalar(select(GuaranteeSuggestion.id).where(GuaranteeSuggestion.ticket_id == ticket.id))
-    if not rule or already is not None or ticket.status != Status.OPEN:
-        return []
-    currency = desk().currency
-    rows = [
-        GuaranteeSuggestion(ticket_id=ticket.id, type=kind, amount=amount, currency=currency, created_at=now)
-        for kind, amount in rule
-    ]
-    change = Change(ticket, None, "suggest_compensation", actor_name="scheduler", now=now)
+    return suggest_service_guarantees([ticket], now)
+
+
+def suggest_service_guarantees(tickets, now: datetime) -> list[GuaranteeSuggestion]:
+    """suggest_service_guarantee() for many cases at once (the dispatcher's batch): the cases that
+    already have a suggestion are found in one query, and the changes are logged together."""
+    rules = desk().service_guarantee
+    tickets = list({ticket.id: ticket for ticket in tickets if ticket.status == Status.OPEN}.values())
+    already = set(
+        db.session.scalars(
+            select(GuaranteeSuggestion.ticket_id).where(
+                GuaranteeSuggestion.ticket_id.in_([ticket.id for ticket in tickets])
+            )
+        )
+    )
+    currency, rows, changes = desk().currency, [], []
+    for ticket in tickets:
+        rule = rules.get(ticket.priority, [])
+        if not rule or ticket.id in already:
+            continue
+        rows += [
+            GuaranteeSuggestion(ticket_id=ticket.id, type=kind, amount=amount, currency=currency, created_at=now)
+            for kind, amount in rule
+        ]
+        change = Change(ticket, None, "suggest_compensation", actor_name="scheduler", now=now)
+        change.log(compensation=[f"{kind} {amount or ''}".strip() for kind, amount in rule])
+        changes.append(change)
     db.session.add_all(rows)
-    change.log(compensation=[f"{kind} {amount or ''}".strip() for kind, amount in rule])
-    change.done()
+    Change.done_all(changes)
     return rows
 
 
