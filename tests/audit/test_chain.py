@@ -8,8 +8,8 @@ from sqlalchemy.exc import DatabaseError
 
 from tests.databases import behind_the_applications_back
 from tests.factories import open_case, to_step
-from ticketing.cases.audit import Event, record_event
-from ticketing.cases.chain import verify
+from ticketing.cases.audit import Event, new_event
+from ticketing.cases.chain import link_all, verify
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 
@@ -84,7 +84,9 @@ def test_concurrent_writers_cannot_fork_a_chain(app, agent):
             for n in range(10):
                 try:  # appends straight to the log: the chain itself must serialise them
                     case, author = db.session.get(Ticket, ticket_id), db.session.get(User, agent_id)
-                    record_event(case, author, "note", {"body": (None, f"note {n}")}, utcnow())
+                    event = new_event(case, author, "note", {"body": (None, f"note {n}")}, utcnow())
+                    link_all([event])
+                    db.session.add(event)
                     db.session.commit()
                 except Exception as error:
                     db.session.rollback()

@@ -145,7 +145,7 @@ def _link(entry: SecurityEntry) -> None:
     if dialect == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:space, 0)"), {"space": _LOCK_NAMESPACE})
     elif dialect == "sqlite":
-        # The write lock before reading the end of the chain (as chain.link does): an UPDATE of no row.
+        # The write lock before reading the end of the chain (as chain.link_all does): an UPDATE of no row.
         db.session.execute(text("UPDATE security_log SET seq = seq WHERE 0"))
     last = head()
     entry.seq = last[0] + 1 if last else 1

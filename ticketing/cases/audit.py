@@ -66,23 +66,6 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def record_event(
-    ticket,
-    actor,
-    action: str,
-    changes: dict[str, tuple[Any, Any]],
-    at: datetime,
-    actor_name: str = "customer",
-    records: dict | None = None,
-) -> Event:
-    """Append one event; `changes` maps a field to (before, after), `records` holds the snapshots of
-    the records it wrote (chain.snapshots). No actor: the customer, or the `actor_name` given (the scheduler)."""
-    event = new_event(ticket, actor, action, changes, at, actor_name, records)
-    chain.link(event)
-    db.session.add(event)
-    return event
-
-
 def new_event(
     ticket,
     actor,
@@ -92,7 +75,9 @@ def new_event(
     actor_name: str = "customer",
     records: dict | None = None,
 ) -> Event:
-    """The event record_event() appends, before its place in the chain and its seal (chain.link_all)."""
+    """One event of the log, before its place in the chain and its seal (chain.link_all, by Change.done_all);
+    `changes` maps a field to (before, after), `records` holds the snapshots of the records it wrote
+    (chain.snapshots). No actor: the customer, or the `actor_name` given (the scheduler)."""
     return Event(
         records=records,
         ticket_id=ticket.id,

@@ -181,14 +181,10 @@ def content(row) -> list:
     ]
 
 
-def link(new_event) -> None:
-    """Give `new_event` its place in its case's chain and seal it (call before adding it to the session)."""
-    link_all([new_event])
-
-
 def link_all(new_events: list) -> None:
-    """link() for events of one or many cases at once, in their order (a case's later events follow
-    its earlier ones): the cases are locked and their last events read in one go."""
+    """Give each new event its place in its case's chain and seal it, in their order (a case's later
+    events follow its earlier ones); call before adding them to the session. The cases are locked
+    and their last events read in one go."""
     if not new_events:
         return
     Event = type(new_events[0])

@@ -18,7 +18,7 @@ from ticketing.cases.records import RECORDS
 from ticketing.extensions import db
 from ticketing.validation import storable_int
 
-# Events without a staff actor carry one of these names (see audit.record_event).
+# Events without a staff actor carry one of these names (see audit.new_event).
 CUSTOMER, SCHEDULER = "customer", "scheduler"
 
 
