@@ -22,6 +22,7 @@ from ticketing.cases.records import (
     Resolution,
     ReviewRecord,
 )
+from ticketing.cases.saved_views import SavedView
 from ticketing.cases.search.documents import CaseDocument, CustomerDocument
 from ticketing.cases.settings import DeskSetting, SettingChange, SettingsVersion
 from ticketing.cases.survey import SurveyResponse
@@ -30,6 +31,7 @@ from ticketing.notify.models import InboundMail, Mailbox, NoticePreference, Noti
 from ticketing.scheduling.models import Delivery, JobRun, ReportSnapshot
 
 __all__ = [
+    "SavedView",
     "Category",
     "ValueTier",
     "Product",

@@ -40,6 +40,7 @@ from ticketing.cases import catalogue, vocabulary
 from ticketing.cases.services.base import StaleCase
 from ticketing.cli import register
 from ticketing.demo import active_demo_accounts
+from ticketing.desk.queue import bp as queues_bp
 from ticketing.desk.search import bp as search_bp
 from ticketing.desk.views import bp as desk_bp
 from ticketing.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -307,6 +308,7 @@ def configure_blueprints(app: Flask) -> None:
         auth_bp,
         users_bp,
         desk_bp,
+        queues_bp,
         search_bp,
         replies_bp,
         notifications_bp,

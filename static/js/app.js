@@ -175,6 +175,15 @@
     button.addEventListener("click", function () { window.print(); });
   });
 
+  // The team queue's "select every case on this page" box: shown only when it can work.
+  document.querySelectorAll("input[data-check-all]").forEach(function (all) {
+    var boxes = document.querySelectorAll("input[type=checkbox][form='" + all.dataset.checkAll + "']");
+    all.hidden = false;
+    all.addEventListener("change", function () {
+      boxes.forEach(function (box) { box.checked = all.checked; });
+    });
+  });
+
   // Keyboard shortcuts, listed on the queue pages (? shows the list); ignored while typing in a field.
   // j/k move through a list of cases, Enter or o opens the selected one, n opens a new complaint,
   // / jumps to the search box.

@@ -29,10 +29,12 @@ from ticketing.cases.audit import Event
 from ticketing.cases.catalogue import ValueTier
 from ticketing.cases.improvement import QualityScore, add_preventive_action
 from ticketing.cases.models import Customer, ReplyTemplate, Ticket
+from ticketing.cases.saved_views import SavedView
 from ticketing.clock import utcnow
 from ticketing.desk.actions import SPECS
 from ticketing.desk.customer_forms import CustomerForm, CustomerMergeForm
-from ticketing.desk.forms import IntakeForm, QueueFilterForm
+from ticketing.desk.forms import BulkReassignForm, HandOverForm, IntakeForm, QueueFilterForm, SaveViewForm
+from ticketing.desk.queries import SORTS
 from ticketing.desk.search import SearchForm
 from ticketing.extensions import db
 from ticketing.forms_common import StorablePolicy
@@ -244,12 +246,49 @@ def _settings_section(form, user="supervisor") -> Target:
 
 
 QUEUE_PARAMS = {"after": CURSORS}
+
+
+def _saved_view(world):
+    view = SavedView(user_id=world.agent.id, name=f"Mine {uuid.uuid4().hex[:8]}", filters={"view": "mine"})
+    db.session.add(view)
+    db.session.commit()
+    return view.id
+
+
 DESK = [
     Target("/", user="agent"),
     Target(
         "/queue", form=QueueFilterForm, baseline=lambda w, c: {"view": "team", "sort": "priority"}, params=QUEUE_PARAMS
     ),
     Target("/queue", form=None, baseline=lambda w, c: {"view": "team", "sort": "due"}, params=QUEUE_PARAMS),
+    Target(
+        "/queue/reassign",
+        "POST",
+        "supervisor",
+        situation="open",
+        form=BulkReassignForm,
+        baseline=lambda w, c: {"cases": f"{c.id}:{c.version}", "assignee": str(w.agent.id), "next": "/queue?view=team"},
+    ),
+    Target(
+        "/queue/hand-over",
+        "POST",
+        "supervisor",
+        form=HandOverForm,
+        baseline=lambda w, c: {"holder": str(w.other.id), "assignee": "none", "next": "/queue?view=team"},
+    ),
+    Target(
+        "/queue/views",
+        "POST",
+        form=SaveViewForm,
+        baseline=lambda w, c: {"name": "Urgent ones", "query": "view=team&priority=urgent&sort=due"},
+    ),
+    Target(
+        "/queue/views/<int:view_id>/delete",
+        "POST",
+        form=SaveViewForm,
+        values=lambda w, c: {"view_id": _saved_view(w)},  # a view of its own for each request: each one deletes it
+        baseline=lambda w, c: {},
+    ),
     Target("/search", form=SearchForm, baseline=lambda w, c: {"q": "kettle"}, params=QUEUE_PARAMS),
     Target("/search", params={"q": TEXTS, "after": CURSORS}, baseline=lambda w, c: {"q": "C-2026-000001"}),
     Target("/intake"),
@@ -822,7 +861,7 @@ def test_huge_ids_in_urls_are_plain_404s(client, agent):
     assert client.post("/notifications/9223372036854775808").status_code == 404
 
 
-@pytest.mark.parametrize("sort", ["due", "newest", "oldest", "priority", "updated"])
+@pytest.mark.parametrize("sort", sorted(SORTS))
 def test_a_real_cursor_still_pages_through_every_case_once(app, client, agent, sort):
     """Crafted cursors start over; the queue's own must never be taken for one (endless paging)."""
     app.config["QUEUE_PAGE_SIZE"] = 2

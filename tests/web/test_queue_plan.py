@@ -9,7 +9,9 @@ from tests.factories import open_case
 from ticketing.extensions import db
 
 
-@pytest.mark.parametrize("sort", ["due", "newest", "oldest", "priority", "updated"])
+@pytest.mark.parametrize(
+    "sort", ["due", "due_last", "newest", "oldest", "priority", "priority_low", "updated", "updated_least"]
+)
 def test_the_team_queue_reads_its_page_from_an_index(app, client, agent, supervisor, sort):
     if db.engine.dialect.name != "sqlite":
         pytest.skip("the plan is SQLite's (PostgreSQL chooses by its statistics)")

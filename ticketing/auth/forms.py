@@ -87,3 +87,5 @@ class UserEditForm(PolicyForm):
     role = SelectField(_l("Role"), choices=options(Role))
     active = BooleanField(_l("Active"))
     new_password = PasswordField(_l("Set a new password (optional)"), validators=[Length(max=200)])
+    # asked only of an account that holds open cases, when it is being disabled (choices set by the view)
+    cases_to = SelectField(_l("Where their open cases go"), choices=[], validate_choice=False)

@@ -103,6 +103,11 @@ def resolution_offered(ticket: Ticket) -> bool:
     return not (ticket.step in _BEFORE_RESOLUTION and ticket.resolution_state in _NOT_YET_PROPOSED)
 
 
+def warning_lead(hours: float) -> timedelta:
+    """How long before a deadline of `hours` it is at risk: once the desk's share of the time is used."""
+    return timedelta(hours=hours * (1 - desk().at_risk_fraction))
+
+
 @dataclass
 class Deadline:
     name: str
@@ -110,9 +115,21 @@ class Deadline:
     due_at: datetime
     met: bool = False
     paused: bool = False
+    warn_at: datetime | None = None  # from then on the deadline is at risk (the reminders' moment)
 
     def overdue(self, now: datetime) -> bool:
         return not self.met and not self.paused and self.due_at < now
+
+    def at_risk(self, now: datetime) -> bool:
+        """Running, not yet late, and past its warning moment."""
+        running = not self.met and not self.paused and now <= self.due_at
+        return running and self.warn_at is not None and self.warn_at <= now
+
+    def state(self, now: datetime) -> str:
+        """'met', 'paused', 'overdue', 'at_risk' or 'running'."""
+        if self.met or self.paused:
+            return "met" if self.met else "paused"
+        return "overdue" if self.overdue(now) else "at_risk" if self.at_risk(now) else "running"
 
     def left(self, now: datetime) -> timedelta:
         return self.due_at - now
@@ -120,14 +137,22 @@ class Deadline:
 
 def case_deadlines(ticket: Ticket) -> list[Deadline]:
     """Every deadline of the case, met or running (the case page shows them all)."""
+    response_hours, resolution_hours = policy_hours(ticket.priority, ticket.category)
     items = [
-        Deadline("response", _l("First response"), ticket.response_due_at, met=ticket.responded_at is not None),
+        Deadline(
+            "response",
+            _l("First response"),
+            ticket.response_due_at,
+            met=ticket.responded_at is not None,
+            warn_at=ticket.response_due_at - warning_lead(response_hours),
+        ),
         Deadline(
             "resolution",
             _l("Proposed resolution"),
             ticket.resolution_due_at,
             met=resolution_offered(ticket) and not waiting_on_customer(ticket),
             paused=waiting_on_customer(ticket),
+            warn_at=ticket.resolution_due_at - warning_lead(resolution_hours),
         ),
     ]
     promise = promise_deadline(ticket)
@@ -138,6 +163,7 @@ def case_deadlines(ticket: Ticket) -> list[Deadline]:
                 _l("Promised to the customer"),
                 promise,
                 met=ticket.resolution_state == ResolutionState.CARRIED_OUT,
+                warn_at=promise - timedelta(hours=desk().promise_warning_hours),
             )
         )
     if ticket.follow_up_due_at is not None:
@@ -148,6 +174,41 @@ def case_deadlines(ticket: Ticket) -> list[Deadline]:
         for item in items:
             item.met = True
     return items
+
+
+QUEUE_LABELS = {  # a deadline as a queue row names it, with its state
+    ("response", "overdue"): _l("Response overdue"),
+    ("response", "at_risk"): _l("Response at risk"),
+    ("resolution", "overdue"): _l("Resolution overdue"),
+    ("resolution", "at_risk"): _l("Resolution at risk"),
+    ("promise", "overdue"): _l("Promise missed"),
+    ("promise", "at_risk"): _l("Promise at risk"),
+    ("follow_up", "overdue"): _l("Follow-up overdue"),
+    ("review", "overdue"): _l("Review overdue"),
+}
+
+
+@dataclass
+class Pressing:
+    """A deadline of a case that needs attention: overdue, or at risk."""
+
+    deadline: Deadline
+    state: str  # 'overdue' or 'at_risk'
+
+    @property
+    def label(self):
+        return QUEUE_LABELS[(self.deadline.name, self.state)]
+
+
+def pressing_deadlines(ticket: Ticket, now: datetime) -> list[Pressing]:
+    """The case's deadlines that are overdue (the longest overdue first), then those at risk
+    (the soonest first): what a queue row says instead of a bare "Overdue"."""
+    if ticket.status != Status.OPEN:
+        return []
+    promised = ticket.resolution_state in (ResolutionState.AWAITING_CUSTOMER, ResolutionState.ACCEPTED)
+    items = [Pressing(item, item.state(now)) for item in case_deadlines(ticket) if item.name != "promise" or promised]
+    items = [item for item in items if item.state in ("overdue", "at_risk")]
+    return sorted(items, key=lambda item: (item.state != "overdue", item.deadline.due_at))
 
 
 def is_overdue(ticket: Ticket, now: datetime) -> bool:

@@ -76,3 +76,15 @@ def escalated_among(ticket_ids: list[int]) -> set[int]:
         Event.ticket_id.in_(ticket_ids), Event.action.in_(("escalate", "auto_escalate"))
     )
     return set(db.session.scalars(found.distinct()))
+
+
+def open_cases_of(user_id: int) -> list[Ticket]:
+    """Every open case `user_id` holds, oldest first (what a hand-over moves)."""
+    query = select(Ticket).where(Ticket.status == Status.OPEN, Ticket.assignee_id == user_id)
+    return list(db.session.scalars(query.order_by(Ticket.created_at, Ticket.id)))
+
+
+def open_case_count(user_id: int) -> int:
+    return db.session.scalar(
+        select(func.count(Ticket.id)).where(Ticket.status == Status.OPEN, Ticket.assignee_id == user_id)
+    )

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ticketing.auth.models import User
-from ticketing.cases.deadlines import policy_hours, promise_deadline, resolution_offered
+from ticketing.cases.deadlines import policy_hours, promise_deadline, resolution_offered, warning_lead
 from ticketing.cases.models import Reminder, Ticket
 from ticketing.cases.settings import desk
 from ticketing.cases.vocabulary import STATE_KINDS, ReminderKind, ReminderStatus, ResolutionState, Status
@@ -94,10 +94,6 @@ def _owner(ticket) -> tuple[str, int | None]:
     return ("assignee", ticket.assignee_id) if ticket.assignee_id else ("supervisors", None)
 
 
-def _warning_lead(hours: float) -> timedelta:
-    return timedelta(hours=hours * (1 - desk().at_risk_fraction))
-
-
 def desired_reminders(ticket) -> dict[str, dict]:
     """key -> reminder fields, for every reminder the case in its current state needs."""
     if ticket.status != Status.OPEN:
@@ -114,10 +110,10 @@ def desired_reminders(ticket) -> dict[str, dict]:
 
     response_hours, resolution_hours = policy_hours(ticket.priority, ticket.category)
     if ticket.responded_at is None:
-        want("response_at_risk", ticket.response_due_at - _warning_lead(response_hours), owner)
+        want("response_at_risk", ticket.response_due_at - warning_lead(response_hours), owner)
         want("response_breached", ticket.response_due_at, ("supervisors", None))
     if not resolution_offered(ticket):
-        want("resolution_at_risk", ticket.resolution_due_at - _warning_lead(resolution_hours), owner)
+        want("resolution_at_risk", ticket.resolution_due_at - warning_lead(resolution_hours), owner)
         want("resolution_breached", ticket.resolution_due_at, ("supervisors", None))
     promise = promise_deadline(ticket)
     if promise is not None and ticket.resolution_state in (ResolutionState.AWAITING_CUSTOMER, ResolutionState.ACCEPTED):
@@ -182,8 +178,8 @@ HANDOFFS = {
 
 def notify_handoff(ticket, actor, action: str, now: datetime, changes: dict) -> None:
     """Tell whoever `action` hands the case to — never the person who did it."""
-    if action not in HANDOFFS or (action == "assign" and "assignee" not in changes):
-        return
+    if action not in HANDOFFS or (action == "assign" and (ticket.assignee_id is None or "assignee" not in changes)):
+        return  # (a case handed back to the team queue waits there: nobody is told)
     kind, who = HANDOFFS[action]
     if action == "propose" and ticket.resolution_state != ResolutionState.AWAITING_APPROVAL:
         return

@@ -16,6 +16,7 @@ from wtforms import (
     HiddenField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -50,6 +51,7 @@ from ticketing.cases.vocabulary import (
     Step,
 )
 from ticketing.forms_common import PolicyForm, PolicySubForm, SurveyQuestions, VersionField, options
+from ticketing.validation import parse_id
 
 TEXT = 4000
 
@@ -340,10 +342,43 @@ class QueueFilterForm(PolicyForm):
         choices=options(
             pairs=lambda: [
                 ("due", _l("Resolution due (soonest first)")),
+                ("due_last", _l("Resolution due (latest first)")),
                 ("newest", _l("Newest first")),
                 ("oldest", _l("Oldest first")),
-                ("priority", _l("Priority")),
+                ("priority", _l("Priority (most urgent first)")),
+                ("priority_low", _l("Priority (lowest first)")),
                 ("updated", _l("Recently updated")),
+                ("updated_least", _l("Least recently updated")),
             ]
         ),
     )
+
+
+class HandOverFields:
+    """Where cases go: a colleague, or back to the team queue ('none')."""
+
+    assignee = SelectField(_l("Reassign to"), validators=[InputRequired(_l("Choose who takes the cases."))])
+    next = HiddenField()
+
+
+class BulkReassignForm(HandOverFields, PolicyForm):
+    # "id:version" of each case ticked on the page: a case changed since the page was shown is refused
+    cases = SelectMultipleField(_l("Cases"), validate_choice=False)
+
+    def picked(self) -> list[tuple[int, int]]:
+        """The ticked cases as (id, version); a malformed entry is left out."""
+        pairs = []
+        for value in self.cases.data or []:
+            ident, _, version = str(value).partition(":")
+            if parse_id(ident) is not None and parse_id(version) is not None:
+                pairs.append((parse_id(ident), parse_id(version)))
+        return pairs
+
+
+class HandOverForm(HandOverFields, PolicyForm):
+    holder = HiddenField(validators=[DataRequired()])
+
+
+class SaveViewForm(PolicyForm):
+    name = StringField(_l("Name of this view"), validators=[DataRequired(_l("Give the view a name.")), Length(max=60)])
+    query = HiddenField()

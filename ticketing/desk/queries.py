@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 from ticketing.cases.deadlines import overdue_condition
 from ticketing.cases.models import Ticket
 from ticketing.cases.queries import (
+    capped_count,
     decode_cursor,
     encode_cursor,
     escalated_among,
@@ -18,20 +19,33 @@ from ticketing.cases.queries import (
 from ticketing.extensions import db
 from ticketing.validation import storable_int
 
-# sort name -> (column, descending)
+# sort name -> (column, descending); each column both ways, so a header can turn its order round
 SORTS = {
     "due": (Ticket.resolution_due_at, False),
+    "due_last": (Ticket.resolution_due_at, True),
     "newest": (Ticket.created_at, True),
     "oldest": (Ticket.created_at, False),
     "priority": (Ticket.priority_rank, False),
+    "priority_low": (Ticket.priority_rank, True),
     "updated": (Ticket.updated_at, True),
+    "updated_least": (Ticket.updated_at, False),
 }
+# a column header's sorts: the first when it is not the sort in force, else the other way round
+HEADER_SORTS = {
+    "priority": ("priority", "priority_low"),
+    "due": ("due", "due_last"),
+    "opened": ("oldest", "newest"),
+    "updated": ("updated", "updated_least"),
+}
+COUNT_LIMIT = 10_000  # a queue counts no further: "more than 10,000" says enough
 
 
 @dataclass
 class Page:
     tickets: list
     next_cursor: str | None
+    total: int = 0  # the cases matching the filters, counted no further than `limit` + 1
+    limit: int = 0
     needs_triage: set = field(default_factory=set)  # ids of the page's cases nobody has triaged yet
     escalated: set = field(default_factory=set)  # ids of the page's cases that were escalated
 
@@ -54,7 +68,21 @@ def queue_page(filters: dict, now: datetime, page_size: int, after: str | None =
         last = rows[-1]
         next_cursor = encode_cursor(getattr(last, column.key), last.id)
     ids = [ticket.id for ticket in rows]
-    return Page(rows, next_cursor, needs_triage_among(ids), escalated_among(ids))
+    total = capped_count(select(Ticket.id).where(*filter_conditions(filters, now)), COUNT_LIMIT)
+    return Page(rows, next_cursor, total, COUNT_LIMIT, needs_triage_among(ids), escalated_among(ids))
+
+
+def header_sort(header: str, current: str) -> str:
+    """The sort a column header links to: its first order, or the other way round when in force."""
+    first, other = HEADER_SORTS[header]
+    return other if current == first else first
+
+
+def header_order(header: str, current: str) -> str | None:
+    """'ascending' or 'descending' when the header's column is the sort in force (aria-sort)."""
+    if current not in HEADER_SORTS[header]:
+        return None
+    return "descending" if SORTS[current][1] else "ascending"
 
 
 def waiting_for_triage() -> int:

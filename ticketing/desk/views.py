@@ -12,22 +12,25 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ticketing import refusals
+from ticketing.auth.models import User
 from ticketing.auth.permissions import STAFF, roles_required
-from ticketing.cases import catalogue, customers, services
+from ticketing.cases import catalogue, customers, saved_views, services
 from ticketing.cases.attachments import Attachment, path_of
-from ticketing.cases.deadlines import is_overdue, resolution_offered
+from ticketing.cases.deadlines import pressing_deadlines, resolution_offered
+from ticketing.cases.hand_over import hand_over_choices
 from ticketing.cases.models import Customer
-from ticketing.cases.queries import active_staff, find_ticket
+from ticketing.cases.queries import active_staff, find_ticket, open_case_count
 from ticketing.clock import utcnow
 from ticketing.desk import case_page, customer_page
 from ticketing.desk.actions import SPECS, build_form, listen_data
 from ticketing.desk.customer_forms import CustomerForm, CustomerMergeForm, FindDuplicateForm
-from ticketing.desk.forms import IntakeForm, QueueFilterForm
-from ticketing.desk.queries import queue_page, waiting_for_triage
+from ticketing.desk.forms import BulkReassignForm, HandOverForm, IntakeForm, QueueFilterForm, SaveViewForm
+from ticketing.desk.queries import header_order, header_sort, queue_page, waiting_for_triage
 from ticketing.extensions import db
 from ticketing.forms_common import options, text_arg
 from ticketing.redirects import local_path_or
@@ -52,20 +55,51 @@ def queue():
     )()
     form.validate()
     filters = {name: field.data for name, field in form._fields.items() if not field.errors}
-    if form.view.data != "team":
+    view = "team" if form.view.data == "team" else "mine"
+    if view == "mine":
         filters["assignee"] = str(current_user.id)
     page = queue_page(filters, utcnow(), current_app.config["QUEUE_PAGE_SIZE"], request.args.get("after"))
     base_args = {key: value for key, value in request.args.items() if key != "after"}
+    supervising = view == "team" and current_user.is_supervisor
+    holder = _holder_shown(filters) if supervising else None
     return render_template(
         "desk/queue.html",
         form=form,
         page=page,
-        view=form.view.data or "mine",
+        view=view,
         base_args=base_args,
-        is_overdue=is_overdue,
+        sort=filters.get("sort") or "due",
+        header_sort=header_sort,
+        header_order=header_order,
+        count_limit_text=format_number(page.limit),
+        pressing_deadlines=pressing_deadlines,
         resolution_offered=resolution_offered,
         waiting_for_triage=waiting_for_triage(),
+        saved_views=saved_views.views_of(current_user),
+        save_form=SaveViewForm(formdata=None, query=request.query_string.decode("utf-8", "replace")),
+        bulk_form=_bulk_form() if supervising and page.tickets else None,
+        holder=holder,
+        holder_cases=open_case_count(holder.id) if holder else 0,
+        hand_over_form=_hand_over_form(holder) if holder else None,
     )
+
+
+def _holder_shown(filters):
+    """The colleague whose cases the team queue is filtered to, when a supervisor may hand them over."""
+    ident = parse_id(filters.get("assignee") or "")
+    return db.session.get(User, ident) if ident else None
+
+
+def _bulk_form():
+    form = BulkReassignForm(formdata=None, next=request.full_path)
+    form.assignee.choices = hand_over_choices()
+    return form
+
+
+def _hand_over_form(holder):
+    form = HandOverForm(formdata=None, holder=str(holder.id), next=request.full_path)
+    form.assignee.choices = hand_over_choices(leaving=holder.id)
+    return form
 
 
 @bp.route("/intake", methods=["GET", "POST"])

@@ -1,7 +1,9 @@
 """Actions around the steps: assign, notes, messages, cancel, merge, reopen."""
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 
+from ticketing import refusals
 from ticketing.cases.deadlines import resolution_deadline, response_deadline
 from ticketing.cases.models import Message, Note, Ticket
 from ticketing.cases.reminders import notify_assignee, sync_reminders
@@ -13,14 +15,43 @@ from ticketing.extensions import db
 
 
 def assign_case(ticket, actor, *, version, assignee):
-    """Supervisors (re)assign any case; an agent may take an unassigned case for themselves."""
+    """Supervisors (re)assign any case, or hand it back to the team queue (`assignee` None); an
+    agent may take an unassigned case for themselves."""
     change = Change(ticket, actor, "assign", {"assignee": assignee}, version=version)
     before = ticket.assignee
-    if ticket.assignee_id != assignee.id:
-        change.changes["assignee"] = (before.email if before else None, assignee.email)
+    if ticket.assignee_id != (assignee.id if assignee else None):
+        change.changes["assignee"] = (before.email if before else None, assignee.email if assignee else None)
         # Both sides, so a second assignment before the flush sees this one.
-        ticket.assignee, ticket.assignee_id = assignee, assignee.id
+        ticket.assignee, ticket.assignee_id = assignee, assignee.id if assignee else None
     return change.done()
+
+
+class HandOverRefused(refusals.Refusal):
+    """One case of a hand-over was refused: none of them was handed over."""
+
+    def __init__(self, ticket, error: refusals.Refusal):
+        super().__init__(
+            _l("%(reference)s: %(reason)s Nothing was reassigned.", reference=ticket.reference, reason=error.reason),
+            status=error.status,
+        )
+
+
+def hand_over(cases, actor, *, assignee):
+    """Reassign several cases at once (a supervisor's bulk action, an absent or departing colleague's
+    open cases): `cases` are (ticket, version) pairs, a version None when the cases were not on the
+    reader's screen. Each goes through assign_case (checked and logged per case); one refusal refuses
+    them all. Returns the cases whose holder changed."""
+    moved = []
+    target = assignee.id if assignee else None
+    for ticket, version in cases:
+        if ticket.assignee_id == target:  # already theirs: nothing to hand over, nothing to log
+            continue
+        try:
+            assign_case(ticket, actor, version=ticket.version if version is None else version, assignee=assignee)
+        except refusals.Refusal as error:
+            raise HandOverRefused(ticket, error) from error
+        moved.append(ticket)
+    return moved
 
 
 def add_note(ticket, actor, *, body, version=None):
