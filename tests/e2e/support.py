@@ -2,9 +2,12 @@
 pressed, screenshots, console errors, failed requests and accessibility violations (axe-core)."""
 
 import json
+import re
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from tests.factories import LISTEN
 
 HERE = Path(__file__).resolve().parent
 ARTIFACTS = HERE / "artifacts"
@@ -30,6 +33,90 @@ _FOCUSED = """() => { const e = document.activeElement;
   return e && e !== document.body ? (e.id || e.getAttribute("name") || e.tagName.toLowerCase()) : null; }"""
 
 
+# Latin-letter words a Chinese page may show: names of standards, formats and keys, the product's
+# own codes. Anything else in a zh_CN checkpoint is an untranslated string (or English in a template).
+# Text inside code, pre, kbd and samp, or marked lang="en" (a language's own name, a catalogue entry's
+# English name shown beside the Chinese one), is not the page's wording and is not read.
+LATIN_ALLOWED = {
+    "API",
+    "CSV",
+    "CSP",
+    "HTML",
+    "HTTP",
+    "HTTPS",
+    "ICS",
+    "ics",
+    "iCalendar",
+    "ID",
+    "IP",
+    "UID",
+    "IMAP",
+    "IMAPS",
+    "JSON",
+    "PDF",
+    "SMTP",
+    "SQL",
+    "SQLite",
+    "PostgreSQL",
+    "URL",
+    "UTC",
+    "VIP",
+    "XLSX",
+    "Excel",
+    "Alt",
+    "Ctrl",
+    "Enter",
+    "Tab",
+    "Esc",
+    "Shift",
+    "NPS",
+    "CNY",
+    "RMB",
+    "SLA",
+    "Pareto",
+    "Token",
+    "Bearer",
+    "OpenAPI",
+    "Redoc",
+    "Asia",
+    "Shanghai",
+    "C",
+    "MB",
+    "P",  # the early warnings' test, P(X ≥ n), and its p value
+    "X",
+    "p",
+    "English",  # the language's own name, as the language switch and a customer's language show it
+}
+# The English data the shared test helpers (tests/factories.py) write into cases: a customer's words, not the page's.
+FACTORY_TEXTS = (
+    *(str(value) for key, value in LISTEN.items() if key in ("customer_words", "restatement", "expectation")),
+    "Li Lei",
+    "Leaking kettle",
+    "We are sorry.",
+    "Faulty seal",
+    "Replace the kettle",
+)
+_LATIN_WORDS = r"""() => {
+  const skip = "code, pre, kbd, samp, script, style, noscript, [lang=en], [hidden], [data-user-text]";
+  const words = [];
+  const read = (text, where) => {  // e-mail addresses and anything with a digit (references, codes) are data
+    const plain = text.replace(/\S+@\S+|\S*\d\S*/g, " ");
+    (plain.match(/[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]/g) || []).forEach(w => words.push([w, where]));
+  };
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!parent || parent.closest(skip)) continue;
+    read(node.textContent, parent.tagName.toLowerCase() + (parent.className ? "." + parent.className : ""));
+  }
+  document.querySelectorAll("[aria-label], [placeholder], [title]").forEach(e => {
+    if (e.closest(skip)) return;
+    ["aria-label", "placeholder", "title"].forEach(a => e.hasAttribute(a) && read(e.getAttribute(a), a));
+  });
+  return words;
+}"""
+
+
 class Journey:
     """One walk through the app in one browser page, with everything it costs and everything that broke."""
 
@@ -41,6 +128,8 @@ class Journey:
         self.expected: set[tuple[int, str]] = set()  # (status, path) a journey provokes on purpose
         self.audits: dict[str, list[dict]] = {}
         self.timings: dict[str, dict] = {}  # per checkpoint: the server's answer and the whole load, in ms
+        self.allowed = set(LATIN_ALLOWED)  # and the English data of the cases it shows (allow())
+        self.allow(*FACTORY_TEXTS)
         self.keys = 0  # keys pressed to move, choose and submit (typed text not counted)
         self.shots = 0
         self.completed = False
@@ -71,6 +160,11 @@ class Journey:
         if any(f"status of {status}" in message.text for status, _ in self.expected):
             return  # the browser's own line for a response the journey expects
         self.problems.append(f"console error: {message.text} ({message.location.get('url', '')})")
+
+    def allow(self, *texts: str) -> None:
+        """Words of data the journey shows that are not the page's wording (a product's English name)."""
+        for text in texts:
+            self.allowed.update(re.findall(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]", text))
 
     def expect_status(self, status: int, path: str) -> None:
         """A 4xx this journey provokes on purpose (a form sent with a mistake) is not a failure."""
@@ -130,7 +224,17 @@ class Journey:
         if label not in self.audits:
             assert self.page.evaluate(_LOAD_AXE) == AXE_VERSION
             self.audits[label] = self.page.evaluate(_RUN_AXE)
+        if self.lang == "zh_CN":
+            self.english_words(label)
         self.assert_clean(label)
+
+    def english_words(self, label: str) -> None:
+        """A Chinese page says everything in Chinese: a Latin-letter word of the page's own wording
+        (not a customer's words, not a code) is a problem of this checkpoint."""
+        found = [(word, where) for word, where in self.page.evaluate(_LATIN_WORDS) if word not in self.allowed]
+        if found:
+            listed = ", ".join(sorted({f"{word} ({where})" for word, where in found}))
+            self.problems.append(f"English on the Chinese page {label} ({self.page.url}): {listed}")
 
     def assert_clean(self, where: str = "") -> None:
         assert not self.problems, f"{self.name}-{self.lang} at {where}:\n" + "\n".join(self.problems)

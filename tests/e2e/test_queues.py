@@ -128,7 +128,8 @@ def test_the_queue_fits_a_phone_and_names_each_value(journey, seed_app, lang):
     assert width[0] <= width[1], f"the page scrolls sideways: {width}"
     first = page.locator("table.queue tbody tr").first
     before = first.locator("td[data-label]").evaluate_all(
-        "cells => cells.filter(c => c.offsetParent).map(c => [c.dataset.label, getComputedStyle(c, '::before').content])"
+        "cells => cells.filter(c => c.offsetParent)"
+        ".map(c => [c.dataset.label, getComputedStyle(c, '::before').content])"
     )
     assert len(before) >= 8 and all(content == f'"{label}: "' for label, content in before[1:]), before
     j.finish()

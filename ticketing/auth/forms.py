@@ -1,6 +1,8 @@
 """Login, account and user-administration forms."""
 
 import email_validator
+from babel.dates import get_timezone, get_timezone_location
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
@@ -9,20 +11,26 @@ from ticketing.forms_common import PolicyForm, options
 from ticketing.roles import Role
 
 LANGUAGE_CHOICES = [("en", "English"), ("zh_CN", "简体中文")]
-TIMEZONE_CHOICES = [
-    (tz, tz)
-    for tz in (
-        "Asia/Shanghai",
-        "Asia/Hong_Kong",
-        "Asia/Singapore",
-        "Asia/Tokyo",
-        "Europe/London",
-        "Europe/Berlin",
-        "America/New_York",
-        "America/Los_Angeles",
-        "UTC",
-    )
-]
+TIMEZONES = (
+    "Asia/Shanghai",
+    "Asia/Hong_Kong",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "Europe/London",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Los_Angeles",
+    "UTC",
+)
+
+
+def timezone_choices() -> list[tuple[str, str]]:
+    """Each timezone by its city in the reader's language ("上海", "Los Angeles"), UTC as itself."""
+    locale = get_locale()
+    return [
+        (zone, zone if zone == "UTC" else get_timezone_location(get_timezone(zone), locale=locale, return_city=True))
+        for zone in TIMEZONES
+    ]
 
 
 class LoginForm(PolicyForm):
@@ -36,7 +44,7 @@ class LanguageForm(PolicyForm):
 
 class AccountForm(PolicyForm):
     locale = SelectField(_l("Language"), choices=options(pairs=LANGUAGE_CHOICES))
-    timezone = SelectField(_l("Timezone"), choices=options(pairs=TIMEZONE_CHOICES))
+    timezone = SelectField(_l("Timezone"), choices=options(pairs=timezone_choices))
 
 
 class PasswordForm(PolicyForm):
