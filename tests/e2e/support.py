@@ -49,6 +49,8 @@ LATIN_ALLOWED = {
     "iCalendar",
     "ID",
     "IP",
+    "ISO",
+    "RFC",
     "UID",
     "IMAP",
     "IMAPS",

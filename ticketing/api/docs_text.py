@@ -7,8 +7,11 @@ gains without a message here shows in English, and tests/api/test_api_docs_words
 
 # ruff: noqa: E501 (each message written whole, as the document has it)
 
+import re
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 
 MESSAGES = (
     _l("Service Recovery Desk API"),
@@ -112,6 +115,14 @@ MESSAGES = (
 )
 
 
-def page_text(english: str) -> str:
-    """One text of the OpenAPI document as the reference page shows it."""
-    return _(english) if english else ""
+def page_text(english: str) -> Markup:
+    """One text of the OpenAPI document as the reference page shows it: what is `quoted` so (a
+    header, a field, a value) shown as code, in either language."""
+    if not english:
+        return Markup("")
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(_(english)))))
+
+
+def code(text) -> Markup:
+    """A header, a field or a value named in a sentence of the page."""
+    return Markup("<code>{}</code>").format(text)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 from ticketing.api import auth, catalogues, idempotency, queries, resources
 from ticketing.api.actions import ACTIONS
 from ticketing.api.desk_settings import SettingsIn, answer, changes, may_write
-from ticketing.api.docs_text import page_text
+from ticketing.api.docs_text import code, page_text
 from ticketing.api.openapi import document as openapi_document
 from ticketing.api.openapi import operations, schema_fields
 from ticketing.api.problems import ApiProblem, InvalidInput, invalid
@@ -239,4 +239,5 @@ def docs():
         operations=operations(),
         schema_fields=schema_fields,
         page_text=page_text,
+        code=code,
     )
