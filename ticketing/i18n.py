@@ -145,6 +145,16 @@ def duration(delta) -> str:
     return format_timedelta(delta, threshold=1.5, granularity="minute")
 
 
+def labelled(label) -> str:
+    """A label before its value, punctuated as the reader's language writes it: "Method: " / "方法："."""
+    return f"{label}：" if get_locale().language == "zh" else f"{label}: "
+
+
+def aside(text) -> str:
+    """Words in brackets after a name: " (inactive)" / "（已停用）"."""
+    return f"（{text}）" if get_locale().language == "zh" else f" ({text})"
+
+
 def template_context() -> dict:
     """Per-request values every template may use."""
     return {"now": utcnow(), "current_locale": "zh_CN" if get_locale().language == "zh" else "en"}

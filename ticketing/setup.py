@@ -44,7 +44,7 @@ from ticketing.desk.queue import bp as queues_bp
 from ticketing.desk.search import bp as search_bp
 from ticketing.desk.views import bp as desk_bp
 from ticketing.extensions import babel, csrf, db, limiter, login_manager, migrate
-from ticketing.i18n import day, duration, select_locale, select_timezone, template_context, when
+from ticketing.i18n import aside, day, duration, labelled, select_locale, select_timezone, template_context, when
 from ticketing.insight.risk_views import bp as insight_risk_bp
 from ticketing.insight.views import bp as insight_bp
 from ticketing.notify.views import bp as notifications_bp
@@ -436,6 +436,7 @@ def configure_cli(app: Flask) -> None:
 def configure_templates(app: Flask) -> None:
 
     app.jinja_env.globals.update(V=vocabulary, label=vocabulary.label_for, when=when, day=day, duration=duration)
+    app.jinja_env.globals.update(labelled=labelled, aside=aside)
     app.jinja_env.globals.update(nav_section=navigation.section)
     app.jinja_env.globals.update(
         category_label=catalogue.category_label, tier_label=catalogue.tier_label, product_label=catalogue.product_label

@@ -44,6 +44,16 @@ WORDS = {
     },
 }
 
+# Every English datum the journeys write (people, products, a customer's words): a Chinese page of
+# one journey may show another's (the team queue, a list of colleagues, the record log), and they are
+# not its wording. A journey module that writes English data of its own adds it with english_data().
+ENGLISH_DATA = [*NAMES["en"].values(), *WORDS["en"].values()]
+
+
+def english_data(*texts) -> None:
+    for text in texts:
+        ENGLISH_DATA.extend([text] if isinstance(text, str) else text)
+
 
 @contextmanager
 def app_context(app):

@@ -7,6 +7,7 @@ from tests.e2e.seed import PASSWORD
 
 PHONES = {"en": "+86 138 0013 8071", "zh_CN": "+86 139 1234 5671"}
 TYPED = {"en": ("Dan Other", "Lid broke again today"), "zh_CN": ("另一位客户", "盖子 今天 又坏了")}
+seed.english_data(TYPED["en"])
 
 
 @pytest.mark.parametrize("lang", ["en", "zh_CN"])

@@ -24,6 +24,7 @@ JUSTIFICATION = {
     "zh_CN": "水壶烫伤了顾客的手：退款也包括看医生的费用。",
 }
 HEADING = {"en": "Precedents: what similar cases received", "zh_CN": "补偿先例：类似案件得到了什么"}
+seed.english_data(JUSTIFICATION["en"])
 
 
 def case_at_resolve(app, agent_email: str, lang: str) -> str:

@@ -33,6 +33,8 @@ WORDS = {
     },
 }
 
+seed.english_data(WORDS["en"]["colleague"])
+
 
 def _people(seed_app, lang):
     supervisor = seed.staff(seed_app, "supervisor", "queues", lang)

@@ -14,6 +14,7 @@ CALLER = {
 }
 FRAGMENT = {"en": "07700 900812", "zh_CN": "136-5555-0142"}
 WORD = {"en": "烧焦", "zh_CN": "咔哒异响"}
+seed.english_data(CALLER["en"])
 
 
 def _returning_caller(app, lang, agent_email):
