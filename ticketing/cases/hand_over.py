@@ -13,9 +13,11 @@ from ticketing.validation import parse_id
 TEAM_QUEUE = "none"  # the choice that hands cases back to the team queue
 
 
-def hand_over_choices(leaving: int | None = None) -> list:
-    """The team queue, then every active colleague but the one the cases leave."""
-    people = [(str(user.id), f"{user.name} ({user.role.label})") for user in active_staff() if user.id != leaving]
+def hand_over_choices(leaving: int | None = None, staff: list | None = None) -> list:
+    """The team queue, then every active colleague (`staff`, else read) but the one the cases leave."""
+    people = [
+        (str(user.id), f"{user.name} ({user.role.label})") for user in staff or active_staff() if user.id != leaving
+    ]
     return options(blank=_("— choose —"), pairs=[(TEAM_QUEUE, _("Nobody: back to the team queue"))] + people)()
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import joinedload
 
-from ticketing.cases.deadlines import overdue_condition
+from ticketing.cases.deadlines import QUEUE_LABELS, overdue_condition
 from ticketing.cases.models import Ticket
 from ticketing.cases.queries import (
     capped_count,
@@ -16,6 +16,7 @@ from ticketing.cases.queries import (
     needs_triage_among,
     needs_triage_condition,
 )
+from ticketing.cases.vocabulary import Priority, Status, Step
 from ticketing.extensions import db
 from ticketing.validation import storable_int
 
@@ -70,6 +71,16 @@ def queue_page(filters: dict, now: datetime, page_size: int, after: str | None =
     ids = [ticket.id for ticket in rows]
     total = capped_count(select(Ticket.id).where(*filter_conditions(filters, now)), COUNT_LIMIT)
     return Page(rows, next_cursor, total, COUNT_LIMIT, needs_triage_among(ids), escalated_among(ids))
+
+
+def row_words() -> dict:
+    """The labels a queue row shows, translated once for the page: {"step": {value: label}, …}."""
+    return {
+        "step": {step.value: str(step.label) for step in Step},
+        "priority": {priority.value: str(priority.label) for priority in Priority},
+        "status": {status.value: str(status.label) for status in Status},
+        "pressing": {key: str(label) for key, label in QUEUE_LABELS.items()},
+    }
 
 
 def header_sort(header: str, current: str) -> str:

@@ -30,7 +30,7 @@ from ticketing.desk import case_page, customer_page
 from ticketing.desk.actions import SPECS, build_form, listen_data
 from ticketing.desk.customer_forms import CustomerForm, CustomerMergeForm, FindDuplicateForm
 from ticketing.desk.forms import BulkReassignForm, HandOverForm, IntakeForm, QueueFilterForm, SaveViewForm
-from ticketing.desk.queries import header_order, header_sort, queue_page, waiting_for_triage
+from ticketing.desk.queries import header_order, header_sort, queue_page, row_words, waiting_for_triage
 from ticketing.extensions import db
 from ticketing.forms_common import options, text_arg
 from ticketing.redirects import local_path_or
@@ -50,8 +50,9 @@ def home():
 def queue():
     """'My cases' or the team queue, filtered, sorted and paged by keyset."""
     form = QueueFilterForm(request.args)
+    staff = active_staff()
     form.assignee.choices = options(
-        blank=_("Anyone"), pairs=[("none", _("Unassigned"))] + [(str(user.id), user.name) for user in active_staff()]
+        blank=_("Anyone"), pairs=[("none", _("Unassigned"))] + [(str(user.id), user.name) for user in staff]
     )()
     form.validate()
     filters = {name: field.data for name, field in form._fields.items() if not field.errors}
@@ -73,14 +74,15 @@ def queue():
         header_order=header_order,
         count_limit_text=format_number(page.limit),
         pressing_deadlines=pressing_deadlines,
+        words=row_words(),
         resolution_offered=resolution_offered,
         waiting_for_triage=waiting_for_triage(),
         saved_views=saved_views.views_of(current_user),
         save_form=SaveViewForm(formdata=None, query=request.query_string.decode("utf-8", "replace")),
-        bulk_form=_bulk_form() if supervising and page.tickets else None,
+        bulk_form=_bulk_form(staff) if supervising and page.tickets else None,
         holder=holder,
         holder_cases=open_case_count(holder.id) if holder else 0,
-        hand_over_form=_hand_over_form(holder) if holder else None,
+        hand_over_form=_hand_over_form(holder, staff) if holder else None,
     )
 
 
@@ -90,15 +92,15 @@ def _holder_shown(filters):
     return db.session.get(User, ident) if ident else None
 
 
-def _bulk_form():
+def _bulk_form(staff):
     form = BulkReassignForm(formdata=None, next=request.full_path)
-    form.assignee.choices = hand_over_choices()
+    form.assignee.choices = hand_over_choices(staff=staff)
     return form
 
 
-def _hand_over_form(holder):
+def _hand_over_form(holder, staff):
     form = HandOverForm(formdata=None, holder=str(holder.id), next=request.full_path)
-    form.assignee.choices = hand_over_choices(leaving=holder.id)
+    form.assignee.choices = hand_over_choices(leaving=holder.id, staff=staff)
     return form
 
 
