@@ -87,6 +87,7 @@ def test_a_new_proposal_starts_from_the_rejected_one_and_says_why_it_was_rejecte
     page = client.get(f"/tickets/{ticket.reference}").get_data(as_text=True)
     assert "The customer rejected the last proposal" in page and "A voucher is no use" in page
     assert page.index("A voucher is no use") < page.index('action="/tickets/' + ticket.reference + '/actions/propose"')
+    assert 'class="panel resolution"' not in page  # the turned-down proposal is in the form, not shown twice
     fields = form_fields(page, "propose")
     assert fields["propose-method"] == "Replace the kettle at home"
     assert fields["propose-promised_date"] == (utcnow() + timedelta(days=5)).date().isoformat()
