@@ -1,8 +1,8 @@
 """What the complaints are about, as Pareto charts: root causes and products, largest first, with
 the running share, so the vital few stand out."""
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from ticketing.cases.catalogue import Product, local_name
@@ -18,7 +18,7 @@ TOP_PRODUCTS = 10
 
 def _pareto(counted: list[tuple[str, int]], first: Column, vital_label, rest_label=None) -> Result:
     """Rows largest first, each with its share and the running (cumulative) share; beyond
-    TOP_PRODUCTS the rest are one row (`rest_label`) at the end. The vital few: how many values,
+    TOP_PRODUCTS the rest are one row at the end, named by `rest_label(how many)`. The vital few: how many values,
     largest first, it takes to reach four in five cases."""
     counted = sorted(counted, key=lambda item: (-item[1], item[0]))
     total = sum(count for _name, count in counted)
@@ -33,8 +33,8 @@ def _pareto(counted: list[tuple[str, int]], first: Column, vital_label, rest_lab
     running = [sum(count for _name, count in counted[:index]) for index in range(1, len(counted) + 1)]
     vital = next(index for index, reached in enumerate(running, 1) if 5 * reached >= 4 * total)
     if rest_label is not None and len(counted) > TOP_PRODUCTS:
-        rest = sum(count for _name, count in counted[TOP_PRODUCTS - 1 :])
-        counted = counted[: TOP_PRODUCTS - 1] + [(str(rest_label), rest)]
+        rest = counted[TOP_PRODUCTS - 1 :]
+        counted = counted[: TOP_PRODUCTS - 1] + [(rest_label(len(rest)), sum(count for _name, count in rest))]
     rows, so_far = [], 0
     for name, count in counted:
         so_far += count
@@ -92,5 +92,5 @@ def products(filters: Filters) -> Result:
         counted + [(name, count) for name, count in db.session.execute(unlinked)],
         Column(_l("Product"), TEXT),
         _l("Products behind four in five cases"),
-        rest_label=_("All other products"),
+        rest_label=lambda many: ngettext("%(num)d other product", "%(num)d other products", many),
     )

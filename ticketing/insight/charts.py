@@ -216,7 +216,7 @@ def pareto(chart: Chart, chart_id: str, title: str) -> Markup:
     y80 = top + plot_height * 0.2
     body.append(f'<line x1="{left}" y1="{y80:.1f}" x2="{right}" y2="{y80:.1f}" class="reference"/>')
     body.append(_text(left + 4, y80 - 4, display(80, PERCENT), cls="reference-label"))
-    points, running = [], 0.0
+    points, running, value_y = [], 0.0, []
     for index, bar in enumerate(chart.bars):
         value = bar.values[0] or 0
         running += value
@@ -225,6 +225,7 @@ def pareto(chart: Chart, chart_id: str, title: str) -> Markup:
         x = left + index * slot + slot * 0.15
         body.append(_rect(x, top + plot_height - height, slot * 0.7, height, "bar s0", f"{bar.label} · {bar.texts[0]}"))
         inside = height > 18  # the count inside a tall bar, so the cumulative labels above stay clear
+        value_y.append(top + plot_height - height + (14 if inside else -3))
         body.append(
             _text(
                 x + slot * 0.35,
@@ -239,15 +240,25 @@ def pareto(chart: Chart, chart_id: str, title: str) -> Markup:
         points.append((x + slot * 0.35, top + plot_height - plot_height * share / 100, share))
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _share in points)
     body.append(f'<polyline points="{path}" class="cumulative"/>')
-    for (x, y, share), bar in zip(points, chart.bars):
+    for (x, y, share), bar, count_y in zip(points, chart.bars, value_y):
+        label_y = _clear_of(y - 8, count_y, top)
         hover = _("%(label)s: %(share)s of all so far", label=bar.label, share=display(share, PERCENT))
         body.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" class="cumulative-point"><title>{escape(hover)}'
             f"</title></circle>"
         )
-        body.append(_text(x, y - 8, display(share, PERCENT), "middle", "cumulative-value"))
+        body.append(_text(x, label_y, display(share, PERCENT), "middle", "cumulative-value"))
     body.append(f'<line x1="{left}" y1="{top + plot_height}" x2="{right}" y2="{top + plot_height}" class="axis"/>')
     return _svg(chart_id, title, top + plot_height + 56, body, PARETO)
+
+
+def _clear_of(label_y: float, count_y: float, top: float, line: float = 13) -> float:
+    """Where a cumulative share's label goes so it never sits on its bar's count (inside a tall bar or
+    above a short one): above the count when there is room, else just below it."""
+    if abs(label_y - count_y) >= line:
+        return label_y
+    above = min(label_y, count_y) - line
+    return above if above >= top else count_y + line
 
 
 RENDERERS = {BARS: bars, COLUMNS: columns, PARETO: pareto}
