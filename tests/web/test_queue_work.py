@@ -108,9 +108,11 @@ def test_a_saved_view_keeps_the_filters_and_is_its_owners_alone(client, agent, m
     assert view.name == "My urgent" and view.filters == {"view": "team", "priority": "urgent"}
     page = client.get(answer.headers["Location"]).get_data(as_text=True)
     assert "The view “My urgent” is saved." in page and ">My urgent</a>" in page
-    link = re.search(r'<a href="([^"]+)">My urgent</a>', page).group(1).replace("&amp;", "&")
+    link = re.search(r"<a href=\"([^\"]+)\"[^>]*>My urgent</a>", page).group(1).replace("&amp;", "&")
     shown = client.get(link).get_data(as_text=True)
     assert urgent.reference in shown and normal.reference not in shown
+    assert re.search(r'aria-current="true" class="current">My urgent</a>', shown)  # the view on screen is marked
+    assert 'aria-current="true" class="current"' not in client.get("/queue").get_data(as_text=True)
 
     client.post("/queue/views", data={"name": "My urgent", "query": "view=mine&priority=normal"})
     db.session.expire_all()

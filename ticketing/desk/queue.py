@@ -83,7 +83,7 @@ def _moved_message(moved, assignee) -> str:
 def save_view():
     """Keep the queue's filters in force under a name (the same name again replaces them)."""
     form = SaveViewForm()
-    filters = _valid_filters(form.query.data or "")
+    filters = valid_filters(form.query.data or "")
     back = url_for("desk.queue", **filters)
     if not form.validate_on_submit():
         flash(form.name.errors[0] if form.name.errors else _("The view could not be saved: reload the page."), "error")
@@ -112,7 +112,7 @@ def delete_view(view_id):
     return redirect(url_for("desk.queue", **view.filters))
 
 
-def _valid_filters(query: str) -> dict:
+def valid_filters(query: str) -> dict:
     """The queue filters of a query string, as the queue's form accepts them (others dropped)."""
     form = QueueFilterForm(MultiDict(parse_qsl(query[:2000])))
     form.assignee.choices = options(pairs=[("none", "")] + [(str(user.id), "") for user in active_staff()])()
