@@ -237,6 +237,10 @@ def test_reply_templates_move_with_the_arrow_keys_and_insert_on_enter_or_the_but
     assert customer in wording and reference in wording and "{" not in wording
     assert j.focused() == "apologise-wording"
 
+    page.focus("#reply-message-body")
+    j.press("Tab")
+    assert j.focused() == "message-body"  # the list costs one Tab stop on the way to its field, not two
+
     _choose_without_inserting(j, "reply-message-body", "message-body")
     page.locator("button[data-insert-from=reply-message-body]").click()
     message = page.input_value("#message-body")
