@@ -73,6 +73,7 @@ LATIN_ALLOWED = {
     "Esc",
     "Shift",
     "NPS",
+    "CSAT",
     "CNY",
     "RMB",
     "SLA",
