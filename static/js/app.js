@@ -175,6 +175,15 @@
     button.addEventListener("click", function () { window.print(); });
   });
 
+  // A user's page asks where their open cases go only while "Active" is unticked (without script: always).
+  var active = document.querySelector("input#active");
+  var whenDisabling = document.querySelector(".field.when-disabling");
+  if (active && whenDisabling) {
+    var follow = function () { whenDisabling.hidden = active.checked; };
+    active.addEventListener("change", follow);
+    follow();
+  }
+
   // The team queue's "select every case on this page" box: shown only when it can work.
   document.querySelectorAll("input[data-check-all]").forEach(function (all) {
     var boxes = document.querySelectorAll("input[type=checkbox][form='" + all.dataset.checkAll + "']");

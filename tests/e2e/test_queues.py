@@ -135,3 +135,35 @@ def test_the_queue_fits_a_phone_and_names_each_value(journey, seed_app, lang):
     )
     assert len(before) >= 8 and all(content == f'"{label}: "' for label, content in before[1:]), before
     j.finish()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_disabling_an_agent_who_holds_cases_asks_where_they_go(journey, seed_app, lang):
+    _supervisor, (_agent_id, _), _references = _people(seed_app, lang)
+    leaving = f"leaving-queues-{lang}@e2e.test".lower().replace("_", "-")
+    admin = f"admin-queues-{lang}@e2e.test".lower().replace("_", "-")
+    with seed.app_context(seed_app):
+        for email, role in ((leaving, "agent"), (admin, "admin")):
+            if find_user_by_email(email) is None:
+                create_user(email=email, password=PASSWORD, role=role, name=WORDS[lang]["colleague"], locale=lang)
+        db.session.commit()
+        holder = find_user_by_email(leaving)
+        held = [open_case(holder, name=seed.NAMES[lang]["customer"]).reference for _ in range(2)]
+        holder_id = holder.id
+    j = journey("disable-holder", lang)
+    page = j.page
+    _log_in(j, admin)
+    page.goto(f"/admin/users/{holder_id}")
+    question = page.locator(".field.when-disabling")
+    assert question.is_hidden()  # asked only when the account is being disabled
+    page.locator("#active").uncheck()
+    assert question.is_visible()
+    j.check("user-disabling")
+    page.select_option("#cases_to", "none")
+    with page.expect_navigation():
+        page.locator("main form button.primary").click()
+    with seed.app_context(seed_app):
+        assert not find_user_by_email(leaving).active
+        for reference in held:
+            assert seed._ticket(reference).assignee_id is None
+    j.finish()
