@@ -220,3 +220,16 @@ def test_an_account_without_open_cases_is_disabled_without_the_question(client, 
     assert client.post(f"/admin/users/{agent.id}", data={"role": "agent"}).status_code == 302
     db.session.expire_all()
     assert not db.session.get(type(agent), agent.id).active
+
+
+def test_a_reassignment_of_nothing_or_too_many_is_refused_with_the_reason(client, agent, supervisor, make_user):
+    ticket = open_case(agent)
+    colleague = make_user("agent")
+    login(client, supervisor.email)
+    client.post("/queue/reassign", data={"cases": [], "assignee": str(colleague.id)})
+    assert "Tick the cases to reassign (at most 200 at once)" in client.get("/queue?view=team").get_data(as_text=True)
+    too_many = [f"{ticket.id + n}:1" for n in range(201)]
+    client.post("/queue/reassign", data={"cases": too_many, "assignee": str(colleague.id)})
+    assert "at most 200 at once" in client.get("/queue?view=team").get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).assignee_id == agent.id

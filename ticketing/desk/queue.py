@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from ticketing import refusals
@@ -22,6 +23,7 @@ from ticketing.redirects import local_path_or
 from ticketing.validation import parse_id
 
 bp = Blueprint("queues", __name__, url_prefix="/queue")
+MAX_PICKED = 200  # cases in one bulk reassignment (a page of the queue is 25)
 
 
 def _back(form) -> str:
@@ -34,13 +36,16 @@ def reassign():
     """The ticked cases of the team queue to one colleague (or back to the queue), logged per case."""
     form = BulkReassignForm()
     form.assignee.choices = hand_over_choices()
-    if not form.validate_on_submit() or not form.picked():
-        flash(_("Tick the cases to reassign and choose who takes them."), "error")
+    picked = dict(form.picked())
+    if not form.validate_on_submit() or not picked or len(picked) > MAX_PICKED:
+        flash(
+            _("Tick the cases to reassign (at most %(max)d at once) and choose who takes them.", max=MAX_PICKED),
+            "error",
+        )
         return redirect(_back(form))
     refusals.reshow(lambda error: redirect(_back(form)))
     assignee = chosen_assignee(form.assignee.data)
-    picked = dict(form.picked())
-    tickets = db.session.query(Ticket).filter(Ticket.id.in_(picked)).order_by(Ticket.id).all()
+    tickets = db.session.scalars(select(Ticket).where(Ticket.id.in_(picked)).order_by(Ticket.id)).all()
     moved = services.hand_over([(ticket, picked[ticket.id]) for ticket in tickets], current_user, assignee=assignee)
     db.session.commit()
     flash(_moved_message(moved, assignee), "success")
