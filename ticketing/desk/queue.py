@@ -122,6 +122,11 @@ def valid_filters(query: str) -> dict:
     form = QueueFilterForm(MultiDict(parse_qsl(query[:2000])))
     form.assignee.choices = options(pairs=[("none", "")] + [(str(user.id), "") for user in active_staff()])()
     form.validate()
+    return chosen_filters(form)
+
+
+def chosen_filters(form: QueueFilterForm) -> dict:
+    """The filters a validated queue form was given (not its defaults), as a view keeps them."""
     kept = {}
     for name in saved_views.FILTER_NAMES:
         field = form._fields[name]

@@ -31,7 +31,7 @@ from ticketing.desk.actions import SPECS, build_form, listen_data
 from ticketing.desk.customer_forms import CustomerForm, CustomerMergeForm, FindDuplicateForm
 from ticketing.desk.forms import BulkReassignForm, HandOverForm, IntakeForm, QueueFilterForm, SaveViewForm
 from ticketing.desk.queries import header_order, header_sort, queue_page, row_words, waiting_for_triage
-from ticketing.desk.queue import valid_filters
+from ticketing.desk.queue import chosen_filters
 from ticketing.extensions import db
 from ticketing.forms_common import options, text_arg
 from ticketing.redirects import local_path_or
@@ -79,7 +79,7 @@ def queue():
         resolution_offered=resolution_offered,
         waiting_for_triage=waiting_for_triage(),
         saved_views=saved_views.views_of(current_user),
-        shown_filters=valid_filters(request.query_string.decode("utf-8", "replace")),
+        shown_filters=chosen_filters(form),
         save_form=SaveViewForm(formdata=None, query=request.query_string.decode("utf-8", "replace")),
         bulk_form=_bulk_form(staff) if supervising and page.tickets else None,
         holder=holder,
