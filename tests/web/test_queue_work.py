@@ -233,3 +233,12 @@ def test_a_reassignment_of_nothing_or_too_many_is_refused_with_the_reason(client
     assert "at most 200 at once" in client.get("/queue?view=team").get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Ticket, ticket.id).assignee_id == agent.id
+
+
+def test_the_cases_of_an_account_being_disabled_cannot_go_to_that_account(client, agent, admin):
+    ticket = open_case(agent)
+    login(client, admin.email)
+    refused = client.post(f"/admin/users/{agent.id}", data={"role": "agent", "cases_to": str(agent.id)})
+    assert refused.status_code == 422 and "That colleague cannot take cases now." in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(type(agent), agent.id).active and db.session.get(Ticket, ticket.id).assignee_id == agent.id

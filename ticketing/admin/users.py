@@ -2,7 +2,6 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -12,9 +11,8 @@ from ticketing.auth.models import User
 from ticketing.auth.permissions import ADMINS, roles_required
 from ticketing.auth.services import change_password, create_user, set_active, set_role
 from ticketing.auth.tokens import tokens_of
-from ticketing.cases import services
-from ticketing.cases.hand_over import chosen_assignee, hand_over_choices
-from ticketing.cases.queries import open_case_count, open_cases_of
+from ticketing.cases.hand_over import before_disabling, hand_over_choices
+from ticketing.cases.queries import open_case_count
 from ticketing.extensions import db
 
 bp = Blueprint("users", __name__, url_prefix="/admin/users")
@@ -52,11 +50,10 @@ def edit(user_id):
     form = UserEditForm(obj=user)
     holding = open_case_count(user.id)
     form.cases_to.choices = hand_over_choices(leaving=user.id) if holding else []
-    if form.validate_on_submit() and _cases_placed(user, form, holding):
+    if form.validate_on_submit():
         refusals.reshow(lambda error: _edit_page(user, form, holding), form=form)
-        if user.active and not form.active.data and holding:
-            cases = [(ticket, None) for ticket in open_cases_of(user.id)]
-            services.hand_over(cases, current_user, assignee=chosen_assignee(form.cases_to.data))
+        if user.active and not form.active.data:
+            before_disabling(user, current_user, form.cases_to.data)
         set_role(user, form.role.data, current_user)
         set_active(user, form.active.data, current_user)
         if form.new_password.data:
@@ -65,23 +62,6 @@ def edit(user_id):
         flash(_("The account is updated."), "success")
         return redirect(url_for("users.index"))
     return _edit_page(user, form, holding), 422 if form.errors else 200
-
-
-def _cases_placed(user, form, holding) -> bool:
-    """Disabling an account that holds open cases asks where they go (nobody would see them otherwise)."""
-    disabling = user.active and not form.active.data
-    offered = {choice.value for choice in form.cases_to.choices if choice.value}
-    if not (disabling and holding) or form.cases_to.data in offered:
-        return True
-    form.cases_to.errors = [
-        ngettext(
-            "%(name)s holds %(num)d open case: choose where it goes before disabling the account.",
-            "%(name)s holds %(num)d open cases: choose where they go before disabling the account.",
-            holding,
-            name=user.name,
-        )
-    ]
-    return False
 
 
 def _edit_page(user, form, holding=0):

@@ -2,10 +2,12 @@
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 
 from ticketing import refusals
 from ticketing.auth.models import User
-from ticketing.cases.queries import active_staff
+from ticketing.cases.queries import active_staff, open_cases_of
+from ticketing.cases.services import hand_over
 from ticketing.extensions import db
 from ticketing.forms_common import options
 from ticketing.validation import parse_id
@@ -29,3 +31,29 @@ def chosen_assignee(value: str) -> User | None:
     if user is None or not user.active:
         raise refusals.Refusal(_l("That colleague cannot take cases now."), status=refusals.UNPROCESSABLE)
     return user
+
+
+def before_disabling(user, acting, destination: str | None) -> list:
+    """An account that holds open cases is disabled only once they have somewhere to go (nobody would
+    see them otherwise): `destination` is a hand-over choice. Hands them over (each logged); returns
+    the cases moved. Refused, next to the choice, when there are cases and no destination."""
+    cases = open_cases_of(user.id)
+    if not cases:
+        return []
+    if not destination:
+        raise refusals.Refusal(
+            lazy_ngettext(
+                "%(name)s holds %(num)d open case: choose where it goes before disabling the account.",
+                "%(name)s holds %(num)d open cases: choose where they go before disabling the account.",
+                len(cases),
+                name=user.name,
+            ),
+            status=refusals.UNPROCESSABLE,
+            field="cases_to",
+        )
+    assignee = chosen_assignee(destination)
+    if assignee is not None and assignee.id == user.id:
+        raise refusals.Refusal(
+            _l("That colleague cannot take cases now."), status=refusals.UNPROCESSABLE, field="cases_to"
+        )
+    return hand_over([(ticket, None) for ticket in cases], acting, assignee=assignee)
