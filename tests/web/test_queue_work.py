@@ -242,3 +242,15 @@ def test_the_cases_of_an_account_being_disabled_cannot_go_to_that_account(client
     assert refused.status_code == 422 and "That colleague cannot take cases now." in refused.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(type(agent), agent.id).active and db.session.get(Ticket, ticket.id).assignee_id == agent.id
+
+
+def test_the_case_page_and_the_search_name_the_pressing_deadline_too(client, agent, frozen_clock):
+    ticket = open_case(agent, priority="urgent", listen=False)
+    frozen_clock.now = running(ticket, "response").due_at + timedelta(minutes=1)
+    login(client, agent.email)
+    case = client.get(f"/tickets/{ticket.reference}").get_data(as_text=True)
+    header = case[: case.index('class="deadlines"')]
+    assert '<span class="badge overdue"' in header and "Response overdue" in header
+    assert '<li class="deadline late">' in case
+    found = client.get("/search?q=kettle").get_data(as_text=True)
+    assert "Response overdue" in row_of(found, ticket.reference)

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from ticketing.cases import fair_offers, reply_text, rework, workflow
 from ticketing.cases.case_file import case_file
-from ticketing.cases.deadlines import case_deadlines, is_overdue, resolution_offered
+from ticketing.cases.deadlines import case_deadlines, pressing_deadlines, resolution_offered
 from ticketing.cases.log_text import actor_label
 from ticketing.cases.models import Reminder, ReplyTemplate, Ticket
 from ticketing.cases.portal_access import link_summary
@@ -52,7 +52,7 @@ def context(ticket, submitted: dict | None = None) -> dict:
         **case_file(ticket),
         "current_index": STEP_ORDER.index(ticket.step),
         "is_open": ticket.status == Status.OPEN,
-        "overdue": is_overdue(ticket, utcnow()),
+        "pressing": pressing_deadlines(ticket, utcnow()),
         "resolution_offered": resolution_offered(ticket),
         "deadlines": case_deadlines(ticket),
         "escalations": escalations(ticket),

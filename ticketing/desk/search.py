@@ -7,7 +7,7 @@ from wtforms import StringField
 from wtforms.validators import Length, Optional
 
 from ticketing.auth.permissions import STAFF, roles_required
-from ticketing.cases.deadlines import is_overdue, resolution_offered
+from ticketing.cases.deadlines import pressing_deadlines, resolution_offered
 from ticketing.cases.queries import active_staff
 from ticketing.cases.search.finder import search_cases, search_customers
 from ticketing.cases.search.query import MAX_LENGTH, parse
@@ -60,7 +60,7 @@ def index():
         customers=customers,
         narrowed=narrowed,
         base_args=base_args,
-        is_overdue=is_overdue,
+        pressing_deadlines=pressing_deadlines,
         resolution_offered=resolution_offered,
         me=current_user,
     )
