@@ -362,14 +362,16 @@ class Server:
             return []
         return [int(pid) for pid in children]
 
-    def memory(self) -> list[float]:
-        """VmRSS of each worker, MiB."""
+    def memory(self) -> list[tuple[float, float, float]]:
+        """(VmRSS, PSS, USS) of each worker, MiB: all its pages; its share of the pages it shares with
+        the master and the other workers (the app is preloaded, copy-on-write); its own pages only."""
         sizes = []
         for pid in self.worker_pids():
             try:
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        sizes.append(int(line.split()[1]) / 1024)
+                rss = _kib(Path(f"/proc/{pid}/status").read_text(), "VmRSS:")
+                rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+                own = _kib(rollup, "Private_Clean:") + _kib(rollup, "Private_Dirty:")
+                sizes.append((rss / 1024, _kib(rollup, "Pss:") / 1024, own / 1024))
             except OSError:
                 pass
         return sizes
@@ -477,6 +479,12 @@ def work_out_reports(path: Path) -> None:
         db.engine.dispose()
 
 
+def _kib(text: str, field: str) -> int:
+    """A "Field:   1234 kB" line's number, from /proc's status or smaps_rollup."""
+    line = next((line for line in text.splitlines() if line.startswith(field)), None)
+    return int(line.split()[1]) if line else 0
+
+
 def run_families(server: Server, families, ctx, concurrency, seconds, memory: dict) -> list[dict]:
     results = []
     for family in families:
@@ -570,7 +578,11 @@ def main() -> None:
             print(f"API create at c={clients}: {api['rate'] / bare['rate'] * 100:.1f}% of a bare Flask app")
     for group, sizes in memory.items():
         if sizes:
-            print(f"Memory per worker after the {group} pages: {min(sizes):.0f}–{max(sizes):.0f} MiB (VmRSS)")
+            rss, pss, uss = ([size[n] for size in sizes] for n in range(3))
+            print(
+                f"Memory per worker after the {group} pages: {min(rss):.0f}–{max(rss):.0f} MiB VmRSS, "
+                f"{min(pss):.0f}–{max(pss):.0f} MiB PSS, {min(uss):.0f}–{max(uss):.0f} MiB its own (USS)"
+            )
     print(f"Load average at the end: {os.getloadavg()[0]:.1f}")
     errors = sum(result["errors"] for result in results)
     if errors:

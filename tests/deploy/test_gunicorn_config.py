@@ -27,3 +27,23 @@ def test_without_multiprocess_metrics_nothing_is_touched(monkeypatch, tmp_path):
     config = _config(monkeypatch, RATELIMIT_STORAGE_URI="redis://x")
     config["on_starting"](SimpleNamespace(cfg=SimpleNamespace(workers=4)))
     config["child_exit"](None, SimpleNamespace(pid=1234))  # no folder: nothing to mark
+
+
+def test_a_forked_worker_opens_its_own_database_connections(monkeypatch, app):
+    """The app is preloaded in the master: a worker drops the pool it inherits (without closing the
+    master's connections) and connects afresh."""
+    from sqlalchemy import text
+
+    from ticketing.extensions import db
+
+    config = _config(monkeypatch, RATELIMIT_STORAGE_URI="redis://x")
+    assert config["preload_app"] is True
+    with app.app_context():
+        db.session.execute(text("SELECT 1"))
+        db.session.commit()
+        before = db.engine.pool
+    config["post_fork"](SimpleNamespace(app=SimpleNamespace(wsgi=lambda: app)), SimpleNamespace(pid=1))
+    with app.app_context():
+        assert db.engine.pool is not before  # a new, empty pool
+        assert db.session.execute(text("SELECT 1")).scalar() == 1
+    before.dispose()  # here the "master" is this test: its connections are closed by it
