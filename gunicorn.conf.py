@@ -25,7 +25,7 @@ max_requests_jitter = 200
 # The app is loaded once, in the master, and the workers share its memory (copy-on-write): a worker's own
 # memory is then ~16 MiB instead of ~66 MiB (bench/README.md, #18). Each worker opens its own database
 # connections (post_fork). A code update takes a restart (`systemctl restart`, as the README says):
-# a reload (HUP) re-reads the settings and starts new workers from the loaded code.
+# a reload (HUP) starts new workers from the code already loaded.
 preload_app = True
 
 _access_log = os.environ.get("GUNICORN_ACCESS_LOG", "-")
