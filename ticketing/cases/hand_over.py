@@ -23,13 +23,14 @@ def hand_over_choices(leaving: int | None = None, staff: list | None = None) -> 
     return options(blank=_("— choose —"), pairs=[(TEAM_QUEUE, _("Nobody: back to the team queue"))] + people)()
 
 
-def chosen_assignee(value: str) -> User | None:
-    """The colleague a hand-over form chose (None: the team queue); a disabled or unknown one is refused."""
+def chosen_assignee(value: str, leaving: int | None = None, field: str | None = None) -> User | None:
+    """The colleague a hand-over form chose (None: the team queue); an unknown or disabled one, or the
+    one the cases leave, is refused (next to `field` when given)."""
     if value == TEAM_QUEUE:
         return None
     user = db.session.get(User, parse_id(value or "") or 0)
-    if user is None or not user.active:
-        raise refusals.Refusal(_l("That colleague cannot take cases now."), status=refusals.UNPROCESSABLE)
+    if user is None or not user.active or user.id == leaving:
+        raise refusals.Refusal(_l("That colleague cannot take cases now."), status=refusals.UNPROCESSABLE, field=field)
     return user
 
 
@@ -51,9 +52,5 @@ def before_disabling(user, acting, destination: str | None) -> list:
             status=refusals.UNPROCESSABLE,
             field="cases_to",
         )
-    assignee = chosen_assignee(destination)
-    if assignee is not None and assignee.id == user.id:
-        raise refusals.Refusal(
-            _l("That colleague cannot take cases now."), status=refusals.UNPROCESSABLE, field="cases_to"
-        )
+    assignee = chosen_assignee(destination, leaving=user.id, field="cases_to")
     return hand_over([(ticket, None) for ticket in cases], acting, assignee=assignee)

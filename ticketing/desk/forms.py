@@ -32,6 +32,7 @@ from wtforms.validators import (
 
 from ticketing import validation
 from ticketing.cases import catalogue
+from ticketing.cases.saved_views import NAME_LENGTH
 from ticketing.cases.vocabulary import (
     STEP_ORDER,
     Channel,
@@ -367,12 +368,8 @@ class BulkReassignForm(HandOverFields, PolicyForm):
 
     def picked(self) -> list[tuple[int, int]]:
         """The ticked cases as (id, version); a malformed entry is left out."""
-        pairs = []
-        for value in self.cases.data or []:
-            ident, _, version = str(value).partition(":")
-            if parse_id(ident) is not None and parse_id(version) is not None:
-                pairs.append((parse_id(ident), parse_id(version)))
-        return pairs
+        pairs = [[parse_id(part) for part in str(value).partition(":")[::2]] for value in self.cases.data or []]
+        return [(ident, version) for ident, version in pairs if ident is not None and version is not None]
 
 
 class HandOverForm(HandOverFields, PolicyForm):
@@ -380,5 +377,7 @@ class HandOverForm(HandOverFields, PolicyForm):
 
 
 class SaveViewForm(PolicyForm):
-    name = StringField(_l("Name of this view"), validators=[DataRequired(_l("Give the view a name.")), Length(max=60)])
+    name = StringField(
+        _l("Name of this view"), validators=[DataRequired(_l("Give the view a name.")), Length(max=NAME_LENGTH)]
+    )
     query = HiddenField()

@@ -63,7 +63,7 @@ def hand_over():
         flash(_("Choose who takes the open cases."), "error")
         return redirect(_back(form))
     refusals.reshow(lambda error: redirect(_back(form)))
-    assignee = chosen_assignee(form.assignee.data)
+    assignee = chosen_assignee(form.assignee.data, leaving=holder.id)
     moved = services.hand_over([(ticket, None) for ticket in open_cases_of(holder.id)], current_user, assignee=assignee)
     db.session.commit()
     flash(_moved_message(moved, assignee), "success")
