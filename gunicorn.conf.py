@@ -57,8 +57,11 @@ def pre_fork(server, worker):
 
 def post_fork(server, worker):
     """A worker never uses a database connection the master may have opened while loading the app: the
-    inherited pools are dropped without closing them (the master's connections stay the master's)."""
+    inherited pools are dropped without closing them (the master's connections stay the master's). An app
+    without the database (bench/bare_flask.py, served with these settings) has none to drop."""
     app = server.app.wsgi()
+    if "sqlalchemy" not in app.extensions:
+        return
     from ticketing.extensions import db
 
     with app.app_context():

@@ -1,0 +1,128 @@
+"""Where a desk page's time goes, in one process: CPU per page, SQL statements and their time, cProfile.
+
+    .venv/bin/python bench/page_profile.py                                  # the queue, team view and case pages
+    .venv/bin/python bench/page_profile.py --pages queue --requests 200 --profile 30
+    .venv/bin/python bench/page_profile.py --pages case --sql                # one case page's statements
+
+On the database bench/desk_data.py built (`--tickets`, kept in `--dir`; build it with bench/desk.py or
+desk_data.py first), with bench/desk_server.py's settings and CSRF off, through Flask's test client signed
+in as the bench agent (my cases, the case pages) or the bench supervisor (the team view). Each page is
+asked `--warm` times untimed, then `--requests` times: CPU milliseconds per page (time.process_time, so
+another process on the machine disturbs it less than the wall clock), SQL statements per page and the
+share of the time spent in the driver. The case pages cycle through the same open and closed cases as
+bench/desk.py's. No gunicorn and no sockets: the figure is the page's own work, which is what a worker
+spends on it.
+"""
+
+import argparse
+import cProfile
+import pstats
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import event
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import desk
+import desk_data
+from desk_server import bench_config
+
+from ticketing import create_app
+from ticketing.extensions import db
+
+
+def references(path: Path) -> list[str]:
+    """Open and closed cases taken as bench/desk.py's case family takes them, alternating."""
+    picked = desk.context(path, path.with_suffix(".token"))
+    return [ref for pair in zip(picked["open"], picked["closed"]) for ref in pair]
+
+
+PAGES = {
+    "queue": (desk_data.AGENT, lambda refs, n: "/queue"),
+    "team": (desk_data.SUPERVISOR, lambda refs, n: "/queue?view=team"),
+    "case": (desk_data.AGENT, lambda refs, n: f"/tickets/{refs[n % len(refs)]}"),
+}
+
+
+class Statements:
+    """Counts the statements the engine runs and the time spent in the driver's execute."""
+
+    def __init__(self, engine, keep: bool = False):
+        self.keep = keep
+        self.reset()
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+
+    def reset(self) -> None:
+        self.count, self.seconds, self.texts = 0, 0.0, []
+
+    def _before(self, conn, cursor, statement, params, context, many):
+        conn.info["bench_started"] = time.perf_counter()
+
+    def _after(self, conn, cursor, statement, params, context, many):
+        self.count += 1
+        self.seconds += time.perf_counter() - conn.info.pop("bench_started", time.perf_counter())
+        if self.keep:
+            self.texts.append(" ".join(statement.split())[:160])
+
+
+def run(app, name: str, refs, statements: Statements, args) -> None:
+    email, path_of = PAGES[name]
+    client = app.test_client()
+    answer = client.post("/login", data={"email": email, "password": desk_data.PASSWORD})
+    assert answer.status_code == 302, answer.status_code
+    for n in range(args.warm):
+        assert client.get(path_of(refs, n)).status_code == 200
+    statements.reset()
+    profiler = cProfile.Profile() if args.profile else None
+    cpu, wall = time.process_time(), time.perf_counter()
+    if profiler:
+        profiler.enable()
+    for n in range(args.requests):
+        answer = client.get(path_of(refs, n))
+        assert answer.status_code == 200, (path_of(refs, n), answer.status_code)
+    if profiler:
+        profiler.disable()
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    per = args.requests
+    print(
+        f"{name:6} {per} pages: CPU {cpu / per * 1000:.2f} ms a page, wall {wall / per * 1000:.2f} ms; "
+        f"{statements.count / per:.1f} SQL statements a page, {statements.seconds / per * 1000:.2f} ms in the driver"
+        f"{' (profiled: slower)' if profiler else ''}"
+    )
+    if args.sql:
+        for text in statements.texts[: round(statements.count / per)]:
+            print("   ", text)
+    if profiler:
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("tottime").print_stats(args.profile)
+        stats.sort_stats("cumulative").print_stats(args.profile)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=10_000)
+    parser.add_argument("--dir", type=Path, default=Path("/tmp/ticketing-bench"))
+    parser.add_argument("--pages", default="queue,team,case", help=f"comma-separated: {','.join(PAGES)}")
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--warm", type=int, default=20)
+    parser.add_argument("--profile", type=int, default=0, help="print cProfile's top N functions")
+    parser.add_argument("--sql", action="store_true", help="list one page's statements")
+    parser.add_argument("--locale", default="en", help="the reader's language: en or zh_CN")
+    args = parser.parse_args()
+    path = args.dir / f"desk-{args.tickets}.sqlite"
+    if not path.exists():
+        sys.exit(f"{path} is not built: run bench/desk_data.py --tickets {args.tickets} first")
+    app = create_app(bench_config(path, WTF_CSRF_ENABLED=False, BABEL_DEFAULT_LOCALE=args.locale))
+    refs = references(path)
+    with app.app_context():
+        statements = Statements(db.engine, keep=args.sql)
+    for name in [part.strip() for part in args.pages.split(",") if part.strip()]:
+        run(app, name, refs, statements, args)
+
+
+if __name__ == "__main__":
+    main()
