@@ -6,8 +6,18 @@ from functools import lru_cache
 
 from babel import Locale, dates
 from flask import current_app, g, has_request_context, request, session
-from flask_babel import format_date, format_datetime, format_time, format_timedelta, get_locale, get_timezone
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_time,
+    format_timedelta,
+    get_locale,
+    get_timezone,
+    get_translations,
+)
 from flask_login import current_user
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from ticketing.clock import utcnow
 
@@ -65,13 +75,21 @@ def when(value, fmt: str = "medium") -> str:
     call: here the pattern is compiled once per language into one small function per field (names of
     months read from Babel once), so a time costs a few microseconds. The language is asked for at
     every call, so force_locale (a notice in the customer's language) holds."""
-    if not value:
-        return ""
-    locale = get_locale() if fmt in NAMED else None
-    if locale is None:
-        return format_datetime(value, fmt)
-    write = _compiled(locale.language, locale.territory, locale.script, datetime_pattern(locale))
-    return write(value.astimezone(get_timezone()))
+    return writing_times(reader_locale(), reader_timezone())(value, fmt)
+
+
+def writing_times(locale, zone):
+    """when() for one language and timezone (a template binds it once per render: template_context)."""
+    write = _compiled(locale.language, locale.territory, locale.script, datetime_pattern(locale)) if locale else None
+
+    def when_written(value, fmt: str = "medium") -> str:
+        if not value:
+            return ""
+        if write is None or fmt not in NAMED:
+            return format_datetime(value, fmt)
+        return write(value.astimezone(zone))
+
+    return when_written
 
 
 @lru_cache(maxsize=16)
@@ -147,14 +165,88 @@ def duration(delta) -> str:
 
 def labelled(label) -> str:
     """A label before its value, punctuated as the reader's language writes it: "Method: " / "方法："."""
-    return f"{label}：" if get_locale().language == "zh" else f"{label}: "
+    return f"{label}：" if reader_locale().language == "zh" else f"{label}: "
 
 
 def aside(text) -> str:
     """Words in brackets after a name: " (inactive)" / "（已停用）"."""
-    return f"（{text}）" if get_locale().language == "zh" else f" ({text})"
+    return f"（{text}）" if reader_locale().language == "zh" else f" ({text})"
+
+
+def _babel_state():
+    """Where Flask-Babel keeps a request's chosen locale, timezone and catalogue (None outside one)."""
+    return g.get("_flask_babel") if g else None
+
+
+def reader_locale():
+    """get_locale(), read straight from where Flask-Babel keeps it once chosen (force_locale sets the same
+    place): a page writes dozens of times and labels, and each get_locale() costs three context look-ups."""
+    return getattr(_babel_state(), "babel_locale", None) or get_locale()
+
+
+def reader_timezone():
+    """get_timezone(), read the same way."""
+    return getattr(_babel_state(), "babel_tzinfo", None) or get_timezone()
+
+
+def translations():
+    """The reader's catalogue. Flask-Babel finds it through three context look-ups at every call (a queue
+    page asks for a few hundred words: bench/README.md, #18); here it is kept beside Flask-Babel's own
+    per-request state with the locale it was found for, and found again when the locale changes
+    (force_locale: a notice written in the customer's language)."""
+    state = _babel_state()
+    kept = getattr(state, "desk_translations", None)
+    if kept is not None and kept[0] is getattr(state, "babel_locale", None):
+        return kept[1]
+    found = get_translations()
+    state = _babel_state()
+    if state is not None:
+        state.desk_translations = (get_locale(), found)
+    return found
+
+
+def install_template_gettext(env) -> None:
+    """Templates translate through translations(): the words of a page cost one look-up each, not three."""
+    env.install_gettext_callables(
+        gettext=lambda text: translations().ugettext(text),
+        ngettext=lambda singular, plural, n: translations().ungettext(singular, plural, n),
+        pgettext=lambda context, text: translations().upgettext(context, text),
+        npgettext=lambda context, singular, plural, n: translations().unpgettext(context, singular, plural, n),
+        newstyle=True,
+    )
 
 
 def template_context() -> dict:
-    """Per-request values every template may use."""
-    return {"now": utcnow(), "current_locale": "zh_CN" if get_locale().language == "zh" else "en"}
+    """Per-render values every template may use. The words and times a page writes are bound here to
+    the reader's catalogue, language and timezone (inside force_locale, the forced language), so each
+    of a page's hundreds of words and dozens of times looks nothing up (bench/README.md, #18). Macros
+    imported without the caller's context use the same functions through the environment's globals."""
+    locale, catalogue = reader_locale(), translations()
+    return {
+        "now": utcnow(),
+        "current_locale": "zh_CN" if locale.language == "zh" else "en",
+        "gettext": _template_gettext(catalogue.ugettext),
+        "ngettext": _template_ngettext(catalogue.ungettext),
+        "when": writing_times(locale, reader_timezone()),
+    }
+
+
+def _template_gettext(find):
+    """Jinja's "new style" gettext (autoescaped, formatted with its keywords: jinja2.ext) over one catalogue."""
+
+    @pass_context
+    def gettext(context, text, **variables):
+        found = find(text)
+        return (Markup(found) if context.eval_ctx.autoescape else found) % variables
+
+    return gettext
+
+
+def _template_ngettext(find):
+    @pass_context
+    def ngettext(context, singular, plural, num, **variables):
+        variables.setdefault("num", num)
+        found = find(singular, plural, num)
+        return (Markup(found) if context.eval_ctx.autoescape else found) % variables
+
+    return ngettext

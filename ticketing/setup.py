@@ -44,7 +44,17 @@ from ticketing.desk.queue import bp as queues_bp
 from ticketing.desk.search import bp as search_bp
 from ticketing.desk.views import bp as desk_bp
 from ticketing.extensions import babel, csrf, db, limiter, login_manager, migrate
-from ticketing.i18n import aside, day, duration, labelled, select_locale, select_timezone, template_context, when
+from ticketing.i18n import (
+    aside,
+    day,
+    duration,
+    install_template_gettext,
+    labelled,
+    select_locale,
+    select_timezone,
+    template_context,
+    when,
+)
 from ticketing.insight.risk_views import bp as insight_risk_bp
 from ticketing.insight.views import bp as insight_bp
 from ticketing.notify.views import bp as notifications_bp
@@ -266,6 +276,7 @@ def configure_i18n(app: Flask) -> None:
         timezone_selector=select_timezone,
         default_translation_directories=str(PACKAGE_DIR / "translations"),
     )
+    install_template_gettext(app.jinja_env)
 
 
 class BoundedIntConverter(IntegerConverter):
