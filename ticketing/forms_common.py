@@ -9,8 +9,6 @@ from datetime import date
 from decimal import Decimal
 
 from flask import abort, request
-from flask_babel import get_translations
-from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as ngettext  # lazy, named so that extraction finds the plurals
 from flask_wtf import FlaskForm
 from flask_wtf.i18n import translations as wtforms_translations
@@ -34,6 +32,8 @@ from wtforms.widgets import Input, Select
 from wtforms.widgets.core import clean_key
 
 from ticketing import validation
+from ticketing.i18n import lazy_gettext as _l
+from ticketing.i18n import translations
 
 UNSTORABLE = _l("This field contains characters that cannot be saved.")
 ONE_LINE = _l("This field must fit on one line.")
@@ -205,11 +205,11 @@ class DeskTranslations:
     in the reader's language, else WTForms' own. Unformatted: WTForms fills in the numbers itself."""
 
     def gettext(self, string):
-        ours = get_translations().ugettext(string)
+        ours = translations().ugettext(string)
         return ours if ours != string else wtforms_translations.gettext(string)
 
     def ngettext(self, singular, plural, n):
-        ours = get_translations().ungettext(singular, plural, n)
+        ours = translations().ungettext(singular, plural, n)
         return ours if ours not in (singular, plural) else wtforms_translations.ngettext(singular, plural, n)
 
 

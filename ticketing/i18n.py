@@ -15,6 +15,7 @@ from flask_babel import (
     get_timezone,
     get_translations,
 )
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup
@@ -205,6 +206,17 @@ def translations():
     return found
 
 
+def gettext(text, /, **variables) -> str:
+    """flask_babel.gettext through translations(): the same words at one look-up instead of three."""
+    found = translations().ugettext(text)
+    return found % variables if variables else found
+
+
+def lazy_gettext(text, /, **variables) -> LazyString:
+    """flask_babel.lazy_gettext over gettext() above: a form's labels and choices, translated when shown."""
+    return LazyString(gettext, text, **variables)
+
+
 def install_template_gettext(env) -> None:
     """Templates translate through translations(): the words of a page cost one look-up each, not three."""
     env.install_gettext_callables(
@@ -235,7 +247,7 @@ def _template_gettext(find):
     """Jinja's "new style" gettext (autoescaped, formatted with its keywords: jinja2.ext) over one catalogue."""
 
     @pass_context
-    def gettext(context, text, **variables):
+    def gettext(context, text, /, **variables):
         found = find(text)
         return (Markup(found) if context.eval_ctx.autoescape else found) % variables
 
@@ -244,7 +256,7 @@ def _template_gettext(find):
 
 def _template_ngettext(find):
     @pass_context
-    def ngettext(context, singular, plural, num, **variables):
+    def ngettext(context, singular, plural, num, /, **variables):
         variables.setdefault("num", num)
         found = find(singular, plural, num)
         return (Markup(found) if context.eval_ctx.autoescape else found) % variables

@@ -1,7 +1,6 @@
 """Staff roles: what a user may do is decided by these three words."""
 
-from flask_babel import lazy_gettext as _l
-
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.labelled import LABELS, Labelled
 
 

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 from flask import Flask, render_template, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
@@ -55,6 +54,7 @@ from ticketing.i18n import (
     template_context,
     when,
 )
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.insight.risk_views import bp as insight_risk_bp
 from ticketing.insight.views import bp as insight_bp
 from ticketing.notify.views import bp as notifications_bp

@@ -3,13 +3,13 @@ clock), holidays and make-up working days as lists of dates, and a year's dates 
 
 import re
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, FormField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from ticketing.admin.settings_forms import SectionForm, store_check
 from ticketing.forms_common import PolicyForm, PolicySubForm, options
+from ticketing.i18n import lazy_gettext as _l
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # "0" (Monday) .. "6" in the store
 OFFICE_HOURS = ["09:00", "18:00"]  # what a weekday shows when the calendar runs around the clock

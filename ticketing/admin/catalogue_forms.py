@@ -1,11 +1,11 @@
 """Forms of the catalogues page. Shape only (required, length, a whole number); what the catalogues
 allow is ticketing/cases/catalogue_edits.py's to say, and its refusals come back next to the field."""
 
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ticketing.forms_common import PolicyForm
+from ticketing.i18n import lazy_gettext as _l
 
 NAME = 120
 

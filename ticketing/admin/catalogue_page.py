@@ -1,7 +1,6 @@
 """What the catalogues page shows: every entry with how many cases (or customers) have it, each
 product's aliases, and the latest changes in words."""
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ticketing.auth.models import User
@@ -9,6 +8,7 @@ from ticketing.cases import catalogue, catalogue_edits
 from ticketing.cases.catalogue import Category, Product, ProductAlias, ValueTier
 from ticketing.cases.models import Customer, Ticket
 from ticketing.extensions import db
+from ticketing.i18n import lazy_gettext as _l
 
 KIND_LABELS = {"category": _l("Category"), "tier": _l("Value tier"), "product": _l("Product")}
 ACTION_LABELS = {

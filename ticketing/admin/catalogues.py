@@ -3,7 +3,6 @@ renamed, retired and brought back by supervisors and admins; products also given
 (aliases) and merged. Every change is kept (catalogue_changes, and each moved case's record log)."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
@@ -23,6 +22,7 @@ from ticketing.cases import catalogue, catalogue_edits
 from ticketing.cases.catalogue import Category, Product, ValueTier
 from ticketing.extensions import db
 from ticketing.forms_common import options
+from ticketing.i18n import gettext as _
 
 bp = Blueprint("catalogues", __name__, url_prefix="/admin/catalogues")
 MODELS = {"categories": Category, "tiers": ValueTier, "products": Product}

@@ -3,11 +3,11 @@ desk kept without filing it (an automatic reply, a bounce, one of our own, a flo
 case, an unreadable mail), each with its original to read or download."""
 
 from flask import Blueprint, Response, abort, render_template, request
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ticketing.auth.permissions import SUPERVISORS, roles_required
 from ticketing.extensions import db
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.notify import intake
 from ticketing.notify.mail_reading import UnreadableMail, new_part, read
 from ticketing.notify.models import InboundMail, Mailbox

@@ -1,8 +1,6 @@
 """Reply templates (apology, restatement, proposal wording) that supervisors maintain, per language."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
@@ -17,6 +15,8 @@ from ticketing.cases.vocabulary import ReplyKind
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.forms_common import PolicyForm, options
+from ticketing.i18n import gettext as _
+from ticketing.i18n import lazy_gettext as _l
 
 bp = Blueprint("replies", __name__, url_prefix="/replies")
 FIELDS = ("kind", "locale", "title", "body", "active")

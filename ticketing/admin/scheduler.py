@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ticketing.admin.scheduler_text import result_text
@@ -12,6 +11,7 @@ from ticketing.cases.models import Reminder
 from ticketing.cases.vocabulary import ReminderStatus
 from ticketing.clock import utcnow
 from ticketing.extensions import db
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.notify.messages import KIND_LABELS, STATUS_LABELS
 from ticketing.scheduling.dispatcher import retry_failed
 from ticketing.scheduling.models import Delivery, JobRun

@@ -10,9 +10,9 @@ import re
 
 from babel.lists import format_list
 from flask_babel import get_locale, ngettext
-from flask_babel import gettext as _
 
 from ticketing.admin.mail import OUTCOME_LABELS
+from ticketing.i18n import gettext as _
 
 
 def _dispatch(m):

@@ -8,8 +8,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
 from flask_babel import get_timezone
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import or_, select
 from wtforms import DateField, SelectField
@@ -24,6 +22,8 @@ from ticketing.auth.security_log import Kind, SecurityEntry
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.forms_common import DATE_RANGE, PolicyForm, options
+from ticketing.i18n import gettext as _
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.labelled import label_for
 from ticketing.spreadsheet import BOM, escape_cell
 

@@ -2,12 +2,11 @@
 
 import json
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-
 from ticketing.auth.security_log import SecurityEntry
 from ticketing.cases.settings import KEYS as SETTING_KEYS
 from ticketing.cases.settings_labels import key_label
+from ticketing.i18n import gettext as _
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.labelled import label_for
 from ticketing.roles import Role
 

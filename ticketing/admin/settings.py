@@ -4,7 +4,6 @@ change kept (the history page), and open cases' running deadlines timed again on
 from babel.lists import format_list
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -29,6 +28,7 @@ from ticketing.cases.settings import SettingChange
 from ticketing.cases.settings_labels import SECTION_LABELS, key_label
 from ticketing.clock import utcnow
 from ticketing.extensions import db
+from ticketing.i18n import gettext as _
 
 bp = Blueprint("settings_admin", __name__, url_prefix="/admin/settings")
 FORMS = {

@@ -9,7 +9,6 @@ as a whole shows at the top of its section (the section's Save button carries it
 
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DecimalField,
@@ -26,6 +25,7 @@ from ticketing.cases import catalogue, settings
 from ticketing.cases.settings_labels import KEY_LABELS
 from ticketing.cases.vocabulary import CompensationType, Priority, Responsibility, Role
 from ticketing.forms_common import PolicyForm, PolicySubForm, options
+from ticketing.i18n import lazy_gettext as _l
 
 PRIORITIES = tuple(priority.value for priority in Priority)
 

@@ -7,12 +7,12 @@ from decimal import Decimal
 from babel.dates import get_day_names
 from babel.lists import format_list
 from flask_babel import format_decimal, format_percent, get_locale
-from flask_babel import lazy_gettext as _l
 
 from ticketing.cases import catalogue
 from ticketing.cases.settings import ADMINS, SECTIONS
 from ticketing.cases.vocabulary import CompensationType, Priority, Responsibility, Role, label_for
 from ticketing.i18n import day
+from ticketing.i18n import lazy_gettext as _l
 
 EDITORS = {
     "supervisors": _l("Supervisors and administrators may change these settings."),

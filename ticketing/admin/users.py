@@ -1,7 +1,6 @@
 """User administration: admins create staff accounts, change roles, disable and reset."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -14,6 +13,7 @@ from ticketing.auth.tokens import tokens_of
 from ticketing.cases.hand_over import before_disabling, hand_over_choices
 from ticketing.cases.queries import open_case_count
 from ticketing.extensions import db
+from ticketing.i18n import gettext as _
 
 bp = Blueprint("users", __name__, url_prefix="/admin/users")
 

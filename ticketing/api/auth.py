@@ -7,12 +7,12 @@ can use the API on a signed-in user's behalf (the API is exempt from CSRF for th
 from datetime import timedelta
 
 from flask import abort, g, request
-from flask_babel import gettext as _
 
 from ticketing.api.problems import ApiProblem
 from ticketing.auth.tokens import token_for
 from ticketing.clock import utcnow
 from ticketing.extensions import db
+from ticketing.i18n import gettext as _
 
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 LAST_USED_RESOLUTION = timedelta(minutes=5)  # fewer writes: "last used" to the nearest few minutes

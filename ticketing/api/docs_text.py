@@ -9,9 +9,10 @@ gains without a message here shows in English, and tests/api/test_api_docs_words
 
 import re
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
+
+from ticketing.i18n import gettext as _
+from ticketing.i18n import lazy_gettext as _l
 
 MESSAGES = (
     _l("Service Recovery Desk API"),

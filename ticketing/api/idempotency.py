@@ -4,7 +4,6 @@ import hashlib
 import json
 
 from flask import request
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ticketing.api.models import IdempotentRequest
@@ -12,6 +11,7 @@ from ticketing.api.problems import ApiProblem
 from ticketing.cases.models import Ticket
 from ticketing.clock import utcnow
 from ticketing.extensions import db
+from ticketing.i18n import gettext as _
 
 HEADER = "Idempotency-Key"
 

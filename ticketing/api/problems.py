@@ -1,7 +1,6 @@
 """Errors as RFC 9457 problem details (application/problem+json)."""
 
 from flask import Response, json, request
-from flask_babel import gettext as _
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -10,6 +9,7 @@ from ticketing.api.schemas import NO_NUL, NOT_BLANK, ONE_LINE, ONE_LINE_NOT_BLAN
 from ticketing.cases.services.base import StaleCase
 from ticketing.cases.settings import SettingError
 from ticketing.cases.workflow import WorkflowError
+from ticketing.i18n import gettext as _
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "/api/v1/problems/"

@@ -3,7 +3,6 @@
 import re
 
 from flask import Blueprint, current_app, g, json, render_template, request, url_for
-from flask_babel import gettext as _
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +24,7 @@ from ticketing.cases.queries import find_ticket
 from ticketing.cases.settings import desk
 from ticketing.clock import utcnow
 from ticketing.extensions import db, limiter
+from ticketing.i18n import gettext as _
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 PUBLIC = {"api.openapi", "api.docs"}

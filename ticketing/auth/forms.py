@@ -3,11 +3,11 @@
 import email_validator
 from babel.dates import get_timezone, get_timezone_location
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from ticketing.forms_common import PolicyForm, options
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.roles import Role
 
 LANGUAGE_CHOICES = [("en", "English"), ("zh_CN", "简体中文")]

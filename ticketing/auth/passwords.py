@@ -8,7 +8,7 @@ import gzip
 from functools import cache
 from pathlib import Path
 
-from flask_babel import lazy_gettext as _l
+from ticketing.i18n import lazy_gettext as _l
 
 MIN_LENGTH = 10
 MAX_LENGTH = 200  # the forms' limit: hashing a megabyte of "password" is work for nobody

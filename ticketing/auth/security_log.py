@@ -19,13 +19,13 @@ from datetime import datetime
 from typing import Any
 
 from flask import has_request_context, request
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import DDL, JSON, Index, Integer, String, event, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ticketing import sealing, validation
 from ticketing.clock import as_utc, utcnow
 from ticketing.extensions import db
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.labelled import LABELS, Labelled
 from ticketing.types import UTCDateTime
 

@@ -1,6 +1,5 @@
 """Creating and changing staff accounts (admin pages and the CLI both call these)."""
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ticketing import refusals
@@ -8,6 +7,7 @@ from ticketing.auth import passwords, security_log
 from ticketing.auth.models import User
 from ticketing.auth.security_log import Kind
 from ticketing.extensions import db
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.roles import Role
 
 MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH

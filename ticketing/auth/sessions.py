@@ -10,12 +10,12 @@ from datetime import timedelta
 
 from flask import flash, session
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ticketing.auth.models import User
 from ticketing.clock import utcnow
 from ticketing.extensions import db
+from ticketing.i18n import lazy_gettext as _l
 
 SIGNED_IN_AT = "signed_in_at"
 SEEN_AT = "seen_at"

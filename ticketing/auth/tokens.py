@@ -13,7 +13,6 @@ import hmac
 import secrets
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, ForeignKey, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -23,6 +22,7 @@ from ticketing.auth.models import User
 from ticketing.auth.security_log import Kind
 from ticketing.clock import utcnow
 from ticketing.extensions import db
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.types import UTCDateTime
 
 TOKEN_PREFIX = "tk_"

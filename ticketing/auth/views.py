@@ -1,7 +1,6 @@
 """Login, logout, language and the user's own account."""
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -15,6 +14,7 @@ from ticketing.auth.tokens import revoke_token as revoke_api_token
 from ticketing.auth.tokens import token_visible_to, tokens_of
 from ticketing.extensions import db, limiter
 from ticketing.i18n import clock
+from ticketing.i18n import gettext as _
 from ticketing.redirects import local_path_or
 
 bp = Blueprint("auth", __name__)

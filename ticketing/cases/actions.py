@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ticketing.auth.models import User
@@ -20,6 +19,7 @@ from ticketing.cases.models import Ticket
 from ticketing.cases.queries import find_ticket
 from ticketing.cases.workflow import WorkflowError
 from ticketing.extensions import db
+from ticketing.i18n import lazy_gettext as _l
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ticketing import sealing
@@ -30,6 +29,7 @@ from ticketing.auth import security_log
 from ticketing.cases.audit import Event
 from ticketing.cases.models import Ticket
 from ticketing.extensions import db
+from ticketing.i18n import lazy_gettext as _l
 
 FORMAT = "complaint-desk record-log anchor 2"
 FORMATS = ("complaint-desk record-log anchor 1", FORMAT)

@@ -11,7 +11,6 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -19,6 +18,7 @@ from ticketing.cases import chain
 from ticketing.cases.services.base import Change
 from ticketing.clock import utcnow
 from ticketing.extensions import db
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.types import UTCDateTime
 
 # What a file's first bytes must be, whatever its name says.

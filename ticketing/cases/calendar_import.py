@@ -7,10 +7,9 @@ reads dates; the settings store decides what they become (holidays or make-up wo
 
 from datetime import date, datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
-
 from ticketing import refusals, validation
 from ticketing.cases import settings
+from ticketing.i18n import lazy_gettext as _l
 
 MAX_BYTES = 1_000_000  # a year's public holidays take a few kilobytes
 MAX_DATES = 1000

@@ -14,7 +14,6 @@ from typing import Any
 
 from flask import g, has_app_context
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, event, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
@@ -23,6 +22,7 @@ from ticketing import refusals, validation
 from ticketing.cases.search.text import fold
 from ticketing.clock import utcnow
 from ticketing.extensions import db
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.types import UTCDateTime
 
 DEFAULT_TIER = "standard"  # a new customer's tier; it cannot be retired

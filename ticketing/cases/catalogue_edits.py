@@ -7,7 +7,6 @@ Services stage changes and never commit; a rule that says no raises a Refusal.
 
 import re
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, text, update
 
 from ticketing import refusals
@@ -18,6 +17,7 @@ from ticketing.cases.models import Ticket
 from ticketing.cases.services.base import Change
 from ticketing.clock import utcnow
 from ticketing.extensions import db
+from ticketing.i18n import lazy_gettext as _l
 
 KINDS = {Category: "category", ValueTier: "tier", Product: "product"}
 CODE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")

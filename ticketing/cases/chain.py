@@ -26,7 +26,6 @@ from enum import Enum
 from functools import partial
 from json.encoder import c_make_encoder, encode_basestring
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import DDL, JSON, Boolean, Integer, Numeric, String, Text, event, func, select, text, type_coerce
 from sqlalchemy import Enum as SQLEnum
 from sqlalchemy.orm import Session
@@ -35,6 +34,7 @@ from sqlalchemy.types import TypeDecorator
 from ticketing import sealing
 from ticketing.cases.models import Ticket
 from ticketing.extensions import db
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.types import UTCDateTime
 
 _LOCK_NAMESPACE = 7_311  # advisory locks of the record log: (namespace, ticket id)

@@ -3,7 +3,6 @@
 Used when reviewing a case before it closes and when scoring sampled closed cases.
 """
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ticketing.cases import fair_offers
@@ -18,6 +17,7 @@ from ticketing.cases.records import (
 from ticketing.cases.settings import desk
 from ticketing.cases.vocabulary import Retention
 from ticketing.extensions import db
+from ticketing.i18n import lazy_gettext as _l
 
 ITEMS = [
     ("recorded", _l("Time, place, situation, handling and result are recorded")),

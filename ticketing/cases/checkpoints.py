@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Integer, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -25,6 +24,7 @@ from ticketing.cases import chain
 from ticketing.cases.audit import Event
 from ticketing.cases.models import Ticket
 from ticketing.extensions import db
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.types import UTCDateTime
 
 

@@ -6,9 +6,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
-
 from ticketing.cases.vocabulary import CompensationType
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.labelled import LABELS, Labelled
 
 FEW = 3  # fewer cases than this with a compensation type make no band: its quartiles would mislead

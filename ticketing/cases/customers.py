@@ -7,7 +7,6 @@ Services stage changes and never commit; a rule that says no raises a Refusal.
 from datetime import datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, String, select, text, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -24,6 +23,7 @@ from ticketing.cases.services.intake import phone_digits
 from ticketing.cases.winback import OPEN, WinBackAction
 from ticketing.clock import utcnow
 from ticketing.extensions import db
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.i18n import when
 from ticketing.types import UTCDateTime
 

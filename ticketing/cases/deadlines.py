@@ -6,7 +6,6 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_
 
 from ticketing.cases.calendar import Calendar
@@ -14,6 +13,7 @@ from ticketing.cases.models import Ticket
 from ticketing.cases.settings import desk
 from ticketing.cases.vocabulary import ResolutionState, Status, Step
 from ticketing.clock import as_utc
+from ticketing.i18n import lazy_gettext as _l
 
 
 def calendar() -> Calendar:

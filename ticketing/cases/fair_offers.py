@@ -12,7 +12,6 @@ a supervisor approves it. The factors and the amount are settings (admins only).
 
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ticketing.cases.audit import Event
@@ -20,6 +19,7 @@ from ticketing.cases.records import AnalysisRecord
 from ticketing.cases.settings import desk
 from ticketing.cases.vocabulary import Responsibility, Role, label_for
 from ticketing.extensions import db
+from ticketing.i18n import lazy_gettext as _l
 
 # Why an offer waits for approval (the proposal's log event keeps the codes: "waiting_for").
 WAIT_REASONS = {

@@ -1,7 +1,5 @@
 """Where cases can be handed over to: a colleague who can take them, or back to the team queue."""
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 
 from ticketing import refusals
@@ -10,6 +8,8 @@ from ticketing.cases.queries import active_staff, open_cases_of
 from ticketing.cases.services import hand_over
 from ticketing.extensions import db
 from ticketing.forms_common import options
+from ticketing.i18n import gettext as _
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.validation import parse_id
 
 TEAM_QUEUE = "none"  # the choice that hands cases back to the team queue

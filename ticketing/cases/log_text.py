@@ -3,7 +3,6 @@
 from datetime import datetime
 
 from flask import g
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ticketing.auth.models import User
@@ -13,6 +12,7 @@ from ticketing.cases.actions import ACTIONS
 from ticketing.cases.checklist import ITEMS as CHECKLIST_ITEMS
 from ticketing.cases.models import Customer
 from ticketing.extensions import db
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.i18n import when
 
 ACTION_LABELS = {

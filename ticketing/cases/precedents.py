@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import aliased
 
@@ -29,6 +28,7 @@ from ticketing.cases.vocabulary import (
     Status,
 )
 from ticketing.extensions import db
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.labelled import LABELS, Labelled
 
 PEERS = 300  # the latest closed cases of the same root cause and category: what the bands are drawn from

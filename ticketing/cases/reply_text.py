@@ -16,9 +16,9 @@ from string import Formatter
 
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 
 from ticketing.i18n import day
+from ticketing.i18n import lazy_gettext as _l
 
 PLACEHOLDERS = {
     "customer_name": _l("the customer's name"),

@@ -11,7 +11,6 @@ at risk counts for that reason, shown with the kind and the cause of churn recor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, literal, literal_column, or_, select, union
 
 from ticketing.cases import catalogue
@@ -23,6 +22,7 @@ from ticketing.cases.survey import SurveyResponse
 from ticketing.cases.vocabulary import Emotion, Outcome, ReminderStatus, ResolutionState, Retention, Status
 from ticketing.cases.winback import OPEN, WinBackAction, barred_reason, churn_judgements
 from ticketing.extensions import db
+from ticketing.i18n import lazy_gettext as _l
 
 RECENT_DAYS = 90
 BREACH_KINDS = ("response_breached", "resolution_breached", "promise_passed")

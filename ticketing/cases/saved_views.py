@@ -2,7 +2,6 @@
 
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
@@ -10,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ticketing import refusals
 from ticketing.clock import utcnow
 from ticketing.extensions import db
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.types import UTCDateTime
 
 # The queue's filters a view keeps (what the queue's form checks); anything else is not kept.

@@ -15,7 +15,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import current_app, g
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Integer, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -23,6 +22,7 @@ from ticketing import refusals
 from ticketing.auth import security_log, sessions
 from ticketing.cases.vocabulary import CompensationType, Priority, Responsibility, Role
 from ticketing.extensions import db
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.types import UTCDateTime
 
 

@@ -1,7 +1,7 @@
 """The desk's settings named for people: a label per setting and per section (the settings page, its
 history and the API read them)."""
 
-from flask_babel import lazy_gettext as _l
+from ticketing.i18n import lazy_gettext as _l
 
 KEY_LABELS = {
     "deadline_hours": _l("Deadlines per priority"),

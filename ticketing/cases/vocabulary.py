@@ -5,8 +5,7 @@ labels are what people read. Case categories, products and customer value tiers 
 closed lists: they are data the desk maintains (cases/catalogue.py).
 """
 
-from flask_babel import lazy_gettext as _l
-
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.labelled import LABELS, Labelled, label_for  # noqa: F401  (templates read every list from here)
 from ticketing.roles import Role  # noqa: F401
 

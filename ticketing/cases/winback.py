@@ -8,7 +8,6 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, exists, select
 from sqlalchemy.orm import Mapped, aliased, joinedload, mapped_column, relationship
 
@@ -21,6 +20,7 @@ from ticketing.cases.vocabulary import ChurnType, ReminderKind, Retention, WinBa
 from ticketing.cases.workflow import LEAVING, WorkflowError
 from ticketing.clock import as_utc, utcnow
 from ticketing.extensions import db
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.types import UTCDateTime, enum_type
 
 OPEN, DONE, CANCELLED = WinBackState.OPEN, WinBackState.DONE, WinBackState.CANCELLED

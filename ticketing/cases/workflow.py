@@ -11,8 +11,6 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
 from ticketing import refusals
 from ticketing.cases.vocabulary import (
     COMPENSATION_KIND_OF,
@@ -28,6 +26,7 @@ from ticketing.cases.vocabulary import (
     Step,
 )
 from ticketing.cases.vocabulary import ResolutionState as RS
+from ticketing.i18n import lazy_gettext as _l
 
 
 class WorkflowError(refusals.Refusal):

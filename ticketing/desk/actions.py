@@ -4,7 +4,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ticketing.cases import catalogue, rework
@@ -16,6 +15,7 @@ from ticketing.cases.vocabulary import PRIORITY_RANK, Priority
 from ticketing.clock import as_utc
 from ticketing.desk import forms
 from ticketing.forms_common import options
+from ticketing.i18n import lazy_gettext as _l
 
 
 def _form_data(form) -> dict:

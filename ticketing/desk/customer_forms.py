@@ -6,7 +6,6 @@ is ticketing/cases/customers.py's to say, and its refusals come back next to the
 
 import re
 
-from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
@@ -15,6 +14,7 @@ from ticketing.cases import catalogue
 from ticketing.cases.customers import EDITABLE
 from ticketing.cases.services.intake import phone_digits
 from ticketing.forms_common import PolicyForm, VersionField, options
+from ticketing.i18n import lazy_gettext as _l
 
 PHONE_SHAPE = re.compile(r"[0-9+\-().\s/]+")  # digits and the usual separators, as people write numbers
 MIN_PHONE_DIGITS = 5

@@ -5,8 +5,6 @@ from decimal import Decimal
 
 from flask import url_for
 from flask_babel import format_currency
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -24,6 +22,8 @@ from ticketing.cases.winback import WinBackAction
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.i18n import day
+from ticketing.i18n import gettext as _
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.validation import parse_id
 
 FIELD_LABELS = {

@@ -4,7 +4,6 @@ Forms check shape only (type, length, required); what the rules allow is the wor
 (ticketing/cases/workflow.py), and its refusals come back next to the field they name.
 """
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -52,6 +51,7 @@ from ticketing.cases.vocabulary import (
     Step,
 )
 from ticketing.forms_common import PolicyForm, PolicySubForm, SurveyQuestions, VersionField, options
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.validation import parse_id
 
 TEXT = 4000

@@ -3,7 +3,6 @@
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, abort, flash, redirect, url_for
-from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
@@ -19,6 +18,7 @@ from ticketing.cases.queries import active_staff, open_cases_of
 from ticketing.desk.forms import BulkReassignForm, HandOverForm, QueueFilterForm, SaveViewForm
 from ticketing.extensions import db
 from ticketing.forms_common import options
+from ticketing.i18n import gettext as _
 from ticketing.redirects import local_path_or
 from ticketing.validation import parse_id
 

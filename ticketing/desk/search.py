@@ -1,7 +1,6 @@
 """The search box on every staff page: cases and customers by whatever the caller gives."""
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import StringField
 from wtforms.validators import Length, Optional
@@ -15,6 +14,7 @@ from ticketing.clock import utcnow
 from ticketing.desk.forms import QueueFilterForm
 from ticketing.desk.queries import filter_conditions
 from ticketing.forms_common import options
+from ticketing.i18n import lazy_gettext as _l
 
 bp = Blueprint("search", __name__)
 

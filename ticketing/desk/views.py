@@ -13,7 +13,6 @@ from flask import (
     url_for,
 )
 from flask_babel import format_number
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from ticketing import refusals
@@ -34,6 +33,7 @@ from ticketing.desk.queries import header_order, header_sort, queue_page, row_wo
 from ticketing.desk.queue import chosen_filters
 from ticketing.extensions import db
 from ticketing.forms_common import options, text_arg
+from ticketing.i18n import gettext as _
 from ticketing.redirects import local_path_or
 from ticketing.validation import parse_id
 

@@ -1,13 +1,13 @@
 """What the complaints are about, as Pareto charts: root causes and products, largest first, with
 the running share, so the vital few stand out."""
 
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from ticketing.cases.catalogue import Product, local_name
 from ticketing.cases.facts import CaseFacts
 from ticketing.extensions import db
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.insight.charts import PARETO, Bar, Chart
 from ticketing.insight.filters import Filters
 from ticketing.insight.queries import cohort, ratio, survivor

@@ -6,9 +6,9 @@ import math
 import unicodedata
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
+from ticketing.i18n import gettext as _
 from ticketing.insight.results import COUNT, PERCENT, display
 
 BARS, COLUMNS, PARETO = "bars", "columns", "pareto"

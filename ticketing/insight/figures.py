@@ -6,8 +6,7 @@ the chosen period that match the filters (see queries.cohort)."""
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
-
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.insight import causes, handling, queries, recovery, voice, volume
 from ticketing.insight.filters import Filters
 from ticketing.insight.queries import cohort_size

@@ -5,8 +5,6 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional, ValidationError
@@ -20,6 +18,8 @@ from ticketing.cases.vocabulary import Channel
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.forms_common import PolicyForm, options
+from ticketing.i18n import gettext as _
+from ticketing.i18n import lazy_gettext as _l
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 3660  # ten years: at most 120 monthly columns

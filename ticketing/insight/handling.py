@@ -1,13 +1,13 @@
 """How fast complaints are handled: time to response, apology and resolution, deadlines kept,
 where open cases stall, and how many are resolved at the first attempt."""
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Float, and_, case, func, literal, or_, select
 
 from ticketing.cases.facts import STEP_SPANS, TOOK, CaseFacts
 from ticketing.cases.vocabulary import STEP_ORDER, Status
 from ticketing.extensions import db
+from ticketing.i18n import gettext as _
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.insight.charts import BARS, Bar, Chart
 from ticketing.insight.filters import Filters
 from ticketing.insight.queries import cases, cohort, ratio, seconds, spreads

@@ -1,8 +1,6 @@
 """Whether recovery works: compensation granted against the loss, customers retained or lost after
 the follow-up (and why they left), and satisfaction after recovery against the customer's earlier ratings."""
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import case, func, select
 
@@ -18,6 +16,8 @@ from ticketing.cases.vocabulary import (
     Retention,
 )
 from ticketing.extensions import db
+from ticketing.i18n import gettext as _
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.insight.charts import BARS, Bar, Chart
 from ticketing.insight.filters import Filters
 from ticketing.insight.queries import cases, cohort, ordered, ratio, remembered

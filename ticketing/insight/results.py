@@ -8,9 +8,9 @@ from typing import Any
 
 from babel.dates import format_skeleton
 from flask_babel import format_currency, format_decimal, format_percent, get_locale
-from flask_babel import gettext as _
 
 from ticketing.i18n import day, day_month
+from ticketing.i18n import gettext as _
 
 TEXT, COUNT, PERCENT, HOURS, SCORE, POINTS, MONEY, DAY, MONTH = (
     "text",

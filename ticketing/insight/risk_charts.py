@@ -3,12 +3,11 @@ The pictures are drawn by the dashboard's SVG charts (charts.py)."""
 
 from datetime import date, timedelta
 
-from flask_babel import gettext as _
-
 from ticketing.cases import catalogue
 from ticketing.cases.early_warning import Series
 from ticketing.cases.risk import REASONS
 from ticketing.i18n import day
+from ticketing.i18n import gettext as _
 from ticketing.insight import charts
 from ticketing.insight.charts import Bar, Chart
 from ticketing.insight.results import COUNT, HOURS, PERCENT, SCORE, display, short_day

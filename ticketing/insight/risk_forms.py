@@ -1,12 +1,12 @@
 """Forms of the customers-at-risk, win-back, early-warning and team pages."""
 
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ticketing.cases import catalogue
 from ticketing.cases.vocabulary import Retention
 from ticketing.forms_common import PolicyForm, options
+from ticketing.i18n import lazy_gettext as _l
 
 PERIODS = (30, 90, 365)
 

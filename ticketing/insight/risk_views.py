@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_timezone
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from ticketing import refusals
@@ -20,6 +19,7 @@ from ticketing.cases.vocabulary import LABELS, WinBackState
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.forms_common import options
+from ticketing.i18n import gettext as _
 from ticketing.insight import risk_charts, snapshots
 from ticketing.insight.csv_export import csv_file, csv_response
 from ticketing.insight.risk_forms import (

@@ -5,10 +5,10 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_timezone
-from flask_babel import gettext as _
 
 from ticketing.auth.permissions import SUPERVISORS, roles_required
 from ticketing.extensions import db
+from ticketing.i18n import gettext as _
 from ticketing.insight import figures, snapshots
 from ticketing.insight.csv_export import csv_file
 from ticketing.insight.export import csv_text, filename

@@ -1,11 +1,11 @@
 """What customers say after recovery: the survey's satisfaction (CSAT), NPS, intention to buy
 again and perceived fairness, plus the satisfaction staff recorded at the follow-up."""
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ticketing.cases.facts import CaseFacts
 from ticketing.extensions import db
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.insight.charts import BARS, Bar, Chart
 from ticketing.insight.filters import Filters
 from ticketing.insight.queries import cohort, ratio

@@ -2,14 +2,14 @@
 
 from datetime import date, timedelta
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ticketing.cases import catalogue
 from ticketing.cases.facts import CaseFacts
 from ticketing.cases.vocabulary import Channel
 from ticketing.extensions import db
+from ticketing.i18n import gettext as _
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.insight.charts import BARS, COLUMNS, Bar, Chart
 from ticketing.insight.filters import Filters, midnight
 from ticketing.insight.queries import bucket_of, cohort, count_by, ordered, ratio

@@ -2,10 +2,10 @@
 
 from functools import partial
 
-from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, SelectField
 
 from ticketing.forms_common import PolicyForm, options
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.notify import preferences
 
 

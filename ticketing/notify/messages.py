@@ -5,7 +5,6 @@ from datetime import date, datetime
 from babel.lists import format_list
 from flask import current_app
 from flask_babel import force_locale, format_currency, format_decimal, format_percent, get_locale
-from flask_babel import gettext as _
 
 from ticketing.cases import catalogue
 from ticketing.cases.vocabulary import (
@@ -18,6 +17,7 @@ from ticketing.cases.vocabulary import (
     label_for,
 )
 from ticketing.i18n import day, when, when_in
+from ticketing.i18n import gettext as _
 
 KIND_LABELS = LABELS[ReminderKind]
 STATUS_LABELS = LABELS[ReminderStatus]

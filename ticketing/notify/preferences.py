@@ -7,12 +7,12 @@ No row in notice_preferences means "both"; only choices that differ from it are 
 
 from collections.abc import Iterable
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ticketing import refusals
 from ticketing.cases.vocabulary import LABELS, ReminderKind
 from ticketing.extensions import db
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.notify.models import NoticePreference
 
 IN_APP, EMAIL = "in_app", "email"

@@ -1,7 +1,6 @@
 """In-app notifications: the list under the bell, opening one, and how each kind reaches you."""
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select, update
 
@@ -9,6 +8,7 @@ from ticketing import refusals
 from ticketing.auth.permissions import STAFF, roles_required
 from ticketing.clock import utcnow
 from ticketing.extensions import db
+from ticketing.i18n import gettext as _
 from ticketing.notify import messages, preferences
 from ticketing.notify.forms import PreferencesForm
 from ticketing.notify.models import Notification

@@ -1,12 +1,12 @@
 """Customer-facing forms: short, plain words, nothing a customer should not set."""
 
-from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, MultipleFileField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from ticketing import validation
 from ticketing.cases.attachments import problems
 from ticketing.forms_common import PolicyForm, SurveyQuestions, VersionField, options
+from ticketing.i18n import lazy_gettext as _l
 
 
 def plain_name(form, field) -> None:

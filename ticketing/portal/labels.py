@@ -2,11 +2,10 @@
 
 from datetime import timedelta
 
-from flask_babel import lazy_gettext as _l
-
 from ticketing.cases.settings import desk
 from ticketing.cases.vocabulary import ResolutionState, Status, Step
 from ticketing.clock import utcnow
+from ticketing.i18n import lazy_gettext as _l
 
 # The six steps as the progress bar names them for the customer.
 STEP_NAMES = {

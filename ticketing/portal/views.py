@@ -7,8 +7,6 @@ from functools import wraps
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, session, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ticketing import refusals
@@ -29,6 +27,8 @@ from ticketing.cases.survey import answer_survey, survey_due
 from ticketing.cases.vocabulary import Channel, ResolutionState, Status
 from ticketing.clock import utcnow
 from ticketing.extensions import db, limiter
+from ticketing.i18n import gettext as _
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.portal.forms import (
     AnswerForm,
     ComplaintForm,

@@ -1,6 +1,5 @@
 """Forms of the supervisor's review pages."""
 
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
@@ -8,6 +7,7 @@ from ticketing.cases import catalogue
 from ticketing.cases.checklist import ITEMS
 from ticketing.cases.vocabulary import STEP_ORDER
 from ticketing.forms_common import PolicyForm, VersionField, options
+from ticketing.i18n import lazy_gettext as _l
 
 
 class ChecklistMixin:

@@ -4,8 +4,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context
 from flask_babel import get_timezone
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
@@ -15,6 +13,8 @@ from ticketing.cases.log_text import ACTION_LABELS
 from ticketing.cases.queries import find_ticket
 from ticketing.clock import utcnow
 from ticketing.forms_common import PolicyForm, options
+from ticketing.i18n import gettext as _
+from ticketing.i18n import lazy_gettext as _l
 from ticketing.review import log_queries
 from ticketing.review.log_export import actor_label, csv_lines
 from ticketing.review.log_queries import CUSTOMER, SCHEDULER, LogFilters

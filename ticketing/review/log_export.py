@@ -5,10 +5,9 @@ import io
 from collections.abc import Iterable, Iterator
 from datetime import tzinfo
 
-from flask_babel import gettext as _
-
 from ticketing.cases import catalogue
 from ticketing.cases.log_text import actor_label
+from ticketing.i18n import gettext as _
 from ticketing.review.log_queries import LogRow
 from ticketing.spreadsheet import BOM, escape_cell
 

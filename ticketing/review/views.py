@@ -5,7 +5,6 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
@@ -19,6 +18,7 @@ from ticketing.cases.queries import active_staff, find_ticket
 from ticketing.cases.vocabulary import RootCause
 from ticketing.extensions import db
 from ticketing.forms_common import options, text_arg
+from ticketing.i18n import gettext as _
 from ticketing.review import queries
 from ticketing.review.forms import DecisionForm, DoneForm, PreventiveActionForm, SampleForm, ScoreForm
 

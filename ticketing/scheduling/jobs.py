@@ -5,7 +5,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from ticketing.cases import anchors, facts
@@ -14,6 +13,7 @@ from ticketing.cases.reminders import create_daily_digests
 from ticketing.cases.settings import desk
 from ticketing.clock import utcnow
 from ticketing.extensions import db
+from ticketing.i18n import gettext as _
 from ticketing.notify import intake
 from ticketing.notify.email import DeliveryError, build_message, send, smtp_configured
 from ticketing.scheduling import reports

@@ -1,6 +1,5 @@
 """Actions around the steps: assign, notes, messages, cancel, merge, reopen."""
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 
 from ticketing import refusals
@@ -12,6 +11,7 @@ from ticketing.cases.settings import desk
 from ticketing.cases.vocabulary import ResolutionState, Status
 from ticketing.clock import utcnow
 from ticketing.extensions import db
+from ticketing.i18n import lazy_gettext as _l
 
 
 def assign_case(ticket, actor, *, version, assignee):

@@ -3,8 +3,6 @@ running deadlines timed again by the new priority (escalation uses the same reti
 
 from datetime import datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
-
 from ticketing import validation
 from ticketing.cases import catalogue
 from ticketing.cases.deadlines import resolution_deadline, resolution_offered, response_deadline
@@ -12,6 +10,7 @@ from ticketing.cases.queries import case_events
 from ticketing.cases.services.base import Change
 from ticketing.cases.vocabulary import PRIORITY_RANK, Priority
 from ticketing.cases.workflow import WorkflowError
+from ticketing.i18n import lazy_gettext as _l
 
 SUBJECT_LENGTH, PRODUCT_LENGTH = 200, 120  # the columns' sizes, as intake's forms and the API state them
 
