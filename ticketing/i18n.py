@@ -10,7 +10,6 @@ from flask_babel import (
     format_date,
     format_datetime,
     format_time,
-    format_timedelta,
     get_locale,
     get_timezone,
     get_translations,
@@ -160,8 +159,23 @@ def clock(value) -> str:
 
 
 def duration(delta) -> str:
-    """A time span as people say it: "3 hours", "2 days" (in the reader's language)."""
-    return format_timedelta(delta, threshold=1.5, granularity="minute")
+    """A time span as people say it: "3 hours", "2 days" (in the reader's language), rounded as Babel's
+    format_timedelta(delta, threshold=1.5, granularity="minute") rounds it: the largest unit that counts
+    at least 1.5, else minutes. Babel's wording is kept per language, unit and count, since working out
+    the plural rule costs ~40 µs a call and a queue page says an age on every row."""
+    seconds = abs(delta.days * 86400 + delta.seconds)
+    for unit, unit_seconds in dates.TIMEDELTA_UNITS:
+        value = seconds / unit_seconds
+        if value >= 1.5 or unit == "minute":
+            return _said(str(reader_locale()), unit, int(round(max(1, value) if value > 0 else value)))
+    return ""  # not reached: minutes always count
+
+
+@lru_cache(maxsize=2048)
+def _said(locale: str, unit: str, count: int) -> str:
+    """Babel's words for `count` of `unit`: with no threshold reached, Babel stops at the granularity."""
+    seconds = count * dict(dates.TIMEDELTA_UNITS)[unit]
+    return dates.format_timedelta(seconds, threshold=float("inf"), granularity=unit, locale=locale)
 
 
 def labelled(label) -> str:
