@@ -14,7 +14,9 @@ separate processes (one per client, so the client is not bound by one GIL), each
 session, for --seconds per family and concurrency, after a warm-up request per worker. Every response's
 status is checked: anything but the expected answer (200, 201 for API create, 302 to the receipt for the
 portal complaint) is counted as an error and the first ones are printed. A bare Flask app under the same
-gunicorn settings gives the ceiling API create is compared with. Beside the rates it prints the workers'
+gunicorn settings gives the ceiling API create is compared with, and the `bell` family (the
+notification bell's poll: a signed-in agent's session, user and one count, as JSON; not in the default
+run) the floor under every staff page. Beside the rates it prints the workers'
 CPU time per request (user + system, from /proc): on a shared machine, the figure that depends least on
 what else runs.
 """
@@ -61,6 +63,7 @@ LABELS = {
     "team": "/insight/team",
     "warnings": "/insight/warnings",
     "bare": "bare Flask app (POST JSON)",
+    "bell": "bell poll (signed in, one count)",
 }
 
 
@@ -220,12 +223,13 @@ def asks(ctx) -> dict:
         "team": _insight("/insight/team"),
         "warnings": _get("/insight/warnings"),
         "bare": _bare,
+        "bell": _get("/notifications/unread"),
     }
 
 
 def who(family: str) -> tuple[str, str] | None:
     """The account a family's clients sign in with (None: none, the customer or an API token)."""
-    if family in ("queue", "queue_team", "case"):
+    if family in ("queue", "queue_team", "case", "bell"):
         return desk_data.AGENT, desk_data.PASSWORD
     if family in INSIGHT:
         return desk_data.SUPERVISOR, desk_data.PASSWORD
@@ -529,10 +533,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--no-storage", action="store_true", help="skip the bytes per case (minutes at 1M cases)")
-    parser.add_argument("--only", default="", help=f"comma-separated families: {','.join(FAMILIES)},bare")
+    parser.add_argument("--only", default="", help=f"comma-separated families: {','.join(FAMILIES)},bare,bell")
     args = parser.parse_args()
     chosen = [name.strip() for name in args.only.split(",") if name.strip()] or [*FAMILIES, "bare"]
-    unknown = set(chosen) - {*FAMILIES, "bare"}
+    unknown = set(chosen) - {*FAMILIES, "bare", "bell"}
     if unknown:
         parser.error(f"unknown families: {', '.join(sorted(unknown))}")
 
