@@ -339,6 +339,9 @@ class Server:
             "gunicorn.conf.py",
             "--pythonpath",
             str(BENCH),
+            # no worker replaced mid-run (gunicorn.conf.py's max_requests): its CPU time would leave the count
+            "--max-requests",
+            "0",
             target,
         ]
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=self.log)
