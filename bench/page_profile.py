@@ -105,7 +105,8 @@ def run(app, name: str, refs, statements: Statements, args) -> None:
     rounds.sort()
     print(
         f"{name:7} {args.rounds} × {args.requests} pages: CPU ms a page best {rounds[0]:.2f}, "
-        f"median {rounds[len(rounds) // 2]:.2f}; {calls:,.0f} function calls, {statements.count / per:.1f} SQL statements a page, "
+        f"median {rounds[len(rounds) // 2]:.2f}; {calls:,.0f} function calls, "
+        f"{statements.count / per:.1f} SQL statements a page, "
         f"{statements.seconds / per * 1000:.2f} ms in the driver{' (profiled: slower)' if profiler else ''}"
     )
     if args.sql:
@@ -123,10 +124,12 @@ def run(app, name: str, refs, statements: Statements, args) -> None:
 # function call, no attribute of a model, no translation. What Jinja alone costs for a page of rows.
 ROWS = """{%- for t in rows %}
 <tr{% if t.late %} class="row-late"{% endif %}>
-  <td class="pick"><input type="checkbox" form="bulk" name="cases" value="{{ t.pick }}" aria-label="{{ t.select }}"></td>
+  <td class="pick"><input type="checkbox" form="bulk" name="cases" value="{{ t.pick }}"
+    aria-label="{{ t.select }}"></td>
   <td data-label="{{ L.case }}"><a href="{{ t.href }}"><strong>{{ t.reference }}</strong></a>
     {% if t.triage %}<span class="badge attention">{{ L.triage }}</span>{% endif %}<br>{{ t.subject }}</td>
-  <td data-label="{{ L.customer }}">{{ t.customer }}{% if t.tier %} <span class="badge tier">{{ t.tier }}</span>{% endif %}</td>
+  <td data-label="{{ L.customer }}">{{ t.customer }}
+    {%- if t.tier %} <span class="badge tier">{{ t.tier }}</span>{% endif %}</td>
   <td data-label="{{ L.step }}">{{ t.step }}</td>
   <td data-label="{{ L.priority }}"><span class="badge priority-{{ t.priority }}">{{ t.priority_label }}</span></td>
   <td data-label="{{ L.assignee }}">{{ t.assignee }}</td>
@@ -134,7 +137,9 @@ ROWS = """{%- for t in rows %}
   <td data-label="{{ L.resolution }}"><time datetime="{{ t.resolution_iso }}">{{ t.resolution }}</time></td>
   <td data-label="{{ L.opened }}"><time datetime="{{ t.opened_iso }}" title="{{ t.opened }}">{{ t.age }}</time></td>
   <td data-label="{{ L.updated }}"><time datetime="{{ t.updated_iso }}">{{ t.updated }}</time></td>
-  <td data-label="{{ L.status }}"><span class="badge status-{{ t.status }}">{{ t.status_label }}</span>{% for p in t.pressing %} <span class="badge {{ p.css }}" title="{{ p.title }}">{{ p.label }}</span>{% endfor %}</td>
+  <td data-label="{{ L.status }}"><span class="badge status-{{ t.status }}">{{ t.status_label }}</span>
+    {%- for p in t.pressing %} <span class="badge {{ p.css }}" title="{{ p.title }}">{{ p.label }}</span>
+    {%- endfor %}</td>
 </tr>
 {%- endfor %}"""
 

@@ -25,15 +25,18 @@ def test_a_span_is_said_as_babel_says_it(app, language):
             assert duration(span) == expected, span
 
 
+WORDS = "{{ _('Cases') }} {{ duration(span) }}"
+
+
 def test_words_follow_a_forced_language_and_come_back(app):
     with app.test_request_context("/", headers={"Accept-Language": "en"}):
         label = lazy_gettext("Cases")
         assert gettext("Cases") == "Cases" == str(label)
         with force_locale("zh_CN"):
             assert gettext("Cases") == "案件列表" == str(label)
-            assert render_template_string("{{ _('Cases') }} {{ duration(span) }}", span=timedelta(hours=3)) == "案件列表 3小时"
+            assert render_template_string(WORDS, span=timedelta(hours=3)) == "案件列表 3小时"
         assert gettext("Cases") == "Cases"
-        assert render_template_string("{{ _('Cases') }} {{ duration(span) }}", span=timedelta(hours=3)) == "Cases 3 hours"
+        assert render_template_string(WORDS, span=timedelta(hours=3)) == "Cases 3 hours"
         refresh()  # a changed choice of language is found again
         assert gettext("Cases") == "Cases"
 
