@@ -214,7 +214,7 @@ def translations():
     if kept is not None and kept[0] is getattr(state, "babel_locale", None):
         return kept[1]
     found = get_translations()
-    state = _babel_state()
+    state = _babel_state()  # Flask-Babel makes its state on first use: it may exist only now
     if state is not None:
         state.desk_translations = (get_locale(), found)
     return found
