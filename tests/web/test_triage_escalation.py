@@ -135,3 +135,19 @@ def test_the_forms_and_the_banner_read_in_chinese(client, agent, make_user):
     text = page(client, ticket)
     assert "重新分类" in text and "升级" in text and "王芳" in text and "客户很生气" in text
     assert "Re-triage" not in text and "Escalated by" not in text
+
+
+def test_the_cases_waiting_for_triage_are_counted_no_further_than_the_limit(client, agent, monkeypatch):
+    """Each waiting case costs a look-up in the record log, on every queue page: past the limit the
+    queue says "more than" (bench/README.md, #18)."""
+    from ticketing.desk import queries, views
+
+    for name in (queries, views):
+        monkeypatch.setattr(name, "TRIAGE_COUNT_LIMIT", 2)
+    for n in range(2):
+        web_complaint(subject=f"Blender {n} stopped", email=f"han{n}@example.com")
+    login(client, agent.email)
+    assert "2 cases wait for triage" in client.get("/queue?view=team").get_data(as_text=True)
+    web_complaint(subject="Blender 3 stopped", email="han3@example.com")
+    queue = client.get("/queue?view=team").get_data(as_text=True)
+    assert "More than 2 cases wait for triage" in queue and "3 cases wait" not in queue

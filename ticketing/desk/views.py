@@ -29,7 +29,14 @@ from ticketing.desk import case_page, customer_page
 from ticketing.desk.actions import SPECS, build_form, listen_data
 from ticketing.desk.customer_forms import CustomerForm, CustomerMergeForm, FindDuplicateForm
 from ticketing.desk.forms import BulkReassignForm, HandOverForm, IntakeForm, QueueFilterForm, SaveViewForm
-from ticketing.desk.queries import header_order, header_sort, queue_page, row_words, waiting_for_triage
+from ticketing.desk.queries import (
+    TRIAGE_COUNT_LIMIT,
+    header_order,
+    header_sort,
+    queue_page,
+    row_words,
+    waiting_for_triage,
+)
 from ticketing.desk.queue import chosen_filters
 from ticketing.extensions import db
 from ticketing.forms_common import options, text_arg
@@ -78,6 +85,7 @@ def queue():
         words=row_words(),
         resolution_offered=resolution_offered,
         waiting_for_triage=waiting_for_triage(),
+        triage_count_limit=TRIAGE_COUNT_LIMIT,
         saved_views=saved_views.views_of(current_user),
         shown_filters=chosen_filters(form),
         save_form=SaveViewForm(formdata=None, query=request.query_string.decode("utf-8", "replace")),
