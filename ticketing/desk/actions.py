@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
+from flask import g
 from flask_login import current_user
 
 from ticketing.cases import catalogue, rework
@@ -108,9 +109,7 @@ def build_form(action: str, ticket, formdata=None):
         kwargs.update(formdata=None, data=_defaults(action, ticket))
     form = spec.form(**kwargs)
     if action == "assign":
-        form.assignee.choices = options(
-            pairs=[(user.id, f"{user.name} ({user.role.label})") for user in active_staff()]
-        )()
+        form.assignee.choices = options(pairs=[(user.id, f"{user.name} ({user.role.label})") for user in _staff()])()
     if action == "triage":
         form.category.choices = options(
             blank=_l("— not yet known —"), pairs=lambda: catalogue.category_choices(keep=ticket.category)
@@ -124,9 +123,16 @@ def build_form(action: str, ticket, formdata=None):
     return form
 
 
+def _staff() -> list:
+    """The active staff, read once per request: the case page's assignment and escalation forms both list them."""
+    if "desk_staff" not in g:
+        g.desk_staff = active_staff()
+    return g.desk_staff
+
+
 def _escalation_holders(ticket) -> list:
     """Who a case can be handed to: the supervisors first, then the colleagues; not its holder."""
-    others = [user for user in active_staff() if user.id != ticket.assignee_id]
+    others = [user for user in _staff() if user.id != ticket.assignee_id]
     others.sort(key=lambda user: not user.is_supervisor)  # stable: by name within each group
     return [(user.id, f"{user.name} ({user.role.label})") for user in others]
 
