@@ -273,3 +273,14 @@ def test_a_passed_promise_alone_does_not_make_a_case_overdue(agent, frozen_clock
     assert promise.overdue(after_promise)
     assert not is_overdue(ticket, after_promise)
     assert db.session.scalar(select(Ticket.id).where(overdue_condition(after_promise))) is None
+
+
+def test_a_row_is_late_when_any_deadline_but_the_promise_is_overdue():
+    """The queue marks a row late by is_overdue's rule, also when a missed promise is named first."""
+    from ticketing.cases.deadlines import Deadline, Pressing, overdue_among
+
+    promise = Pressing(Deadline("promise", "Promised", T0 - timedelta(days=2)), "overdue")
+    follow_up = Pressing(Deadline("follow_up", "Follow-up", T0 - timedelta(days=1)), "overdue")
+    at_risk = Pressing(Deadline("response", "Response", T0 + timedelta(hours=1)), "at_risk")
+    assert overdue_among([promise, follow_up]) and overdue_among([follow_up])
+    assert not overdue_among([promise]) and not overdue_among([at_risk]) and not overdue_among([])

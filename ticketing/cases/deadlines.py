@@ -213,6 +213,10 @@ def pressing_deadlines(ticket: Ticket, now: datetime) -> list[Pressing]:
 
 def is_overdue(ticket: Ticket, now: datetime) -> bool:
     """The same rule as overdue_condition, for one loaded ticket."""
-    if ticket.status != Status.OPEN:
-        return False
-    return any(item.overdue(now) for item in case_deadlines(ticket) if item.name != "promise")
+    return overdue_among(pressing_deadlines(ticket, now))
+
+
+def overdue_among(pressing: list[Pressing]) -> bool:
+    """is_overdue's answer from a case's pressing deadlines, which a queue row has already: a deadline
+    other than the promise is overdue (a missed promise is named, but the case is not "overdue")."""
+    return any(item.state == "overdue" and item.deadline.name != "promise" for item in pressing)

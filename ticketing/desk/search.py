@@ -6,7 +6,7 @@ from wtforms import StringField
 from wtforms.validators import Length, Optional
 
 from ticketing.auth.permissions import STAFF, roles_required
-from ticketing.cases.deadlines import pressing_deadlines, resolution_offered
+from ticketing.cases.deadlines import overdue_among, pressing_deadlines, resolution_offered
 from ticketing.cases.queries import active_staff
 from ticketing.cases.search.finder import search_cases, search_customers
 from ticketing.cases.search.query import MAX_LENGTH, parse
@@ -61,6 +61,7 @@ def index():
         narrowed=narrowed,
         base_args=base_args,
         pressing_deadlines=pressing_deadlines,
+        overdue_among=overdue_among,
         resolution_offered=resolution_offered,
         me=current_user,
     )

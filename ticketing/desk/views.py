@@ -20,7 +20,7 @@ from ticketing.auth.models import User
 from ticketing.auth.permissions import STAFF, roles_required
 from ticketing.cases import catalogue, customers, saved_views, services
 from ticketing.cases.attachments import Attachment, path_of
-from ticketing.cases.deadlines import pressing_deadlines, resolution_offered
+from ticketing.cases.deadlines import overdue_among, pressing_deadlines, resolution_offered
 from ticketing.cases.hand_over import hand_over_choices
 from ticketing.cases.models import Customer
 from ticketing.cases.queries import active_staff, find_ticket, open_case_count
@@ -82,6 +82,7 @@ def queue():
         header_order=header_order,
         count_limit_text=format_number(page.limit),
         pressing_deadlines=pressing_deadlines,
+        overdue_among=overdue_among,
         words=row_words(),
         resolution_offered=resolution_offered,
         waiting_for_triage=waiting_for_triage(),
