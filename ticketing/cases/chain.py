@@ -195,11 +195,12 @@ def link_all(new_events: list) -> None:
             db.session.execute(
                 text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": _LOCK_NAMESPACE, "key": ticket_id}
             )
-    elif dialect == "sqlite":
+    elif dialect == "sqlite" and not db.session.connection().connection.dbapi_connection.in_transaction:
         # Take the database's write lock before reading the last seq: the driver opens a transaction
-        # only at the first write, and a read before it could see a seq another writer is about to
-        # take. An UPDATE matching no row locks without changing anything (the append-only triggers
-        # fire per row, so never).
+        # (BEGIN IMMEDIATE, which takes the lock) only at the first write, and a read before it could
+        # see a seq another writer is about to take. An UPDATE matching no row locks without changing
+        # anything (the append-only triggers fire per row, so never). A change that has written its
+        # case or a record already holds the lock: most do, as their records are flushed first.
         db.session.execute(text("UPDATE events SET seq = seq WHERE 0"))
     last_seq = (
         select(Event.ticket_id, func.max(Event.seq).label("seq"))

@@ -6,6 +6,7 @@ Used when reviewing a case before it closes and when scoring sampled closed case
 from sqlalchemy import func, select
 
 from ticketing.cases import fair_offers
+from ticketing.cases.on_file import latest
 from ticketing.cases.records import (
     AnalysisRecord,
     ApologyRecord,
@@ -30,14 +31,10 @@ ITEMS = [
 KEYS = [key for key, _ in ITEMS]
 
 
-def _latest(model, ticket):
-    return db.session.scalars(select(model).where(model.ticket_id == ticket.id).order_by(model.id.desc())).first()
-
-
 def suggest(ticket) -> dict[str, bool]:
     """What the records show, as a starting point: the supervisor confirms or corrects each item."""
-    listen, review = _latest(ListenRecord, ticket), _latest(ReviewRecord, ticket)
-    resolution, follow_up = _latest(Resolution, ticket), _latest(FollowUpRecord, ticket)
+    listen, review = latest(ListenRecord, ticket), latest(ReviewRecord, ticket)
+    resolution, follow_up = latest(Resolution, ticket), latest(FollowUpRecord, ticket)
 
     def has(model) -> bool:
         return db.session.scalar(select(func.count(model.id)).where(model.ticket_id == ticket.id)) > 0

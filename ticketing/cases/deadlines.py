@@ -24,9 +24,10 @@ def calendar() -> Calendar:
     )
 
 
-def policy_hours(priority: str, category: str | None) -> tuple[float, float]:
-    """(hours to first response, hours to a proposed resolution) for this kind of case."""
-    rules = desk()
+def policy_hours(priority: str, category: str | None, rules=None) -> tuple[float, float]:
+    """(hours to first response, hours to a proposed resolution) for this kind of case (under `rules`:
+    the settings in force when not given)."""
+    rules = rules or desk()
     response, resolution = rules.deadline_hours[priority]
     override = rules.category_deadline_hours.get(category or "")
     if override:
@@ -103,9 +104,9 @@ def resolution_offered(ticket: Ticket) -> bool:
     return not (ticket.step in _BEFORE_RESOLUTION and ticket.resolution_state in _NOT_YET_PROPOSED)
 
 
-def warning_lead(hours: float) -> timedelta:
+def warning_lead(hours: float, rules=None) -> timedelta:
     """How long before a deadline of `hours` it is at risk: once the desk's share of the time is used."""
-    return timedelta(hours=hours * (1 - desk().at_risk_fraction))
+    return timedelta(hours=hours * (1 - (rules or desk()).at_risk_fraction))
 
 
 @dataclass
@@ -136,15 +137,16 @@ class Deadline:
 
 
 def case_deadlines(ticket: Ticket) -> list[Deadline]:
-    """Every deadline of the case, met or running (the case page shows them all)."""
-    response_hours, resolution_hours = policy_hours(ticket.priority, ticket.category)
+    """Every deadline of the case, met or running (the case page shows them all; a queue, on every row)."""
+    rules = desk()
+    response_hours, resolution_hours = policy_hours(ticket.priority, ticket.category, rules)
     items = [
         Deadline(
             "response",
             _l("First response"),
             ticket.response_due_at,
             met=ticket.responded_at is not None,
-            warn_at=ticket.response_due_at - warning_lead(response_hours),
+            warn_at=ticket.response_due_at - warning_lead(response_hours, rules),
         ),
         Deadline(
             "resolution",
@@ -152,7 +154,7 @@ def case_deadlines(ticket: Ticket) -> list[Deadline]:
             ticket.resolution_due_at,
             met=resolution_offered(ticket) and not waiting_on_customer(ticket),
             paused=waiting_on_customer(ticket),
-            warn_at=ticket.resolution_due_at - warning_lead(resolution_hours),
+            warn_at=ticket.resolution_due_at - warning_lead(resolution_hours, rules),
         ),
     ]
     promise = promise_deadline(ticket)
@@ -163,7 +165,7 @@ def case_deadlines(ticket: Ticket) -> list[Deadline]:
                 _l("Promised to the customer"),
                 promise,
                 met=ticket.resolution_state == ResolutionState.CARRIED_OUT,
-                warn_at=promise - timedelta(hours=desk().promise_warning_hours),
+                warn_at=promise - timedelta(hours=rules.promise_warning_hours),
             )
         )
     if ticket.follow_up_due_at is not None:

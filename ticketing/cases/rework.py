@@ -9,21 +9,13 @@ id) or its latest event of one action (by the case's sequence): never a walk thr
 """
 
 from flask import current_app
-from sqlalchemy import select
 
 from ticketing.cases import fair_offers
 from ticketing.cases.calendar import desk_today
+from ticketing.cases.on_file import latest
 from ticketing.cases.records import AnalysisRecord, ApologyRecord, ListenRecord, Resolution, ReviewRecord
 from ticketing.cases.vocabulary import ResolutionState, ReviewDecision
 from ticketing.clock import utcnow
-from ticketing.extensions import db
-
-
-def latest(model, ticket):
-    """The case's latest record of one step (None before the step was ever done)."""
-    return db.session.scalars(
-        select(model).where(model.ticket_id == ticket.id).order_by(model.id.desc()).limit(1)
-    ).first()
 
 
 def _value(member):

@@ -6,7 +6,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ticketing.cases import chain, reminders, workflow
+from ticketing.cases import chain, on_file, reminders, workflow
 from ticketing.cases.portal_access import PortalAccess
 from ticketing.cases.records import FollowUpRecord
 from ticketing.cases.services.base import Change
@@ -47,9 +47,7 @@ RECORDED = _l("The answers to this survey are already saved: a survey is answere
 def _latest_follow_up(ticket) -> FollowUpRecord | None:
     """The case's latest follow-up, satisfied or not: the one a survey asks about. Asking after every
     follow-up, not only the satisfied ones, keeps the figures from hearing only the happy customers."""
-    return db.session.scalars(
-        select(FollowUpRecord).where(FollowUpRecord.ticket_id == ticket.id).order_by(FollowUpRecord.id.desc())
-    ).first()
+    return on_file.latest(FollowUpRecord, ticket)
 
 
 def _answered(follow_up) -> bool:

@@ -38,6 +38,7 @@ def offered(ticket) -> set[str]:
 
 def context(ticket, submitted: dict | None = None) -> dict:
     submitted = submitted or {}
+    on_file = case_file(ticket)  # first: what the forms and panels ask of the records is answered from it
     actions = offered(ticket)
     forms = {action: submitted.get(action) or build_form(action, ticket) for action in actions}
     # A refused or stale submission whose form is no longer offered: show what was typed, so nothing is lost.
@@ -49,7 +50,7 @@ def context(ticket, submitted: dict | None = None) -> dict:
         if field.type in ("TextAreaField", "StringField") and field.data
     ]
     return {
-        **case_file(ticket),
+        **on_file,
         "current_index": STEP_ORDER.index(ticket.step),
         "is_open": ticket.status == Status.OPEN,
         "pressing": pressing_deadlines(ticket, utcnow()),

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from ticketing.cases import on_file
 from ticketing.cases.audit import Event
 from ticketing.cases.services.base import Change
 from ticketing.cases.services.triage import recompute_deadlines, set_priority
@@ -14,6 +15,7 @@ from ticketing.extensions import db
 
 # Lowest to highest: an automatic escalation raises the priority one step, and urgent stays urgent.
 LEVELS = sorted(Priority, key=PRIORITY_RANK.get, reverse=True)
+ESCALATIONS = ("escalate", "auto_escalate")
 
 
 def escalate_case(ticket, actor, *, version, reason, priority=None, assignee=None):
@@ -69,9 +71,12 @@ def _escalated_automatically(ticket) -> bool:
 
 def latest_escalation(ticket) -> Event | None:
     """The case's latest escalation, by staff or by the scheduler (the case page shows it)."""
+    found, event = on_file.latest_where(Event, ticket, lambda row: row.action in ESCALATIONS)
+    if found:
+        return event
     return db.session.scalars(
         select(Event)
-        .where(Event.ticket_id == ticket.id, Event.action.in_(("escalate", "auto_escalate")))
+        .where(Event.ticket_id == ticket.id, Event.action.in_(ESCALATIONS))
         .order_by(Event.id.desc())
         .limit(1)
     ).first()
