@@ -2,10 +2,10 @@
 PostgreSQL pg_trgm): every kind of query a returning caller gives finds their case."""
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from ticketing.cases import services
-from ticketing.cases.models import Ticket
+from ticketing.cases.models import Message, Ticket
 from ticketing.cases.search import documents, finder
 from ticketing.cases.search.finder import search_cases, search_customers
 from ticketing.cases.search.query import parse
@@ -239,3 +239,40 @@ def test_a_phone_fragment_that_looks_like_year_and_number_finds_the_phone(agent)
     landline = take(agent, name="Shenzhen Shop", phone="0755-2026-8899", subject="Till broken")
     assert found("2026-8899") == [landline.reference]  # a year and a number, or a phone: both looked for
     assert caller.reference in found(f"2026-{int(caller.reference[-6:])}")
+
+
+def test_documents_written_as_rows_are_inserted_equal_those_read_back_from_the_rows(cases, agent):
+    """A new customer's and a new case's documents are written from the objects the flush inserted
+    (no read back); they must say exactly what the rows say, and a later message is added to them."""
+    template = cases["brown"]
+    copied = {
+        column.key: getattr(template, column.key)
+        for column in Ticket.__table__.columns
+        if not column.primary_key and column.key not in ("reference", "customer_id", "description")
+    }
+    customer = services.find_or_create_customer("Zhou Xun", "zhou.xun@example.com", "+86 139 0000 1111")
+    with db.session.no_autoflush:  # one flush: the customer and the case
+        ticket = Ticket(**copied, reference="C-2026-424242", customer=customer, description="第一封邮件")
+        db.session.add(ticket)
+    db.session.commit()
+    services.send_message(ticket, agent, body="Second mail narwhal")
+    db.session.commit()
+    assert found("narwhal") == found("第一封") == found("zhou.xun") == [ticket.reference]
+
+    connection = db.session.connection()
+    ids = [case.id for case in (*cases.values(), ticket)]
+    written = {
+        row.ticket_id: dict(row._mapping) for row in connection.execute(select(documents.CaseDocument.__table__))
+    }
+    assert {doc["ticket_id"]: doc for doc in documents._case_documents(connection, ids)} == written
+    customers = [case.customer_id for case in (*cases.values(), ticket)]
+    written = {
+        row.customer_id: dict(row._mapping) for row in connection.execute(select(documents.CustomerDocument.__table__))
+    }
+    assert {doc["customer_id"]: doc for doc in documents._customer_documents(connection, customers)} == written
+    # A message inserted in the same flush as its new case is part of the document written from the objects.
+    message = db.session.scalars(select(Message).where(Message.ticket_id == ticket.id)).one()
+    made = {(Ticket, ticket.id): ticket, (Message, message.id): message}
+    assert documents._case_documents(connection, [ticket.id], made) == documents._case_documents(
+        connection, [ticket.id]
+    )

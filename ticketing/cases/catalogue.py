@@ -229,10 +229,7 @@ def category_codes(include_retired: bool = False) -> list[str]:
 
 
 def category_exists(code: str | None, active_only: bool = True) -> bool:
-    query = select(Category.id).where(Category.code == code)
-    if active_only:
-        query = query.where(Category.active.is_(True))
-    return bool(code) and db.session.scalar(query) is not None
+    return bool(code) and any(row.code == code and (row.active or not active_only) for row in entries(Category, True))
 
 
 def check_category(code: str | None, *, current: str | None = None) -> str | None:
@@ -255,7 +252,7 @@ RETIRED_TIER = _l("This value tier is retired: choose another.")
 def _checked(model, code, current, field, unknown, retired):
     if not code:
         return None
-    row = db.session.scalar(select(model).where(model.code == code))
+    row = next((row for row in entries(model, True) if row.code == code), None)  # the request's one read
     if row is None:
         raise refusals.Refusal(unknown, status=refusals.UNPROCESSABLE, field=field)
     if not row.active and code != current:

@@ -132,27 +132,41 @@ def contact_text(name, email, phone, phone_digits, external_id) -> str:
     return "\n".join(part for part in (name, email, digits, external_id) if part)
 
 
-def _case_documents(connection, ticket_ids: list[int]) -> list[dict]:
-    tickets = connection.execute(
-        select(
-            Ticket.id,
-            Ticket.reference,
-            Ticket.subject,
-            Ticket.description,
-            Ticket.product,
-            Ticket.customer_expectation,
-            Customer.name,
-            Customer.email,
-            Customer.phone,
-            Customer.phone_digits,
-            Customer.external_id,
-        )
-        .join(Customer, Customer.id == Ticket.customer_id)
-        .where(Ticket.id.in_(ticket_ids))
-    ).all()
-    messages, notes = _bodies(connection, Message, ticket_ids), _bodies(connection, Note, ticket_ids)
+def _case_documents(connection, ticket_ids: list[int], made=None) -> list[dict]:
+    """The documents of these cases. A case the flush has just inserted (in `made`, with its customer
+    loaded) is written from its objects: it has no earlier message or note to read, only those inserted
+    with it, and nothing of it needs reading back."""
+    made = made or {}
+    fresh = [
+        ticket
+        for id_ in ticket_ids
+        if (ticket := made.get((Ticket, id_))) is not None and "customer" in inspect(ticket).dict
+    ]
+    stored = sorted(set(ticket_ids) - {ticket.id for ticket in fresh})
+    rows = [_CaseRow.of(ticket) for ticket in fresh]
+    messages, notes = _made_bodies(made, Message), _made_bodies(made, Note)
+    if stored:
+        rows += connection.execute(
+            select(
+                Ticket.id,
+                Ticket.reference,
+                Ticket.subject,
+                Ticket.description,
+                Ticket.product,
+                Ticket.customer_expectation,
+                Customer.name,
+                Customer.email,
+                Customer.phone,
+                Customer.phone_digits,
+                Customer.external_id,
+            )
+            .join(Customer, Customer.id == Ticket.customer_id)
+            .where(Ticket.id.in_(stored))
+        ).all()
+        messages.update(_bodies(connection, Message, stored))
+        notes.update(_bodies(connection, Note, stored))
     documents = []
-    for row in tickets:
+    for row in rows:
         public = fold(
             "\n".join(
                 part
@@ -181,6 +195,41 @@ def _case_documents(connection, ticket_ids: list[int]) -> list[dict]:
     return documents
 
 
+class _CaseRow:
+    """A just-inserted case's fields under the names of the document query's columns."""
+
+    __slots__ = (
+        "id",
+        "reference",
+        "subject",
+        "description",
+        "product",
+        "customer_expectation",
+        "name",
+        "email",
+        "phone",
+        "phone_digits",
+        "external_id",
+    )
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> "_CaseRow":
+        row, customer = cls(), ticket.customer
+        for name in cls.__slots__[:6]:
+            setattr(row, name, getattr(ticket, name))
+        for name in cls.__slots__[6:]:
+            setattr(row, name, getattr(customer, name))
+        return row
+
+
+def _made_bodies(made, model) -> dict[int, list[str]]:
+    """The bodies of the messages (or notes) the flush inserted, per case, in id order."""
+    bodies: dict[int, list[str]] = {}
+    for obj in sorted((obj for (kind, _), obj in made.items() if kind is model), key=lambda obj: obj.id):
+        bodies.setdefault(obj.ticket_id, []).append(obj.body)
+    return bodies
+
+
 def _bodies(connection, model, ticket_ids) -> dict[int, list[str]]:
     bodies: dict[int, list[str]] = {}
     query = select(model.ticket_id, model.body).where(model.ticket_id.in_(ticket_ids)).order_by(model.id)
@@ -189,12 +238,17 @@ def _bodies(connection, model, ticket_ids) -> dict[int, list[str]]:
     return bodies
 
 
-def _customer_documents(connection, customer_ids: list[int]) -> list[dict]:
-    rows = connection.execute(
-        select(
-            Customer.id, Customer.name, Customer.email, Customer.phone, Customer.phone_digits, Customer.external_id
-        ).where(Customer.id.in_(customer_ids))
-    ).all()
+def _customer_documents(connection, customer_ids: list[int], made=None) -> list[dict]:
+    """The documents of these customers; one the flush has just inserted (in `made`) from its object."""
+    made = made or {}
+    rows = [made[Customer, id_] for id_ in customer_ids if (Customer, id_) in made]
+    stored = [id_ for id_ in customer_ids if (Customer, id_) not in made]
+    if stored:
+        rows += connection.execute(
+            select(
+                Customer.id, Customer.name, Customer.email, Customer.phone, Customer.phone_digits, Customer.external_id
+            ).where(Customer.id.in_(stored))
+        ).all()
     documents = []
     for row in rows:
         contact = fold(contact_text(row.name, row.email, row.phone, row.phone_digits, row.external_id))
@@ -202,25 +256,27 @@ def _customer_documents(connection, customer_ids: list[int]) -> list[dict]:
     return documents
 
 
-def write(connection, ticket_ids=(), customer_ids=(), new=frozenset()) -> None:
+def write(connection, ticket_ids=(), customer_ids=(), new=None) -> None:
     """Rewrite the documents of these cases and customers (and of every case of these customers).
-    `new` holds the (model, id) of rows this flush inserted: they have no document or case yet to read.
+    `new` maps the (model, id) of rows this flush inserted (cases, customers, messages, notes) to their
+    objects: they have no document or case yet to read, and their documents are written from them.
 
     On PostgreSQL the rows a document is read from are locked first (FOR NO KEY UPDATE, in id
     order, as a versioned change locks them): two notes added to one case at the same moment then
     write its document one after the other, the second reading the first's note, so neither is
     lost from the index and neither trips over the other's row."""
+    new = new or {}
     customer_ids = sorted(set(customer_ids))
     ticket_ids = set(ticket_ids)
     for batch in _batches(customer_ids):
         _lock(connection, Customer, batch)
         if known := [id_ for id_ in batch if (Customer, id_) not in new]:
             ticket_ids.update(connection.scalars(select(Ticket.id).where(Ticket.customer_id.in_(known))))
-        _replace(connection, CustomerDocument, batch, _customer_documents(connection, batch), known)
+        _replace(connection, CustomerDocument, batch, _customer_documents(connection, batch, new), known)
     for batch in _batches(sorted(ticket_ids)):
         _lock(connection, Ticket, batch)
         known = [id_ for id_ in batch if (Ticket, id_) not in new]
-        _replace(connection, CaseDocument, batch, _case_documents(connection, batch), known)
+        _replace(connection, CaseDocument, batch, _case_documents(connection, batch, new), known)
 
 
 def _lock(connection, model, ids) -> None:
@@ -285,8 +341,8 @@ def _changed(obj, fields) -> bool:
 
 @event.listens_for(Session, "after_flush")
 def _note_changes(session, _context) -> None:
-    tickets, customers, new = session.info.setdefault(PENDING, (set(), set(), set()))
-    new.update((type(obj), obj.id) for obj in session.new if isinstance(obj, Ticket | Customer))
+    tickets, customers, new = session.info.setdefault(PENDING, (set(), set(), {}))
+    new.update({(type(obj), obj.id): obj for obj in session.new if isinstance(obj, Ticket | Customer | Message | Note)})
     for obj in chain(session.new, session.dirty):
         if isinstance(obj, Ticket) and _changed(obj, TICKET_FIELDS):
             tickets.add(obj.id)
@@ -298,7 +354,7 @@ def _note_changes(session, _context) -> None:
 
 @event.listens_for(Session, "after_flush_postexec")
 def _write_changes(session, _context) -> None:
-    tickets, customers, new = session.info.pop(PENDING, (set(), set(), set()))
+    tickets, customers, new = session.info.pop(PENDING, (set(), set(), {}))
     if tickets or customers:
         write(session.connection(), ticket_ids=tickets, customer_ids=customers, new=new)
 
