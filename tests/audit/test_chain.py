@@ -3,11 +3,12 @@
 import threading
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import DatabaseError
 
 from tests.databases import behind_the_applications_back
 from tests.factories import open_case, to_step
+from ticketing.cases import services
 from ticketing.cases.audit import Event, new_event
 from ticketing.cases.chain import link_all, verify
 from ticketing.clock import utcnow
@@ -102,3 +103,37 @@ def test_concurrent_writers_cannot_fork_a_chain(app, agent):
     seqs = db.session.scalars(select(Event.seq).where(Event.ticket_id == ticket_id).order_by(Event.seq)).all()
     assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) == 2 + 40
     assert verify(Event)[1] is None
+
+
+def test_several_changes_in_one_transaction_and_a_savepoint_rolled_back_keep_one_unbroken_chain(agent):
+    """A transaction reads a case's chain head once and remembers it for its later events (a new case's
+    is known to be empty); a savepoint rolled back with its events makes it read the head again."""
+    reads = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("SELECT events.ticket_id, events.seq, events.hash"):
+            reads.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        ticket = open_case(agent)  # created and step 1 recorded in one transaction
+        assert reads == []
+        services.add_note(ticket, agent, body="First note")
+        services.add_note(ticket, agent, body="Second note")
+        assert len(reads) == 1  # the head is read once, then known
+        try:
+            with db.session.begin_nested():
+                services.add_note(ticket, agent, body="Undone")
+                raise RuntimeError("undo the savepoint")
+        except RuntimeError:
+            pass
+        services.add_note(ticket, agent, body="Third note")
+        assert len(reads) == 2  # after the savepoint the head is read again, without the undone note
+        db.session.commit()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", remember)
+    events = db.session.scalars(select(Event).where(Event.ticket_id == ticket.id).order_by(Event.seq)).all()
+    notes = [e.changes["body"][1] for e in events if e.action == "note"]
+    assert notes == ["First note", "Second note", "Third note"]
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert verify(Event) == (len(events), None)

@@ -184,11 +184,24 @@ def content(row) -> list:
 def link_all(new_events: list) -> None:
     """Give each new event its place in its case's chain and seal it, in their order (a case's later
     events follow its earlier ones); call before adding them to the session. The cases are locked
-    and their last events read in one go."""
+    and their last events read in one go — except the cases whose head this transaction knows: those
+    it inserted (no event yet) and those it has sealed an event of (it holds their lock since)."""
     if not new_events:
         return
     Event = type(new_events[0])
-    ticket_ids = sorted({event.ticket_id for event in new_events})
+    heads = db.session.info.setdefault(HEADS, {})
+    ticket_ids = sorted({event.ticket_id for event in new_events} - heads.keys())
+    if ticket_ids:
+        heads.update(_read_heads(Event, ticket_ids))
+    for new_event in new_events:
+        seq, prev_hash = heads.get(new_event.ticket_id, (0, None))
+        new_event.seq, new_event.prev_hash = seq + 1, prev_hash
+        new_event.key_id, new_event.hash = sealing.seal(content(new_event))
+        heads[new_event.ticket_id] = (new_event.seq, new_event.hash)
+
+
+def _read_heads(Event, ticket_ids: list[int]) -> dict[int, tuple[int, str]]:
+    """Lock these cases' chains for the rest of the transaction and read their last events."""
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         for ticket_id in ticket_ids:  # in id order, so two writers of the same cases never deadlock
@@ -208,7 +221,7 @@ def link_all(new_events: list) -> None:
         .group_by(Event.ticket_id)
         .subquery()
     )
-    last = {
+    return {
         row.ticket_id: (row.seq, row.hash)
         for row in db.session.execute(
             select(Event.ticket_id, Event.seq, Event.hash).join(
@@ -216,11 +229,28 @@ def link_all(new_events: list) -> None:
             )
         )
     }
-    for new_event in new_events:
-        seq, prev_hash = last.get(new_event.ticket_id, (0, None))
-        new_event.seq, new_event.prev_hash = seq + 1, prev_hash
-        new_event.key_id, new_event.hash = sealing.seal(content(new_event))
-        last[new_event.ticket_id] = (new_event.seq, new_event.hash)
+
+
+# The head (seq, seal) of each case whose chain this transaction knows without reading it: a case it
+# inserted has none yet; a case it sealed an event of has that event's (its chain is locked until the
+# transaction ends, so no one else can add to it). Forgotten when the transaction or a savepoint ends
+# (a savepoint rolled back may take events with it), not when a flush's own inner transaction does.
+HEADS = "chain_heads"
+
+
+@event.listens_for(Session, "after_flush")
+def _inserted_cases(session, _context) -> None:
+    inserted = [obj.id for obj in session.new if isinstance(obj, Ticket)]
+    if inserted:
+        heads = session.info.setdefault(HEADS, {})
+        for ticket_id in inserted:
+            heads.setdefault(ticket_id, (0, None))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_heads(session, transaction) -> None:
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(HEADS, None)
 
 
 # --- checking ------------------------------------------------------------------------------------
