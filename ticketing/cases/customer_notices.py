@@ -6,14 +6,13 @@ What a notice carries is chosen here (data only); notify/messages.py words it. N
 complainant typed goes into it except their name: the subject and description stay behind the link.
 """
 
-import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from ticketing.cases.models import Ticket
 from ticketing.cases.records import Resolution
-from ticketing.cases.reminders import schedule
+from ticketing.cases.reminders import fresh_key, schedule
 from ticketing.cases.settings import desk
 from ticketing.cases.vocabulary import ReminderKind, ResolutionState, Status
 from ticketing.extensions import db
@@ -43,13 +42,14 @@ def tell_customer(ticket: Ticket, actor, action: str, now: datetime, changes: di
         return
     details = {"message": changes["body"][1]} if kind == ReminderKind.STAFF_MESSAGE else None
     schedule(
-        f"{kind}:{ticket.id}:{ticket.version}:{uuid.uuid4().hex[:8]}",
+        fresh_key(kind, ticket),
         kind,
         ticket_id=ticket.id,
         audience="customer",
         due_at=now,
         now=now,
         details=details,
+        fresh=True,
     )
 
 

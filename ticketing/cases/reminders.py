@@ -34,9 +34,12 @@ def schedule(
     ticket_id: int | None = None,
     user_id: int | None = None,
     details: dict | None = None,
+    fresh: bool = False,
 ) -> Reminder:
-    """The reminder under `key`: made when new, revived when it was cancelled, else left as it is."""
-    reminder = db.session.scalar(select(Reminder).where(Reminder.key == key))
+    """The reminder under `key`: made when new, revived when it was cancelled, else left as it is.
+    `fresh`: the key ends in a random part of its own (a one-off notice: fresh_key), so no reminder can
+    have it yet and none is looked up."""
+    reminder = None if fresh else db.session.scalar(select(Reminder).where(Reminder.key == key))
     if reminder is None:
         reminder = Reminder(
             key=key,
@@ -55,6 +58,12 @@ def schedule(
     elif reminder.status == ReminderStatus.CANCELLED:
         reminder.status, reminder.run_at = ReminderStatus.PENDING, due_at
     return reminder
+
+
+def fresh_key(kind: str, ticket) -> str:
+    """A one-off notice's key: the kind, the case and its version, and 128 random bits, so two notices
+    of the same kind about the same moment of a case are two reminders, and no key is ever taken."""
+    return f"{kind}:{ticket.id}:{ticket.version}:{uuid.uuid4().hex}"
 
 
 def schedule_new(reminders: list[dict], now: datetime) -> int:
@@ -211,7 +220,7 @@ def notify_assignee(
     `details` are what it says beyond the case itself (a reviewer's reason)."""
     audience, user_id = audience or _owner(ticket)
     schedule(
-        f"{kind}:{ticket.id}:{ticket.version}:{uuid.uuid4().hex[:8]}",
+        fresh_key(kind, ticket),
         kind,
         ticket_id=ticket.id,
         user_id=user_id,
@@ -219,6 +228,7 @@ def notify_assignee(
         due_at=now,
         now=now,
         details=details,
+        fresh=True,
     )
 
 
@@ -227,12 +237,13 @@ def send_portal_link(ticket, now: datetime) -> None:
     if not ticket.customer.email:
         return
     schedule(
-        f"portal_link:{ticket.id}:{uuid.uuid4().hex}",
+        fresh_key(ReminderKind.PORTAL_LINK, ticket),
         ReminderKind.PORTAL_LINK,
         ticket_id=ticket.id,
         audience="customer",
         due_at=now,
         now=now,
+        fresh=True,
     )
 
 
