@@ -407,3 +407,14 @@ def test_other_portal_pages_over_the_limit_keep_the_portals_own_page(app, client
     page = client.post("/track/lost", data=data)
     assert page.status_code == 429 and "Please wait a little" in page.get_data(as_text=True)
     assert "Service Recovery Desk" not in page.get_data(as_text=True)
+
+
+def test_the_reference_is_given_in_a_whole_sentence_of_the_customers_language(client):
+    client.post("/language", data={"locale": "zh_CN", "next": "/complain"})
+    submit(client)
+    reference = db.session.scalars(select(Ticket.reference)).one()
+    page = client.get("/complain/received").get_data(as_text=True)
+    assert f'您的案件编号是 <strong class="reference">{reference}</strong>。' in page
+    client.post("/language", data={"locale": "en", "next": "/complain"})
+    page = client.get("/complain/received").get_data(as_text=True)
+    assert f'Your reference is <strong class="reference">{reference}</strong>.' in page
