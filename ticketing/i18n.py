@@ -180,7 +180,12 @@ def _said(locale: str, unit: str, count: int) -> str:
 
 def labelled(label) -> str:
     """A label before its value, punctuated as the reader's language writes it: "Method: " / "方法："."""
-    return f"{label}：" if reader_locale().language == "zh" else f"{label}: "
+    return f"{label}{colon()}"
+
+
+def colon() -> str:
+    """What follows a label in the reader's language (a template that marks the label up apart)."""
+    return "：" if reader_locale().language == "zh" else ": "
 
 
 def aside(text) -> str:

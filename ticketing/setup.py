@@ -45,6 +45,7 @@ from ticketing.desk.views import bp as desk_bp
 from ticketing.extensions import babel, csrf, db, limiter, login_manager, migrate
 from ticketing.i18n import (
     aside,
+    colon,
     day,
     duration,
     install_template_gettext,
@@ -447,7 +448,7 @@ def configure_cli(app: Flask) -> None:
 def configure_templates(app: Flask) -> None:
 
     app.jinja_env.globals.update(V=vocabulary, label=vocabulary.label_for, when=when, day=day, duration=duration)
-    app.jinja_env.globals.update(labelled=labelled, aside=aside)
+    app.jinja_env.globals.update(labelled=labelled, aside=aside, colon=colon)
     app.jinja_env.globals.update(nav_section=navigation.section)
     app.jinja_env.globals.update(
         category_label=catalogue.category_label, tier_label=catalogue.tier_label, product_label=catalogue.product_label

@@ -70,7 +70,7 @@ def test_the_log_reads_in_chinese_too(client, make_user, frozen_clock):
     record(client, ticket)
     page = case_page(client, ticket)
     assert "客户评价（员工电话记录）</strong> · 王芳" in page
-    assert "推荐我们的可能性（0-10）</span>: <ins>4</ins>" in page and "是否会再次购买</span>: <ins>也许</ins>" in page
+    assert "推荐我们的可能性（0-10）</span>：<ins>4</ins>" in page and "是否会再次购买</span>：<ins>也许</ins>" in page
 
 
 def test_staff_may_also_record_the_answers_of_a_customer_with_email(client, agent, frozen_clock):
