@@ -16,6 +16,11 @@ LISTEN = dict(
 )
 
 
+ANALYSIS = dict(
+    root_cause="product", detail="Faulty seal", legitimacy="justified", responsibility="company", motive="fix"
+)
+
+
 def open_case(
     actor, *, listen=True, priority="normal", name="Li Lei", email="li.lei@example.com", category=None, product=None
 ):
@@ -45,16 +50,7 @@ def to_step(ticket, actor, step, approver=None, amount=50):
         elif current == "apologise":
             services.record_apology(ticket, actor, version=ticket.version, method="phone", wording="We are sorry.")
         elif current == "analyse":
-            services.record_analysis(
-                ticket,
-                actor,
-                version=ticket.version,
-                root_cause="product",
-                detail="Faulty seal",
-                legitimacy="justified",
-                responsibility="company",
-                motive="fix",
-            )
+            services.record_analysis(ticket, actor, version=ticket.version, **ANALYSIS)
         elif current == "resolve":
             propose(ticket, actor, amount=amount)
             if ticket.resolution_state == "awaiting_approval":

@@ -4,7 +4,7 @@ taken from those rows is the one the database would give: after a write, a rollb
 from sqlalchemy import event, select
 
 from tests.conftest import login
-from tests.factories import open_case, to_step
+from tests.factories import ANALYSIS, open_case, to_step
 from ticketing.cases import fair_offers, on_file, rework, services, survey
 from ticketing.cases.case_file import case_file
 from ticketing.cases.records import AnalysisRecord, FollowUpRecord, ReviewRecord
@@ -61,17 +61,8 @@ def test_answers_from_the_kept_rows_follow_what_the_request_writes_and_undoes(ap
         assert fair_offers.responsibility_found(ticket) == "company"
 
         # A record added and not yet flushed: the question flushes it first, as its query would have.
-        db.session.add(
-            AnalysisRecord(
-                ticket_id=ticket.id,
-                root_cause="service",
-                detail="x",
-                responsibility="shared",
-                legitimacy="justified",
-                motive="fix",
-                analysed_by_id=agent.id,
-            )
-        )
+        shared = {**ANALYSIS, "responsibility": "shared"}
+        db.session.add(AnalysisRecord(ticket_id=ticket.id, analysed_by_id=agent.id, **shared))
         assert on_file.kept(AnalysisRecord, ticket.id) is None
         assert fair_offers.responsibility_found(ticket) == "shared"
 
