@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import aliased
 
-from ticketing.cases import compensation_bands
+from ticketing.cases import compensation_bands, on_file
 from ticketing.cases.compensation_bands import FEW, Assessment, Band, Placement
 from ticketing.cases.models import Ticket
 from ticketing.cases.records import AnalysisRecord, CompensationLine, FollowUpRecord, Resolution
@@ -115,7 +115,7 @@ def precedents_for(ticket: Ticket, limit: int = 5) -> Precedents:
     only; within each, by how alike the subject and description read (character 2- and 3-grams,
     which work for Chinese as for English), then the most recently closed.
     """
-    analysis = _latest_analysis(ticket)
+    analysis = on_file.latest(AnalysisRecord, ticket)  # the case file's rows on the case page
     if analysis is None:
         return Precedents(None, None, 0, [], [])
     cause = analysis.root_cause
@@ -139,12 +139,6 @@ def precedents_for(ticket: Ticket, limit: int = 5) -> Precedents:
 
 
 # -- the bounded candidate sets ------------------------------------------------------------------------
-
-
-def _latest_analysis(ticket) -> AnalysisRecord | None:
-    return db.session.scalars(
-        select(AnalysisRecord).where(AnalysisRecord.ticket_id == ticket.id).order_by(AnalysisRecord.id.desc())
-    ).first()
 
 
 def _peers(ticket, cause) -> tuple[Basis, list]:
