@@ -137,3 +137,21 @@ def test_several_changes_in_one_transaction_and_a_savepoint_rolled_back_keep_one
     assert notes == ["First note", "Second note", "Third note"]
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert verify(Event) == (len(events), None)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [1e16, 2.5e-7, 2**70, "第二次来电：客户说“谢谢”\u2028", {"b": [1, 2.0], "a": None}],
+    ids=["float exponent", "small float", "integer beyond 64 bits", "chinese and separators", "nested"],
+)
+def test_an_event_of_any_json_content_verifies_and_is_caught_when_altered(logged_case, agent, value):
+    """verify encodes most contents with a faster encoder than the seal's; whatever an event holds —
+    a float the two write differently (1e16 against 1e+16), an integer only one of them takes — it
+    verifies as sealed, and altered, it does not."""
+    change = new_event(logged_case, agent, "note", {"figure": (None, value)}, utcnow())
+    link_all([change])
+    db.session.add(change)
+    db.session.commit()
+    assert verify(Event)[1] is None
+    _without_update_trigger(f"UPDATE events SET actor_name = 'Someone Else' WHERE id = {change.id}")
+    assert verify(Event)[1].event_id == change.id

@@ -15,10 +15,11 @@ a fork impossible. Deleting a case's last events, or all of them, leaves a chain
 itself: the anchors (anchors.py) hold every case's head outside the database and catch that.
 """
 
+import gc
 import hmac
 import json
-import json.scanner
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -26,6 +27,7 @@ from enum import Enum
 from functools import partial
 from json.encoder import c_make_encoder, encode_basestring
 
+import orjson
 from sqlalchemy import DDL, JSON, Boolean, Integer, Numeric, String, Text, event, func, select, text, type_coerce
 from sqlalchemy import Enum as SQLEnum
 from sqlalchemy.orm import Session
@@ -314,6 +316,21 @@ def check_all(Event, batch: int, after: int = 0, through: int | None = None) -> 
 def check_cases(Event, ticket_ids, contiguous: bool = False) -> Iterator[tuple[int, Break | None]]:
     """For each case of `ticket_ids` (ascending): (events checked, its first problem or None).
     `contiguous`: they are every case with an id from the first to the last (read by range)."""
+    with _cycles_uncollected():
+        chains, records = _read_cases(Event, ticket_ids, contiguous)
+        seals = _Seals(sealing.keyring())
+        for ticket_id in ticket_ids:
+            chain = chains[ticket_id]
+            sound, broken = _chain_problem(chain, seals)
+            if broken is not None:
+                yield sound, broken
+            else:
+                yield len(chain), _record_problem(ticket_id, chain, records[ticket_id])
+        del chains, records  # freed before the collector resumes, so it has none of it to walk
+
+
+def _read_cases(Event, ticket_ids, contiguous: bool) -> tuple[dict[int, list], dict[int, dict]]:
+    """({case: its events as _Read, in order}, {case: {"table:id": the record's snapshot as it is now}})."""
     chains: dict[int, list] = {ticket_id: [] for ticket_id in ticket_ids}
     for row in db.session.execute(_events_of(Event.__table__, ticket_ids, contiguous)).all():
         chains[row[2]].append(_Read(row))
@@ -326,14 +343,22 @@ def check_cases(Event, ticket_ids, contiguous: bool = False) -> Iterator[tuple[i
             for index, (name, convert) in enumerate(converted, split):
                 taken[name] = convert(row[index])
             records[row[0]][prefix + str(row[1])] = taken
-    seals = _Seals(sealing.keyring())
-    for ticket_id in ticket_ids:
-        chain = chains[ticket_id]
-        sound, broken = _chain_problem(chain, seals)
-        if broken is not None:
-            yield sound, broken
-        else:
-            yield len(chain), _record_problem(ticket_id, chain, records[ticket_id])
+    return chains, records
+
+
+@contextmanager
+def _cycles_uncollected():
+    """Python's cycle collector paused while a batch is read and checked: reading makes some 100,000
+    dicts and lists, all kept until the batch is checked, and the collector would walk them again and
+    again (a third of the check's time). Nothing read forms a cycle; reference counting frees it all
+    with the batch. (Paused across the batch's yields too: a caller only counts what it is given.)"""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _cases_of(column, ticket_ids, contiguous: bool):
@@ -352,30 +377,25 @@ def _events_of(events, ticket_ids, contiguous: bool):
     )
 
 
-_scan = json.scanner.make_scanner(json.JSONDecoder())  # the C scanner, without decode()'s whitespace checks
-
-
 def _decode(text: str):
+    """A JSON column's value as stored, by orjson's decoder (several times the standard library's), or
+    the standard one for what orjson refuses (NaN, a lone surrogate). orjson reads an integer beyond
+    64 bits as a float: an event holding one fails the fast check and is read again (_Read.exact)."""
     try:
-        value, end = _scan(text, 0)
-    except StopIteration:  # not starting with a value (leading space): the full decoder
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
         return json.loads(text)
-    return value if end == len(text) else json.loads(text)
 
 
 class _Read:
     """One event as verify reads it: its place, its seal and the content the seal covers (content())."""
 
-    __slots__ = ("id", "key_id", "ticket_id", "seq", "prev_hash", "hash", "records", "content")
+    __slots__ = ("id", "key_id", "ticket_id", "seq", "prev_hash", "hash", "records", "content", "_as_stored")
 
     def __init__(self, row):
         self.id, self.key_id, self.ticket_id, self.seq, self.prev_hash, self.hash = row[:6]
         actor_id, actor_name, action, changes, records, moment = row[6:]
-        if isinstance(changes, str):
-            changes = _decode(changes)
-        if isinstance(records, str):
-            records = _decode(records)
-        self.records = records
+        self._as_stored = (changes, records)
         self.content = [
             self.prev_hash,
             self.ticket_id,
@@ -383,10 +403,18 @@ class _Read:
             actor_id,
             actor_name,
             action,
-            changes,
+            _decode(changes) if isinstance(changes, str) else changes,
             _moment_text(moment),
-            records,
+            _decode(records) if isinstance(records, str) else records,
         ]
+        self.records = self.content[8]
+
+    def exact(self) -> list:
+        """The content with its JSON columns read by the standard library's decoder."""
+        changes, records = (json.loads(value) if isinstance(value, str) else value for value in self._as_stored)
+        self.content[6], self.content[8] = changes, records
+        self.records = records
+        return self.content
 
 
 def _records_of(sealed: Sealed, columns: list, ticket_ids, contiguous: bool):
@@ -417,6 +445,9 @@ def _snapshot_columns(table) -> tuple[list[str], list[tuple[str, object]], list]
         if isinstance(kind, (String, Integer, Boolean, JSON)) and not isinstance(kind, (SQLEnum, TypeDecorator)):
             as_read.append(column.name)
             first.append(column)
+        elif _stored_as_value(kind):  # the text stored is the member's value, as snapshot() takes it
+            as_read.append(column.name)
+            first.append(type_coerce(column, String).label(column.name))
         elif isinstance(kind, UTCDateTime):
             converted.append((column.name, _moment_text))
             then.append(type_coerce(column, Text).label(column.name))
@@ -424,6 +455,13 @@ def _snapshot_columns(table) -> tuple[list[str], list[tuple[str, object]], list]
             converted.append((column.name, partial(_plain, column_type=kind)))
             then.append(column)
     return as_read, converted, first + then
+
+
+def _stored_as_value(kind) -> bool:
+    """Whether an enum column stores each member's value (ticketing.types.enum_type), so that the text
+    read is _plain() of the member it stands for."""
+    members = getattr(kind, "enum_class", None)
+    return isinstance(kind, SQLEnum) and members is not None and list(kind.enums) == [m.value for m in members]
 
 
 def _moment_text(value) -> str | None:
@@ -440,9 +478,15 @@ def _moment_text(value) -> str | None:
 
 
 class _Seals:
-    """sealing.is_sealed() for many events, with its parts made once: the canonical encoder (the C
-    encoder json.dumps builds on every call, built once with the same settings) and the secrets;
-    each seal is then one C call (hmac.digest)."""
+    """sealing.is_sealed() for many events, with its parts made once: the secrets, and the canonical
+    encoder (the C encoder json.dumps builds on every call, built once with the same settings).
+
+    An event is checked first on orjson's encoding of what orjson read: several times faster, and for
+    what an event holds the same bytes as the canonical encoding (compact, keys sorted, text as is). A
+    seal holding on those bytes proves them the bytes sealed, and what was read the content sealed
+    (orjson writes no integer it could misread). Where the two differ — a float in exponent form
+    (1e16 against 1e+16), an integer beyond 64 bits — the event is read again by the standard library
+    and checked on the canonical encoding, so nothing is accepted that the canonical check would not."""
 
     def __init__(self, ring):
         self._secrets = dict(ring.keys)
@@ -452,11 +496,21 @@ class _Seals:
             chunks = c_make_encoder(None, _unencodable, encode_basestring, None, ":", ",", True, False, True)
             self._encode = lambda content: "".join(chunks(content, 0))
 
-    def holds(self, content, key_id, mac) -> bool:
-        secret = self._secrets.get(key_id)
-        if secret is None or not mac:
+    def holds(self, row: _Read) -> bool:
+        secret = self._secrets.get(row.key_id)
+        if secret is None or not row.hash:
             return False
-        return hmac.compare_digest(hmac.digest(secret, self._encode(content).encode("utf-8"), "sha256").hex(), mac)
+        try:
+            fast = orjson.dumps(row.content, option=_SORTED)
+        except orjson.JSONEncodeError:
+            fast = None
+        if fast is not None and hmac.compare_digest(hmac.digest(secret, fast, "sha256").hex(), row.hash):
+            return True
+        exact = self._encode(row.exact()).encode("utf-8")
+        return hmac.compare_digest(hmac.digest(secret, exact, "sha256").hex(), row.hash)
+
+
+_SORTED = orjson.OPT_SORT_KEYS
 
 
 def _unencodable(value):
@@ -472,7 +526,7 @@ def _chain_problem(chain: list, seals: _Seals, previous=None) -> tuple[int, Brea
             problem = MISSING_BEFORE
         elif row.prev_hash != (previous.hash if previous else None):
             problem = NOT_FOLLOWING
-        elif not seals.holds(row.content, row.key_id, row.hash):
+        elif not seals.holds(row):
             problem = BAD_SEAL
         if problem:
             return index, Break(row.id, row.ticket_id, row.seq, problem)
@@ -495,9 +549,8 @@ def _record_problem(ticket_id: int, chain: list, current: dict[str, dict]) -> Br
                 event_row.id, ticket_id, event_row.seq, RECORD_GONE % dict(record=_record_name(key), seq=event_row.seq)
             )
     for key, values in current.items():
-        name = _record_name(key)
         if key not in latest:
-            return Break(None, ticket_id, None, UNSEALED_RECORD % dict(record=name))
+            return Break(None, ticket_id, None, UNSEALED_RECORD % dict(record=_record_name(key)))
         event_row, sealed_values = latest[key]
         if sealed_values == values:
             continue
@@ -507,7 +560,7 @@ def _record_problem(ticket_id: int, chain: list, current: dict[str, dict]) -> Br
                     event_row.id,
                     ticket_id,
                     event_row.seq,
-                    CHANGED_FIELD % dict(record=name, field=column, seq=event_row.seq),
+                    CHANGED_FIELD % dict(record=_record_name(key), field=column, seq=event_row.seq),
                 )
     return None
 
