@@ -28,7 +28,7 @@ from functools import partial
 from json.encoder import c_make_encoder, encode_basestring
 
 import orjson
-from sqlalchemy import DDL, JSON, Boolean, Integer, Numeric, String, Text, event, func, select, text, type_coerce
+from sqlalchemy import DDL, JSON, Boolean, Integer, Numeric, String, Text, cast, event, func, select, text, type_coerce
 from sqlalchemy import Enum as SQLEnum
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
@@ -366,10 +366,12 @@ def _cases_of(column, ticket_ids, contiguous: bool):
 
 
 def _events_of(events, ticket_ids, contiguous: bool):
-    """The events as _Read takes them: the JSON columns and the moment as the driver gives them
-    (text on SQLite), decoded once by _Read rather than by the column types' processors."""
+    """The events as _Read takes them: the JSON columns as their text (cast, or PostgreSQL's driver
+    would decode them itself, by the standard library) and the moment as the driver gives it (text on
+    SQLite), each decoded once by _Read rather than by the column types' processors."""
     c = events.c
-    as_given = [type_coerce(c[name], Text).label(name) for name in ("changes", "records", "created_at")]
+    as_given = [cast(c[name], Text).label(name) for name in ("changes", "records")]
+    as_given.append(type_coerce(c.created_at, Text).label("created_at"))
     return (
         select(c.id, c.key_id, c.ticket_id, c.seq, c.prev_hash, c.hash, c.actor_id, c.actor_name, c.action, *as_given)
         .where(_cases_of(c.ticket_id, ticket_ids, contiguous))
