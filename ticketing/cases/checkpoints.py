@@ -142,9 +142,9 @@ _APP = None  # the application the verifying processes inherit (forked)
 
 def _verify_all_in(jobs: int) -> tuple[int, int, chain.Break | None]:
     """_verify_all() by `jobs` forked processes, each taking the next range of case ids as it is
-    done with one (ranges of a batch of 1,000 cases, or 16 a process when there are fewer cases: the
-    last ranges end together, where four long ones a process left one process idle for a fifth of
-    the check); the first problem is that of the lowest case, as one process would find it."""
+    done with one (ranges of one batch, 1,000 cases, or 16 a process when there are fewer cases, so
+    that the processes finish close together); the first problem is that of the lowest case, as one
+    process would find it."""
     global _APP
     top = db.session.scalar(select(func.max(Ticket.__table__.c.id))) or 0
     if not top:
