@@ -503,16 +503,15 @@ class _Seals:
         if secret is None or not row.hash:
             return False
         try:
-            fast = orjson.dumps(row.content, option=_SORTED)
+            if _seals(secret, orjson.dumps(row.content, option=orjson.OPT_SORT_KEYS), row.hash):
+                return True
         except orjson.JSONEncodeError:
-            fast = None
-        if fast is not None and hmac.compare_digest(hmac.digest(secret, fast, "sha256").hex(), row.hash):
-            return True
-        exact = self._encode(row.exact()).encode("utf-8")
-        return hmac.compare_digest(hmac.digest(secret, exact, "sha256").hex(), row.hash)
+            pass
+        return _seals(secret, self._encode(row.exact()).encode("utf-8"), row.hash)
 
 
-_SORTED = orjson.OPT_SORT_KEYS
+def _seals(secret: bytes, data: bytes, mac: str) -> bool:
+    return hmac.compare_digest(hmac.digest(secret, data, "sha256").hex(), mac)
 
 
 def _unencodable(value):
